@@ -1,0 +1,184 @@
+"""Errors that syndicate raises, and what each one means for a publication.
+
+The tree::
+
+    SyndicateError
+    ├── ConfigError            invalid routes/accounts/settings: refuse to start
+    ├── ContentError           an item cannot be validated or rendered: give up before any call
+    │   └── NotApproved        the item is not approved for publication
+    ├── LocalizationError      a localization could not be produced
+    │   ├── TranslationUnavailable   engine down, timeout, 5xx: try again later (or the fallback)
+    │   ├── TranslationQuotaExceeded engine quota or rate limit hit: fallback, else later
+    │   └── TranslationRejected      the engine refused the text or the key: fallback, else hold
+    │       └── PlaceholderMismatch  protected spans did not come back exactly once
+    └── ChannelError           a channel call did not publish
+        ├── TransientError     nothing was created: retry with backoff
+        ├── RateLimited        the platform asked us to wait: reschedule, not a failure
+        ├── PermanentError     the platform refused the post: failed, keep its message
+        ├── AuthError          credentials expired or revoked: failed, hold the account
+        └── InDoubt            the post may exist: reconcile, never post blindly again
+
+Programming mistakes are not ``SyndicateError``: they propagate as the builtin they are.
+Every message here is safe to log and to store: callers must not put secrets in them, and
+``syndicate.redaction`` scrubs registered secret values from them again before they leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "AuthError",
+    "ChannelError",
+    "ConfigError",
+    "ConfigProblem",
+    "ContentError",
+    "InDoubt",
+    "LocalizationError",
+    "NotApproved",
+    "PermanentError",
+    "PlaceholderMismatch",
+    "RateLimited",
+    "SyndicateError",
+    "TransientError",
+    "TranslationQuotaExceeded",
+    "TranslationRejected",
+    "TranslationUnavailable",
+]
+
+
+class SyndicateError(Exception):
+    """Base class of every error syndicate raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem found in a configuration file.
+
+    Attributes:
+        path: the file, as given on the command line or found in the config directory.
+        line: 1-based line of the offending node, or None when the whole file is at fault.
+        field: dotted path of the field inside the file (``accounts.x-na.adapter``), or "".
+        message: what is wrong, in words an editor of that file understands.
+    """
+
+    path: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ConfigError(SyndicateError):
+    """The configuration is invalid; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems) or "invalid configuration")
+
+
+class ContentError(SyndicateError):
+    """An item is invalid or cannot be rendered for a channel.
+
+    Args:
+        message: the reason.
+        item_id: the producer's id of the item, when known.
+        field: dotted path of the offending field, when known.
+    """
+
+    def __init__(self, message: str, *, item_id: str | None = None, field: str | None = None) -> None:
+        self.item_id = item_id
+        self.field = field
+        self.reason = message
+        parts = []
+        if item_id:
+            parts.append(f"item {item_id!r}")
+        if field:
+            parts.append(f"field {field!r}")
+        prefix = ", ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class NotApproved(ContentError):
+    """The item is not approved (``approved`` must be literally ``true``)."""
+
+
+class LocalizationError(SyndicateError):
+    """A localization (one item revision in one locale) could not be produced."""
+
+
+class TranslationUnavailable(LocalizationError):
+    """The engine could not be reached or answered with a server error; nothing is lost by retrying."""
+
+
+class TranslationQuotaExceeded(LocalizationError):
+    """The engine's quota or rate limit is exhausted."""
+
+
+class TranslationRejected(LocalizationError):
+    """The engine refused the request (bad key, unsupported language, invalid text)."""
+
+
+class PlaceholderMismatch(TranslationRejected):
+    """The engine's output lost, duplicated or invented a protected span; the text is not used."""
+
+
+class ChannelError(SyndicateError):
+    """A channel call did not publish.
+
+    Args:
+        message: our description of what happened.
+        status: the HTTP status the platform answered with, when there was one.
+        platform_message: the platform's own error text (scrubbed of secrets), when there was one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, platform_message: str | None = None) -> None:
+        self.status = status
+        self.platform_message = platform_message
+        text = message
+        if status is not None:
+            text = f"{text} (HTTP {status})"
+        if platform_message:
+            text = f"{text}: {platform_message}"
+        super().__init__(text)
+
+
+class TransientError(ChannelError):
+    """Nothing was created (connection refused, DNS, 502/503 before a body): retry with backoff."""
+
+
+class RateLimited(ChannelError):
+    """The platform or our shared limiter asked us to wait until ``until`` (aware, UTC).
+
+    This is a deferral, not a failure: the publication is rescheduled and no attempt is counted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        until: datetime,
+        status: int | None = None,
+        platform_message: str | None = None,
+    ) -> None:
+        if until.tzinfo is None:
+            raise ValueError("RateLimited.until must be an aware datetime")
+        self.until = until
+        super().__init__(message, status=status, platform_message=platform_message)
+
+
+class PermanentError(ChannelError):
+    """The platform refused the post for good (validation, duplicate, too long)."""
+
+
+class AuthError(ChannelError):
+    """The account's credentials are missing, expired or revoked: a human must renew them."""
+
+
+class InDoubt(ChannelError):
+    """The request may have created the post (read timeout after sending, reset, 500 on create)."""

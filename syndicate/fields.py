@@ -1,0 +1,125 @@
+"""Field types shared by the item model and the configuration: strict, and with readable errors."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator
+
+from . import locales
+
+__all__ = [
+    "AwareDatetime",
+    "Duration",
+    "LocaleTag",
+    "PlainText",
+    "WebUrl",
+    "parse_aware_datetime",
+    "parse_duration",
+    "validate_url",
+]
+
+#: Longest URL we accept, in characters.
+MAX_URL_CHARS = 2048
+
+_DATETIME_WITH_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_DURATION = re.compile(r"(?P<n>[0-9]+)\s*(?P<unit>s|m|h|d|w)")
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<w>[0-9]+)W)?(?:(?P<d>[0-9]+)D)?(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+)S)?)?"
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def parse_aware_datetime(value: object) -> datetime:
+    """An ISO 8601 date-time with an offset (``Z`` counts). Naive, date-only and epoch values are refused."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        if not _DATETIME_WITH_TIME.match(value.strip()):
+            raise ValueError(f"{value!r} is not an ISO 8601 date-time with a time and an offset, "
+                             "e.g. '2026-11-23T09:00:00+01:00'")
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a valid ISO 8601 date-time") from None
+    else:
+        raise ValueError(f"expected an ISO 8601 date-time string with an offset, got {type(value).__name__}")
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"{value!s} has no UTC offset; add one, e.g. 'Z' or '+02:00'")
+    return dt
+
+
+def parse_duration(value: object) -> timedelta:
+    """A positive duration: ISO 8601 (``P7D``, ``PT90M``) or ``90s``/``30m``/``12h``/``7d``/``2w``."""
+    if isinstance(value, timedelta):
+        td = value
+    elif isinstance(value, str):
+        text = value.strip()
+        m = _DURATION.fullmatch(text)
+        iso = _ISO_DURATION.fullmatch(text) if text not in ("P", "PT") else None
+        if m:
+            td = timedelta(seconds=int(m["n"]) * _UNIT_SECONDS[m["unit"]])
+        elif iso and any(iso.groupdict().values()):
+            g = {k: int(v) if v else 0 for k, v in iso.groupdict().items()}
+            td = timedelta(weeks=g["w"], days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
+        else:
+            raise ValueError(f"{value!r} is not a duration; write e.g. '30m', '12h', '7d' or 'P7D'")
+    else:
+        raise ValueError(f"expected a duration string such as '30m' or 'P7D', got {type(value).__name__}")
+    if td <= timedelta(0):
+        raise ValueError("a duration must be positive")
+    return td
+
+
+def validate_url(value: str) -> str:
+    """An absolute http(s) URL without credentials or whitespace, at most 2,048 characters."""
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"URL is {len(value):,} characters, more than {MAX_URL_CHARS:,}")
+    if any(c.isspace() for c in value) or _CONTROL.search(value):
+        raise ValueError("URL contains whitespace or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"URL is malformed: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"URL scheme must be http or https, not {parts.scheme or 'missing'!r}")
+    if not parts.hostname:
+        raise ValueError("URL must be absolute, with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("URL must not carry credentials (user:password@)")
+    del port
+    return value
+
+
+def _locale(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a locale tag such as 'en-US', got {type(value).__name__}")
+    try:
+        return locales.canonical(value)
+    except locales.InvalidLocale as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _plain_text(value: str) -> str:
+    m = _CONTROL.search(value)
+    if m:
+        raise ValueError(f"contains the control character U+{ord(m.group()):04X}")
+    return unicodedata.normalize("NFC", value)
+
+
+#: An aware datetime, parsed from ISO 8601 with an offset.
+AwareDatetime = Annotated[datetime, BeforeValidator(parse_aware_datetime)]
+#: A positive duration.
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+#: A canonical BCP 47 tag.
+LocaleTag = Annotated[str, BeforeValidator(_locale)]
+#: An absolute http(s) URL.
+WebUrl = Annotated[str, AfterValidator(validate_url)]
+#: Text without control characters, normalized to NFC.
+PlainText = Annotated[str, AfterValidator(_plain_text)]

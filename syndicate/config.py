@@ -1,0 +1,472 @@
+"""Routes and channel accounts: the YAML that regional marketers and ops write.
+
+Layout of a config directory::
+
+    config/
+      accounts.yaml        channel accounts, by id
+      routes/*.yaml        one file per region
+      settings.yaml        optional: intake limits and worker defaults
+      glossaries/*.yaml    optional: term lists that routes name
+
+:func:`load_config` reads and checks everything and raises :class:`~syndicate.errors.ConfigError`
+with **every** problem, each as ``file:line: field: message``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
+from .errors import ConfigError, ConfigProblem
+from .fields import Duration, LocaleTag, WebUrl
+from .inputs import Document, InputError, line_of, load_yaml
+from .models import IntakeLimits
+from .secrets import Credentials, SecretRef, SecretSource, parse_ref
+
+__all__ = [
+    "Account",
+    "Config",
+    "RateLimit",
+    "Route",
+    "TranslationSettings",
+    "UtmSettings",
+    "Window",
+    "config_dir_from_env",
+    "load_config",
+]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+UtmValue = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\s&#=?]+$")]
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _hhmm(value: object) -> time | None:
+    if not isinstance(value, str) or not _HHMM.fullmatch(value):
+        raise ValueError(f"{value!r} is not a local time as HH:MM (00:00 to 24:00)")
+    if value == "24:00":
+        return None  # end of day
+    h, m = value.split(":")
+    return time(int(h), int(m))
+
+
+class Window(_Strict):
+    """A posting window: on these weekdays, between ``start`` and ``end`` local time.
+
+    ``end`` may be ``24:00``. A window whose end is before its start runs past midnight.
+    """
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: Annotated[time | None, BeforeValidator(_hhmm)] = time(0, 0)
+    end: Annotated[time | None, BeforeValidator(_hhmm)] = None
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("a window needs at least one day")
+        if len(set(v)) != len(v):
+            raise ValueError("days repeat")
+        return v
+
+
+class UtmSettings(_Strict):
+    """UTM values for links posted by a route or an account. Unset fields fall back (design §6)."""
+
+    source: UtmValue | None = None
+    medium: UtmValue | None = None
+    campaign: UtmValue | None = None
+    term: UtmValue | None = None
+    id: UtmValue | None = None
+
+    def merged_over(self, base: UtmSettings) -> UtmSettings:
+        """These settings, with unset fields taken from ``base``."""
+        return UtmSettings(**{k: getattr(self, k) or getattr(base, k) for k in UtmSettings.model_fields})
+
+
+class TranslationSettings(_Strict):
+    """How a route localizes items whose source locale is not the route's locale.
+
+    Attributes:
+        engine: ``pseudo`` (pseudo-localization), ``none`` (publish the source text; only when the
+            route says so), or a machine translation engine. Unset: only human translations and
+            items already in the route's language are published; others are held with an error.
+        options: engine options (formality, server URL, ...).
+        glossary: a glossary file, relative to the config directory.
+        do_not_translate: terms kept as they are (brand and product names).
+        review_required: machine output waits in ``awaiting_review`` until approved.
+        fallback: what to do when the engine fails: ``hold`` (keep the publications waiting),
+            ``source`` (publish the source text), or another engine's name.
+    """
+
+    engine: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    glossary: str | None = None
+    do_not_translate: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list)
+    review_required: bool = False
+    fallback: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] = "hold"
+
+
+class Route(_Strict):
+    """One region's route: which locales go to which accounts, when, and how they are tagged."""
+
+    region: Slug
+    description: str | None = None
+    locales: list[LocaleTag]
+    timezone: str
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    accounts: list[Slug]
+    windows: list[Window] = Field(default_factory=list)
+    min_gap: Duration | None = None
+    stagger: Duration | None = None
+    utm: UtmSettings = Field(default_factory=UtmSettings)
+    utm_overrides: dict[Slug, UtmSettings] = Field(default_factory=dict)
+    buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
+
+    @field_validator("locales", "accounts")
+    @classmethod
+    def _non_empty_unique(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("must list at least one entry")
+        if len(set(v)) != len(v):
+            raise ValueError("entries repeat")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not an IANA time zone, e.g. 'Europe/Berlin'") from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The route's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class RateLimit(_Strict):
+    """At most ``max_posts`` per ``per`` on one account, shared by every worker."""
+
+    max_posts: Annotated[int, Field(ge=1)]
+    per: Duration
+
+
+class Account(_Strict):
+    """A channel account: which adapter, which credentials (by reference), which limits."""
+
+    adapter: Slug
+    description: str | None = None
+    credentials: dict[str, Annotated[SecretRef, BeforeValidator(parse_ref)]] = Field(default_factory=dict)
+    base_url: WebUrl | None = None
+    connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
+    rate_limits: list[RateLimit] = Field(default_factory=list)
+    utm: UtmSettings = Field(default_factory=UtmSettings)
+    options: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class _AccountsFile(_Strict):
+    secrets_file: str | None = None
+    accounts: dict[Slug, Account]
+
+
+class WorkerSettings(_Strict):
+    """Worker defaults from ``settings.yaml``; each can be overridden on the command line."""
+
+    threads: Annotated[int, Field(ge=1, le=256)] = 8
+    processes: Annotated[int, Field(ge=1, le=64)] = 1
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    retry_min_backoff: Duration = timedelta(seconds=15)
+    retry_max_backoff: Duration = timedelta(hours=1)
+    claim_lease: Duration = timedelta(minutes=2)
+    dispatch_interval: Duration = timedelta(seconds=1)
+
+
+class _SettingsFile(_Strict):
+    intake: dict[str, int] = Field(default_factory=dict)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @model_validator(mode="after")
+    def _known_limits(self) -> _SettingsFile:
+        known = set(IntakeLimits.__dataclass_fields__)
+        for key, value in self.intake.items():
+            if key not in known:
+                raise ValueError(f"intake.{key}: unknown limit; known: {', '.join(sorted(known))}")
+            if value < 1:
+                raise ValueError(f"intake.{key}: must be a positive integer")
+        return self
+
+
+@dataclass
+class Config:
+    """A validated configuration directory."""
+
+    directory: Path
+    routes: dict[str, Route]
+    accounts: dict[str, Account]
+    secrets: SecretSource
+    registry: AdapterRegistry
+    intake_limits: IntakeLimits = field(default_factory=IntakeLimits)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    glossaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    route_files: dict[str, Path] = field(default_factory=dict)
+
+    def adapter_class(self, account_id: str) -> type[Adapter]:
+        """The adapter class of ``account_id`` (validated to exist at load)."""
+        cls = self.registry.get(self.accounts[account_id].adapter)
+        assert cls is not None
+        return cls
+
+    def account_context(self, account_id: str, state: Any = None) -> AccountContext:
+        """Build the context an adapter instance is constructed with."""
+        acc = self.accounts[account_id]
+        cls = self.adapter_class(account_id)
+        return AccountContext(
+            id=account_id,
+            options=cls.Options.model_validate(acc.options),
+            credentials=Credentials(account_id, acc.credentials, self.secrets),
+            base_url=acc.base_url,
+            connect_timeout_s=acc.connect_timeout_s,
+            read_timeout_s=acc.read_timeout_s,
+            state=state,
+        )
+
+    def routes_for_locale(self, locale: str) -> list[Route]:
+        """Routes that publish ``locale``."""
+        return [r for r in self.routes.values() if locale in r.locales]
+
+
+def config_dir_from_env(explicit: str | Path | None = None) -> Path:
+    """``explicit``, else ``$SYNDICATE_CONFIG``, else ``./config``."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("SYNDICATE_CONFIG") or "config")
+
+
+def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = ()
+                              ) -> list[ConfigProblem]:
+    out = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        # pydantic puts model-level errors at the model's own path
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        elif err.get("type") == "missing":
+            msg = "is required"
+        elif err.get("type") == "literal_error":
+            msg = msg.replace("Input should be", "must be")
+        fld = ".".join(str(p) for p in loc)
+        out.append(ConfigProblem(doc.source, line_of(doc, loc), fld, msg))
+    return out
+
+
+def _read_yaml(path: Path, problems: list[ConfigProblem]) -> Document | None:
+    try:
+        return load_yaml(path.read_bytes(), str(path))
+    except InputError as exc:
+        problems.append(ConfigProblem(exc.source, exc.line, "", exc.reason))
+    except OSError as exc:
+        problems.append(ConfigProblem(str(path), None, "", f"cannot be read: {exc.strerror}"))
+    return None
+
+
+def load_config(
+    directory: str | Path | None = None,
+    *,
+    registry: AdapterRegistry | None = None,
+    environ: Mapping[str, str] | None = None,
+    check_secrets: bool = True,
+) -> Config:
+    """Read and validate a config directory.
+
+    Args:
+        directory: the directory; default from :func:`config_dir_from_env`.
+        registry: adapters to check ``adapter:`` against; default: installed adapters.
+        environ: where ``${VAR}`` references resolve; default ``os.environ``.
+        check_secrets: report references that do not resolve as problems.
+
+    Raises:
+        ConfigError: every problem found in every file.
+    """
+    base = config_dir_from_env(directory)
+    reg = registry or default_registry()
+    problems: list[ConfigProblem] = []
+    if not base.is_dir():
+        raise ConfigError([ConfigProblem(str(base), None, "", "config directory not found "
+                                         "(give --config DIR or set SYNDICATE_CONFIG)")])
+
+    # settings.yaml (optional)
+    intake = IntakeLimits()
+    worker = WorkerSettings()
+    settings_path = base / "settings.yaml"
+    if settings_path.exists():
+        doc = _read_yaml(settings_path, problems)
+        if doc is not None:
+            try:
+                sf = _SettingsFile.model_validate(doc.data or {})
+                intake = IntakeLimits(**sf.intake)
+                worker = sf.worker
+            except ValidationError as exc:
+                problems.extend(_problems_from_validation(doc, exc))
+
+    # accounts.yaml
+    accounts: dict[str, Account] = {}
+    secrets = SecretSource(environ=environ if environ is not None else os.environ)
+    accounts_path = base / "accounts.yaml"
+    accounts_doc: Document | None = None
+    if not accounts_path.exists():
+        problems.append(ConfigProblem(str(accounts_path), None, "", "file not found"))
+    else:
+        accounts_doc = _read_yaml(accounts_path, problems)
+    if accounts_doc is not None:
+        data = accounts_doc.data
+        if not isinstance(data, dict):
+            problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ()), "",
+                                          "must be a mapping with an 'accounts:' key"))
+        else:
+            # Validate account by account, so that one bad account does not hide the others.
+            raw_accounts = data.get("accounts")
+            top = {k: v for k, v in data.items() if k != "accounts"}
+            try:
+                head = _AccountsFile.model_validate({**top, "accounts": {}})
+                if head.secrets_file:
+                    sp = (base / head.secrets_file)
+                    try:
+                        secrets = SecretSource.from_file(sp, environ)
+                    except OSError as exc:
+                        problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ("secrets_file",)),
+                                                      "secrets_file", f"{sp} cannot be read: {exc.strerror}"))
+            except ValidationError as exc:
+                problems.extend(_problems_from_validation(accounts_doc, exc))
+            if not isinstance(raw_accounts, dict) or not raw_accounts:
+                problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ("accounts",)), "accounts",
+                                              "must map account ids to accounts"))
+            else:
+                for acc_id, raw in raw_accounts.items():
+                    apath = ("accounts", acc_id)
+                    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", acc_id):
+                        problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, apath),
+                                                      f"accounts.{acc_id}",
+                                                      "account ids are lowercase letters, digits, '.', '_', '-'"))
+                        continue
+                    try:
+                        acc = Account.model_validate(raw)
+                    except ValidationError as exc:
+                        problems.extend(_problems_from_validation(accounts_doc, exc, apath))
+                        continue
+                    cls = reg.get(acc.adapter)
+                    if cls is None:
+                        problems.append(ConfigProblem(
+                            str(accounts_path), line_of(accounts_doc, (*apath, "adapter")), f"accounts.{acc_id}.adapter",
+                            f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"))
+                        continue
+                    try:
+                        cls.Options.model_validate(acc.options)
+                    except ValidationError as exc:
+                        problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options")))
+                    for name in cls.required_credentials:
+                        if name not in acc.credentials:
+                            problems.append(ConfigProblem(
+                                str(accounts_path), line_of(accounts_doc, (*apath, "credentials")),
+                                f"accounts.{acc_id}.credentials",
+                                f"adapter {acc.adapter!r} needs the credential {name!r}"))
+                    accounts[acc_id] = acc
+
+    # Secrets are checked once the secrets file (if any) is known.
+    if check_secrets and accounts_doc is not None:
+        for acc_id, acc in accounts.items():
+            if not acc.enabled:
+                continue
+            for name, var in Credentials(acc_id, acc.credentials, secrets).missing():
+                problems.append(ConfigProblem(
+                    str(accounts_path), line_of(accounts_doc, ("accounts", acc_id, "credentials", name)),
+                    f"accounts.{acc_id}.credentials.{name}", f"environment variable {var} is not set"))
+
+    # routes/*.yaml
+    routes: dict[str, Route] = {}
+    route_files: dict[str, Path] = {}
+    glossaries: dict[str, dict[str, Any]] = {}
+    routes_dir = base / "routes"
+    route_paths = sorted(routes_dir.glob("*.yaml")) + sorted(routes_dir.glob("*.yml"))
+    if not route_paths:
+        problems.append(ConfigProblem(str(routes_dir), None, "", "no route files (*.yaml) found"))
+    seen_pairs: dict[tuple[str, str], str] = {}
+    for path in route_paths:
+        doc = _read_yaml(path, problems)
+        if doc is None:
+            continue
+        try:
+            route = Route.model_validate(doc.data)
+        except ValidationError as exc:
+            problems.extend(_problems_from_validation(doc, exc))
+            continue
+        if route.region in routes:
+            problems.append(ConfigProblem(str(path), line_of(doc, ("region",)), "region",
+                                          f"region {route.region!r} is also defined in {route_files[route.region]}"))
+            continue
+        for i, acc_id in enumerate(route.accounts):
+            if acc_id not in accounts and accounts_doc is not None:
+                known = ", ".join(sorted(accounts)) or "none"
+                problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
+                                              f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
+        for acc_id in route.utm_overrides:
+            if acc_id not in route.accounts:
+                problems.append(ConfigProblem(str(path), line_of(doc, ("utm_overrides", acc_id)),
+                                              f"utm_overrides.{acc_id}", "not one of this route's accounts"))
+        for loc in route.locales:
+            for acc_id in route.accounts:
+                other = seen_pairs.get((loc, acc_id))
+                if other is not None:
+                    problems.append(ConfigProblem(
+                        str(path), line_of(doc, ("locales",)), "locales",
+                        f"locale {loc} on account {acc_id!r} is also routed by region {other!r}"))
+                seen_pairs[(loc, acc_id)] = route.region
+        if route.translation.glossary:
+            gpath = base / route.translation.glossary
+            gdoc = _read_yaml(gpath, problems) if gpath.exists() else None
+            if not gpath.exists():
+                problems.append(ConfigProblem(str(path), line_of(doc, ("translation", "glossary")),
+                                              "translation.glossary", f"file {gpath} not found"))
+            elif gdoc is not None:
+                if not isinstance(gdoc.data, dict):
+                    problems.append(ConfigProblem(str(gpath), 1, "", "a glossary is a mapping"))
+                else:
+                    glossaries[route.translation.glossary] = gdoc.data
+        routes[route.region] = route
+        route_files[route.region] = path
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
+                  intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files)

@@ -1,0 +1,180 @@
+"""Ledger tables (SQLAlchemy Core). Migrations in ``syndicate/migrations`` must match this file:
+``tests/unit/test_migrations.py`` compares them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UtcDateTime", "accounts", "events", "items", "localizations", "metadata", "publications", "state_kv"]
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite keeps no offset, so we store UTC there)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("the ledger stores aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids that are plain INTEGER on SQLite, so that SQLite's rowid autoincrement applies.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+#: Every submitted (item, revision). ``state``: active, superseded, cancelled.
+items = Table(
+    "items",
+    metadata,
+    Column("item_id", String(128), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("campaign", String(100), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("item_id", "revision"),
+    Index(None, "campaign"),
+)
+
+#: One localization per (item, revision, locale). ``state``: pending, done, failed, held.
+localizations = Table(
+    "localizations",
+    metadata,
+    Column("item_id", String(128), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("fields", JSON, nullable=True),
+    Column("sources", JSON, nullable=True),
+    Column("engine", String(32), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("requested_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("item_id", "revision", "locale"),
+    ForeignKeyConstraint(["item_id", "revision"], ["items.item_id", "items.revision"]),
+    Index(None, "state", "requested_at"),
+)
+
+#: One row per post to make: (item, revision, locale, account, slot).
+publications = Table(
+    "publications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False),
+    Column("item_id", String(128), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("campaign", String(100), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("ready", Boolean, nullable=False, default=False),
+    Column("scheduled_for", UtcDateTime(), nullable=False),
+    Column("planned_for", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("deferrals", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("remote_id", String(256), nullable=True),
+    Column("permalink", String(2048), nullable=True),
+    Column("tagged_url", String(4096), nullable=False),
+    Column("utm", JSON, nullable=False),
+    Column("text_hash", String(64), nullable=True),
+    Column("rendered", JSON, nullable=True),
+    Column("claimed_by", String(200), nullable=True),
+    Column("claimed_at", UtcDateTime(), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("enqueued_at", UtcDateTime(), nullable=True),
+    Column("published_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("key"),
+    ForeignKeyConstraint(["item_id", "revision"], ["items.item_id", "items.revision"]),
+    Index(None, "state", "scheduled_for"),
+    Index(None, "item_id", "revision"),
+    Index(None, "campaign"),
+    Index(None, "account", "state"),
+)
+
+#: Append-only audit of every transition and notable decision.
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("publication_id", BigId, nullable=True),
+    Column("item_id", String(128), nullable=True),
+    Column("revision", Integer, nullable=True),
+    Column("kind", String(48), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+    Index(None, "publication_id"),
+    Index(None, "item_id", "revision"),
+)
+
+#: Per-account health: ``needs_credentials`` holds the account's publications until fixed.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: Small durable key-value store shared by workers (tokens, feed state, caches in embedded mode).
+state_kv = Table(
+    "state_kv",
+    metadata,
+    Column("namespace", String(64), nullable=False),
+    Column("key", String(256), nullable=False),
+    Column("value", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("namespace", "key"),
+)

@@ -1,0 +1,725 @@
+"""The ledger: every item, localization and publication, and the only place states change.
+
+Every state change goes through :meth:`Ledger.transition` (or a method built on it), which
+checks the transition against :mod:`syndicate.states`, applies it with a conditional ``UPDATE``
+(``WHERE id = :id AND state IN (:expected)``) and writes an ``events`` row in the same
+transaction. A conditional update that matches no row means someone else moved the publication
+first: the caller acknowledges and does nothing (design §3, claim → call → record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ContentError
+from ..models import ContentItem
+from ..secrets import redact
+from ..states import ALLOWED, OPEN_STATES, PublicationState
+from .schema import accounts, events, items, localizations, publications, state_kv
+
+__all__ = [
+    "Clock",
+    "Ledger",
+    "NewPublication",
+    "Publication",
+    "StoredItem",
+    "SubmitOutcome",
+    "SystemClock",
+    "default_database_url",
+    "worker_id",
+]
+
+S = PublicationState
+
+
+class Clock(Protocol):
+    """Where the time comes from; tests substitute a controllable one."""
+
+    def now(self) -> datetime:
+        """The current time, aware, UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current time, aware, UTC."""
+        return datetime.now(UTC)
+
+
+def default_database_url() -> str:
+    """``$SYNDICATE_DATABASE_URL``, else a SQLite file ``./syndicate.db``."""
+    return os.environ.get("SYNDICATE_DATABASE_URL") or "sqlite:///syndicate.db"
+
+
+def worker_id() -> str:
+    """``host:pid:thread`` of the caller, recorded as who claimed or changed a row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One row of ``publications``."""
+
+    id: int
+    key: str
+    item_id: str
+    revision: int
+    locale: str
+    account: str
+    slot: int
+    region: str
+    channel: str
+    campaign: str
+    state: str
+    ready: bool
+    scheduled_for: datetime
+    planned_for: datetime
+    attempts: int
+    failures: int
+    deferrals: int
+    last_error: str | None
+    remote_id: str | None
+    permalink: str | None
+    tagged_url: str
+    utm: dict[str, str]
+    text_hash: str | None
+    rendered: dict[str, Any] | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    lease_until: datetime | None
+    enqueued_at: datetime | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def marker(self) -> str:
+        """A short token unique to this publication (used to find its post again)."""
+        return hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the publication has reached a terminal state."""
+        return S(self.state) in {S.PUBLISHED, S.FAILED, S.CANCELLED, S.SKIPPED, S.UNCONFIRMED}
+
+
+_PUB_FIELDS = tuple(f.name for f in fields(Publication))
+
+
+def _pub(row: Mapping[str, Any] | RowMapping) -> Publication:
+    return Publication(**{k: row[k] for k in _PUB_FIELDS})
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One row of ``items``, with the item parsed back."""
+
+    item: ContentItem
+    state: str
+    received_at: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class NewPublication:
+    """A publication to create, as planned (see ``syndicate.planning``)."""
+
+    locale: str
+    account: str
+    slot: int
+    region: str
+    channel: str
+    scheduled_for: datetime
+    tagged_url: str
+    utm: dict[str, str]
+    state: PublicationState = S.SCHEDULED
+    reason: str | None = None
+
+    def key(self, item_id: str, revision: int) -> str:
+        """The publication's unique key."""
+        return f"{item_id}/{revision}/{self.locale}/{self.account}/{self.slot}"
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    """What :meth:`Ledger.submit` did: ``created``, or ``unchanged`` for a repeat submission."""
+
+    status: str
+    item_id: str
+    revision: int
+    publications: list[Publication]
+    superseded: list[int]
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Ledger:
+    """Access to the ledger database.
+
+    Args:
+        url: SQLAlchemy URL; default :func:`default_database_url`.
+        clock: time source (tests pass a controllable one).
+    """
+
+    def __init__(self, url: str | None = None, *, clock: Clock | None = None) -> None:
+        self.url = url or default_database_url()
+        self.clock: Clock = clock or SystemClock()
+        u = make_url(self.url)
+        if u.drivername.startswith("postgresql") and u.drivername in ("postgresql", "postgres"):
+            u = u.set(drivername="postgresql+psycopg")
+        self.dialect = u.get_backend_name()
+        if self.dialect == "sqlite":
+            if u.database and u.database != ":memory:":
+                Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(u, connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_pragmas(self.engine)
+        else:
+            self.engine = create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                        connect_args={"connect_timeout": 10})
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent, safe from many processes)."""
+        from .migrate import upgrade
+
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction; committed on success, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def now(self) -> datetime:
+        """The ledger's clock."""
+        return self.clock.now()
+
+    # -- items -----------------------------------------------------------------------------
+
+    def submit(self, item: ContentItem, plan: Sequence[NewPublication], *, actor: str) -> SubmitOutcome:
+        """Store ``item`` and its planned publications in one transaction.
+
+        The same id and revision again is a no-op that returns the existing plan. A higher
+        revision supersedes the older ones: their open publications are cancelled (published
+        ones stay). A lower revision than one already stored is refused.
+
+        Raises:
+            ContentError: stale revision, or the same revision with different content.
+        """
+        now = self.now()
+        content_hash = item.content_hash()
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(items.c.revision, items.c.content_hash, items.c.state)
+                .where(items.c.item_id == item.id)
+                .order_by(items.c.revision.desc())
+            ).all()
+            for row in rows:
+                if row.revision == item.revision:
+                    if row.content_hash != content_hash:
+                        raise ContentError(
+                            f"revision {item.revision} was already submitted with different content; "
+                            "submit the edit as a higher revision", item_id=item.id, field="revision")
+                    pubs = self._publications(conn, item_id=item.id, revision=item.revision)
+                    return SubmitOutcome("unchanged", item.id, item.revision, pubs, [])
+            if rows and rows[0].revision > item.revision:
+                raise ContentError(f"revision {item.revision} is older than revision {rows[0].revision}, "
+                                   "which was already submitted", item_id=item.id, field="revision")
+            superseded: list[int] = []
+            for row in rows:
+                if row.state == "active":
+                    conn.execute(update(items).where(and_(items.c.item_id == item.id,
+                                                          items.c.revision == row.revision))
+                                 .values(state="superseded", updated_at=now))
+                    open_ids = conn.execute(
+                        select(publications.c.id).where(and_(
+                            publications.c.item_id == item.id, publications.c.revision == row.revision,
+                            publications.c.state.in_([s.value for s in OPEN_STATES])))
+                    ).scalars().all()
+                    for pid in open_ids:
+                        if self._transition(conn, pid, S.CANCELLED, OPEN_STATES, actor=actor,
+                                            error=f"superseded by revision {item.revision}", kind="superseded"):
+                            superseded.append(pid)
+            conn.execute(insert(items).values(
+                item_id=item.id, revision=item.revision, payload=item.model_dump(mode="json"),
+                content_hash=content_hash, campaign=item.campaign, state="active",
+                received_at=now, updated_at=now))
+            self._event(conn, kind="item.received", actor=actor, item_id=item.id, revision=item.revision,
+                        detail={"publications": len(plan), "superseded": len(superseded)})
+            for loc in sorted({p.locale for p in plan if p.state != S.SKIPPED}):
+                conn.execute(insert(localizations).values(
+                    item_id=item.id, revision=item.revision, locale=loc, state="pending", attempts=0,
+                    created_at=now, updated_at=now))
+            for p in plan:
+                res = conn.execute(insert(publications).values(
+                    key=p.key(item.id, item.revision), item_id=item.id, revision=item.revision,
+                    locale=p.locale, account=p.account, slot=p.slot, region=p.region, channel=p.channel,
+                    campaign=item.campaign, state=p.state.value, ready=False, scheduled_for=p.scheduled_for,
+                    planned_for=p.scheduled_for, attempts=0, failures=0, deferrals=0,
+                    last_error=p.reason, tagged_url=p.tagged_url, utm=p.utm, created_at=now, updated_at=now,
+                ).returning(publications.c.id))
+                pid = res.scalar_one()
+                self._event(conn, kind="planned", actor=actor, publication_id=pid, item_id=item.id,
+                            revision=item.revision, to_state=p.state.value, error=p.reason,
+                            detail={"scheduled_for": p.scheduled_for.isoformat()})
+            pubs = self._publications(conn, item_id=item.id, revision=item.revision)
+        return SubmitOutcome("created", item.id, item.revision, pubs, superseded)
+
+    def item(self, item_id: str, revision: int | None = None) -> StoredItem | None:
+        """The stored item (newest revision unless ``revision`` is given), or None."""
+        q = select(items).where(items.c.item_id == item_id)
+        if revision is not None:
+            q = q.where(items.c.revision == revision)
+        q = q.order_by(items.c.revision.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).mappings().first()
+        if row is None:
+            return None
+        return StoredItem(ContentItem.model_validate(row["payload"]), row["state"], row["received_at"],
+                          row["content_hash"])
+
+    def cancel_item(self, item_id: str, *, actor: str, locale: str | None = None, account: str | None = None,
+                    reason: str = "cancelled by operator") -> list[int]:
+        """Cancel every open publication of the item's active revision (optionally one locale/account)."""
+        with self.begin() as conn:
+            q = select(publications.c.id).join(items, and_(items.c.item_id == publications.c.item_id,
+                                                            items.c.revision == publications.c.revision))
+            q = q.where(and_(publications.c.item_id == item_id, items.c.state == "active",
+                             publications.c.state.in_([s.value for s in OPEN_STATES])))
+            if locale:
+                q = q.where(publications.c.locale == locale)
+            if account:
+                q = q.where(publications.c.account == account)
+            done = []
+            for pid in conn.execute(q).scalars().all():
+                if self._transition(conn, pid, S.CANCELLED, OPEN_STATES, actor=actor, error=reason, kind="cancelled"):
+                    done.append(pid)
+            if locale is None and account is None:
+                conn.execute(update(items).where(and_(items.c.item_id == item_id, items.c.state == "active"))
+                             .values(state="cancelled", updated_at=self.now()))
+        return done
+
+    # -- publications ----------------------------------------------------------------------
+
+    def _publications(self, conn: Connection, **filters: Any) -> list[Publication]:
+        q = select(publications)
+        for name, value in filters.items():
+            if value is None:
+                continue
+            col = publications.c[name]
+            q = q.where(col.in_(list(value)) if isinstance(value, list | tuple | set | frozenset) else col == value)
+        q = q.order_by(publications.c.item_id, publications.c.revision, publications.c.locale,
+                       publications.c.account, publications.c.slot)
+        return [_pub(r) for r in conn.execute(q).mappings()]
+
+    def publications(self, **filters: Any) -> list[Publication]:
+        """Publications matching equality filters (``item_id=``, ``revision=``, ``state=[...]``, ...)."""
+        with self.engine.connect() as conn:
+            return self._publications(conn, **filters)
+
+    def publication(self, pub_id: int) -> Publication | None:
+        """One publication by row id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(publications).where(publications.c.id == pub_id)).mappings().first()
+        return _pub(row) if row else None
+
+    def publication_by_key(self, key: str) -> Publication | None:
+        """One publication by its unique key."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(publications).where(publications.c.key == key)).mappings().first()
+        return _pub(row) if row else None
+
+    def previous_remote_id(self, pub: Publication) -> str | None:
+        """The remote id of the same item's published post on this account and slot in an earlier revision."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(publications.c.remote_id).where(and_(
+                    publications.c.item_id == pub.item_id, publications.c.revision < pub.revision,
+                    publications.c.locale == pub.locale, publications.c.account == pub.account,
+                    publications.c.slot == pub.slot, publications.c.state == S.PUBLISHED.value))
+                .order_by(publications.c.revision.desc()).limit(1)
+            ).scalar_one_or_none()
+
+    def _event(self, conn: Connection, *, kind: str, actor: str, publication_id: int | None = None,
+               item_id: str | None = None, revision: int | None = None, from_state: str | None = None,
+               to_state: str | None = None, error: str | None = None, detail: Mapping[str, Any] | None = None
+               ) -> None:
+        conn.execute(insert(events).values(
+            at=self.now(), publication_id=publication_id, item_id=item_id, revision=revision, kind=kind,
+            from_state=from_state, to_state=to_state, actor=actor[:200],
+            error=redact(error) if error else None, detail=dict(detail) if detail else None))
+
+    def _transition(self, conn: Connection, pub_id: int, to: PublicationState, expect: Iterable[PublicationState],
+                    *, actor: str, error: str | None = None, kind: str = "transition",
+                    detail: Mapping[str, Any] | None = None, extra_where: Any = None, **values: Any
+                    ) -> Publication | None:
+        expected = frozenset(PublicationState(s) for s in expect)
+        illegal = expected - ALLOWED[to]
+        if illegal:
+            raise ValueError(f"illegal transition to {to.value} from {sorted(s.value for s in illegal)}")
+        before = conn.execute(select(publications.c.state, publications.c.item_id, publications.c.revision)
+                              .where(publications.c.id == pub_id)).first()
+        if before is None or PublicationState(before.state) not in expected:
+            return None
+        now = self.now()
+        if error is not None:
+            values["last_error"] = redact(error)[:4000]
+        cond = and_(publications.c.id == pub_id, publications.c.state == before.state)
+        if extra_where is not None:
+            cond = and_(cond, extra_where)
+        row = conn.execute(
+            update(publications).where(cond).values(state=to.value, updated_at=now, **values)
+            .returning(*publications.c)
+        ).mappings().first()
+        if row is None:
+            return None
+        self._event(conn, kind=kind, actor=actor, publication_id=pub_id, item_id=before.item_id,
+                    revision=before.revision, from_state=before.state, to_state=to.value, error=error,
+                    detail=detail)
+        return _pub(row)
+
+    def transition(self, pub_id: int, to: PublicationState, *, expect: Iterable[PublicationState], actor: str,
+                   error: str | None = None, kind: str = "transition", detail: Mapping[str, Any] | None = None,
+                   **values: Any) -> Publication | None:
+        """Move publication ``pub_id`` to ``to`` if it is in one of ``expect``; record an event.
+
+        Args:
+            pub_id: the publication's row id.
+            to: the new state.
+            expect: the states it may be in now; each must be allowed to reach ``to``.
+            actor: who makes the change (worker id, ``cli:<user>``, ``dispatcher``).
+            error: the error to record as ``last_error`` (redacted).
+            kind: the event kind (``transition``, ``deferred``, ``replayed``, ...).
+            detail: JSON details for the event.
+            **values: other columns to set in the same update.
+
+        Returns:
+            The updated publication, or None when it was not in an expected state (someone else
+            moved it first).
+
+        Raises:
+            ValueError: a transition that :mod:`syndicate.states` does not allow.
+        """
+        with self.begin() as conn:
+            return self._transition(conn, pub_id, to, expect, actor=actor, error=error, kind=kind,
+                                    detail=detail, **values)
+
+    def claim(self, pub_id: int, *, worker: str, lease: timedelta) -> Publication | None:
+        """Claim a due publication for calling its platform (``enqueued``/``retrying`` → ``calling``).
+
+        Returns None when the row is not claimable: another worker owns it, it is done, or it is
+        not due yet (a stray early message).
+        """
+        now = self.now()
+        with self.begin() as conn:
+            return self._transition(
+                conn, pub_id, S.CALLING, (S.ENQUEUED, S.RETRYING), actor=worker, kind="claimed",
+                extra_where=publications.c.scheduled_for <= now + timedelta(seconds=1),
+                claimed_by=worker, claimed_at=now, lease_until=now + lease,
+                attempts=publications.c.attempts + 1)
+
+    # -- dispatcher queries ----------------------------------------------------------------
+
+    def take_due(self, *, horizon: timedelta, limit: int, actor: str) -> list[Publication]:
+        """Move due, ready publications to ``enqueued`` and return them (oldest first).
+
+        Due means ``scheduled`` or ``retrying`` with ``scheduled_for <= now + horizon``. Accounts
+        that need new credentials are held. On PostgreSQL the rows are locked with
+        ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never take the same row.
+        """
+        now = self.now()
+        held = select(accounts.c.account).where(accounts.c.status == "needs_credentials")
+        q = (select(publications.c.id)
+             .where(and_(publications.c.state.in_([S.SCHEDULED.value, S.RETRYING.value]),
+                         publications.c.ready.is_(True),
+                         publications.c.scheduled_for <= now + horizon,
+                         publications.c.account.not_in(held)))
+             .order_by(publications.c.scheduled_for, publications.c.id).limit(limit))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True, of=publications)
+        out: list[Publication] = []
+        with self.begin() as conn:
+            for pid in conn.execute(q).scalars().all():
+                p = self._transition(conn, pid, S.ENQUEUED, (S.SCHEDULED, S.RETRYING), actor=actor,
+                                     kind="enqueued", enqueued_at=now)
+                if p is not None:
+                    out.append(p)
+        return out
+
+    def stale_enqueued(self, *, older_than: timedelta, limit: int, actor: str) -> list[Publication]:
+        """Enqueued rows whose message has not been picked up for ``older_than``: refresh and return them.
+
+        Their message was probably lost (a broker restart): the caller sends a new one. A duplicate
+        message is harmless because the claim lets one through.
+        """
+        now = self.now()
+        q = (select(publications.c.id)
+             .where(and_(publications.c.state == S.ENQUEUED.value,
+                         publications.c.enqueued_at < now - older_than))
+             .order_by(publications.c.enqueued_at).limit(limit))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True, of=publications)
+        out = []
+        with self.begin() as conn:
+            for pid in conn.execute(q).scalars().all():
+                p = self._transition(conn, pid, S.ENQUEUED, (S.ENQUEUED,), actor=actor, kind="re-enqueued",
+                                     enqueued_at=now)
+                if p is not None:
+                    out.append(p)
+        return out
+
+    def expired_claims(self, *, limit: int, actor: str) -> list[Publication]:
+        """``calling`` rows whose lease has expired (a worker died mid-call): move them to ``in_doubt``."""
+        now = self.now()
+        q = (select(publications.c.id)
+             .where(and_(publications.c.state == S.CALLING.value, publications.c.lease_until < now))
+             .order_by(publications.c.lease_until).limit(limit))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True, of=publications)
+        out = []
+        with self.begin() as conn:
+            for pid in conn.execute(q).scalars().all():
+                p = self._transition(conn, pid, S.IN_DOUBT, (S.CALLING,), actor=actor, kind="lease-expired",
+                                     error="the worker's claim expired during the call; the post may exist")
+                if p is not None:
+                    out.append(p)
+        return out
+
+    def stale_in_doubt(self, *, older_than: timedelta, limit: int) -> list[Publication]:
+        """``in_doubt`` rows untouched for ``older_than`` (their reconcile message was lost or
+        deferred): touch and return them, so the caller sends ``reconcile`` again."""
+        now = self.now()
+        q = (select(publications.c.id)
+             .where(and_(publications.c.state == S.IN_DOUBT.value, publications.c.updated_at < now - older_than))
+             .order_by(publications.c.updated_at).limit(limit))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True, of=publications)
+        with self.begin() as conn:
+            ids = conn.execute(q).scalars().all()
+            if not ids:
+                return []
+            rows = conn.execute(update(publications)
+                                .where(and_(publications.c.id.in_(ids), publications.c.state == S.IN_DOUBT.value))
+                                .values(updated_at=now).returning(*publications.c)).mappings().all()
+        return [_pub(r) for r in rows]
+
+    def in_doubt(self, *, limit: int) -> list[Publication]:
+        """Publications waiting for reconciliation."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(publications).where(publications.c.state == S.IN_DOUBT.value)
+                                .order_by(publications.c.updated_at).limit(limit)).mappings().all()
+        return [_pub(r) for r in rows]
+
+    def next_due_at(self) -> datetime | None:
+        """When the next scheduled or retrying publication comes due."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(publications.c.scheduled_for)).where(
+                publications.c.state.in_([S.SCHEDULED.value, S.RETRYING.value]))).scalar_one_or_none()
+
+    # -- localizations ---------------------------------------------------------------------
+
+    def localization(self, item_id: str, revision: int, locale: str) -> dict[str, Any] | None:
+        """The localization row as a dict, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(localizations).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.locale == locale))).mappings().first()
+        return dict(row) if row else None
+
+    def localizations_to_request(self, *, stale_after: timedelta, limit: int) -> list[tuple[str, int, str]]:
+        """Pending localizations never requested, or requested longer ago than ``stale_after``;
+        marks them requested now and returns their keys."""
+        now = self.now()
+        q = (select(localizations.c.item_id, localizations.c.revision, localizations.c.locale)
+             .where(and_(localizations.c.state == "pending",
+                         or_(localizations.c.requested_at.is_(None),
+                             localizations.c.requested_at < now - stale_after)))
+             .order_by(localizations.c.created_at).limit(limit))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True, of=localizations)
+        with self.begin() as conn:
+            keys = [(r.item_id, r.revision, r.locale) for r in conn.execute(q).all()]
+            for item_id, revision, locale in keys:
+                conn.execute(update(localizations).where(and_(
+                    localizations.c.item_id == item_id, localizations.c.revision == revision,
+                    localizations.c.locale == locale)).values(requested_at=now))
+        return keys
+
+    def mark_localizations_requested(self, item_id: str, revision: int) -> list[str]:
+        """Mark every pending localization of an item requested now; return their locales."""
+        now = self.now()
+        with self.begin() as conn:
+            locs = conn.execute(select(localizations.c.locale).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.state == "pending"))).scalars().all()
+            conn.execute(update(localizations).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.state == "pending")).values(requested_at=now))
+        return list(locs)
+
+    def record_localization(self, item_id: str, revision: int, locale: str, *, fields: Mapping[str, str],
+                            sources: Mapping[str, str], engine: str, review_required: bool, actor: str,
+                            warnings: Sequence[str] = ()) -> int:
+        """Store a finished localization and release its publications.
+
+        Publications become ready; with ``review_required`` they wait in ``awaiting_review``.
+        Returns the number of publications released.
+        """
+        now = self.now()
+        with self.begin() as conn:
+            res = conn.execute(update(localizations).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.locale == locale, localizations.c.state.in_(["pending", "failed"])))
+                .values(state="done", fields=dict(fields), sources=dict(sources), engine=engine,
+                        error=None, attempts=localizations.c.attempts + 1, updated_at=now))
+            if res.rowcount == 0:
+                return 0
+            self._event(conn, kind="localized", actor=actor, item_id=item_id, revision=revision,
+                        detail={"locale": locale, "engine": engine, "sources": dict(sources),
+                                "warnings": list(warnings)})
+            pids = conn.execute(select(publications.c.id).where(and_(
+                publications.c.item_id == item_id, publications.c.revision == revision,
+                publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))).scalars().all()
+            for pid in pids:
+                if review_required:
+                    self._transition(conn, pid, S.AWAITING_REVIEW, (S.SCHEDULED,), actor=actor,
+                                     kind="awaiting-review", ready=True)
+                else:
+                    conn.execute(update(publications).where(publications.c.id == pid)
+                                 .values(ready=True, updated_at=now))
+            return len(pids)
+
+    def record_localization_failure(self, item_id: str, revision: int, locale: str, *, error: str, actor: str,
+                                    retry: bool) -> None:
+        """Record a failed localization. ``retry``: leave it pending for a later attempt."""
+        now = self.now()
+        with self.begin() as conn:
+            conn.execute(update(localizations).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.locale == locale, localizations.c.state.in_(["pending", "failed"])))
+                .values(state="pending" if retry else "failed", error=redact(error)[:4000],
+                        attempts=localizations.c.attempts + 1, updated_at=now))
+            self._event(conn, kind="localization-failed", actor=actor, item_id=item_id, revision=revision,
+                        error=error, detail={"locale": locale, "retry": retry})
+            conn.execute(update(publications).where(and_(
+                publications.c.item_id == item_id, publications.c.revision == revision,
+                publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))
+                .values(last_error=redact(f"localization failed: {error}")[:4000], updated_at=now))
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def account_status(self, account: str) -> tuple[str, str | None]:
+        """``(status, reason)``; ``("ok", None)`` for accounts never marked."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(accounts.c.status, accounts.c.reason)
+                               .where(accounts.c.account == account)).first()
+        return (row.status, row.reason) if row else ("ok", None)
+
+    def set_account_status(self, account: str, status: str, reason: str | None, *, actor: str) -> None:
+        """Mark an account (``ok`` or ``needs_credentials``), with an event."""
+        now = self.now()
+        with self.begin() as conn:
+            res = conn.execute(update(accounts).where(accounts.c.account == account)
+                               .values(status=status, reason=redact(reason) if reason else None, updated_at=now))
+            if res.rowcount == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(accounts).values(account=account, status=status,
+                                                             reason=redact(reason) if reason else None,
+                                                             updated_at=now))
+                except IntegrityError:
+                    conn.execute(update(accounts).where(accounts.c.account == account)
+                                 .values(status=status, reason=redact(reason) if reason else None,
+                                         updated_at=now))
+            self._event(conn, kind=f"account.{status}", actor=actor, error=reason, detail={"account": account})
+
+    # -- key-value state -------------------------------------------------------------------
+
+    def kv_get(self, namespace: str, key: str) -> tuple[Any, int] | None:
+        """``(value, version)`` or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(state_kv.c.value, state_kv.c.version).where(and_(
+                state_kv.c.namespace == namespace, state_kv.c.key == key))).first()
+        return (row.value, row.version) if row else None
+
+    def kv_put(self, namespace: str, key: str, value: Any, *, expect_version: int | None) -> bool:
+        """Write ``value`` if the stored version is ``expect_version`` (None: must not exist yet)."""
+        now = self.now()
+        with self.begin() as conn:
+            if expect_version is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(state_kv).values(namespace=namespace, key=key, value=value,
+                                                             version=1, updated_at=now))
+                    return True
+                except IntegrityError:
+                    return False
+            res = conn.execute(update(state_kv).where(and_(
+                state_kv.c.namespace == namespace, state_kv.c.key == key, state_kv.c.version == expect_version))
+                .values(value=value, version=expect_version + 1, updated_at=now))
+            return res.rowcount == 1
+
+    # -- events and reports ----------------------------------------------------------------
+
+    def events(self, *, publication_id: int | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
+        """Audit events, oldest first."""
+        q = select(events).order_by(events.c.id)
+        if publication_id is not None:
+            q = q.where(events.c.publication_id == publication_id)
+        if item_id is not None:
+            q = q.where(events.c.item_id == item_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def record_event(self, kind: str, *, actor: str, publication_id: int | None = None, item_id: str | None = None,
+                     revision: int | None = None, error: str | None = None,
+                     detail: Mapping[str, Any] | None = None) -> None:
+        """Record an event that is not a state change (a warning, a decision)."""
+        with self.begin() as conn:
+            self._event(conn, kind=kind, actor=actor, publication_id=publication_id, item_id=item_id,
+                        revision=revision, error=error, detail=detail)
+
+    def count_by_state(self, **filters: Any) -> dict[str, int]:
+        """Number of publications per state, with optional equality filters."""
+        q = select(publications.c.state, func.count()).group_by(publications.c.state)
+        for name, value in filters.items():
+            if value is not None:
+                col = publications.c[name]
+                q = q.where(col.in_(list(value)) if isinstance(value, list | tuple | set) else col == value)
+        with self.engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(q).all()}

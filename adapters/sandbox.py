@@ -1,0 +1,132 @@
+"""Sandbox channel: writes each post it would make to a directory and returns a ``file://`` link.
+
+Used by the embedded default and for trying routes without credentials. Each publication becomes
+``<outbox>/<account>/<item>/r<revision>.<locale>.<slot>.txt`` (the exact text) plus a ``.json``
+with the metadata (link, UTM, media, warnings). Writing the same publication twice replaces the
+same files, so a repeat is harmless (``idempotent``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.errors import PermanentError, TransientError
+from syndicate.rendering import compose, hashtags
+
+__all__ = ["SandboxAdapter"]
+
+
+class SandboxOptions(BaseModel):
+    """Options of a sandbox account.
+
+    Attributes:
+        directory: where posts are written (default ``$SYNDICATE_OUTBOX``, else ``./outbox``).
+        max_length: longest post, in code points, to exercise cutting like a real channel.
+        style: ``short`` (social post: text, call to action, link, hashtags) or ``article``
+            (title, summary and body, for blog-like targets).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    directory: str | None = None
+    max_length: int = Field(default=3000, ge=50, le=100_000)
+    style: Literal["short", "article"] = "short"
+
+
+def _outbox(options: SandboxOptions) -> Path:
+    return Path(options.directory or os.environ.get("SYNDICATE_OUTBOX") or "outbox").resolve()
+
+
+class SandboxAdapter(Adapter):
+    """Writes posts to files instead of a platform."""
+
+    name = "sandbox"
+    Options = SandboxOptions
+    publish_safety = Safety.IDEMPOTENT
+
+    @property
+    def options(self) -> SandboxOptions:
+        """This account's options."""
+        opts = self.account.options
+        assert isinstance(opts, SandboxOptions)
+        return opts
+
+    @property
+    def limits(self) -> Limits:
+        """A code-point limit from the account's ``max_length``."""
+        return Limits(max_length=self.options.max_length)
+
+    def render(self, content: PostContent) -> Rendered:
+        """Compose the post; ``article`` style keeps the whole body."""
+        lim = self.limits
+        warnings = [f"media {m.url} has no alt text" for m in content.media if not m.alt]
+        if self.options.style == "article":
+            text = "\n\n".join(p for p in (content.title, content.summary, content.body,
+                                           f"{content.cta_text or ''} {content.cta_url or content.link}".strip(),
+                                           f"Originally published at {content.link}") if p)
+            return Rendered(text=text, length=lim.counter(text), limit=lim.max_length, link=content.link,
+                            title=content.title, media=content.media, warnings=tuple(warnings))
+        lead = content.channel_text or content.variant or f"{content.title}\n\n{content.summary}"
+        suffix = f"{content.cta_text} {content.link}" if content.cta_text else content.link
+        text, cut = compose(text=lead, suffix=suffix, budget=lim.max_length, counter=lim.counter,
+                            optional_tail=" ".join(hashtags(content.tags)))
+        if cut:
+            warnings.append("text was shortened to fit the channel")
+        return Rendered(text=text, length=lim.counter(text), limit=lim.max_length, link=content.link,
+                        media=content.media, warnings=tuple(warnings))
+
+    def _path(self, publication: PublicationRef) -> Path:
+        safe_item = publication.item_id.replace("/", "_")
+        return (_outbox(self.options) / publication.account / safe_item /
+                f"r{publication.revision}.{publication.locale}.{publication.slot}.txt")
+
+    def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
+        """Write the text and its metadata atomically; the permalink is the text file's URL."""
+        if rendered.length > rendered.limit:
+            raise PermanentError(f"post is {rendered.length} long, over the limit of {rendered.limit}")
+        path = self._path(publication)
+        meta = {
+            "key": publication.key, "marker": publication.marker, "account": publication.account,
+            "locale": publication.locale, "link": rendered.link, "tagged_url": publication.tagged_url,
+            "title": rendered.title, "length": rendered.length, "limit": rendered.limit,
+            "media": [asdict(m) for m in rendered.media], "warnings": list(rendered.warnings),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, rendered.text)
+            _atomic_write(path.with_suffix(".json"), json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise TransientError(f"cannot write to the outbox {path.parent}: {exc.strerror}") from None
+        return Receipt(remote_id=publication.marker, permalink=path.as_uri(), raw={"path": str(path)})
+
+    def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
+        """The written file, if its metadata carries this publication's marker."""
+        path = self._path(publication)
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if meta.get("marker") != publication.marker or not path.exists():
+            return None
+        return Receipt(remote_id=publication.marker, permalink=path.as_uri(), raw={"path": str(path)})
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

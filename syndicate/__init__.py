@@ -1,0 +1,83 @@
+"""syndicate: localize approved content and publish it to every channel, exactly once.
+
+The public API is what this module exports: the producer API (:func:`submit`), the item model,
+the errors, and the channel adapter contract. Everything else is internal and may change.
+"""
+
+from .channels import (
+    AccountContext,
+    Adapter,
+    Limits,
+    MediaRef,
+    NoOptions,
+    PostContent,
+    PublicationRef,
+    RateWindow,
+    Receipt,
+    Rendered,
+    Safety,
+)
+from .errors import (
+    AuthError,
+    ChannelError,
+    ConfigError,
+    ConfigProblem,
+    ContentError,
+    InDoubt,
+    LocalizationError,
+    NotApproved,
+    PermanentError,
+    PlaceholderMismatch,
+    RateLimited,
+    SyndicateError,
+    TransientError,
+    TranslationQuotaExceeded,
+    TranslationRejected,
+    TranslationUnavailable,
+)
+from .models import CallToAction, ContentItem, IntakeLimits, InvalidItem, LocalizedFields, Media, Overrides, Repeat
+from .producer import Submission, submit
+from .runtime import Runtime
+
+__all__ = [
+    "AccountContext",
+    "Adapter",
+    "AuthError",
+    "CallToAction",
+    "ChannelError",
+    "ConfigError",
+    "ConfigProblem",
+    "ContentError",
+    "ContentItem",
+    "InDoubt",
+    "IntakeLimits",
+    "InvalidItem",
+    "Limits",
+    "LocalizationError",
+    "LocalizedFields",
+    "Media",
+    "MediaRef",
+    "NoOptions",
+    "NotApproved",
+    "Overrides",
+    "PermanentError",
+    "PlaceholderMismatch",
+    "PostContent",
+    "PublicationRef",
+    "RateLimited",
+    "RateWindow",
+    "Receipt",
+    "Rendered",
+    "Repeat",
+    "Runtime",
+    "Safety",
+    "Submission",
+    "SyndicateError",
+    "TransientError",
+    "TranslationQuotaExceeded",
+    "TranslationRejected",
+    "TranslationUnavailable",
+    "submit",
+]
+
+__version__ = "0.1.0"

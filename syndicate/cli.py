@@ -1,0 +1,342 @@
+"""The ``syndicate`` command line.
+
+Exit codes: 0 success; 1 the work ran but not everything was published (or a command failed);
+2 invalid input or configuration (every problem is printed on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from .config import Config, load_config
+from .errors import ConfigError, ContentError, SyndicateError
+from .inputs import InputError
+from .ledger import Publication
+from .logging import configure_logging
+from .models import InvalidItem, load_item_bytes, load_item_file
+from .runtime import Runtime
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_INCOMPLETE, EXIT_INVALID = 0, 1, 2
+
+
+def config_option(fn: F) -> F:
+    """``--config DIR`` (default ``$SYNDICATE_CONFIG``, else ``./config``)."""
+    return click.option(
+        "--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Config directory (default: $SYNDICATE_CONFIG, else ./config).")(fn)
+
+
+def _err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn our errors into messages and exit codes; anything else is a bug and shows a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        _err(f"invalid configuration ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}):")
+        for p in exc.problems:
+            _err(f"  {p}")
+        sys.exit(EXIT_INVALID)
+    except (ContentError, InputError) as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_INVALID)
+    except SyndicateError as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_INCOMPLETE)
+
+
+def _runtime(config_dir: Path | None, *, embedded: bool = False, **kw: Any) -> Runtime:
+    return Runtime.create(config=config_dir, redis_url="" if embedded else None, **kw)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="syndicate")
+def main() -> None:
+    """syndicate: localize approved content and publish it to every channel, exactly once.
+
+    Environment: SYNDICATE_CONFIG (config directory), SYNDICATE_DATABASE_URL (ledger; default
+    sqlite:///syndicate.db), SYNDICATE_REDIS_URL (broker; unset means embedded mode: everything
+    in one process), SYNDICATE_OUTBOX (sandbox output; default ./outbox), SYNDICATE_LOG_FORMAT
+    (json|console), SYNDICATE_LOG_LEVEL.
+    """
+    configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "WARNING")
+
+
+@main.command()
+@config_option
+@click.option("--skip-secrets", is_flag=True, help="Do not check that ${VAR} references are set.")
+def validate(config_dir: Path | None, skip_secrets: bool) -> None:
+    """Check the config directory: every error, with file, line and field.
+
+    Exit 0 when valid, 2 when not (errors on stderr).
+    """
+    with _handled():
+        cfg = load_config(config_dir, check_secrets=not skip_secrets)
+        locales = sorted({loc for r in cfg.routes.values() for loc in r.locales})
+        click.echo(f"{cfg.directory}: valid: {len(cfg.routes)} routes ({', '.join(sorted(cfg.routes))}), "
+                   f"{len(cfg.accounts)} accounts, {len(locales)} locales")
+
+
+@main.command()
+@config_option
+def migrate(config_dir: Path | None) -> None:
+    """Create or upgrade the ledger schema ($SYNDICATE_DATABASE_URL)."""
+    with _handled():
+        from .ledger import Ledger
+
+        led = Ledger()
+        led.migrate()
+        click.echo(f"ledger at {led.engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:
+    items = []
+    problems: list[str] = []
+    for src in sources:
+        try:
+            if src == "-":
+                items.append(load_item_bytes(sys.stdin.buffer.read(), "<stdin>", limits=cfg.intake_limits))
+            else:
+                items.append(load_item_file(Path(src), limits=cfg.intake_limits))
+        except InvalidItem as exc:
+            problems.append(str(exc))
+        except ContentError as exc:
+            problems.append(f"{src}: {exc}")
+    if problems:
+        for p in problems:
+            _err(p)
+        _err(f"{len(problems)} of {len(sources)} item file(s) refused; nothing was submitted")
+        sys.exit(EXIT_INVALID)
+    return items
+
+
+def _describe(sub: Any) -> str:
+    states = Counter(p.state for p in sub.publications)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    if sub.status == "unchanged":
+        return (f"{sub.item_id} r{sub.revision}: already submitted; nothing new to publish "
+                f"({summary or 'no publications'})")
+    extra = f"; superseded {len(sub.superseded)} open publication(s) of older revisions" if sub.superseded else ""
+    return f"{sub.item_id} r{sub.revision}: planned {len(sub.publications)} publication(s) ({summary}){extra}"
+
+
+@main.command()
+@config_option
+@click.argument("files", nargs=-1, required=True)
+@click.option("--now", "ignore_schedule", is_flag=True,
+              help="Plan every publication for now, ignoring publish_at, windows, gaps and stagger.")
+def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool) -> None:
+    """Submit item FILE(s) (YAML or JSON; '-' reads stdin) for a worker to publish.
+
+    All files are validated first; if any is invalid, none is submitted (exit 2).
+    """
+    from .producer import submit
+
+    with _handled():
+        rt = _runtime(config_dir)
+        items = _read_items(files, rt.config)
+        for item in items:
+            click.echo(_describe(submit(item, runtime=rt, ignore_schedule=ignore_schedule, actor="cli")))
+        if rt.embedded:
+            click.echo("embedded mode (no SYNDICATE_REDIS_URL): a 'syndicate worker' using this ledger will "
+                       "publish them", err=True)
+        rt.close()
+
+
+@main.command()
+@config_option
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: settings.yaml worker.processes, else 1).")
+@click.option("--threads", type=click.IntRange(1, 256), default=None,
+              help="Threads per process (default: settings.yaml worker.threads, else 8).")
+@click.option("--no-dispatcher", is_flag=True,
+              help="Do not run the dispatcher in this worker (run 'syndicate scheduler' elsewhere).")
+def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool) -> None:
+    """Run workers until SIGTERM/SIGINT. Refuses to start on an invalid config (exit 2).
+
+    With SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
+    the worker runs in embedded mode on the local ledger.
+    """
+    from .worker import serve_forever, supervise
+
+    configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")
+    with _handled():
+        cfg = load_config(config_dir)
+        n = processes or cfg.worker.processes
+        m = threads or cfg.worker.threads
+        if n > 1:
+            argv = ["worker", "--processes", "1", "--threads", str(m)]
+            if config_dir:
+                argv += ["--config", str(config_dir)]
+            if no_dispatcher:
+                argv.append("--no-dispatcher")
+            sys.exit(supervise(n, argv))
+        rt = Runtime.create(config=cfg)
+        sys.exit(serve_forever(rt, threads=m, dispatcher=not no_dispatcher))
+
+
+@main.command()
+@config_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--now", "ignore_schedule", is_flag=True,
+              help="Publish at once, ignoring publish_at, posting windows, gaps and stagger.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
+              help="Give up waiting after this many seconds.")
+def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, threads: int, timeout: int) -> None:
+    """Embedded run: submit FILE(s), publish every due publication, print a summary.
+
+    Runs in this process (in-process broker, the ledger from SYNDICATE_DATABASE_URL or
+    ./syndicate.db) and stops when every publication that is due has reached a final state.
+    Exit 0 when all of them were published, 1 otherwise, 2 on invalid input.
+    """
+    from .producer import submit
+    from .worker import run_until_settled
+
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        items = _read_items(files, rt.config)
+        subs = [submit(i, runtime=rt, ignore_schedule=ignore_schedule, actor="cli") for i in items]
+        for s in subs:
+            click.echo(_describe(s))
+        keys = [(s.item_id, s.revision) for s in subs]
+
+        def current() -> list[Publication]:
+            out: list[Publication] = []
+            for item_id, rev in keys:
+                out.extend(rt.ledger.publications(item_id=item_id, revision=rev))
+            return out
+
+        progress = _Progress("settled")
+        pubs = run_until_settled(rt, current, threads=threads, timeout=timedelta(seconds=timeout),
+                                 on_progress=progress.update)
+        progress.close()
+        new = [p for p in pubs if not any(s.status == "unchanged" and s.item_id == p.item_id for s in subs)]
+        counts = Counter(p.state for p in new)
+        now = rt.ledger.now()
+        later = [p for p in new if p.state in ("scheduled", "retrying") and p.scheduled_for > now]
+        if not new:
+            click.echo("nothing new to publish: every item was already submitted with this revision")
+        else:
+            click.echo("publications: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        if later:
+            click.echo(f"{len(later)} publication(s) are scheduled for later; run 'syndicate worker' to publish "
+                       "them when due")
+        problems = [p for p in new if p.state not in ("published", "skipped") and p not in later]
+        for p in problems[:20]:
+            click.echo(f"  {p.key}: {p.state}: {p.last_error or ''}", err=True)
+        rt.close()
+        sys.exit(EXIT_OK if not problems else EXIT_INCOMPLETE)
+
+
+class _Progress:
+    """A progress bar on a terminal; on a pipe, a line when the count changes (at most every 2 s)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.last_line = 0.0
+        self.state = (0, 0)
+
+    def update(self, done: int, total: int) -> None:
+        self.state = (done, total)
+        if not total:
+            return
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+                self.bar.__enter__()
+            self.bar.length = total
+            self.bar.update(done - self.bar.pos)
+        elif time.monotonic() - self.last_line >= 2 or done == total:
+            self.last_line = time.monotonic()
+            click.echo(f"{self.label}: {done}/{total}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _local(pub: Publication, cfg: Config) -> str:
+    route = cfg.routes.get(pub.region)
+    if route is None:
+        return ""
+    return pub.scheduled_for.astimezone(ZoneInfo(route.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@main.command()
+@config_option
+@click.argument("item_id")
+@click.option("--revision", type=int, default=None, help="Revision (default: the newest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str) -> None:
+    """Show an item's publications: state, planned time (UTC and local), back-link, last error."""
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        stored = rt.ledger.item(item_id, revision)
+        if stored is None:
+            _err(f"item {item_id!r} not found in the ledger")
+            sys.exit(EXIT_INCOMPLETE)
+        pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision)
+        if fmt == "json":
+            click.echo(json.dumps({
+                "item_id": item_id, "revision": stored.item.revision, "state": stored.state,
+                "publications": [{
+                    "id": p.id, "key": p.key, "locale": p.locale, "account": p.account, "slot": p.slot,
+                    "state": p.state, "scheduled_for": p.scheduled_for.isoformat(),
+                    "scheduled_local": _local(p, rt.config), "permalink": p.permalink,
+                    "tagged_url": p.tagged_url, "attempts": p.attempts, "last_error": p.last_error,
+                } for p in pubs]}, indent=2, ensure_ascii=False))
+        else:
+            click.echo(f"{item_id} revision {stored.item.revision} ({stored.state}), {len(pubs)} publication(s)")
+            for p in pubs:
+                when = p.scheduled_for.strftime("%Y-%m-%d %H:%M UTC")
+                click.echo(f"  {p.locale:<10} {p.account:<20} #{p.slot} {p.state:<15} {when} / {_local(p, rt.config)}"
+                           f"  {p.permalink or ''}")
+                if p.last_error and p.state != "published":
+                    click.echo(f"      {p.last_error}")
+        rt.close()
+
+
+@main.command()
+@config_option
+@click.option("--campaign", default=None, help="Only this campaign.")
+@click.option("--item", "item_id", default=None, help="Only this item.")
+@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...], fmt: str,
+           output: Path | None) -> None:
+    """Export publications with back-links and UTM fields, for attribution."""
+    from .report import report_rows, write_report
+
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {output}", err=True)
+        else:
+            click.echo(text, nl=False)
+        rt.close()

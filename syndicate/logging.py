@@ -1,0 +1,113 @@
+"""Structured logs: one JSON object per line (or readable lines on a terminal), secrets redacted.
+
+Our own events go through structlog; records from other libraries (Dramatiq, requests, tweepy,
+urllib3) go through the same processor chain via ``ProcessorFormatter``'s ``foreign_pre_chain``,
+so the redaction processor sees every line, including tweepy's DEBUG dump of request headers.
+
+Event names are stable identifiers that ops can alert on; see ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from .secrets import redact
+
+__all__ = ["configure_logging", "get_logger", "redact_event"]
+
+_configured = False
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(v) for v in value)
+    if isinstance(value, BaseException):
+        return redact(f"{type(value).__name__}: {value}")
+    return value
+
+
+_SENSITIVE_KEYS = ("password", "secret", "token", "authorization", "api_key", "apikey", "auth_key", "cookie")
+
+
+def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: remove secrets from every value, and values of secret-named keys."""
+    out: MutableMapping[str, Any] = {}
+    for key, value in event_dict.items():
+        if any(s in key.lower() for s in _SENSITIVE_KEYS) and value is not None:
+            out[key] = "[REDACTED]"
+        else:
+            out[key] = _scrub(value)
+    return dict(out)
+
+
+def _redact_rendered_exception(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    for key in ("exception", "stack"):
+        if isinstance(event_dict.get(key), str):
+            event_dict[key] = redact(event_dict[key])
+    return event_dict
+
+
+def configure_logging(*, json: bool | None = None, level: str | None = None) -> None:
+    """Route structlog and stdlib logging through one redacting chain to stderr.
+
+    Args:
+        json: JSON lines (default when stderr is not a terminal, or ``SYNDICATE_LOG_FORMAT=json``).
+        level: minimum level (default ``$SYNDICATE_LOG_LEVEL`` or ``INFO``).
+    """
+    global _configured
+    fmt = os.environ.get("SYNDICATE_LOG_FORMAT", "").lower()
+    if json is None:
+        json = fmt == "json" or (fmt != "console" and not sys.stderr.isatty())
+    lvl = (level or os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO").upper()
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Processor = (structlog.processors.JSONRenderer() if json
+                           else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _redact_rendered_exception,
+            redact_event,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_syndicate", False):
+            root.removeHandler(h)
+    handler._syndicate = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(lvl)
+    # Dramatiq logs every retry at INFO/WARNING already; keep urllib3's connection chatter down.
+    logging.getLogger("urllib3").setLevel(max(logging.WARNING, root.level))
+    _configured = True
+
+
+def get_logger(name: str = "syndicate") -> Any:
+    """A structlog logger; context bound with ``structlog.contextvars`` is merged in."""
+    return structlog.stdlib.get_logger(name)

@@ -1,0 +1,312 @@
+"""The core steps behind the actors: intake, localize, publish, reconcile.
+
+Each step loads what it needs from the ledger, does one thing, and records the outcome in the
+ledger. Messages carry ids only, and any step may run twice: the ledger's conditional updates
+make the second run a no-op (design §3).
+
+Publishing is claim → call → record:
+
+1. **claim**: ``enqueued``/``retrying`` → ``calling`` with a lease (zero rows: ack and stop);
+2. **call** the adapter (its HTTP timeouts are always set);
+3. **record** the outcome: ``published``; ``retrying`` after a transient error (with backoff);
+   ``scheduled`` at the platform's reset time after a rate limit (no failure counted);
+   ``failed`` on a permanent or auth error (auth also holds the account); ``in_doubt`` when the
+   post may exist, then reconcile; never post blindly again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from .attribution import same_site, tag_url
+from .channels import MediaRef, PostContent, PublicationRef, Receipt, Rendered, Safety
+from .errors import (
+    AuthError,
+    ConfigError,
+    ContentError,
+    InDoubt,
+    LocalizationError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    TranslationQuotaExceeded,
+    TranslationUnavailable,
+)
+from .ledger import Publication, worker_id
+from .locales import is_rtl
+from .localization import localize_item
+from .logging import get_logger
+from .models import ContentItem
+from .secrets import redact
+from .states import PublicationState
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+__all__ = [
+    "build_content",
+    "do_intake",
+    "do_localize",
+    "do_publish",
+    "do_reconcile",
+    "publication_ref",
+    "render_publication",
+]
+
+S = PublicationState
+log = get_logger("syndicate.pipeline")
+
+
+def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
+    """Request the localizations of a stored item; returns the locales requested."""
+    stored = rt.ledger.item(item_id, revision)
+    if stored is None or stored.state != "active":
+        log.info("intake.skipped", item=item_id, revision=revision, reason="not active")
+        return []
+    locales = rt.ledger.mark_localizations_requested(item_id, revision)
+    for loc in locales:
+        rt.actors.localize.send(item_id, revision, loc)
+    log.info("intake.done", item=item_id, revision=revision, locales=locales)
+    return locales
+
+
+def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
+    """Localize one item revision into one locale and release its publications."""
+    actor = worker_id()
+    row = rt.ledger.localization(item_id, revision, locale)
+    if row is None or row["state"] == "done":
+        return
+    stored = rt.ledger.item(item_id, revision)
+    if stored is None or stored.state != "active":
+        return
+    routes = rt.config.routes_for_locale(locale)
+    if not routes:
+        rt.ledger.record_localization_failure(item_id, revision, locale, actor=actor, retry=False,
+                                              error=f"no route publishes {locale} any more")
+        return
+    settings = routes[0].translation
+    translators = {}
+    for name in {settings.engine, settings.fallback} - {None, "hold", "source"}:
+        assert name is not None
+        translators[name] = rt.translator(name, settings.options)
+    try:
+        loc = localize_item(stored.item, locale, settings, translators=translators)
+    except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
+        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
+        log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
+        return
+    except LocalizationError as exc:
+        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False)
+        log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
+        return
+    review = settings.review_required and loc.machine_made
+    released = rt.ledger.record_localization(
+        item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
+        review_required=review, actor=actor, warnings=loc.warnings)
+    log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
+             sources=loc.sources, released=released, review=review)
+
+
+def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:
+    """The adapter's view of ``pub``."""
+    return PublicationRef(
+        id=pub.id, key=pub.key, item_id=pub.item_id, revision=pub.revision, locale=pub.locale,
+        account=pub.account, slot=pub.slot, tagged_url=pub.tagged_url, marker=pub.marker,
+        scheduled_for=pub.scheduled_for, previous_remote_id=rt.ledger.previous_remote_id(pub))
+
+
+def build_content(item: ContentItem, fields: dict[str, str], pub: Publication) -> PostContent:
+    """The render input for ``pub``: localized fields, tagged links, the slot's variant."""
+    cta_url = None
+    if item.cta is not None:
+        cta_url = tag_url(item.cta.url, pub.utm) if same_site(item.cta.url, item.canonical_url) else item.cta.url
+    channel_text = None
+    for key in (pub.account, pub.channel):
+        by_locale = item.overrides.channels.get(key)
+        if by_locale and pub.locale in by_locale:
+            channel_text = by_locale[pub.locale]
+            break
+    variant = None
+    if item.repeat and item.repeat.variants and pub.slot > 0:
+        variant = item.repeat.variants[(pub.slot - 1) % len(item.repeat.variants)]
+    return PostContent(
+        item_id=item.id, revision=item.revision, locale=pub.locale,
+        title=fields.get("title", item.title), summary=fields.get("summary", item.summary),
+        body=fields.get("body", item.body), body_format=item.body_format,
+        link=pub.tagged_url, canonical_url=item.canonical_url,
+        cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
+        tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
+        channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
+        published_at=item.publish_at, rtl=is_rtl(pub.locale))
+
+
+def render_publication(rt: Runtime, pub: Publication) -> Rendered:
+    """Render ``pub`` exactly as publishing would (used by ``syndicate preview`` too).
+
+    Raises:
+        ContentError: the item or its localization is missing or cannot be rendered.
+    """
+    stored = rt.ledger.item(pub.item_id, pub.revision)
+    if stored is None:
+        raise ContentError("item not found in the ledger", item_id=pub.item_id)
+    loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
+    if loc is None or loc["state"] != "done":
+        raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
+    content = build_content(stored.item, loc["fields"] or {}, pub)
+    return rt.adapter(pub.account).render(content)
+
+
+def _backoff(rt: Runtime, failures: int) -> timedelta:
+    base = rt.timing.retry_min_backoff * (2 ** max(0, failures - 1))
+    capped = min(base, rt.timing.retry_max_backoff)
+    jittered: timedelta = capped * random.uniform(0.8, 1.2)  # jitter, so retries of one outage spread out
+    return jittered
+
+
+def _rendered_record(rendered: Rendered) -> dict[str, Any]:
+    data = asdict(rendered)
+    data["media"] = [asdict(m) for m in rendered.media]
+    out: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return out
+
+
+def _text_hash(rendered: Rendered) -> str:
+    return hashlib.sha256(rendered.text.encode("utf-8")).hexdigest()
+
+
+def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: Rendered, actor: str,
+                    expect: tuple[PublicationState, ...], kind: str) -> Publication | None:
+    done = rt.ledger.transition(
+        pub.id, S.PUBLISHED, expect=expect, actor=actor, kind=kind,
+        detail={"remote_id": receipt.remote_id, "permalink": receipt.permalink},
+        remote_id=receipt.remote_id[:256], permalink=receipt.permalink[:2048],
+        published_at=rt.ledger.now(), rendered=_rendered_record(rendered), text_hash=_text_hash(rendered),
+        last_error=None, lease_until=None)
+    if done is None:
+        log.error("publication.record_lost", publication=pub.id, key=pub.key, remote_id=receipt.remote_id,
+                  permalink=receipt.permalink,
+                  reason="published, but the row was moved meanwhile; an operator must check it")
+    else:
+        log.info("publication.published", publication=pub.id, key=pub.key, account=pub.account,
+                 locale=pub.locale, item=pub.item_id, revision=pub.revision, permalink=receipt.permalink,
+                 attempt=done.attempts)
+    return done
+
+
+def do_publish(rt: Runtime, pub_id: int) -> str:
+    """Claim, call, record one publication. Returns what happened (for logs and tests)."""
+    actor = worker_id()
+    pub = rt.ledger.publication(pub_id)
+    if pub is None or S(pub.state) not in (S.ENQUEUED, S.RETRYING):
+        return "not-claimable"
+    if pub.account not in rt.config.accounts:
+        rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
+                             error=f"account {pub.account!r} is no longer in accounts.yaml")
+        return "failed"
+    claimed = rt.ledger.claim(pub.id, worker=actor, lease=rt.timing.claim_lease)
+    if claimed is None:
+        return "not-claimable"
+    pub = claimed
+    calling = (S.CALLING,)
+    try:
+        rendered = render_publication(rt, pub)
+        adapter = rt.adapter(pub.account)
+        ref = publication_ref(rt, pub)
+    except (ContentError, ConfigError) as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
+        return "failed"
+    try:
+        receipt = adapter.publish(rendered, ref)
+    except RateLimited as exc:
+        rt.ledger.transition(pub.id, S.SCHEDULED, expect=calling, actor=actor, kind="deferred", error=str(exc),
+                             scheduled_for=max(exc.until, rt.ledger.now()), deferrals=pub.deferrals + 1,
+                             attempts=pub.attempts - 1, lease_until=None)
+        log.info("rate_limit.deferred", publication=pub.id, key=pub.key, account=pub.account,
+                 until=exc.until.isoformat())
+        return "deferred"
+    except TransientError as exc:
+        return _retry_or_fail(rt, pub, str(exc), actor)
+    except AuthError as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        rt.ledger.set_account_status(pub.account, "needs_credentials", str(exc), actor=actor)
+        log.error("account.auth_expired", account=pub.account, publication=pub.id, error=redact(str(exc)))
+        return "failed"
+    except PermanentError as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)))
+        return "failed"
+    except InDoubt as exc:
+        return _in_doubt(rt, adapter.safety_for(ref), pub, str(exc), actor)
+    except BaseException as exc:
+        # A bug or an interrupt (time limit, shutdown) during the call: the request may have gone out.
+        _in_doubt(rt, Safety.RECONCILE_ONLY, pub, f"interrupted during the call: {type(exc).__name__}: {exc}",
+                  actor)
+        raise
+    _record_receipt(rt, pub, receipt, rendered, actor, (*calling, S.IN_DOUBT), "published")
+    return "published"
+
+
+def _retry_or_fail(rt: Runtime, pub: Publication, error: str, actor: str,
+                   expect: tuple[PublicationState, ...] = (S.CALLING,)) -> str:
+    failures = pub.failures + 1
+    if failures >= rt.timing.max_attempts:
+        rt.ledger.transition(pub.id, S.FAILED, expect=expect, actor=actor, failures=failures, lease_until=None,
+                             error=f"gave up after {failures} failed attempts; last: {error}")
+        log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(error), failures=failures)
+        return "failed"
+    when = rt.ledger.now() + _backoff(rt, failures)
+    rt.ledger.transition(pub.id, S.RETRYING, expect=expect, actor=actor, error=error, failures=failures,
+                         scheduled_for=when, lease_until=None)
+    log.warning("publication.retrying", publication=pub.id, key=pub.key, error=redact(error), failures=failures,
+                retry_at=when.isoformat())
+    return "retrying"
+
+
+def _in_doubt(rt: Runtime, safety: Safety, pub: Publication, error: str, actor: str) -> str:
+    if safety in (Safety.IDEMPOTENT, Safety.SAFE):
+        return _retry_or_fail(rt, pub, error, actor)
+    if safety is Safety.NEVER:
+        rt.ledger.transition(pub.id, S.IN_DOUBT, expect=(S.CALLING,), actor=actor, error=error, lease_until=None)
+        rt.ledger.transition(pub.id, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor=actor, error=error,
+                             kind="needs-operator")
+        log.error("publication.unconfirmed", publication=pub.id, key=pub.key, error=redact(error))
+        return "unconfirmed"
+    rt.ledger.transition(pub.id, S.IN_DOUBT, expect=(S.CALLING,), actor=actor, error=error, lease_until=None)
+    log.warning("publication.in_doubt", publication=pub.id, key=pub.key, error=redact(error))
+    rt.actors.reconcile.send(pub.id)
+    return "in_doubt"
+
+
+def do_reconcile(rt: Runtime, pub_id: int) -> str:
+    """Decide an ``in_doubt`` publication by looking for its post on the platform.
+
+    Found → ``published``; surely absent → ``retrying`` (the normal retry budget applies);
+    cannot tell → ``unconfirmed`` for an operator (``syndicate resolve``).
+    """
+    actor = worker_id()
+    pub = rt.ledger.publication(pub_id)
+    if pub is None or pub.state != S.IN_DOUBT:
+        return "not-in-doubt"
+    try:
+        rendered = render_publication(rt, pub)
+        adapter = rt.adapter(pub.account)
+        found = adapter.find_existing(rendered, publication_ref(rt, pub))
+    except (InDoubt, PermanentError, AuthError, ContentError, ConfigError) as exc:
+        rt.ledger.transition(pub.id, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor=actor, kind="needs-operator",
+                             error=f"cannot tell whether the post exists: {exc}")
+        log.error("publication.unconfirmed", publication=pub.id, key=pub.key, error=redact(str(exc)))
+        return "unconfirmed"
+    except (TransientError, RateLimited) as exc:
+        # The platform cannot be asked right now; the dispatcher asks again later.
+        rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc))
+        return "deferred"
+    if found is not None:
+        _record_receipt(rt, pub, found, rendered, actor, (S.IN_DOUBT,), "reconciled")
+        return "published"
+    return _retry_or_fail(rt, pub, f"reconciled: no post found ({pub.last_error})", actor, expect=(S.IN_DOUBT,))

@@ -1,0 +1,197 @@
+"""The services a process works with: config, ledger, broker, adapters, translators.
+
+One :class:`Runtime` per process (tests may build several). Embedded mode (no
+``SYNDICATE_REDIS_URL``) uses Dramatiq's ``StubBroker`` and runs the worker in threads of this
+process; with Redis, many worker processes share the broker and a PostgreSQL ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+
+from .channels import Adapter
+from .config import Config, load_config
+from .ledger import Clock, Ledger
+from .localization import Translator, build_translator
+
+__all__ = ["Runtime", "Timing", "make_broker"]
+
+#: Namespace of our keys in Redis.
+REDIS_NAMESPACE = "syndicate"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Time limits, leases and backoff; see ``docs/operations.md`` for how they relate.
+
+    The order must hold: worker shutdown timeout > publish time limit > HTTP timeouts, and the
+    claim lease > publish time limit, so a live worker's claim never expires under it.
+    """
+
+    publish_time_limit: timedelta = timedelta(seconds=120)
+    localize_time_limit: timedelta = timedelta(minutes=5)
+    claim_lease: timedelta = timedelta(minutes=3)
+    shutdown_timeout: timedelta = timedelta(minutes=3)
+    retry_min_backoff: timedelta = timedelta(seconds=15)
+    retry_max_backoff: timedelta = timedelta(hours=1)
+    max_attempts: int = 8
+    dispatch_interval: timedelta = timedelta(seconds=1)
+    dispatch_horizon: timedelta = timedelta(seconds=5)
+    enqueued_stale_after: timedelta = timedelta(minutes=5)
+    localize_stale_after: timedelta = timedelta(minutes=2)
+    heartbeat_timeout: timedelta = timedelta(seconds=60)
+    maintenance_chance: int = 1000
+
+    def check(self) -> None:
+        """Raise ``ValueError`` when the ordering above does not hold."""
+        if not self.claim_lease > self.publish_time_limit:
+            raise ValueError("claim_lease must exceed publish_time_limit")
+        if not self.shutdown_timeout > self.publish_time_limit:
+            raise ValueError("shutdown_timeout must exceed publish_time_limit")
+
+
+def make_broker(redis_url: str | None, *, namespace: str = REDIS_NAMESPACE, timing: Timing | None = None
+                ) -> dramatiq.Broker:
+    """A RedisBroker for ``redis_url``, else a StubBroker for embedded mode."""
+    t = timing or Timing()
+    if redis_url:
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(  # type: ignore[no-untyped-call]
+            url=redis_url, namespace=namespace,
+                           heartbeat_timeout=int(t.heartbeat_timeout.total_seconds() * 1000),
+                           maintenance_chance=t.maintenance_chance,
+                           socket_timeout=10, socket_connect_timeout=5, health_check_interval=30)
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    return broker
+
+
+@dataclass
+class Runtime:
+    """Services shared by the actors and the dispatcher of one process."""
+
+    config: Config
+    ledger: Ledger
+    broker: dramatiq.Broker
+    timing: Timing = field(default_factory=Timing)
+    redis_url: str | None = None
+    namespace: str = REDIS_NAMESPACE
+    actors: Any = None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _translators: dict[str, Translator] = field(default_factory=dict, repr=False)
+    _redis: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        config: Config | str | Path | None = None,
+        database_url: str | None = None,
+        redis_url: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        timing: Timing | None = None,
+        namespace: str | None = None,
+        migrate: bool = True,
+    ) -> Runtime:
+        """Build a runtime from arguments, falling back to the environment.
+
+        Args:
+            config: a loaded config or its directory (default ``$SYNDICATE_CONFIG`` or ``./config``).
+            database_url: ledger URL (default ``$SYNDICATE_DATABASE_URL`` or ``sqlite:///syndicate.db``).
+            redis_url: broker URL (default ``$SYNDICATE_REDIS_URL``; unset means embedded mode).
+            environ: environment for secret references and defaults.
+            clock: time source for the ledger.
+            timing: time limits and leases.
+            namespace: Redis namespace (default ``syndicate``).
+            migrate: bring the ledger schema up to date.
+        """
+        env = environ if environ is not None else os.environ
+        # Producers and reporting hosts need not hold platform secrets; workers check them at start.
+        cfg = config if isinstance(config, Config) else load_config(config, environ=env, check_secrets=False)
+        t = timing or Timing(
+            claim_lease=max(cfg.worker.claim_lease, Timing().publish_time_limit + timedelta(seconds=30)),
+            retry_min_backoff=cfg.worker.retry_min_backoff,
+            retry_max_backoff=cfg.worker.retry_max_backoff,
+            max_attempts=cfg.worker.max_attempts,
+            dispatch_interval=cfg.worker.dispatch_interval,
+        )
+        t.check()
+        url = redis_url if redis_url is not None else (env.get("SYNDICATE_REDIS_URL") or None)
+        ns = namespace or env.get("SYNDICATE_REDIS_NAMESPACE") or REDIS_NAMESPACE
+        ledger = Ledger(database_url or env.get("SYNDICATE_DATABASE_URL") or None, clock=clock)
+        if migrate:
+            ledger.migrate()
+        broker = make_broker(url, namespace=ns, timing=t)
+        rt = cls(config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
+        from .actors import declare_actors
+
+        rt.actors = declare_actors(rt)
+        return rt
+
+    @property
+    def embedded(self) -> bool:
+        """True when running without Redis (StubBroker, in-process worker)."""
+        return self.redis_url is None
+
+    def redis(self) -> Any:
+        """A Redis client for locks, rate limits and caches (None in embedded mode)."""
+        if self.redis_url is None:
+            return None
+        with self._lock:
+            if self._redis is None:
+                import redis
+
+                self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=10, socket_connect_timeout=5)
+            return self._redis
+
+    def adapter(self, account_id: str) -> Adapter:
+        """This thread's adapter instance for ``account_id`` (sessions are not shared across threads)."""
+        cache: dict[str, Adapter] | None = getattr(self._local, "adapters", None)
+        if cache is None:
+            cache = {}
+            self._local.adapters = cache
+            with self._lock:
+                all_caches: list[dict[str, Adapter]] = getattr(self, "_all_caches", [])
+                all_caches.append(cache)
+                self._all_caches = all_caches
+        adapter = cache.get(account_id)
+        if adapter is None:
+            from .statestore import StateStore
+
+            cls = self.config.adapter_class(account_id)
+            ctx = self.config.account_context(account_id, state=StateStore(self, account_id))
+            adapter = cls(ctx)
+            cache[account_id] = adapter
+        return adapter
+
+    def translator(self, engine: str, options: Mapping[str, Any]) -> Translator:
+        """A translator for ``engine`` configured with ``options`` (cached per configuration)."""
+        key = f"{engine}:{sorted(options.items())!r}"
+        with self._lock:
+            tr = self._translators.get(key)
+            if tr is None:
+                tr = build_translator(engine, options)
+                self._translators[key] = tr
+            return tr
+
+    def close(self) -> None:
+        """Close adapters, the broker and the ledger."""
+        for cache in getattr(self, "_all_caches", []):
+            for adapter in cache.values():
+                adapter.close()
+        self.broker.close()
+        self.ledger.close()
+        if self._redis is not None:
+            self._redis.close()

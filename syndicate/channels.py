@@ -272,61 +272,78 @@ class Adapter(ABC):
 
 
 class AdapterRegistry:
-    """Adapters by name, loaded from the ``syndicate.adapters`` entry-point group.
+    """Adapters by name, from the ``syndicate.adapters`` entry-point group.
 
-    Two adapters with one name stop start-up, naming both.
+    Names are listed without importing anything; an adapter's module is imported the first time
+    its name is asked for, so an installation without, say, an X account never imports tweepy.
+    Two entry points with one name stop start-up, naming both.
     """
 
     def __init__(self, adapters: Mapping[str, type[Adapter]] | None = None) -> None:
         self._adapters: dict[str, type[Adapter]] = dict(adapters or {})
-        self._loaded = adapters is not None
+        self._entry_points: dict[str, Any] = {}
+        self._scanned = adapters is not None
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
+    def _scan(self) -> None:
         with self._lock:
-            if self._loaded:
+            if self._scanned:
                 return
             problems: list[ConfigProblem] = []
-            origins: dict[str, str] = {}
             for ep in entry_points(group=ENTRY_POINT_GROUP):
-                origin = f"{ep.value} ({ep.dist.name if ep.dist else 'unknown distribution'})"
-                if ep.name in self._adapters:
+                other = self._entry_points.get(ep.name)
+                if other is not None and other.value != ep.value:
                     problems.append(ConfigProblem(
-                        f"entry point {ENTRY_POINT_GROUP}", None, ep.name,
-                        f"adapter name registered twice: {origins[ep.name]} and {origin}"))
+                        f"entry point group {ENTRY_POINT_GROUP}", None, ep.name,
+                        f"adapter name registered twice: {_origin(other)} and {_origin(ep)}"))
                     continue
-                try:
-                    cls = ep.load()
-                except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
-                    problems.append(ConfigProblem(f"entry point {ENTRY_POINT_GROUP}", None, ep.name,
-                                                  f"cannot load {ep.value}: {type(exc).__name__}: {exc}"))
-                    continue
-                if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-                    problems.append(ConfigProblem(f"entry point {ENTRY_POINT_GROUP}", None, ep.name,
-                                                  f"{ep.value} is not a syndicate.Adapter subclass"))
-                    continue
-                self._adapters[ep.name] = cls
-                origins[ep.name] = origin
+                self._entry_points[ep.name] = ep
             if problems:
                 raise ConfigError(problems)
-            self._loaded = True
+            self._scanned = True
 
     def register(self, name: str, cls: type[Adapter]) -> None:
         """Register ``cls`` under ``name`` (for tests and embedding); a clash raises ``ConfigError``."""
-        self._load()
-        if name in self._adapters and self._adapters[name] is not cls:
+        self._scan()
+        taken = self._adapters.get(name)
+        if (taken is not None and taken is not cls) or (taken is None and name in self._entry_points):
             raise ConfigError([ConfigProblem("adapter registry", None, name, "adapter name registered twice")])
         self._adapters[name] = cls
 
     def get(self, name: str) -> type[Adapter] | None:
-        """The adapter class called ``name``, or None."""
-        self._load()
-        return self._adapters.get(name)
+        """The adapter class called ``name``, or None if no adapter has that name.
+
+        Raises:
+            ConfigError: the adapter is registered but cannot be imported.
+        """
+        self._scan()
+        cls = self._adapters.get(name)
+        if cls is not None:
+            return cls
+        ep = self._entry_points.get(name)
+        if ep is None:
+            return None
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # noqa: BLE001 - report any import failure of a plugin as config
+            raise ConfigError([ConfigProblem(f"entry point group {ENTRY_POINT_GROUP}", None, name,
+                                             f"cannot load {ep.value}: {type(exc).__name__}: {exc}")]) from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
+            raise ConfigError([ConfigProblem(f"entry point group {ENTRY_POINT_GROUP}", None, name,
+                                             f"{ep.value} is not a syndicate.Adapter subclass")])
+        with self._lock:
+            self._adapters[name] = loaded
+        return loaded
 
     def names(self) -> list[str]:
         """Every registered adapter name, sorted."""
-        self._load()
-        return sorted(self._adapters)
+        self._scan()
+        return sorted(set(self._adapters) | set(self._entry_points))
+
+
+def _origin(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{ep.value} ({dist.name if dist is not None else 'unknown distribution'})"
 
 
 _default_registry: AdapterRegistry | None = None

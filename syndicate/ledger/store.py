@@ -459,11 +459,11 @@ class Ledger:
         """Move due, ready publications to ``enqueued`` and return them (oldest first).
 
         Due means ``scheduled`` or ``retrying`` with ``scheduled_for <= now + horizon``. Accounts
-        that need new credentials are held. On PostgreSQL the rows are locked with
+        whose status is not ``ok`` (``needs_credentials``, ``disabled``) are held. On PostgreSQL the rows are locked with
         ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never take the same row.
         """
         now = self.now()
-        held = select(accounts.c.account).where(accounts.c.status == "needs_credentials")
+        held = select(accounts.c.account).where(accounts.c.status != "ok")
         q = (select(publications.c.id)
              .where(and_(publications.c.state.in_([S.SCHEDULED.value, S.RETRYING.value]),
                          publications.c.ready.is_(True),
@@ -651,7 +651,10 @@ class Ledger:
         return (row.status, row.reason) if row else ("ok", None)
 
     def set_account_status(self, account: str, status: str, reason: str | None, *, actor: str) -> None:
-        """Mark an account (``ok`` or ``needs_credentials``), with an event."""
+        """Mark an account (``ok``, ``needs_credentials`` or ``disabled``), with an event.
+
+        Publications of an account whose status is not ``ok`` are held by the dispatcher.
+        """
         now = self.now()
         with self.begin() as conn:
             res = conn.execute(update(accounts).where(accounts.c.account == account)

@@ -1,0 +1,165 @@
+"""Shared fixtures: real Redis and PostgreSQL, isolated per test; config and item builders.
+
+Redis: ``$SYNDICATE_TEST_REDIS_URL``, else 127.0.0.1:6379, else a ``redis-server`` from PATH on a
+free port. PostgreSQL: ``$SYNDICATE_TEST_DATABASE_URL``, else postgres@127.0.0.1:5432/test.
+Outside CI a missing service skips its tests with the reason; with ``CI=true`` it fails them.
+Each test gets its own Redis namespace and its own PostgreSQL database, so test runs (and
+developers) can share one server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import write_config
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}: the Redis- and PostgreSQL-backed tests must run in CI", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port: int = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _redis_ok(url: str) -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        ok = bool(client.ping())
+        client.close()
+        return ok
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """URL of a reachable Redis server (started from PATH if none answers)."""
+    url = os.environ.get("SYNDICATE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if _redis_ok(url):
+        yield url
+        return
+    exe = shutil.which("redis-server")
+    if exe is None:
+        _unavailable(f"Redis is not reachable at {url} and redis-server is not on PATH")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        if _redis_ok(url):
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        _unavailable(f"started redis-server on port {port} but it does not answer")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """The Redis URL (tests isolate themselves with :func:`redis_namespace`)."""
+    return redis_server_url
+
+
+@pytest.fixture
+def redis_namespace(redis_server_url: str) -> Iterator[str]:
+    """A namespace unique to this test; its keys are deleted afterwards."""
+    import redis
+
+    ns = f"syndicate-test-{uuid.uuid4().hex[:10]}"
+    yield ns
+    client = redis.Redis.from_url(redis_server_url)
+    keys = list(client.scan_iter(match=f"{ns}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get("SYNDICATE_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """An admin URL of a reachable PostgreSQL server."""
+    import psycopg
+
+    url = _pg_admin_url()
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        _unavailable(f"PostgreSQL is not reachable at {url}: {str(exc).splitlines()[0]}")
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test (SQLAlchemy URL); dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"syndicate_t_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(pg_server).set(drivername="postgresql+psycopg", database=name)
+    yield url.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite ledger file in the test's directory."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both ledger back-ends: each test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A sandbox outbox for this test (``SYNDICATE_OUTBOX``)."""
+    path = tmp_path / "outbox"
+    monkeypatch.setenv("SYNDICATE_OUTBOX", str(path))
+    return path
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Build a config directory: ``config_dir(routes={...}, accounts={...})``; see tests/helpers.py."""
+
+    def build(**kw: Any) -> Path:
+        return write_config(tmp_path / f"config-{uuid.uuid4().hex[:6]}", **kw)
+
+    return build

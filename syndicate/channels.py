@@ -263,6 +263,11 @@ class Adapter(ABC):
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """Find a post made for ``publication``; ``None`` if surely absent, ``InDoubt`` if unknown."""
 
+    def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
+        """Engagement counts of a published post (``likes``, ``reposts``, ``replies``, ``impressions``,
+        ``clicks``, ...), or None when the channel offers none. Read-only: safe to repeat."""
+        return None
+
     def safety_for(self, publication: PublicationRef) -> Safety:
         """The safety of publishing ``publication`` (an update in place may be idempotent)."""
         return self.publish_safety

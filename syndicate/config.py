@@ -342,6 +342,7 @@ def load_config(
 
     # accounts.yaml
     accounts: dict[str, Account] = {}
+    broken_accounts: set[str] = set()
     secrets = SecretSource(environ=environ if environ is not None else os.environ)
     accounts_path = base / "accounts.yaml"
     accounts_doc: Document | None = None
@@ -384,11 +385,20 @@ def load_config(
                         acc = Account.model_validate(raw)
                     except ValidationError as exc:
                         problems.extend(_problems_from_validation(accounts_doc, exc, apath))
+                        broken_accounts.add(acc_id)
                         continue
-                    cls = reg.get(acc.adapter)
+                    try:
+                        cls = reg.get(acc.adapter)
+                    except ConfigError as exc:
+                        problems.extend(ConfigProblem(str(accounts_path), line_of(accounts_doc, (*apath, "adapter")),
+                                                      f"accounts.{acc_id}.adapter", p.message) for p in exc.problems)
+                        broken_accounts.add(acc_id)
+                        continue
                     if cls is None:
+                        broken_accounts.add(acc_id)
                         problems.append(ConfigProblem(
-                            str(accounts_path), line_of(accounts_doc, (*apath, "adapter")), f"accounts.{acc_id}.adapter",
+                            str(accounts_path), line_of(accounts_doc, (*apath, "adapter")),
+                            f"accounts.{acc_id}.adapter",
                             f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"))
                         continue
                     try:
@@ -426,6 +436,14 @@ def load_config(
         doc = _read_yaml(path, problems)
         if doc is None:
             continue
+        raw_accounts = doc.data.get("accounts") if isinstance(doc.data, dict) else None
+        if isinstance(raw_accounts, list) and accounts_doc is not None:
+            # Checked on the raw data, so that a route with other errors still reports these.
+            for i, acc_id in enumerate(raw_accounts):
+                if isinstance(acc_id, str) and acc_id not in accounts and acc_id not in broken_accounts:
+                    known = ", ".join(sorted(accounts)) or "none"
+                    problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
+                                                  f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
         try:
             route = Route.model_validate(doc.data)
         except ValidationError as exc:
@@ -435,11 +453,6 @@ def load_config(
             problems.append(ConfigProblem(str(path), line_of(doc, ("region",)), "region",
                                           f"region {route.region!r} is also defined in {route_files[route.region]}"))
             continue
-        for i, acc_id in enumerate(route.accounts):
-            if acc_id not in accounts and accounts_doc is not None:
-                known = ", ".join(sorted(accounts)) or "none"
-                problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
-                                              f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
         for acc_id in route.utm_overrides:
             if acc_id not in route.accounts:
                 problems.append(ConfigProblem(str(path), line_of(doc, ("utm_overrides", acc_id)),

@@ -330,7 +330,7 @@ class AdapterRegistry:
             return None
         try:
             loaded = ep.load()
-        except Exception as exc:  # noqa: BLE001 - report any import failure of a plugin as config
+        except Exception as exc:
             raise ConfigError([ConfigProblem(f"entry point group {ENTRY_POINT_GROUP}", None, name,
                                              f"cannot load {ep.value}: {type(exc).__name__}: {exc}")]) from exc
         if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):

@@ -459,8 +459,8 @@ class Ledger:
         """Move due, ready publications to ``enqueued`` and return them (oldest first).
 
         Due means ``scheduled`` or ``retrying`` with ``scheduled_for <= now + horizon``. Accounts
-        whose status is not ``ok`` (``needs_credentials``, ``disabled``) are held. On PostgreSQL the rows are locked with
-        ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never take the same row.
+        whose status is not ``ok`` (``needs_credentials``, ``disabled``) are held. On PostgreSQL the
+        rows are locked with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never take the same row.
         """
         now = self.now()
         held = select(accounts.c.account).where(accounts.c.status != "ok")

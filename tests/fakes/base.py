@@ -18,6 +18,7 @@ effect happened, then the answer is lost or damaged). Fault kinds:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -29,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["Fault", "FakeServer", "Request", "Response", "refused_url"]
+__all__ = ["FakeServer", "Fault", "Request", "Response", "refused_url"]
 
 
 @dataclass
@@ -145,13 +146,13 @@ class FakeServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _serve(self) -> None:
                 server._handle(self)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
@@ -229,16 +230,12 @@ class FakeServer:
         elif fault.kind == "stall":
             time.sleep(fault.seconds)
             h.close_connection = True
-            try:
+            with contextlib.suppress(OSError):  # the client gave up waiting
                 self._send(h, resp or Response(504, b""))
-            except OSError:
-                pass
         elif fault.kind == "close":
             h.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         elif fault.kind == "drip":
             assert resp is not None
             data, headers = resp.encoded()

@@ -192,11 +192,16 @@ class Rendered:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the platform gave back for a post: its id and its public URL (the back-link)."""
+    """What the platform gave back for a post: its id and its public URL (the back-link).
+
+    ``warnings`` are things a human should know about a post that did go out (a WebSub ping that
+    failed, a receiver's unusable answer); the pipeline records them with the ``published`` event.
+    """
 
     remote_id: str
     permalink: str
     raw: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 class NoOptions(BaseModel):

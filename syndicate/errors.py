@@ -15,6 +15,7 @@ The tree::
         ├── TransientError     nothing was created: retry with backoff
         ├── RateLimited        the platform asked us to wait: reschedule, not a failure
         ├── PermanentError     the platform refused the post: failed, keep its message
+        │   └── EndpointGone   the endpoint answered 410 Gone: failed, disable the account
         ├── AuthError          credentials expired or revoked: failed, hold the account
         └── InDoubt            the post may exist: reconcile, never post blindly again
 
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "ContentError",
+    "EndpointGone",
     "InDoubt",
     "LocalizationError",
     "NotApproved",
@@ -174,6 +176,11 @@ class RateLimited(ChannelError):
 
 class PermanentError(ChannelError):
     """The platform refused the post for good (validation, duplicate, too long)."""
+
+
+class EndpointGone(PermanentError):
+    """The endpoint answered 410 Gone: its owner wants no more posts. The publication fails and the
+    account is disabled, which holds its other publications until an operator enables it again."""
 
 
 class AuthError(ChannelError):

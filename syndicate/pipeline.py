@@ -10,7 +10,8 @@ Publishing is claim → call → record:
 2. **call** the adapter (its HTTP timeouts are always set);
 3. **record** the outcome: ``published``; ``retrying`` after a transient error (with backoff);
    ``scheduled`` at the platform's reset time after a rate limit (no failure counted);
-   ``failed`` on a permanent or auth error (auth also holds the account); ``in_doubt`` when the
+   ``failed`` on a permanent or auth error (auth also holds the account, and an endpoint that
+   answered 410 Gone disables it); ``in_doubt`` when the
    post may exist, then reconcile; never post blindly again.
 """
 
@@ -29,6 +30,7 @@ from .errors import (
     AuthError,
     ConfigError,
     ContentError,
+    EndpointGone,
     InDoubt,
     LocalizationError,
     PermanentError,
@@ -183,7 +185,8 @@ def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: R
                     expect: tuple[PublicationState, ...], kind: str) -> Publication | None:
     done = rt.ledger.transition(
         pub.id, S.PUBLISHED, expect=expect, actor=actor, kind=kind,
-        detail={"remote_id": receipt.remote_id, "permalink": receipt.permalink},
+        detail={"remote_id": receipt.remote_id, "permalink": receipt.permalink,
+                **({"warnings": [redact(w) for w in receipt.warnings]} if receipt.warnings else {})},
         remote_id=receipt.remote_id[:256], permalink=receipt.permalink[:2048],
         published_at=rt.ledger.now(), rendered=_rendered_record(rendered), text_hash=_text_hash(rendered),
         last_error=None, lease_until=None)
@@ -232,6 +235,11 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
         return "deferred"
     except TransientError as exc:
         return _retry_or_fail(rt, pub, str(exc), actor)
+    except EndpointGone as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        rt.ledger.set_account_status(pub.account, "disabled", str(exc), actor=actor)
+        log.error("account.endpoint_gone", account=pub.account, publication=pub.id, error=redact(str(exc)))
+        return "failed"
     except AuthError as exc:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         rt.ledger.set_account_status(pub.account, "needs_credentials", str(exc), actor=actor)

@@ -128,7 +128,8 @@ class Runtime:
             dispatch_interval=cfg.worker.dispatch_interval,
         )
         t.check()
-        url = redis_url if redis_url is not None else (env.get("SYNDICATE_REDIS_URL") or None)
+        # "" (as tests and `syndicate run` pass) means embedded, like an unset variable.
+        url = (redis_url if redis_url is not None else env.get("SYNDICATE_REDIS_URL")) or None
         ns = namespace or env.get("SYNDICATE_REDIS_NAMESPACE") or REDIS_NAMESPACE
         ledger = Ledger(database_url or env.get("SYNDICATE_DATABASE_URL") or None, clock=clock)
         if migrate:

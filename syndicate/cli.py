@@ -340,3 +340,57 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
         else:
             click.echo(text, nl=False)
         rt.close()
+
+
+@main.command()
+@config_option
+@click.argument("source")
+@click.option("--locale", "locales", multiple=True, help="Only this locale (repeatable).")
+@click.option("--channel", "channels", multiple=True, help="Only this account or adapter (repeatable).")
+@click.option("--now", "ignore_schedule", is_flag=True, help="Plan every post for now, as 'run --now' does.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], channels: tuple[str, ...],
+            ignore_schedule: bool, fmt: str) -> None:
+    """Show every post the routes would make for SOURCE, without publishing anything.
+
+    SOURCE is an item file (YAML or JSON; '-' reads stdin) or the id of an item in the ledger.
+    For each locale and account: the final text (or HTML), its length against the channel's
+    limit, the tagged link, thread parts and warnings. Rendered by the same code as publishing.
+    Exit 0 when every post fits and has its translation, 1 otherwise, 2 on invalid input.
+    """
+    from .preview import preview_item, preview_stored
+
+    with _handled():
+        is_file = source == "-" or Path(source).is_file()
+        rt = Runtime.create(config=config_dir, redis_url="", migrate=not is_file)
+        if is_file:
+            [item] = _read_items((source,), rt.config)
+            posts = preview_item(rt, item, now=rt.ledger.now(), locales=locales or None, channels=channels or None,
+                                 ignore_schedule=ignore_schedule)
+        else:
+            posts = preview_stored(rt, source, locales=locales or None, channels=channels or None)
+        if fmt == "json":
+            click.echo(json.dumps([p.as_json() for p in posts], indent=2, ensure_ascii=False))
+        else:
+            for p in posts:
+                local = ""
+                route = rt.config.routes.get(p.region)
+                if route is not None:
+                    local = p.scheduled_for.astimezone(ZoneInfo(route.timezone)).strftime(" (%Y-%m-%d %H:%M %Z)")
+                click.echo(f"== {p.locale} · {p.account} ({p.channel}) · slot {p.slot} · "
+                           f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC{local} · {p.state}")
+                if p.error:
+                    click.echo(f"   {p.error}")
+                    continue
+                for i, part in enumerate(p.parts or (p.text,), 1):
+                    if p.parts:
+                        click.echo(f"-- part {i}/{len(p.parts)}")
+                    click.echo(part)
+                click.echo(f"-- {p.length}/{p.limit} · {p.format} · link {p.link}")
+                for w in p.warnings:
+                    click.echo(f"   warning: {w}")
+                click.echo("")
+        rt.close()
+        bad = [p for p in posts if p.error and p.state not in ("skipped", "published", "cancelled")]
+        over = [p for p in posts if p.limit and p.length > p.limit]
+        sys.exit(EXIT_INCOMPLETE if bad or over else EXIT_OK)

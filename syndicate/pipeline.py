@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .attribution import same_site, tag_url
 from .channels import MediaRef, PostContent, PublicationRef, Receipt, Rendered, Safety
@@ -122,7 +123,24 @@ def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:
         scheduled_for=pub.scheduled_for, previous_remote_id=rt.ledger.previous_remote_id(pub))
 
 
-def build_content(item: ContentItem, fields: dict[str, str], pub: Publication) -> PostContent:
+class PostTarget(Protocol):
+    """Where a post goes: a stored ``Publication`` or a planned ``NewPublication`` (for previews)."""
+
+    @property
+    def locale(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def slot(self) -> int: ...
+    @property
+    def tagged_url(self) -> str: ...
+    @property
+    def utm(self) -> dict[str, str]: ...
+
+
+def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget) -> PostContent:
     """The render input for ``pub``: localized fields, tagged links, the slot's variant."""
     cta_url = None
     if item.cta is not None:

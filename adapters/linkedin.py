@@ -1,0 +1,546 @@
+"""LinkedIn: posts through the Posts API (``POST {base}/rest/posts``) with an OAuth 2 bearer token.
+
+What we send (see ``docs/channels/linkedin.md``)::
+
+    POST /rest/posts
+    Authorization: Bearer <access_token>          (requests-oauthlib's OAuth2Session)
+    LinkedIn-Version: <linkedin_version>          (YYYYMM; a retired version answers 426)
+    X-Restli-Protocol-Version: 2.0.0
+    {"author": "urn:li:organization:…", "commentary": "<little text>", "visibility": "PUBLIC",
+     "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                      "thirdPartyDistributionChannels": []},
+     "content": {"article": {"source": "<tagged url>", "title": "…", "description": "…"}},
+     "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": false}
+
+LinkedIn answers 201 with an empty body and the post's URN in the ``x-restli-id`` header; the
+permalink is ``https://www.linkedin.com/feed/update/{urn}``.
+
+``commentary`` is LinkedIn's "little text" format: ``\\ | { } @ [ ] ( ) < > # * _ ~`` are
+reserved, and LinkedIn silently drops everything after the first unescaped one. We escape plain
+text after translation (:func:`escape_little_text`), keep ``#hashtags`` as hashtag elements, and
+keep URLs as they are (escaping inside a URL would put backslashes in the link, ``utm_source``
+included) except for the bracket, pipe and backslash delimiters, which are percent-encoded.
+``@handles`` from other networks are plain text: a LinkedIn mention is ``@[Name](urn:li:…)``.
+
+Access tokens last 60 days and refresh tokens exist only for approved partners, so the account
+says when its token expires (``token_expires_at``): inside ``token_warning`` rendering warns and
+logs ``account.token_expiring``; past it, publishing fails with :class:`AuthError` without a call.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, unquote, urlsplit
+
+import requests
+from oauthlib.oauth2 import TokenExpiredError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth2Session
+
+from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.errors import (
+    AuthError,
+    ChannelError,
+    ConfigError,
+    ConfigProblem,
+    InDoubt,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from syndicate.fields import AwareDatetime, Duration
+from syndicate.localization.masking import URL
+from syndicate.logging import get_logger
+from syndicate.rendering import compose, hashtags
+from syndicate.secrets import redact
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_LINKEDIN_VERSION",
+    "LINKEDIN_LIMITS",
+    "LinkedInAdapter",
+    "LinkedInOptions",
+    "escape_little_text",
+    "permalink_for",
+    "utf16_length",
+]
+
+log = get_logger("adapters.linkedin")
+
+#: The API host; an account's ``base_url`` replaces it (test fakes, proxies).
+DEFAULT_BASE_URL = "https://api.linkedin.com"
+#: ``LinkedIn-Version`` sent when the account sets none. LinkedIn supports a version for about a
+#: year after its release; move this (or the account's ``linkedin_version``) forward in time.
+DEFAULT_LINKEDIN_VERSION = "202610"
+#: Longest ``commentary`` the Posts API accepts, in characters.
+MAX_COMMENTARY = 3000
+PERMALINK = "https://www.linkedin.com/feed/update/{urn}"
+
+_RESERVED = frozenset("\\|{}@[]()<>#*_~")
+#: Characters percent-encoded inside URLs: they delimit little-text elements, and a URL keeps
+#: its meaning with them encoded. ``_`` and ``~`` (unreserved in URLs) and ``#``/``@`` stay.
+_URL_ENCODED = {c: f"%{ord(c):02X}" for c in "()[]{}<>|\\*"}
+#: A hashtag element: ``#`` then letters and digits with at least one letter, not inside a word.
+_HASHTAG = re.compile(r"(?<![\w#&\\])#(?=[^\W_]*[^\W\d_])[^\W_]+")
+_AUTHOR = re.compile(r"urn:li:(?:person:[A-Za-z0-9_-]{1,64}|organization:[0-9]{1,20})")
+_VERSION = r"^[0-9]{6}(?:\.[0-9]{2})?$"
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, as LinkedIn's servers count (an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _escape_plain(text: str) -> str:
+    return "".join("\\" + ch if ch in _RESERVED else ch for ch in text)
+
+
+def _escape_url(url: str) -> str:
+    return "".join(_URL_ENCODED.get(ch, ch) for ch in url)
+
+
+def escape_little_text(text: str) -> str:
+    """``text`` as LinkedIn "little text": reserved characters escaped with a backslash.
+
+    URLs are kept (delimiter characters inside them percent-encoded) and ``#hashtags`` stay
+    hashtag elements; every other ``\\ | { } @ [ ] ( ) < > # * _ ~`` is escaped, so LinkedIn
+    shows the text exactly as written.
+    """
+    spans = []
+    for m in URL.finditer(text):
+        end = m.end()
+        # A URL ending in an unbalanced "(...": its ")" belongs to it (Wikipedia-style paths).
+        while end < len(text) and text[end] == ")" and text[m.start():end].count("(") > text[m.start():end].count(")"):
+            end += 1
+        spans.append((m.start(), end))
+    for m in _HASHTAG.finditer(text):
+        if not any(s <= m.start() < e for s, e in spans):
+            spans.append(m.span())
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        out.append(_escape_plain(text[pos:start]))
+        piece = text[start:end]
+        out.append(piece if piece.startswith("#") else _escape_url(piece))
+        pos = end
+    out.append(_escape_plain(text[pos:]))
+    return "".join(out)
+
+
+def permalink_for(urn: str) -> str:
+    """The public URL of the post ``urn``."""
+    return PERMALINK.format(urn=urn)
+
+
+#: What the Posts API accepts: 3,000 characters of commentary, counted in UTF-16 units; an article
+#: share carries no uploaded media. LinkedIn publishes no standard post caps (each app's daily
+#: limits are in its Developer Portal), so accounts set their own ``rate_limits``.
+LINKEDIN_LIMITS = Limits(max_length=MAX_COMMENTARY, counter=utf16_length, max_parts=1, max_media=0)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LinkedInOptions(BaseModel):
+    """Options of a LinkedIn account.
+
+    Attributes:
+        author: who posts: ``urn:li:person:<id>`` (a member, scope ``w_member_social``) or
+            ``urn:li:organization:<id>`` (a page, scope ``w_organization_social``).
+        linkedin_version: the ``LinkedIn-Version`` header, ``YYYYMM``; a retired one answers 426.
+        visibility: ``PUBLIC``, ``LOGGED_IN``, or ``CONNECTIONS`` (members only).
+        article_card: share the link as an article card (source, title, description).
+        hashtag_style: hashtags from the item's tags: ``camel``, ``lower``, or ``none``.
+        token_expires_at: when the access token expires (LinkedIn shows it when you create it).
+        token_warning: how long before expiry rendering starts warning.
+        rate_limit_wait: how long to wait after a 429 without ``Retry-After``; unset: until the
+            daily reset at 00:00 UTC, when LinkedIn's quotas reset.
+        find_existing_count: how many recent posts of the author reconciliation reads (1-100).
+        clock_skew: tolerance between our clock and LinkedIn's when reconciliation compares times.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    author: str
+    linkedin_version: Annotated[str, StringConstraints(pattern=_VERSION)] = DEFAULT_LINKEDIN_VERSION
+    visibility: Literal["PUBLIC", "LOGGED_IN", "CONNECTIONS"] = "PUBLIC"
+    article_card: bool = True
+    hashtag_style: Literal["camel", "lower", "none"] = "camel"
+    token_expires_at: AwareDatetime | None = None
+    token_warning: Duration = timedelta(days=14)
+    rate_limit_wait: Duration | None = None
+    find_existing_count: int = Field(default=50, ge=1, le=100)
+    clock_skew: Duration = timedelta(minutes=15)
+
+    @model_validator(mode="after")
+    def _check(self) -> LinkedInOptions:
+        if not _AUTHOR.fullmatch(self.author):
+            raise ValueError(f"author {self.author!r} must be 'urn:li:person:<id>' or "
+                             "'urn:li:organization:<numeric id>'")
+        if self.visibility == "CONNECTIONS" and not self.author.startswith("urn:li:person:"):
+            raise ValueError("visibility CONNECTIONS is only for member authors (urn:li:person:...)")
+        return self
+
+
+class _PlainHttpLoopback(HTTPAdapter):
+    """Transport that sends ``https://127.0.0.1:PORT/...`` as plain http to a loopback server.
+
+    OAuth2Session refuses non-https URLs; test fakes listen on plain-http loopback. The session
+    sees an https URL, adds the bearer token, and this transport delivers it over http.
+    """
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        assert request.url is not None and request.url.startswith("https://")
+        request.url = "http://" + request.url[len("https://"):]
+        return super().send(request, *args, **kwargs)
+
+
+def _platform_message(resp: requests.Response) -> str:
+    """LinkedIn's error text: ``message`` (with ``code``) from the JSON body, else the raw text."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return redact(resp.text.strip()[:500])
+    if isinstance(data, dict):
+        message = str(data.get("message") or "")
+        code = data.get("code")
+        details = data.get("errorDetails")
+        if isinstance(details, dict):
+            for err in details.get("inputErrors") or []:
+                if isinstance(err, dict) and err.get("code") and not code:
+                    code = err.get("code")
+        text = f"{code}: {message}" if code and message else message or str(code or "")
+        return redact(text[:1000])
+    return redact(str(data)[:500])
+
+
+def _retry_after(resp: requests.Response, default: datetime) -> datetime:
+    value = resp.headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return datetime.now(UTC) + timedelta(seconds=int(value))
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        if when.tzinfo is not None:
+            return when.astimezone(UTC)
+    return default
+
+
+def _refused_before_sending(exc: requests.ConnectionError) -> bool:
+    """Whether a connection error happened before any byte of the request left (refused, DNS)."""
+    import urllib3.exceptions as u3
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, u3.NewConnectionError | u3.NameResolutionError | ConnectionRefusedError):
+            return True
+        if isinstance(cur, u3.MaxRetryError) and cur.reason is not None:
+            cur = cur.reason
+            continue
+        nested = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
+        cur = nested or cur.__cause__ or cur.__context__
+    return False
+
+
+class LinkedInAdapter(Adapter):
+    """Publishes link shares to a LinkedIn member or organization through the Posts API."""
+
+    name = "linkedin"
+    Options = LinkedInOptions
+    required_credentials = ("access_token",)
+    publish_safety = Safety.RECONCILE_ONLY
+    default_utm_medium = "social"
+
+    def __init__(self, account: Any) -> None:
+        super().__init__(account)
+        base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
+        parts = urlsplit(base)
+        if parts.scheme == "http" and not _is_loopback(base):
+            raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{account.id}.base_url",
+                                             "LinkedIn needs https (plain http only to a loopback address)")])
+        self._plain_loopback = parts.scheme == "http"
+        # The URL the session sees; a plain-http loopback base is reached through _PlainHttpLoopback.
+        self._base = "https://" + base[len("http://"):] if self._plain_loopback else base
+        self._session: OAuth2Session | None = None
+        self._session_token: str | None = None
+
+    # -- options and limits ------------------------------------------------------------------
+
+    @property
+    def options(self) -> LinkedInOptions:
+        """This account's options."""
+        opts = self.account.options
+        assert isinstance(opts, LinkedInOptions)
+        return opts
+
+    @property
+    def limits(self) -> Limits:
+        """3,000 characters of commentary (UTF-16 units), no uploaded media."""
+        return LINKEDIN_LIMITS
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _token_warnings(self) -> list[str]:
+        opts = self.options
+        if opts.token_expires_at is None:
+            return []
+        now = datetime.now(UTC)
+        left = opts.token_expires_at - now
+        days = int(left.total_seconds() // 86400)
+        if left <= timedelta(0):
+            log.error("account.token_expired", account=self.account.id,
+                      expired_at=opts.token_expires_at.isoformat())
+            return [f"the LinkedIn access token of account {self.account.id!r} expired on "
+                    f"{opts.token_expires_at.isoformat()}: publishing will fail until it is renewed"]
+        if left <= opts.token_warning:
+            log.warning("account.token_expiring", account=self.account.id, days_left=days,
+                        expires_at=opts.token_expires_at.isoformat())
+            return [f"the LinkedIn access token of account {self.account.id!r} expires in {days} days "
+                    f"({opts.token_expires_at.isoformat()}): renew it before then"]
+        return []
+
+    def render(self, content: PostContent) -> Rendered:
+        """Commentary (little text, escaped after translation) plus the article card."""
+        opts = self.options
+        warnings = self._token_warnings()
+        lead = content.channel_text or content.variant or f"{content.title}\n\n{content.summary}"
+        suffix = f"{content.cta_text} {content.link}" if content.cta_text else content.link
+        tags = "" if opts.hashtag_style == "none" else " ".join(hashtags(content.tags, style=opts.hashtag_style))
+
+        def escaped_length(text: str) -> int:
+            return utf16_length(escape_little_text(text))
+
+        budget = MAX_COMMENTARY
+        commentary, cut = "", False
+        for _ in range(8):
+            plain, cut = compose(text=lead, suffix=suffix, budget=budget, counter=escaped_length, optional_tail=tags)
+            commentary = escape_little_text(plain)
+            over = utf16_length(commentary) - MAX_COMMENTARY
+            if over <= 0:
+                break
+            budget -= over  # a join changed what escaping costs: try again with less room
+        if cut:
+            warnings.append("text was shortened to fit the channel")
+        if content.media:
+            warnings.append("LinkedIn link shares carry no uploaded media: the item's media are not attached")
+        article = None
+        if opts.article_card:
+            article = {"source": content.link, "title": content.title, "description": content.summary}
+        return Rendered(
+            text=commentary, length=utf16_length(commentary), limit=MAX_COMMENTARY, link=content.link,
+            title=content.title, media=(),
+            extra={"author": opts.author, "visibility": opts.visibility, "article": article,
+                   "linkedin_version": opts.linkedin_version},
+            warnings=tuple(warnings))
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _check_token(self) -> str:
+        expires = self.options.token_expires_at
+        if expires is not None and expires <= datetime.now(UTC):
+            raise AuthError(f"the LinkedIn access token of account {self.account.id!r} expired on "
+                            f"{expires.isoformat()}; create a new one and update the credential")
+        return self.account.credentials.get("access_token")
+
+    def _http(self) -> OAuth2Session:
+        token = self._check_token()
+        if self._session is None or token != self._session_token:
+            if self._session is not None:
+                self._session.close()
+            bearer: dict[str, Any] = {"access_token": token, "token_type": "Bearer"}
+            expires = self.options.token_expires_at
+            if expires is not None:
+                bearer["expires_at"] = expires.timestamp()
+            session = OAuth2Session(token=bearer)
+            if self._plain_loopback:
+                session.mount(self._base + "/", _PlainHttpLoopback())
+            self._session, self._session_token = session, token
+        return self._session
+
+    def _headers(self, restli_method: str | None = None) -> dict[str, str]:
+        headers = {"LinkedIn-Version": self.options.linkedin_version, "X-Restli-Protocol-Version": "2.0.0"}
+        if restli_method:
+            headers["X-RestLi-Method"] = restli_method
+        return headers
+
+    def _send(self, method: str, path: str, *, creates: bool, json_body: Any = None,
+              headers: Mapping[str, str] | None = None) -> requests.Response:
+        """One request; client exceptions mapped by phase (nothing sent → transient, else in doubt)."""
+        session = self._http()
+        timeout = (self.account.connect_timeout_s, self.account.read_timeout_s)
+        what = f"{method} {path.split('?', 1)[0]}"
+        try:
+            resp: requests.Response = session.request(
+                method, self._base + path, json=json_body, headers=dict(headers or {}), timeout=timeout,
+                allow_redirects=False)
+            return resp
+        except TokenExpiredError:
+            raise AuthError(f"the LinkedIn access token of account {self.account.id!r} has expired") from None
+        except requests.ConnectTimeout as exc:
+            raise TransientError(f"LinkedIn {what}: connection timed out: {redact(str(exc))}") from None
+        except requests.ReadTimeout:
+            msg = f"LinkedIn {what}: no answer within {self.account.read_timeout_s}s after sending"
+            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+        except requests.ConnectionError as exc:
+            if _refused_before_sending(exc):
+                raise TransientError(f"LinkedIn {what}: cannot connect: {redact(str(exc))}") from None
+            msg = f"LinkedIn {what}: connection lost after sending: {redact(str(exc))}"
+            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+        except requests.RequestException as exc:
+            msg = f"LinkedIn {what}: {type(exc).__name__}: {redact(str(exc))}"
+            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+
+    def _rate_limit_default(self) -> datetime:
+        now = datetime.now(UTC)
+        if self.options.rate_limit_wait is not None:
+            return now + self.options.rate_limit_wait
+        return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def _error(self, resp: requests.Response, *, creates: bool, what: str) -> ChannelError:
+        status = resp.status_code
+        message = _platform_message(resp)
+        if status == 401:
+            return AuthError(f"LinkedIn refused the access token of account {self.account.id!r}", status=status,
+                             platform_message=message)
+        if status == 403:
+            return AuthError(f"LinkedIn denied {what} for {self.options.author} (the token lacks the permission "
+                             "or the member's role on the page)", status=status, platform_message=message)
+        if status == 426:
+            return PermanentError(f"LinkedIn no longer serves LinkedIn-Version {self.options.linkedin_version}; "
+                                  f"set a current version in the option 'linkedin_version' of account "
+                                  f"{self.account.id!r}", status=status, platform_message=message)
+        if status == 429:
+            return RateLimited(f"LinkedIn rate limit on {what}", until=_retry_after(resp, self._rate_limit_default()),
+                               status=status, platform_message=message)
+        if status == 422:
+            return PermanentError(f"LinkedIn rejected {what}", status=status, platform_message=message)
+        if status in (502, 503, 504):
+            return TransientError(f"LinkedIn {what}: server unavailable", status=status, platform_message=message)
+        if status >= 500:
+            cls = InDoubt if creates else TransientError
+            return cls(f"LinkedIn {what}: server error", status=status, platform_message=message)
+        return PermanentError(f"LinkedIn rejected {what}", status=status, platform_message=message)
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def _post_body(self, rendered: Rendered) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "author": self.options.author,
+            "commentary": rendered.text,
+            "visibility": self.options.visibility,
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        article = rendered.extra.get("article")
+        if article:
+            body["content"] = {"article": dict(article)}
+        return body
+
+    def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
+        """Create the post; the URN comes back in ``x-restli-id``."""
+        if rendered.length > rendered.limit:
+            raise PermanentError(f"commentary is {rendered.length} characters, over LinkedIn's {rendered.limit}")
+        resp = self._send("POST", "/rest/posts", creates=True, json_body=self._post_body(rendered),
+                          headers=self._headers())
+        if resp.status_code != 201:
+            if 200 <= resp.status_code < 300:
+                raise InDoubt(f"LinkedIn answered {resp.status_code} to the create, not 201", status=resp.status_code)
+            raise self._error(resp, creates=True, what="the post")
+        urn = unquote(resp.headers.get("x-restli-id") or resp.headers.get("x-linkedin-id") or "").strip()
+        if not urn.startswith("urn:li:"):
+            raise InDoubt("LinkedIn answered 201 without a post URN in x-restli-id", status=201)
+        return Receipt(remote_id=urn, permalink=permalink_for(urn),
+                       raw={"urn": urn, "linkedin_version": self.options.linkedin_version})
+
+    def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
+        """Look through the author's recent posts for one carrying our tagged URL.
+
+        A post matches when its article card's ``source`` is the publication's tagged URL, or its
+        commentary contains it; posts older than the publication's scheduled time (less
+        ``clock_skew``) and the previous revision's post are not ours. Raises ``InDoubt`` when the
+        recent posts cannot be read (a member author needs the restricted ``r_member_social``).
+        """
+        opts = self.options
+        query = (f"?q=author&author={quote(opts.author, safe='')}&count={opts.find_existing_count}"
+                 "&sortBy=LAST_MODIFIED")
+        resp = self._send("GET", "/rest/posts" + query, creates=False, headers=self._headers("FINDER"))
+        if resp.status_code != 200:
+            err = self._error(resp, creates=False, what="listing the author's posts")
+            if isinstance(err, AuthError | PermanentError):
+                raise InDoubt(f"cannot list the recent posts of {opts.author}: {err}", status=resp.status_code)
+            raise err
+        try:
+            data = resp.json()
+            elements = data["elements"]
+            assert isinstance(elements, list)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            raise InDoubt("LinkedIn's list of recent posts is not the expected JSON", status=200) from None
+        tagged = publication.tagged_url
+        escaped_link = _escape_url(tagged)
+        not_before = publication.scheduled_for - opts.clock_skew
+        oldest: datetime | None = None
+        for post in elements:
+            if not isinstance(post, dict):
+                continue
+            urn = str(post.get("id") or "")
+            created_ms = post.get("createdAt") or post.get("publishedAt")
+            created = (datetime.fromtimestamp(created_ms / 1000, UTC)
+                       if isinstance(created_ms, int | float) else None)
+            if created is not None:
+                oldest = created if oldest is None else min(oldest, created)
+            if not urn or urn == publication.previous_remote_id:
+                continue
+            if created is not None and created < not_before:
+                continue
+            article = (post.get("content") or {}).get("article") or {}
+            commentary = str(post.get("commentary") or "")
+            if article.get("source") == tagged or tagged in commentary or escaped_link in commentary:
+                return Receipt(remote_id=urn, permalink=permalink_for(urn), raw={"urn": urn, "found": True})
+        if len(elements) >= opts.find_existing_count and (oldest is None or oldest >= not_before):
+            raise InDoubt(f"our post is not among the {len(elements)} most recent posts of {opts.author}, "
+                          "and older ones were not read")
+        return None
+
+    def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
+        """Reactions and comments from ``GET /rest/socialMetadata/{urn}`` (``likes``, ``replies``)."""
+        resp = self._send("GET", "/rest/socialMetadata/" + quote(remote_id, safe=""), creates=False,
+                          headers=self._headers())
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise self._error(resp, creates=False, what="reading the post's social metadata")
+        try:
+            data = resp.json()
+        except ValueError:
+            raise TransientError("LinkedIn's social metadata is not JSON", status=200) from None
+        reactions = data.get("reactionSummaries") or {}
+        entries = reactions.values() if isinstance(reactions, dict) else reactions
+        likes = sum(int(e.get("count") or 0) for e in entries if isinstance(e, dict))
+        comments = int(((data.get("commentSummary") or {}).get("count")) or 0)
+        return {"likes": likes, "replies": comments}
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None

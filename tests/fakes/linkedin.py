@@ -1,0 +1,303 @@
+"""A loopback LinkedIn Posts API: ``POST/GET /rest/posts``, ``GET /rest/socialMetadata/{urn}``.
+
+It answers as LinkedIn does, as far as we could check (``docs/channels/linkedin.md`` cites the
+sources): bearer tokens checked (401 ``INVALID_ACCESS_TOKEN`` / ``EXPIRED_ACCESS_TOKEN``), a
+``LinkedIn-Version`` that must be active (426 ``NONEXISTENT_VERSION`` otherwise), 201 with an empty
+body and the URN in ``x-restli-id``, 422 ``DUPLICATE_POST`` for the same commentary twice by the
+same author, 403 ``ACCESS_DENIED`` for an author the token may not post or read as. Error bodies
+are LinkedIn's JSON (``status``, ``code`` or ``serviceErrorCode``, ``message``).
+
+It also reads ``commentary`` as LinkedIn's "little text": :func:`visible_text` shows what a
+reader would see, cut at the first unescaped reserved character as LinkedIn does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from tests.fakes.base import FakeServer, Fault, Request, Response
+
+__all__ = ["FakeLinkedIn", "TokenGrant", "visible_text"]
+
+_RESERVED = set("\\|{}@[]()<>#*_~")
+#: LinkedIn finds links in the raw commentary; a backslash (never bare in a URL) ends one.
+_URL = re.compile(r"https?://[^\s\\]+")
+_HASHTAG = re.compile(r"#[^\W_]+")
+_MENTION = re.compile(r"@\[([^\]\\]*)\]\((urn:li:(?:person|organization):[A-Za-z0-9_-]+)\)")
+_TEMPLATE = re.compile(r"\{hashtag\|\\?[#＃]\|([^}]+)\}")
+
+
+def visible_text(commentary: str) -> str:
+    """What LinkedIn shows for a little-text ``commentary``.
+
+    Escapes (``\\x``) show ``x``; URLs, ``#hashtags``, ``@[Name](urn)`` mentions and
+    ``{hashtag|#|tag}`` templates are elements; any other unescaped reserved character ends the
+    text there (LinkedIn's silent truncation).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(commentary):
+        ch = commentary[i]
+        if ch == "\\" and i + 1 < len(commentary):
+            out.append(commentary[i + 1])
+            i += 2
+            continue
+        m = _URL.match(commentary, i) if ch in "hH" else None
+        if m:
+            out.append(m.group(0))
+            i = m.end()
+            continue
+        if ch == "#":
+            m = _HASHTAG.match(commentary, i)
+            if m:
+                out.append(m.group(0))
+                i = m.end()
+                continue
+        if ch == "@":
+            m = _MENTION.match(commentary, i)
+            if m:
+                out.append(m.group(1))
+                i = m.end()
+                continue
+        if ch == "{":
+            m = _TEMPLATE.match(commentary, i)
+            if m:
+                out.append("#" + m.group(1))
+                i = m.end()
+                continue
+        if ch in _RESERVED:
+            break
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@dataclass
+class TokenGrant:
+    """What an access token may do: post as ``authors``; list their posts if ``can_read``."""
+
+    authors: set[str]
+    expired: bool = False
+    can_read: bool = True
+
+
+def _months(last: str, count: int) -> set[str]:
+    year, month = int(last[:4]), int(last[4:])
+    out = set()
+    for _ in range(count):
+        out.add(f"{year:04d}{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return out
+
+
+def _error(status: int, message: str, code: str | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"status": status, "message": message}
+    if code:
+        body["code"] = code
+    body.update(extra)
+    return Response(status, body)
+
+
+@dataclass
+class _Post:
+    urn: str
+    data: dict[str, Any]
+    metrics: dict[str, int] = field(default_factory=dict)
+
+
+class FakeLinkedIn(FakeServer):
+    """A fake LinkedIn API on loopback. ``tokens`` maps access tokens to what they may do."""
+
+    def __init__(self, tokens: dict[str, TokenGrant] | None = None, *, newest_version: str = "202611",
+                 active_months: int = 12) -> None:
+        super().__init__()
+        self.tokens: dict[str, TokenGrant] = dict(tokens or {})
+        self.active_versions = _months(newest_version, active_months)
+        self.posts: dict[str, _Post] = {}
+        self._next_id = 7_100_000_000_000_000_001
+        self._guard = threading.Lock()
+        self.route("POST", r"/rest/posts", self._create)
+        self.route("GET", r"/rest/posts", self._find)
+        self.route("GET", r"/rest/posts/(?P<urn>[^/]+)", self._get)
+        self.route("GET", r"/rest/socialMetadata/(?P<urn>[^/]+)", self._social_metadata)
+
+    # -- helpers for tests -------------------------------------------------------------------
+
+    def created(self) -> list[dict[str, Any]]:
+        """The posts made so far, oldest first, as LinkedIn would return them."""
+        with self._guard:
+            return [p.data for p in self.posts.values()]
+
+    def visible(self, urn: str) -> str:
+        """What a reader sees of the post ``urn``."""
+        return visible_text(self.posts[urn].data.get("commentary", ""))
+
+    def set_metrics(self, urn: str, *, likes: int = 0, praise: int = 0, comments: int = 0) -> None:
+        """Engagement that ``GET /rest/socialMetadata/{urn}`` reports for ``urn``."""
+        self.posts[urn].metrics = {"LIKE": likes, "PRAISE": praise, "comments": comments}
+
+    def add_existing(self, author: str, commentary: str, *, source: str | None = None,
+                     created_ms: int | None = None) -> str:
+        """A post made earlier (by hand, or by an earlier revision); returns its URN."""
+        return self._store(author, {"commentary": commentary, "visibility": "PUBLIC",
+                                    "content": {"article": {"source": source}} if source else None},
+                           created_ms=created_ms)
+
+    @staticmethod
+    def rate_limited(retry_after_s: int | None = None) -> Fault:
+        """A 429 for the next create, as LinkedIn's daily throttle answers."""
+        headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else {}
+        return Fault("status", method="POST", path=r"^/rest/posts$", status=429, headers=headers,
+                     body={"status": 429, "message": "Resource level throttle APPLICATION DAY limit for calls "
+                                                     "to this resource is reached."})
+
+    @staticmethod
+    def server_error(status: int = 500, *, method: str = "POST") -> Fault:
+        """A 5xx for the next request to ``/rest/posts``."""
+        return Fault("status", method=method, path=r"^/rest/posts$", status=status,
+                     body={"status": status, "message": "Internal Server Error"} if status == 500 else
+                     b"<html><body>Service Unavailable</body></html>",
+                     headers={} if status == 500 else {"Content-Type": "text/html"})
+
+    # -- request checks ----------------------------------------------------------------------
+
+    def _check(self, req: Request) -> tuple[TokenGrant | None, Response | None]:
+        auth = req.header("Authorization") or ""
+        if not auth.startswith("Bearer "):
+            return None, _error(401, "Empty oauth2 access token", serviceErrorCode=65604)
+        grant = self.tokens.get(auth[len("Bearer "):])
+        if grant is None:
+            return None, _error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", serviceErrorCode=65600)
+        if grant.expired:
+            return None, _error(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN",
+                                serviceErrorCode=65601)
+        version = req.header("LinkedIn-Version")
+        if not version:
+            return None, _error(400, "A version must be present. Please specify a version by adding the "
+                                     "LinkedIn-Version header.", "VERSION_MISSING")
+        if version.split(".", 1)[0] not in self.active_versions:
+            return None, _error(426, f"Requested version {version} is not active", "NONEXISTENT_VERSION")
+        if req.header("X-Restli-Protocol-Version") != "2.0.0":
+            return None, _error(400, "This API requires the header X-Restli-Protocol-Version: 2.0.0",
+                                "ILLEGAL_ARGUMENT")
+        return grant, None
+
+    def _store(self, author: str, body: dict[str, Any], *, created_ms: int | None = None) -> str:
+        with self._guard:
+            urn = f"urn:li:share:{self._next_id}"
+            self._next_id += 1
+            now = created_ms if created_ms is not None else int(time.time() * 1000)
+            data = {
+                "id": urn, "author": author, "commentary": body.get("commentary", ""),
+                "visibility": body.get("visibility", "PUBLIC"),
+                "distribution": body.get("distribution") or {"feedDistribution": "MAIN_FEED",
+                                                              "targetEntities": [],
+                                                              "thirdPartyDistributionChannels": []},
+                "lifecycleState": body.get("lifecycleState", "PUBLISHED"),
+                "lifecycleStateInfo": {"isEditedByAuthor": False},
+                "isReshareDisabledByAuthor": body.get("isReshareDisabledByAuthor", False),
+                "createdAt": now, "publishedAt": now, "lastModifiedAt": now,
+            }
+            if body.get("content"):
+                data["content"] = body["content"]
+            self.posts[urn] = _Post(urn, data)
+            return urn
+
+    # -- routes ------------------------------------------------------------------------------
+
+    def _create(self, req: Request) -> Response:
+        grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        assert grant is not None
+        try:
+            body = req.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "Unable to parse the request body as JSON", "ILLEGAL_ARGUMENT")
+        author = body.get("author")
+        if author not in grant.authors:
+            return _error(403, f"Not enough permissions to access: partnerApiPostsExternal.CREATE for {author}",
+                          "ACCESS_DENIED", serviceErrorCode=100)
+        problems = []
+        if body.get("lifecycleState") not in ("PUBLISHED", "DRAFT"):
+            problems.append("/lifecycleState :: field is required and must be PUBLISHED or DRAFT")
+        if body.get("visibility") not in ("PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER"):
+            problems.append("/visibility :: field is required")
+        if not isinstance(body.get("distribution"), dict) or "feedDistribution" not in body["distribution"]:
+            problems.append("/distribution/feedDistribution :: field is required")
+        article = (body.get("content") or {}).get("article")
+        if article is not None and not article.get("source"):
+            problems.append("/content/article/source :: field is required")
+        if problems:
+            return _error(422, "; ".join(problems), errorDetailType="com.linkedin.common.error.BadRequest")
+        commentary = body.get("commentary", "")
+        if len(commentary.encode("utf-16-le")) // 2 > 3000:
+            return _error(422, f"/commentary :: length {len(commentary)} exceeds the maximum of 3000",
+                          errorDetailType="com.linkedin.common.error.BadRequest")
+        with self._guard:
+            duplicate = next((p.urn for p in self.posts.values()
+                              if p.data["author"] == author and p.data["commentary"] == commentary), None)
+        if duplicate is not None:
+            return Response(422, {
+                "errorDetailType": "com.linkedin.common.error.BadRequest",
+                "message": "com.linkedin.content.common.exception.BadRequestResponseException: "
+                           f"Content is a duplicate of {duplicate}",
+                "errorDetails": {"inputErrors": [{"description": "Duplicate post is detected", "input": {},
+                                                  "code": "DUPLICATE_POST"}]},
+                "status": 422})
+        urn = self._store(author, body)
+        return Response(201, b"", {"x-restli-id": urn, "x-linkedin-id": urn})
+
+    def _find(self, req: Request) -> Response:
+        grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        assert grant is not None
+        if req.query.get("q") != ["author"]:
+            return _error(400, "A finder (q=author) is required to list posts", "ILLEGAL_ARGUMENT")
+        author = (req.query.get("author") or [""])[0]
+        if author not in grant.authors or not grant.can_read:
+            return _error(403, f"Not enough permissions to access: partnerApiPostsExternal.FINDER-author for "
+                               f"{author}", "ACCESS_DENIED", serviceErrorCode=100)
+        count = min(int((req.query.get("count") or ["10"])[0]), 100)
+        start = int((req.query.get("start") or ["0"])[0])
+        with self._guard:
+            mine = [p.data for p in self.posts.values() if p.data["author"] == author]
+        mine.sort(key=lambda d: (d["lastModifiedAt"], d["id"]), reverse=True)
+        page = mine[start:start + count]
+        return Response(200, {"paging": {"start": start, "count": count, "links": [], "total": len(mine)},
+                              "elements": page})
+
+    def _get(self, req: Request) -> Response:
+        _grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        post = self.posts.get(unquote(req.path_params["urn"]))
+        if post is None:
+            return _error(404, "Not Found", "NOT_FOUND")
+        return Response(200, post.data)
+
+    def _social_metadata(self, req: Request) -> Response:
+        _grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        urn = unquote(req.path_params["urn"])
+        post = self.posts.get(urn)
+        if post is None:
+            return _error(404, f"Entity {urn} not found", "NOT_FOUND")
+        reactions = {k: {"reactionType": k, "count": v} for k, v in post.metrics.items() if k != "comments" and v}
+        comments = post.metrics.get("comments", 0)
+        return Response(200, {"reactionSummaries": reactions, "commentsState": "OPEN", "entity": urn,
+                              "commentSummary": {"count": comments, "topLevelCount": comments}})
+
+    def dump(self) -> str:
+        """The stored posts as JSON (for failing test output)."""
+        return json.dumps(self.created(), indent=2, ensure_ascii=False)

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -102,18 +103,75 @@ def _pg_admin_url() -> str:
     return os.environ.get("SYNDICATE_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> str:
-    """An admin URL of a reachable PostgreSQL server."""
+def _pg_ok(url: str) -> str | None:
+    """None when ``url`` answers, else the first line of the error."""
     import psycopg
 
-    url = _pg_admin_url()
     try:
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
+        return None
     except psycopg.Error as exc:
-        _unavailable(f"PostgreSQL is not reachable at {url}: {str(exc).splitlines()[0]}")
-    return url
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _pg_binaries() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1].parent if candidates else None
+
+
+def _start_postgres(tmp: Path) -> tuple[str, Callable[[], None]] | str:
+    """Start a throw-away PostgreSQL from PATH (or /usr/lib/postgresql); a string is the reason it failed."""
+    bindir = _pg_binaries()
+    if bindir is None:
+        return "initdb is not on PATH"
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres system user if there is one
+        if shutil.which("runuser") is None:
+            return "running as root and runuser is missing"
+        prefix = ["runuser", "-u", "postgres", "--"]
+        tmp.chmod(0o777)
+    data, port = tmp / "pgdata", _free_port()
+    init = subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                          capture_output=True, text=True)
+    if init.returncode != 0:
+        return f"initdb failed: {init.stderr.strip().splitlines()[-1:]}"
+    start = subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
+                            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start"],
+                           capture_output=True, text=True)
+    if start.returncode != 0:
+        return f"pg_ctl start failed: {start.stderr.strip()}"
+
+    def stop() -> None:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """An admin URL of a reachable PostgreSQL server (a throw-away one is started if none answers)."""
+    url = _pg_admin_url()
+    problem = _pg_ok(url)
+    if problem is None:
+        yield url
+        return
+    # Not under pytest's tmp dir: its parents are private to root, and the server may run as postgres.
+    tmp = Path(tempfile.mkdtemp(prefix="syndicate-pg-"))
+    started = _start_postgres(tmp)
+    if isinstance(started, str):
+        shutil.rmtree(tmp, ignore_errors=True)
+        _unavailable(f"PostgreSQL is not reachable at {url} ({problem}) and none could be started: {started}")
+        return
+    own_url, stop = started
+    try:
+        yield own_url
+    finally:
+        stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture

@@ -342,6 +342,100 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
         rt.close()
 
 
+def _reviewer(by: str | None) -> str:
+    if by:
+        return by
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@main.command("review")
+@config_option
+@click.argument("item_id")
+@click.option("--locale", required=True, help="The localization to review, e.g. de-DE.")
+@click.option("--revision", type=int, default=None, help="Revision (default: the newest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def review_localization(config_dir: Path | None, item_id: str, locale: str, revision: int | None, fmt: str) -> None:
+    """Show an item's localization next to its source, field by field, with where each came from.
+
+    Kinds: human (the region's translation), machine (fresh from the engine), cache (the engine's
+    earlier translation of the same text), source (the source text, unchanged).
+    """
+    import shutil
+
+    from .review import format_review, show_review
+
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        r = show_review(rt.ledger, item_id, locale, revision=revision)
+        if fmt == "json":
+            click.echo(json.dumps({
+                "item_id": r.item_id, "revision": r.revision, "locale": r.locale, "source_locale": r.source_locale,
+                "state": r.state, "engine": r.engine, "rtl": r.rtl, "warnings": list(r.warnings), "error": r.error,
+                "fields": [{"name": f.name, "kind": f.kind, "source": f.source, "localized": f.localized}
+                           for f in r.fields],
+                "publications": [{"id": p.id, "key": p.key, "account": p.account, "state": p.state}
+                                 for p in r.publications]}, indent=2, ensure_ascii=False))
+        else:
+            click.echo(format_review(r, width=shutil.get_terminal_size((100, 24)).columns))
+        rt.close()
+
+
+@main.command()
+@config_option
+@click.argument("item_id")
+@click.option("--locale", required=True, help="The reviewed localization, e.g. de-DE.")
+@click.option("--by", default=None, help="Who approves (default: the login name); recorded in the ledger.")
+@click.option("--revision", type=int, default=None, help="Revision (default: the newest).")
+def approve(config_dir: Path | None, item_id: str, locale: str, by: str | None, revision: int | None) -> None:
+    """Release an item's publications in LOCALE that wait for review (they are sent when due).
+
+    Exit 1 when nothing was waiting.
+    """
+    from .review import approve_review
+
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        moved = approve_review(rt.ledger, item_id, locale, by=_reviewer(by), revision=revision)
+        rt.close()
+        if not moved:
+            _err(f"nothing awaits review for {item_id} in {locale}")
+            sys.exit(EXIT_INCOMPLETE)
+        click.echo(f"approved {len(moved)} publication(s) of {item_id} in {locale}: "
+                   + ", ".join(p.account for p in moved))
+
+
+@main.command()
+@config_option
+@click.argument("item_id")
+@click.option("--locale", required=True, help="The reviewed localization, e.g. de-DE.")
+@click.option("--reason", required=True, help="Why; recorded with the cancelled publications.")
+@click.option("--by", default=None, help="Who rejects (default: the login name); recorded in the ledger.")
+@click.option("--revision", type=int, default=None, help="Revision (default: the newest).")
+def reject(config_dir: Path | None, item_id: str, locale: str, reason: str, by: str | None,
+           revision: int | None) -> None:
+    """Cancel an item's publications in LOCALE that wait for review, with a reason.
+
+    To publish a corrected text, submit a new revision with a human translation for the locale.
+    Exit 1 when nothing was waiting.
+    """
+    from .review import reject_review
+
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        moved = reject_review(rt.ledger, item_id, locale, by=_reviewer(by), reason=reason, revision=revision)
+        rt.close()
+        if not moved:
+            _err(f"nothing awaits review for {item_id} in {locale}")
+            sys.exit(EXIT_INCOMPLETE)
+        click.echo(f"rejected {len(moved)} publication(s) of {item_id} in {locale}: "
+                   + ", ".join(p.account for p in moved))
+
+
 @main.command()
 @config_option
 @click.argument("source")
@@ -394,3 +488,36 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
         bad = [p for p in posts if p.error and p.state not in ("skipped", "published", "cancelled")]
         over = [p for p in posts if p.limit and p.length > p.limit]
         sys.exit(EXIT_INCOMPLETE if bad or over else EXIT_OK)
+
+
+@main.command("serve-feeds")
+@click.option("--directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("feeds"),
+              show_default=True, help="The feeds directory (options.directory of the feeds accounts).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port, printed at start).")
+def serve_feeds(directory: Path, host: str, port: int) -> None:
+    """Serve partner feed files over HTTP for testing. Not for production.
+
+    A minimal static file server that gives .atom files the type application/atom+xml and .rss
+    files application/rss+xml. In production, serve the directory with a real web server (TLS,
+    caching, access control) at the feeds accounts' public_url.
+    """
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class FeedFiles(SimpleHTTPRequestHandler):
+        extensions_map = {**SimpleHTTPRequestHandler.extensions_map,  # noqa: RUF012 - the stdlib's own attribute
+                          ".atom": "application/atom+xml; charset=utf-8",
+                          ".rss": "application/rss+xml; charset=utf-8"}
+
+    httpd = ThreadingHTTPServer((host, port), functools.partial(FeedFiles, directory=str(directory.resolve())))
+    bound_host, bound_port = httpd.server_address[:2]
+    click.echo(f"serving {directory.resolve()} at http://{bound_host!s}:{bound_port}/ "
+               "(for testing only, not for production; Ctrl-C stops)")
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()

@@ -1,0 +1,488 @@
+"""Partner feeds: per partner account and locale, an Atom and an RSS 2.0 file, plus a WebSub ping.
+
+Each publication adds its item to the feed of its account and locale, or updates the item's entry
+in place when a new revision arrives: the entry id is built from the item id and the locale only,
+so it never changes, while ``updated`` moves forward. The entries live in the account's shared
+state (the ledger's ``state_kv``), which every worker reads and writes under a lock with
+compare-and-set; the two files are rebuilt from that state on each publication and replaced
+atomically (temporary file, then rename), so a reader never sees half a feed::
+
+    {directory}/{account}/{locale}.atom
+    {directory}/{account}/{locale}.rss
+
+When the account names a WebSub hub, both feeds carry ``rel="hub"`` and ``rel="self"`` links and
+the hub gets ``hub.mode=publish`` for each feed URL after the files are written. A failed ping is
+a warning on the receipt, not a failed publication: the entry is in the feed.
+
+feedgen traps handled here (read in feedgen 1.0 ``feed.py``/``entry.py``): ``add_entry`` prepends
+by default, so entries are appended in our own order; naive datetimes raise, so every time is
+aware UTC; RSS takes the *last* feed link as the channel link, so the alternate link is added
+last; RSS keeps only ``rel="self"`` of the feed links, so the hub link is added to RSS by a small
+extension; and RSS dates are formatted under a process-wide ``locale.setlocale``, so feed
+generation is serialized within the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import NAMESPACE_URL, uuid5
+
+import requests
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.errors import ConfigError, ConfigProblem, PermanentError, TransientError
+from syndicate.fields import WebUrl
+from syndicate.logging import get_logger
+from syndicate.models import sanitize_html
+from syndicate.secrets import redact
+
+__all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for"]
+
+log = get_logger("adapters.feeds")
+
+ATOM_TYPE = "application/atom+xml"
+RSS_TYPE = "application/rss+xml"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+#: How often a read-modify-write is redone when the stored state moved under us.
+_CAS_ATTEMPTS = 5
+#: Bytes of a hub's answer we read (enough for an error message).
+_MAX_HUB_ANSWER_BYTES = 16 * 1024
+
+_markdown = MarkdownIt("commonmark", {"html": False})
+# feedgen formats RSS dates inside locale.setlocale(LC_ALL, "C") ... setlocale(old): process-wide
+# and not thread-safe, so this process builds one feed at a time.
+_feedgen_lock = threading.Lock()
+
+TagAuthority = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?,\d{4}(-\d{2}){0,2}$")]
+
+
+class FeedOptions(BaseModel):
+    """Options of a partner feed account.
+
+    Attributes:
+        directory: where feed files are written; each account gets ``{directory}/{account}/``.
+        public_url: the URL at which ``directory`` is served (``https://partners.example.com/feeds``);
+            feed URLs, ``rel="self"`` links and permalinks are built from it. Without it, permalinks
+            are ``file://`` URLs.
+        site_url: the page a feed reader links the feed to (default: ``public_url``, else the Atom
+            file's URL).
+        hub: a WebSub hub to ping after each change (needs ``public_url``: the hub fetches the feed).
+        max_entries: entries kept per feed; the oldest by ``updated`` fall off.
+        title: feed title; ``{locale}`` is replaced by the feed's locale (default: account and locale).
+        subtitle: feed subtitle (and RSS description).
+        author_name: author of the entries (Atom ``author``).
+        author_email: author e-mail (RSS ``author`` needs one).
+        tag_authority: with ``example.com,2026``, entry ids are ``tag:example.com,2026:{item}/{locale}``
+            (RFC 4151); without it, name-based ``urn:uuid:`` ids. Changing it changes every id.
+        max_content_chars: the longest entry content (HTML) accepted, in code points.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    directory: Annotated[str, StringConstraints(min_length=1)] = "feeds"
+    public_url: WebUrl | None = None
+    site_url: WebUrl | None = None
+    hub: WebUrl | None = None
+    max_entries: int = Field(default=50, ge=1, le=1000)
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    subtitle: Annotated[str, StringConstraints(max_length=500)] | None = None
+    author_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    author_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    tag_authority: TagAuthority | None = None
+    max_content_chars: int = Field(default=200_000, ge=1_000, le=5_000_000)
+
+    @model_validator(mode="after")
+    def _hub_needs_public_url(self) -> FeedOptions:
+        if self.hub and not self.public_url:
+            raise ValueError("hub needs public_url: the hub fetches the feed from its public URL")
+        return self
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    """Feed-level data for :func:`build_feeds`.
+
+    Attributes:
+        feed_id: the Atom feed id.
+        title: feed title.
+        locale: BCP 47 tag (``xml:lang`` of the Atom feed, ``language`` of the RSS channel).
+        site_url: the channel's web page (Atom alternate link, RSS channel link).
+        atom_url: public URL of the Atom file (``rel="self"``), if it is served.
+        rss_url: public URL of the RSS file, if it is served.
+        hub: WebSub hub URL (``rel="hub"``), if any.
+        subtitle: subtitle and RSS description.
+        author_name: entry author name.
+        author_email: entry author e-mail.
+    """
+
+    feed_id: str
+    title: str
+    locale: str
+    site_url: str
+    atom_url: str | None = None
+    rss_url: str | None = None
+    hub: str | None = None
+    subtitle: str | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+
+
+def entry_id_for(item_id: str, locale: str, tag_authority: str | None = None) -> str:
+    """The stable entry id of an item in one locale: the same for every revision of the item."""
+    if tag_authority:
+        return f"tag:{tag_authority}:{quote(item_id, safe='')}/{locale}"
+    return f"urn:uuid:{uuid5(NAMESPACE_URL, f'syndicate:feed-entry:{item_id}/{locale}')}"
+
+
+def _body_html(content: PostContent) -> str:
+    if content.body_format == "markdown":
+        rendered: str = _markdown.render(content.body)
+        return rendered
+    return content.body
+
+
+def _content_html(content: PostContent) -> str:
+    parts = [_body_html(content)]
+    for m in content.media:
+        if m.kind == "image":
+            parts.append(f'<figure><img src="{html.escape(m.url)}" alt="{html.escape(m.alt or "")}"></figure>')
+    if content.cta_text:
+        target = content.cta_url or content.link
+        parts.append(f'<p><a href="{html.escape(target)}">{html.escape(content.cta_text)}</a></p>')
+    out = sanitize_html("\n".join(parts))
+    if content.rtl:
+        out = f'<div dir="rtl">{out}</div>'  # added after sanitizing, which drops div and dir
+    return out
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def _parse(value: str) -> datetime:
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        raise ValueError(f"stored feed time {value!r} has no offset")
+    return dt
+
+
+class _RssHubLink:
+    """feedgen extension: RSS keeps no feed link but ``rel="self"``; this adds ``rel="hub"``."""
+
+    hub: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        if self.hub:
+            channel = feed.find("channel")
+            xml_elem(f"{{{_ATOM_NS}}}link", channel, href=self.hub, rel="hub")
+        return feed
+
+
+def _generator(meta: FeedMeta, entries: Sequence[Mapping[str, Any]], self_url: str | None, *, rss: bool) -> Any:
+    fg = FeedGenerator()
+    fg.id(meta.feed_id)
+    fg.title(meta.title)
+    fg.subtitle(meta.subtitle or meta.title)
+    fg.description(meta.subtitle or meta.title)
+    fg.language(meta.locale)
+    fg.generator("syndicate")
+    if meta.author_name:
+        fg.author({"name": meta.author_name, **({"email": meta.author_email} if meta.author_email else {})})
+    if self_url:
+        fg.link(href=self_url, rel="self", type=RSS_TYPE if rss else ATOM_TYPE)
+    if meta.hub:
+        fg.link(href=meta.hub, rel="hub")
+        if rss:
+            fg.register_extension("syndicate_hub", _RssHubLink, None, atom=False, rss=True)
+            fg.syndicate_hub.hub = meta.hub
+    # RSS uses the last feed link as the channel link: the alternate link goes last.
+    fg.link(href=meta.site_url, rel="alternate")
+    newest = max((_parse(e["updated"]) for e in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
+    fg.updated(newest)
+    for e in entries:
+        fe = fg.add_entry(order="append")  # the default, "prepend", would reverse our order
+        fe.id(e["id"])
+        fe.title(e["title"])
+        fe.updated(_parse(e["updated"]))
+        fe.published(_parse(e["published"]))
+        fe.link(href=e["link"], rel="alternate")
+        if e.get("summary"):
+            fe.summary(e["summary"])
+        fe.content(e["content"], type="html")
+        if e.get("categories"):
+            fe.category([{"term": c, "label": c} for c in e["categories"]])
+        if meta.author_name:
+            fe.author({"name": meta.author_name, **({"email": meta.author_email} if meta.author_email else {})})
+    return fg
+
+
+def build_feeds(meta: FeedMeta, entries: Sequence[Mapping[str, Any]]) -> tuple[bytes, bytes]:
+    """The Atom and RSS documents for ``entries`` (stored entry records, newest first).
+
+    Pure apart from feedgen's process-wide locale switch, which is serialized here. The feed's
+    ``updated`` time is the newest entry's, so the same entries give byte-identical files. Each
+    document's ``rel="self"`` is its own URL (feedgen would give RSS the Atom one), as WebSub hubs
+    compare it with the topic they were pinged for.
+    """
+    atom_fg = _generator(meta, entries, meta.atom_url, rss=False)
+    rss_fg = _generator(meta, entries, meta.rss_url, rss=True)
+    with _feedgen_lock:
+        atom: bytes = atom_fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        rss: bytes = rss_fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return atom, rss
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).chmod(0o644)  # mkstemp makes 0600; a web server must be able to read the feed
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _merge(entries: list[dict[str, Any]], record: dict[str, Any], now: datetime, max_entries: int
+           ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+    """Add or update ``record`` in ``entries``; returns (entries, the entry as stored, changed)."""
+    existing = next((e for e in entries if e["id"] == record["id"]), None)
+    if existing is not None:
+        same_revision_other_slot = existing["revision"] == record["revision"] and existing["slot"] != record["slot"]
+        if existing["revision"] > record["revision"] or same_revision_other_slot or existing["hash"] == record["hash"]:
+            # A newer revision is already there, an evergreen repeat of the same revision, or a
+            # repeat of this very publication: the feed already carries the item.
+            return entries, existing, False
+        previous = _parse(existing["updated"])
+        updated = now if now > previous else previous + timedelta(seconds=1)
+        stored = {**record, "published": existing["published"], "updated": _iso(updated)}
+        rest = [e for e in entries if e["id"] != record["id"]]
+    else:
+        stored = {**record, "published": _iso(now), "updated": _iso(now)}
+        rest = list(entries)
+    merged = sorted([stored, *rest], key=lambda e: (_parse(e["updated"]), e["id"]), reverse=True)
+    return merged[:max_entries], stored, True
+
+
+class FeedAdapter(Adapter):
+    """Writes partner feeds (Atom and RSS) and pings their WebSub hub."""
+
+    name = "feeds"
+    Options = FeedOptions
+    publish_safety = Safety.IDEMPOTENT
+    default_utm_medium = "partner"
+
+    def __init__(self, account: Any) -> None:
+        super().__init__(account)
+        self._session: requests.Session | None = None
+
+    @property
+    def options(self) -> FeedOptions:
+        """This account's options."""
+        opts = self.account.options
+        assert isinstance(opts, FeedOptions)
+        return opts
+
+    @property
+    def limits(self) -> Limits:
+        """Feeds take long HTML content; the cap is the account's ``max_content_chars``."""
+        return Limits(max_length=self.options.max_content_chars, max_media=100)
+
+    # -- where things are ----------------------------------------------------------------
+
+    def feed_paths(self, locale: str) -> tuple[Path, Path]:
+        """The Atom and RSS files of ``locale``."""
+        base = Path(self.options.directory).resolve() / self.account.id
+        return base / f"{locale}.atom", base / f"{locale}.rss"
+
+    def feed_urls(self, locale: str) -> tuple[str, str]:
+        """The public URLs of the Atom and RSS feeds of ``locale`` (``file://`` when not served)."""
+        if self.options.public_url:
+            base = f"{self.options.public_url.rstrip('/')}/{quote(self.account.id)}/{quote(locale)}"
+            return f"{base}.atom", f"{base}.rss"
+        atom, rss = self.feed_paths(locale)
+        return atom.as_uri(), rss.as_uri()
+
+    def meta(self, locale: str) -> FeedMeta:
+        """Feed-level data of the feed of ``locale``."""
+        o = self.options
+        atom_url, rss_url = self.feed_urls(locale)
+        served = o.public_url is not None
+        title = (o.title or f"{self.account.id} ({{locale}})").replace("{locale}", locale)
+        feed_id = atom_url if served else entry_id_for(f"feed:{self.account.id}", locale, o.tag_authority)
+        return FeedMeta(feed_id=feed_id, title=title, locale=locale, site_url=o.site_url or o.public_url or atom_url,
+                        atom_url=atom_url if served else None, rss_url=rss_url if served else None,
+                        hub=o.hub, subtitle=o.subtitle, author_name=o.author_name, author_email=o.author_email)
+
+    def permalink(self, entry_id: str, locale: str) -> str:
+        """The entry's address: the Atom feed's URL with the entry id as fragment."""
+        return f"{self.feed_urls(locale)[0]}#{quote(entry_id, safe=':/,@-._~')}"
+
+    # -- the contract --------------------------------------------------------------------
+
+    def render(self, content: PostContent) -> Rendered:
+        """The entry: sanitized HTML content, title, summary, link, categories from tags."""
+        text = _content_html(content)
+        summary = (content.channel_text or content.summary).strip()
+        warnings = [f"media {m.url} has no alt text" for m in content.media if not m.alt]
+        warnings += [f"media {m.url} is a video; feeds carry images only" for m in content.media if m.kind != "image"]
+        extra = {
+            "entry_id": entry_id_for(content.item_id, content.locale, self.options.tag_authority),
+            "summary": summary,
+            "categories": list(dict.fromkeys(content.tags)),
+            "locale": content.locale,
+        }
+        return Rendered(text=text, length=len(text), limit=self.limits.max_length, link=content.link,
+                        format="html", title=content.title, media=content.media, extra=extra,
+                        warnings=tuple(warnings))
+
+    def _state(self) -> Any:
+        state = self.account.state
+        if state is None:
+            raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{self.account.id}",
+                                             "the feeds adapter needs the shared state store of a runtime")])
+        return state
+
+    def _record(self, rendered: Rendered, publication: PublicationRef) -> dict[str, Any]:
+        fields = {
+            "id": str(rendered.extra["entry_id"]), "title": rendered.title or "", "summary": rendered.extra["summary"],
+            "content": rendered.text, "link": rendered.link, "categories": list(rendered.extra["categories"]),
+        }
+        digest = hashlib.sha256(repr(sorted(fields.items())).encode("utf-8")).hexdigest()
+        return {**fields, "item_id": publication.item_id, "locale": publication.locale,
+                "revision": publication.revision, "slot": publication.slot, "key": publication.key,
+                "marker": publication.marker, "hash": digest}
+
+    def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
+        """Add or update the entry, rewrite both files, then ping the hub (if any)."""
+        if rendered.length > rendered.limit:
+            raise PermanentError(f"entry content is {rendered.length:,} characters, over the limit of "
+                                 f"{rendered.limit:,} (option max_content_chars)")
+        state = self._state()
+        locale = publication.locale
+        key = f"feed:{locale}"
+        record = self._record(rendered, publication)
+        atom_path, rss_path = self.feed_paths(locale)
+        meta = self.meta(locale)
+        try:
+            with state.lock(key):
+                for _ in range(_CAS_ATTEMPTS):
+                    got = state.get(key)
+                    entries: list[dict[str, Any]] = list(got[0]["entries"]) if got else []
+                    version = got[1] if got else None
+                    now = datetime.now(UTC).replace(microsecond=0)
+                    merged, stored, changed = _merge(entries, record, now, self.options.max_entries)
+                    atom, rss = build_feeds(meta, merged)
+                    try:
+                        atom_path.parent.mkdir(parents=True, exist_ok=True)
+                        # Files first, state second: a crash in between leaves the state without the
+                        # entry, so the retry adds it again and rewrites the files.
+                        _atomic_write(atom_path, atom)
+                        _atomic_write(rss_path, rss)
+                    except OSError as exc:
+                        raise TransientError(f"cannot write feed files in {atom_path.parent}: {exc.strerror}"
+                                             ) from None
+                    if not changed or state.put(key, {"entries": merged}, expect_version=version):
+                        break
+                else:
+                    raise TransientError(f"feed {self.account.id}/{locale} kept changing under the lock; "
+                                         "try again")
+        except TimeoutError as exc:
+            raise TransientError(f"feed {self.account.id}/{locale} is busy: {exc}") from None
+        warnings = self._ping_hub(locale) if (self.options.hub and changed) else []
+        log.info("feeds.written", account=self.account.id, locale=locale, entry=stored["id"], changed=changed,
+                 entries=len(merged))
+        return Receipt(remote_id=stored["id"], permalink=self.permalink(stored["id"], locale),
+                       raw={"atom": str(atom_path), "rss": str(rss_path), "updated": stored["updated"],
+                            "revision": stored["revision"], "changed": changed},
+                       warnings=tuple(warnings))
+
+    def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
+        """The stored entry of this item and locale at this revision or newer, if the Atom file has it."""
+        got = self._state().get(f"feed:{publication.locale}")
+        entry_id = str(rendered.extra["entry_id"])
+        entry = next((e for e in (got[0]["entries"] if got else []) if e["id"] == entry_id), None)
+        if entry is None or entry["revision"] < publication.revision:
+            return None
+        atom_path, _ = self.feed_paths(publication.locale)
+        try:
+            on_disk = atom_path.read_bytes()
+        except OSError:
+            return None  # the state has it but the file is gone: publishing again rewrites it
+        if entry_id.encode("utf-8") not in on_disk:
+            return None
+        return Receipt(remote_id=entry_id, permalink=self.permalink(entry_id, publication.locale),
+                       raw={"atom": str(atom_path), "updated": entry["updated"], "revision": entry["revision"]})
+
+    # -- WebSub --------------------------------------------------------------------------
+
+    def _ping_hub(self, locale: str) -> list[str]:
+        """``hub.mode=publish`` for both feed URLs; returns warnings instead of raising."""
+        hub = self.options.hub
+        assert hub is not None
+        if self._session is None:
+            self._session = requests.Session()
+        warnings: list[str] = []
+        for url in self.feed_urls(locale):
+            problem = None
+            try:
+                resp = self._session.post(
+                    hub, data={"hub.mode": "publish", "hub.url": url}, allow_redirects=False, stream=True,
+                    timeout=(self.account.connect_timeout_s, self.account.read_timeout_s))
+                with resp:
+                    if not 200 <= resp.status_code < 300:
+                        snippet = _read_snippet(resp, self.account.read_timeout_s)
+                        problem = f"HTTP {resp.status_code}" + (f": {redact(snippet)}" if snippet else "")
+            except requests.RequestException as exc:
+                problem = f"{type(exc).__name__}: {redact(str(exc))[:300]}"
+            if problem is not None:
+                warning = f"WebSub hub ping for {url} failed ({problem}); the entry is in the feed"
+                warnings.append(warning)
+                log.warning("feeds.hub_ping_failed", account=self.account.id, locale=locale, hub=hub, feed=url,
+                            error=problem)
+        return warnings
+
+    def close(self) -> None:
+        """Close the hub session."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _read_snippet(resp: requests.Response, budget_s: float) -> str:
+    """Up to a few KiB of an error answer, read within ``budget_s``; never raises."""
+    deadline = time.monotonic() + budget_s
+    buf = bytearray()
+    try:
+        while len(buf) < _MAX_HUB_ANSWER_BYTES and time.monotonic() < deadline:
+            chunk = resp.raw.read1(_MAX_HUB_ANSWER_BYTES - len(buf))
+            if not chunk:
+                break
+            buf += chunk
+    except Exception:  # noqa: BLE001, S110 - the snippet only decorates a warning
+        pass
+    return buf.decode("utf-8", "replace").strip()[:300]

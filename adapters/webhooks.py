@@ -1,0 +1,393 @@
+"""Partner webhooks: each publication is one JSON POST, signed per Standard Webhooks.
+
+Headers (Standard Webhooks 1.0, checked against ``standardwebhooks`` 1.1 and its spec):
+
+* ``webhook-id``: ``msg_`` + 32 hex digits of a hash of the publication key. The same for every
+  attempt of a publication, different for every publication (a new revision, another locale,
+  another account, an evergreen repeat), so the receiver dedupes retries on it.
+* ``webhook-timestamp``: the send time of this attempt, in integer Unix seconds.
+* ``webhook-signature``: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`` with the
+  account's ``secret`` (``whsec_`` + base64 of 24 to 64 random bytes); during a secret rotation,
+  also a second ``v1,`` signature with ``previous_secret``, space-separated.
+
+The body is the rendered payload byte for byte (what ``syndicate preview`` shows); see
+``docs/channels/webhooks.md`` for its schema. A repeat is deduplicated by the receiver, so
+``publish`` is ``idempotent``: ambiguous failures (timeouts after sending, resets, 5xx) are retried
+with the same ``webhook-id``, never reconciled.
+
+Status handling: 2xx delivered; 410 Gone disables the account (:class:`EndpointGone`); 401/403
+are an :class:`AuthError`; 429 (and 503 with ``Retry-After``) defer; 3xx and other 4xx are
+permanent (redirects are not followed: the spec asks senders to update the URL instead); other
+5xx are in doubt, hence retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import string
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, Literal, NoReturn
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from standardwebhooks import Webhook
+
+from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.errors import (
+    AuthError,
+    ConfigError,
+    ConfigProblem,
+    EndpointGone,
+    InDoubt,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from syndicate.fields import WebUrl, validate_url
+from syndicate.logging import get_logger
+from syndicate.models import sanitize_html
+from syndicate.secrets import redact
+
+__all__ = ["PAYLOAD_SCHEMA_VERSION", "WebhookAdapter", "WebhookOptions", "sign", "webhook_id_for"]
+
+log = get_logger("adapters.webhooks")
+
+#: Version of the payload schema (``schema_version`` in every payload). Bumped on any change
+#: that is not a pure addition.
+PAYLOAD_SCHEMA_VERSION = 1
+#: Secret sizes allowed by the Standard Webhooks spec, in bytes.
+MIN_SECRET_BYTES, MAX_SECRET_BYTES = 24, 64
+_SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every Standard Webhooks secret, not a secret
+#: Wait this long after a 429 without a usable ``Retry-After``.
+DEFAULT_RETRY_AFTER = timedelta(seconds=60)
+_PERMANENT = {400, 404, 409, 413, 415, 422}
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+class WebhookOptions(BaseModel):
+    """Options of a partner webhook account.
+
+    Attributes:
+        url: the receiver's endpoint; default: the account's ``base_url``.
+        status_url: a URL template with ``{webhook_id}`` where the receiver answers 200 for a
+            message it received and 404 for one it did not; used to reconcile (optional).
+        event_type: the payload's ``type``.
+        max_payload_bytes: the largest body sent; larger payloads fail before any call.
+        max_response_bytes: how much of an answer is read (the rest is ignored).
+        markdown: ``html``: the body goes out as sanitized HTML (``body_html``); ``both`` also
+            sends the source Markdown (``body_markdown``) for receivers that render their own.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    url: WebUrl | None = None
+    status_url: str | None = None
+    event_type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$",
+                                                 max_length=100)] = "content.published"
+    max_payload_bytes: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)
+    max_response_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    markdown: Literal["html", "both"] = "html"
+
+    @field_validator("status_url")
+    @classmethod
+    def _status_template(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        fields = [f for _, f, _, _ in string.Formatter().parse(v) if f is not None]
+        if fields != ["webhook_id"]:
+            raise ValueError("must contain '{webhook_id}' exactly once and no other {placeholder}")
+        validate_url(v.replace("{webhook_id}", "msg_0"))
+        return v
+
+
+def webhook_id_for(publication_key: str) -> str:
+    """The ``webhook-id`` of a publication: stable across attempts, unique per publication."""
+    return "msg_" + hashlib.sha256(f"syndicate-webhook:{publication_key}".encode()).hexdigest()[:32]
+
+
+def _secret_bytes(value: str, name: str, account: str) -> bytes:
+    if not value.startswith(_SECRET_PREFIX):
+        raise AuthError(f"account {account!r}: credential {name!r} must be a Standard Webhooks secret "
+                        "('whsec_' followed by base64)")
+    try:
+        raw = base64.b64decode(value[len(_SECRET_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise AuthError(f"account {account!r}: credential {name!r} is not valid base64 after 'whsec_'") from None
+    if not MIN_SECRET_BYTES <= len(raw) <= MAX_SECRET_BYTES:
+        raise AuthError(f"account {account!r}: credential {name!r} decodes to {len(raw)} bytes; Standard "
+                        f"Webhooks secrets are {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} random bytes")
+    return raw
+
+
+def sign(secrets: list[bytes], webhook_id: str, timestamp_s: int, body: str) -> str:
+    """The ``webhook-signature`` value: one ``v1,`` signature per secret, space-separated.
+
+    ``standardwebhooks.Webhook.sign`` reads its datetime with ``replace(tzinfo=UTC)``, which
+    would shift any non-UTC aware time; it is given a UTC time built from the integer seconds.
+    """
+    at = datetime.fromtimestamp(timestamp_s, UTC)
+    return " ".join(Webhook(s).sign(msg_id=webhook_id, timestamp=at, data=body) for s in secrets)
+
+
+def _utm(link: str) -> dict[str, str]:
+    return {k: v for k, v in parse_qsl(urlsplit(link).query, keep_blank_values=True) if k.startswith("utm_")}
+
+
+def _retry_after(value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+class WebhookAdapter(Adapter):
+    """Posts each publication as a signed JSON message to a partner's endpoint."""
+
+    name = "webhooks"
+    Options = WebhookOptions
+    required_credentials = ("secret",)
+    publish_safety = Safety.IDEMPOTENT
+    default_utm_medium = "partner"
+
+    def __init__(self, account: Any) -> None:
+        super().__init__(account)
+        self._session: requests.Session | None = None
+
+    @property
+    def options(self) -> WebhookOptions:
+        """This account's options."""
+        opts = self.account.options
+        assert isinstance(opts, WebhookOptions)
+        return opts
+
+    @property
+    def limits(self) -> Limits:
+        """The payload cap, in UTF-8 bytes."""
+        return Limits(max_length=self.options.max_payload_bytes, counter=lambda s: len(s.encode("utf-8")),
+                      max_media=100)
+
+    @property
+    def url(self) -> str:
+        """The endpoint: option ``url``, else the account's ``base_url``."""
+        url = self.options.url or self.account.base_url
+        if not url:
+            raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{self.account.id}",
+                                             "a webhooks account needs options.url or base_url")])
+        return url
+
+    # -- render --------------------------------------------------------------------------
+
+    def payload(self, content: PostContent) -> dict[str, Any]:
+        """The message body as data (see ``docs/channels/webhooks.md``)."""
+        body_html = sanitize_html(content.body if content.body_format == "html" else _markdown_html(content.body))
+        data: dict[str, Any] = {
+            "item": {"id": content.item_id, "revision": content.revision},
+            "locale": content.locale,
+            "dir": "rtl" if content.rtl else "ltr",
+            "title": content.title,
+            "summary": content.summary,
+            "text": content.channel_text or content.variant,
+            "body_html": body_html,
+            "link": content.link,
+            "canonical_url": content.canonical_url,
+            "cta": {"text": content.cta_text, "url": content.cta_url or content.link} if content.cta_text else None,
+            "tags": list(content.tags),
+            "media": [{"url": m.url, "alt": m.alt, "kind": m.kind} for m in content.media],
+            "campaign": content.campaign,
+            "utm": _utm(content.link),
+            "slot": content.slot,
+        }
+        if self.options.markdown == "both" and content.body_format == "markdown":
+            data["body_markdown"] = content.body
+        return {"type": self.options.event_type, "schema_version": PAYLOAD_SCHEMA_VERSION, "data": data}
+
+    def render(self, content: PostContent) -> Rendered:
+        """The exact JSON body (compact, UTF-8, keys in schema order)."""
+        text = json.dumps(self.payload(content), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        lim = self.limits
+        warnings = [f"media {m.url} has no alt text" for m in content.media if not m.alt]
+        return Rendered(text=text, length=lim.counter(text), limit=lim.max_length, link=content.link,
+                        format="json", title=content.title, media=content.media, warnings=tuple(warnings))
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = "syndicate-webhooks/1"
+        return self._session
+
+    def _secrets(self) -> list[bytes]:
+        creds = self.account.credentials
+        out = [_secret_bytes(creds.get("secret"), "secret", self.account.id)]
+        previous = creds.optional("previous_secret")
+        if previous:
+            out.append(_secret_bytes(previous, "previous_secret", self.account.id))
+        return out
+
+    def signed_headers(self, webhook_id: str, body: str, *, timestamp_s: int | None = None) -> dict[str, str]:
+        """The three Standard Webhooks headers for ``body``, signed now (or at ``timestamp_s``)."""
+        ts = int(time.time()) if timestamp_s is None else timestamp_s
+        return {"webhook-id": webhook_id, "webhook-timestamp": str(ts),
+                "webhook-signature": sign(self._secrets(), webhook_id, ts, body)}
+
+    def _read_body(self, resp: requests.Response) -> tuple[bytes, bool]:
+        """Up to ``max_response_bytes`` of the answer within the read timeout; (data, complete)."""
+        cap = self.options.max_response_bytes
+        deadline = time.monotonic() + self.account.read_timeout_s
+        buf = bytearray()
+        try:
+            while time.monotonic() < deadline:
+                chunk = resp.raw.read1(cap + 1 - len(buf))
+                if not chunk:
+                    return bytes(buf), True
+                buf += chunk
+                if len(buf) > cap:
+                    return bytes(buf[:cap]), False
+        except Exception:  # noqa: BLE001 - a broken answer body is reported as incomplete, never raised
+            return bytes(buf), False
+        return bytes(buf), False
+
+    def _timeouts(self) -> tuple[float, float]:
+        return (self.account.connect_timeout_s, self.account.read_timeout_s)
+
+    def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
+        """POST the payload; map the answer to a receipt or a typed error."""
+        if rendered.length > rendered.limit:
+            raise PermanentError(f"payload is {rendered.length:,} bytes, over the limit of {rendered.limit:,} "
+                                 "(option max_payload_bytes)")
+        url = self.url
+        webhook_id = webhook_id_for(publication.key)
+        headers = {"Content-Type": "application/json", **self.signed_headers(webhook_id, rendered.text)}
+        try:
+            resp = self._http().post(url, data=rendered.text.encode("utf-8"), headers=headers,
+                                     timeout=self._timeouts(), allow_redirects=False, stream=True)
+        except requests.ConnectTimeout:
+            raise TransientError(f"webhook endpoint {url} did not accept a connection in time") from None
+        except requests.ConnectionError as exc:
+            if _nothing_sent(exc):
+                raise TransientError(f"cannot connect to webhook endpoint {url}") from None
+            raise InDoubt(f"connection to webhook endpoint {url} broke after sending") from None
+        except requests.Timeout:
+            raise InDoubt(f"webhook endpoint {url} sent no answer within {self.account.read_timeout_s:g} s") from None
+        except requests.RequestException as exc:
+            raise InDoubt(f"webhook to {url} failed: {type(exc).__name__}") from None
+        with resp:
+            body, complete = self._read_body(resp)
+            status = resp.status_code
+            if 200 <= status < 300:
+                return self._receipt(webhook_id, publication, body, complete, status)
+            message = redact(body.decode("utf-8", "replace").strip())[:500] or None
+            self._raise_for(status, resp.headers, message, url)
+
+    def _receipt(self, webhook_id: str, publication: PublicationRef, body: bytes, complete: bool,
+                 status: int) -> Receipt:
+        warnings: list[str] = []
+        permalink = publication.tagged_url
+        answer: Any = None
+        if body.strip():
+            try:
+                answer = json.loads(body.decode("utf-8")) if complete else None
+            except (UnicodeDecodeError, ValueError):
+                answer = None
+            if answer is None:
+                warnings.append("the receiver's answer was not JSON (or too large); the back-link is the tagged "
+                                "canonical URL")
+        if isinstance(answer, dict) and answer.get("url") is not None:
+            candidate = answer["url"]
+            try:
+                if not isinstance(candidate, str):
+                    raise ValueError(f"a {type(candidate).__name__}, not a string")
+                permalink = validate_url(candidate)
+            except ValueError as exc:
+                warnings.append(f"the receiver's url was not usable ({exc}); the back-link is the tagged "
+                                "canonical URL")
+        for w in warnings:
+            log.warning("webhooks.answer_unusable", account=self.account.id, webhook_id=webhook_id, warning=w)
+        return Receipt(remote_id=webhook_id, permalink=permalink, raw={"status": status, "webhook_id": webhook_id},
+                       warnings=tuple(warnings))
+
+    def _raise_for(self, status: int, headers: Mapping[str, str], message: str | None, url: str) -> NoReturn:
+        now = datetime.now(UTC)
+        if status == 410:
+            raise EndpointGone(f"webhook endpoint {url} is gone; the account is disabled", status=status,
+                               platform_message=message)
+        if status in (401, 403):
+            raise AuthError(f"webhook endpoint {url} refused our signature or credentials", status=status,
+                            platform_message=message)
+        if status == 429 or (status == 503 and headers.get("Retry-After")):
+            until = _retry_after(headers.get("Retry-After"), now) or now + DEFAULT_RETRY_AFTER
+            raise RateLimited(f"webhook endpoint {url} asked us to wait", until=max(until, now), status=status,
+                              platform_message=message)
+        if 300 <= status < 400:
+            raise PermanentError(f"webhook endpoint {url} redirects to {headers.get('Location', '?')}; "
+                                 "redirects are not followed, update the account's url", status=status)
+        if status in _PERMANENT or (400 <= status < 500 and status != 408):
+            raise PermanentError(f"webhook endpoint {url} refused the message", status=status,
+                                 platform_message=message)
+        raise InDoubt(f"webhook endpoint {url} failed while handling the message", status=status,
+                      platform_message=message)
+
+    def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
+        """Ask the receiver's status URL, if the account has one; otherwise None.
+
+        Without a status URL, None ("absent") is safe: the pipeline then sends again with the same
+        ``webhook-id``, which the receiver dedupes (``publish`` is idempotent).
+        """
+        template = self.options.status_url
+        webhook_id = webhook_id_for(publication.key)
+        if template is None:
+            return None
+        url = template.replace("{webhook_id}", webhook_id)
+        try:
+            resp = self._http().get(url, headers=self.signed_headers(webhook_id, ""), timeout=self._timeouts(),
+                                    allow_redirects=False, stream=True)
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot ask the webhook status URL: {type(exc).__name__}") from None
+        with resp:
+            body, complete = self._read_body(resp)
+            if resp.status_code == 404:
+                return None
+            if resp.status_code == 200:
+                return self._receipt(webhook_id, publication, body, complete, 200)
+            message = redact(body.decode("utf-8", "replace").strip())[:500] or None
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise TransientError("the webhook status URL is unavailable", status=resp.status_code,
+                                 platform_message=message)
+        raise InDoubt("the webhook status URL gave no answer we understand", status=resp.status_code,
+                      platform_message=message)
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _markdown_html(text: str) -> str:
+    rendered: str = _markdown.render(text)
+    return rendered
+
+
+def _nothing_sent(exc: requests.ConnectionError) -> bool:
+    """Whether a connection error happened before the request went out (refused, DNS, connect)."""
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
+
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError | NameResolutionError)

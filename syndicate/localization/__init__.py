@@ -1,21 +1,39 @@
-"""Localization: human overrides, machine translation with protected spans, locale formats."""
+"""Localization: human overrides, machine translation with protected spans, caching, locale formats."""
 
+from .cache import LedgerCache, NoCache, RedisCache, TranslationCache, cache_key, translation_cache
 from .engines import ENGINES, NoneTranslator, PseudoTranslator, TranslateOptions, Translator, build_translator
-from .localize import Localization, localize_item, source_fields
+from .formatting import format_date, format_datetime, format_number, format_time, render_templates
+from .glossary import Glossary, GlossaryFile, ResolvedGlossary
+from .localize import Localization, localize_item, open_translators, source_fields
 from .masking import Masked, mask, protected_spans, unmask
 
 __all__ = [
     "ENGINES",
+    "Glossary",
+    "GlossaryFile",
+    "LedgerCache",
     "Localization",
     "Masked",
+    "NoCache",
     "NoneTranslator",
     "PseudoTranslator",
+    "RedisCache",
+    "ResolvedGlossary",
     "TranslateOptions",
+    "TranslationCache",
     "Translator",
     "build_translator",
+    "cache_key",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_time",
     "localize_item",
     "mask",
+    "open_translators",
     "protected_spans",
+    "render_templates",
     "source_fields",
+    "translation_cache",
     "unmask",
 ]

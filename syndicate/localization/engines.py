@@ -1,14 +1,55 @@
-"""Translation engines: the ``Translator`` protocol, the built-in ``pseudo`` and ``none`` engines,
-and the registry that finds an engine by name."""
+"""Translation engines: the ``Translator`` protocol, the engine registry, and each engine's options.
+
+Engines, by the name a route gives in ``translation.engine``:
+
+=============== =================================================================================
+``deepl``       DeepL through the official ``deepl`` client (:mod:`.deepl_engine`)
+``google``      Google Translate through deep-translator (:mod:`.deep_translator_engines`)
+``microsoft``   Microsoft Translator through deep-translator
+``libretranslate`` LibreTranslate (self-hosted or libretranslate.com) through deep-translator
+``mymemory``    MyMemory through deep-translator (500 bytes per request: many requests)
+``pseudo``      pseudo-localization, for demos and layout QA
+``none``        the source text, unchanged (only when a route says so)
+=============== =================================================================================
+
+Each engine declares its options as a pydantic model (unknown options are refused at start-up,
+with file and line). Credentials are ``${VAR}`` references only (``auth_key: ${DEEPL_AUTH_KEY}``),
+resolved through :class:`~syndicate.secrets.SecretSource` when the engine is built and registered
+for redaction; they never enter cache keys, logs or the ledger.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-__all__ = ["ENGINES", "NoneTranslator", "PseudoTranslator", "TranslateOptions", "Translator", "build_translator"]
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..errors import TranslationRejected
+from ..fields import WebUrl
+from ..secrets import SecretRef, SecretSource, parse_ref
+
+__all__ = [
+    "ENGINES",
+    "DeepLOptions",
+    "EngineOptions",
+    "EngineSpec",
+    "GoogleOptions",
+    "LibreTranslateOptions",
+    "MicrosoftOptions",
+    "MyMemoryOptions",
+    "NoneTranslator",
+    "PseudoTranslator",
+    "TranslateOptions",
+    "Translator",
+    "build_translator",
+    "cache_identity",
+    "engine_options",
+]
+
+SecretField = Annotated[SecretRef, BeforeValidator(parse_ref)]
 
 
 @dataclass(frozen=True)
@@ -31,7 +72,10 @@ class Translator(Protocol):
 
     ``translate`` takes one batch of segments for one (item revision, locale) and returns their
     translations in the same order. Segments contain ``<x id="N"/>`` placeholders that must come
-    back unchanged. Errors are :class:`~syndicate.errors.LocalizationError` subclasses.
+    back unchanged. Errors are :class:`~syndicate.errors.LocalizationError` subclasses:
+    ``TranslationUnavailable`` (network, 5xx, timeout), ``TranslationQuotaExceeded`` (quota or rate
+    limit), ``TranslationRejected`` (bad key, unsupported language, other 4xx), all with secrets
+    redacted from their messages.
     """
 
     name: str
@@ -78,17 +122,210 @@ class PseudoTranslator:
         return out
 
 
-#: Engine name → factory taking the route's engine options.
-ENGINES: dict[str, Callable[[Mapping[str, Any]], Translator]] = {
-    "none": lambda _opts: NoneTranslator(),
-    "pseudo": lambda _opts: PseudoTranslator(),
+# -- options -----------------------------------------------------------------------------------
+
+
+class EngineOptions(BaseModel):
+    """Options every network engine takes."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    #: Option names that hold credentials: never part of cache keys, never logged.
+    SECRETS: ClassVar[tuple[str, ...]] = ()
+
+    connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+
+class NoEngineOptions(BaseModel):
+    """``pseudo`` and ``none`` take no options."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    SECRETS: ClassVar[tuple[str, ...]] = ()
+
+
+class DeepLOptions(EngineOptions):
+    """DeepL (``engine: deepl``).
+
+    Attributes:
+        auth_key: ``${DEEPL_AUTH_KEY}``; keys ending in ``:fx`` use the free API's host.
+        server_url: another server (a proxy, a test fake); default from the key.
+        formality: ``default``, ``more``, ``less``, ``prefer_more`` or ``prefer_less``. ``more``
+            and ``less`` fail for languages without formality; ``prefer_*`` fall back quietly,
+            so use them on routes that mix languages.
+        max_request_bytes: the request body limit (DeepL: 128 KiB; we keep a margin).
+    """
+
+    SECRETS: ClassVar[tuple[str, ...]] = ("auth_key",)
+
+    auth_key: SecretField
+    server_url: WebUrl | None = None
+    formality: Literal["default", "more", "less", "prefer_more", "prefer_less"] = "default"
+    max_request_bytes: Annotated[int, Field(ge=1_000, le=128 * 1024)] = 120_000
+
+
+class GoogleOptions(EngineOptions):
+    """Google Translate through deep-translator (``engine: google``), which reads the public web
+    endpoint: no key, 5,000 characters per request, HTTP 429 when it throttles."""
+
+    base_url: WebUrl = "https://translate.google.com/m"
+    max_request_chars: Annotated[int, Field(ge=100, le=4_999)] = 4_999
+
+
+class MicrosoftOptions(EngineOptions):
+    """Microsoft Translator v3 (``engine: microsoft``).
+
+    Attributes:
+        api_key: ``${MS_TRANSLATOR_KEY}``.
+        region: the resource's Azure region, for regional and multi-service resources.
+        base_url: the API host (the translate path and ``api-version=3.0`` are added).
+        max_request_chars: 50,000 characters per request (Microsoft's limit).
+    """
+
+    SECRETS: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    api_key: SecretField
+    region: Annotated[str, Field(pattern=r"^[a-z0-9]{2,32}$")] | None = None
+    base_url: WebUrl = "https://api.cognitive.microsofttranslator.com"
+    max_request_chars: Annotated[int, Field(ge=100, le=50_000)] = 50_000
+
+
+class LibreTranslateOptions(EngineOptions):
+    """LibreTranslate (``engine: libretranslate``).
+
+    Attributes:
+        api_key: ``${LIBRETRANSLATE_API_KEY}``; leave out for an instance without keys.
+        base_url: the instance, e.g. ``https://translate.example.internal``.
+        max_request_chars: the instance's ``--char-limit`` (unlimited by default on a
+            self-hosted instance; we send at most this many characters per request).
+    """
+
+    SECRETS: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    api_key: SecretField | None = None
+    base_url: WebUrl = "https://libretranslate.com"
+    max_request_chars: Annotated[int, Field(ge=100, le=100_000)] = 5_000
+
+
+class MyMemoryOptions(EngineOptions):
+    """MyMemory (``engine: mymemory``): free, 500 bytes per request, a daily quota per IP or
+    e-mail address.
+
+    Attributes:
+        email: a contact address (``de=``), which raises the free daily quota.
+    """
+
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=200)] | None = None
+    base_url: WebUrl = "https://api.mymemory.translated.net/get"
+    max_request_bytes: Annotated[int, Field(ge=50, le=500)] = 500
+
+
+# -- registry ----------------------------------------------------------------------------------
+
+
+def _secret(name: str, option: str, ref: SecretRef | None, secrets: SecretSource) -> str | None:
+    if ref is None:
+        return None
+    value = secrets.lookup(ref)
+    if value is None:
+        raise TranslationRejected(f"{name}: translation.options.{option} needs the environment variable "
+                                  f"{ref.var}, which is not set")
+    return value
+
+
+def _build_deepl(opts: Any, secrets: SecretSource) -> Translator:
+    from .deepl_engine import DeepLTranslator
+
+    key = _secret("deepl", "auth_key", opts.auth_key, secrets)
+    assert key is not None
+    return DeepLTranslator(opts, key)
+
+
+def _build_google(opts: Any, secrets: SecretSource) -> Translator:
+    from .deep_translator_engines import GoogleEngine
+
+    return GoogleEngine(opts)
+
+
+def _build_microsoft(opts: Any, secrets: SecretSource) -> Translator:
+    from .deep_translator_engines import MicrosoftEngine
+
+    key = _secret("microsoft", "api_key", opts.api_key, secrets)
+    assert key is not None
+    return MicrosoftEngine(opts, key)
+
+
+def _build_libre(opts: Any, secrets: SecretSource) -> Translator:
+    from .deep_translator_engines import LibreTranslateEngine
+
+    return LibreTranslateEngine(opts, _secret("libretranslate", "api_key", opts.api_key, secrets))
+
+
+def _build_mymemory(opts: Any, secrets: SecretSource) -> Translator:
+    from .deep_translator_engines import MyMemoryEngine
+
+    return MyMemoryEngine(opts)
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """An engine: its name, its options model, and how to build it."""
+
+    name: str
+    options: type[BaseModel]
+    build: Callable[[Any, SecretSource], Translator]
+    #: Whether the engine calls a network service (``pseudo`` and ``none`` do not).
+    remote: bool = True
+
+
+#: Engine name → spec.
+ENGINES: dict[str, EngineSpec] = {
+    "none": EngineSpec("none", NoEngineOptions, lambda _o, _s: NoneTranslator(), remote=False),
+    "pseudo": EngineSpec("pseudo", NoEngineOptions, lambda _o, _s: PseudoTranslator(), remote=False),
+    "deepl": EngineSpec("deepl", DeepLOptions, _build_deepl),
+    "google": EngineSpec("google", GoogleOptions, _build_google),
+    "microsoft": EngineSpec("microsoft", MicrosoftOptions, _build_microsoft),
+    "libretranslate": EngineSpec("libretranslate", LibreTranslateOptions, _build_libre),
+    "mymemory": EngineSpec("mymemory", MyMemoryOptions, _build_mymemory),
 }
 
 
-def build_translator(name: str, options: Mapping[str, Any]) -> Translator:
-    """The engine called ``name``, configured with ``options``."""
+def _spec(name: str) -> EngineSpec:
     try:
-        factory = ENGINES[name]
+        return ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown translation engine {name!r}; known: {', '.join(sorted(ENGINES))}") from None
-    return factory(options)
+
+
+def engine_options(name: str, options: Mapping[str, Any]) -> BaseModel:
+    """``options`` validated for engine ``name``.
+
+    Raises:
+        ValueError: an unknown engine.
+        pydantic.ValidationError: unknown, missing or invalid options.
+    """
+    return _spec(name).options.model_validate(dict(options))
+
+
+def cache_identity(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options that change what the engine answers (no credentials, no timeouts), for cache keys."""
+    model = engine_options(name, options)
+    secret: tuple[str, ...] = getattr(model, "SECRETS", ())
+    skip = {*secret, "connect_timeout_s", "read_timeout_s", "max_request_bytes", "max_request_chars"}
+    return {k: v for k, v in model.model_dump(mode="json").items() if k not in skip}
+
+
+def build_translator(name: str, options: Mapping[str, Any], *, secrets: SecretSource | None = None) -> Translator:
+    """The engine called ``name``, configured with ``options``.
+
+    Args:
+        name: the engine's name.
+        options: the route's ``translation.options``.
+        secrets: where ``${VAR}`` references resolve (default: the environment).
+
+    Raises:
+        ValueError: an unknown engine, or invalid options (the config check catches both first).
+        TranslationRejected: a credential's variable is not set.
+    """
+    spec = _spec(name)
+    return spec.build(spec.options.model_validate(dict(options)), secrets or SecretSource())

@@ -1,43 +1,90 @@
-"""Localize one item revision into one locale: human translation > machine translation > source.
+"""Localize one item revision into one locale: human translation > cache > machine translation.
 
-Per field, in order of precedence:
+Per field, in order of precedence (the ledger records which one, per field, in
+``localizations.sources``):
 
-1. the region's human translation (``overrides.locales[locale]``): source ``human``;
-2. the source text when the target has the item's language (``en-US`` → ``en-GB``): ``source``;
-3. the route's engine, one batch call for every remaining field, protected spans masked: ``machine``
-   (``none`` engine: ``source``);
-4. on engine failure, the route's ``fallback``: another engine, ``source`` (publish the source text,
-   recorded as such), or ``hold`` (raise, and the publications wait).
+1. ``human``: the region's human translation (``overrides.locales[locale]``, or one written for
+   another locale of the same language and script, with a warning);
+2. ``source``: the source text, when the target has the item's language (``en-US`` → ``en-GB``);
+3. ``cache``: a translation of the same masked text by the same engine, options, language pair and
+   glossary version (see :mod:`.cache`);
+4. ``machine``: the route's engine, one batch for every remaining field, protected spans masked and
+   checked on the way back;
+5. on engine failure (unreachable, quota, refused, or a placeholder that did not come back exactly
+   once), the route's ``fallback``: another engine (its answers recorded as ``machine``),
+   ``source`` (publish the source text, recorded as ``source``), or ``hold`` (raise: the
+   publications wait, and nothing damaged is published). A fallback is never silent: it is in
+   :attr:`Localization.warnings` and :attr:`Localization.fallback`, which the pipeline logs and
+   records as an event.
+
+Finally ``{...}`` templates (see :mod:`.formatting`) render in the target locale and time zone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING, Any
 
-from ..config import TranslationSettings
-from ..errors import LocalizationError, TranslationRejected
-from ..locales import babel_locale, language
+from ..errors import (
+    LocalizationError,
+    PlaceholderMismatch,
+    TranslationQuotaExceeded,
+    TranslationRejected,
+    TranslationUnavailable,
+)
+from ..locales import UnsupportedLocale, babel_locale, engine_code, language
 from ..models import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
-from .engines import TranslateOptions, Translator, build_translator
+from ..secrets import SecretSource, redact
+from .cache import NoCache, TranslationCache, cache_key
+from .engines import ENGINES, TranslateOptions, Translator, build_translator, cache_identity
+from .formatting import TEMPLATE_FIELDS, render_templates
+from .glossary import Glossary, ResolvedGlossary
 from .masking import Masked, mask, unmask
 
-__all__ = ["Localization", "localize_item", "source_fields"]
+if TYPE_CHECKING:
+    from ..config import TranslationSettings
+
+__all__ = ["Localization", "localize_item", "open_translators", "source_fields"]
+
+#: Field kinds recorded in ``localizations.sources``.
+KINDS = ("human", "machine", "cache", "source")
 
 
 @dataclass(frozen=True)
 class Localization:
-    """The localized fields, where each came from, and what a reviewer should know."""
+    """The localized fields, where each came from, and what a reviewer should know.
+
+    Attributes:
+        fields: field name → text.
+        sources: field name → ``human``, ``machine``, ``cache`` or ``source``.
+        engine: the engine that produced the machine fields (``deepl``, ``deepl>google`` after a
+            fallback, ``human``, ``source``).
+        warnings: what a reviewer or operator should know (fallbacks, borrowed translations).
+        fallback: what the route's fallback supplied (an engine name or ``source``), or None.
+        requests: requests sent to engines.
+        cache_hits: fields served from the cache.
+    """
 
     fields: dict[str, str]
     sources: dict[str, str]
     engine: str
     warnings: list[str] = field(default_factory=list)
+    fallback: str | None = None
+    requests: int = 0
+    cache_hits: int = 0
 
     @property
     def machine_made(self) -> bool:
-        """Whether any field was machine translated."""
-        return "machine" in self.sources.values()
+        """Whether any field is a machine translation (fresh or cached)."""
+        return any(kind in ("machine", "cache") for kind in self.sources.values())
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether a route that requires review must hold it: machine text, or a fallback."""
+        return self.machine_made or self.fallback is not None
 
 
 def source_fields(item: ContentItem) -> dict[str, str]:
@@ -45,24 +92,6 @@ def source_fields(item: ContentItem) -> dict[str, str]:
     values = {"title": item.title, "summary": item.summary, "body": item.body,
               "cta_text": item.cta.text if item.cta else ""}
     return {k: values[k] for k in TRANSLATABLE_FIELDS if values[k]}
-
-
-def _machine(translator: Translator, todo: Mapping[str, str], source: str, target: str,
-             settings: TranslationSettings, opts: TranslateOptions) -> dict[str, str]:
-    names = list(todo)
-    masked: list[Masked] = []
-    offsets: list[int] = []
-    next_id = 0
-    for name in names:
-        m = mask(todo[name], settings.do_not_translate, start=next_id)
-        masked.append(m)
-        offsets.append(next_id)
-        next_id += len(m.spans)
-    result = translator.translate([m.text for m in masked], source, target, opts)
-    if len(result) != len(names):
-        raise TranslationRejected(f"engine {translator.name!r} returned {len(result)} segments for {len(names)}")
-    return {name: unmask(out, m, start=off, field=name)
-            for name, out, m, off in zip(names, result, masked, offsets, strict=True)}
 
 
 def _human_translation(item: ContentItem, locale: str) -> tuple[str, LocalizedFields] | None:
@@ -79,13 +108,128 @@ def _human_translation(item: ContentItem, locale: str) -> tuple[str, LocalizedFi
     return None
 
 
+def options_for(settings: TranslationSettings, engine: str) -> Mapping[str, Any]:
+    """The options of ``engine`` on a route: ``options`` for the engine, ``fallback_options`` for
+    the fallback engine."""
+    if engine == settings.engine:
+        return settings.options
+    if engine == settings.fallback:
+        return getattr(settings, "fallback_options", {}) or {}
+    return {}
+
+
+@contextlib.contextmanager
+def open_translators(settings: TranslationSettings, *, secrets: SecretSource | None = None
+                     ) -> Iterator[dict[str, Translator]]:
+    """Build the route's engine and fallback engine; close them afterwards.
+
+    An engine that cannot be built (a credential's variable is not set) is left out: localizing
+    with it raises ``TranslationRejected``, and the fallback applies.
+    """
+    built: dict[str, Translator] = {}
+    for name in (settings.engine, settings.fallback):
+        if name is None or name in built or name not in ENGINES:
+            continue
+        with contextlib.suppress(TranslationRejected):
+            built[name] = build_translator(name, options_for(settings, name), secrets=secrets)
+    try:
+        yield built
+    finally:
+        for tr in built.values():
+            close = getattr(tr, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+
+
+@dataclass
+class _Outcome:
+    fields: dict[str, str]
+    kinds: dict[str, str]
+    requests: int
+    hits: int
+
+
+def _machine(name: str, translators: Mapping[str, Translator], todo: Mapping[str, str], item: ContentItem,
+             locale: str, settings: TranslationSettings, gloss: ResolvedGlossary, cache: TranslationCache,
+             secrets: SecretSource | None) -> _Outcome:
+    """Translate ``todo`` with engine ``name``: cache first, then one batch for the rest."""
+    spec = ENGINES.get(name)
+    if spec is None:
+        raise TranslationRejected(f"unknown translation engine {name!r}")
+    opts = options_for(settings, name)
+    translator = translators.get(name)
+    if translator is None:
+        translator = build_translator(name, opts, secrets=secrets)
+    try:
+        src_code = engine_code(name, item.source_locale, role="source")
+        tgt_code = engine_code(name, locale)
+    except UnsupportedLocale as exc:
+        raise TranslationRejected(str(exc)) from None
+    markup = item.body_format == "html"
+    masked: dict[str, Masked] = {
+        n: mask(text, gloss.terms, replacements=gloss.replacements, markup=markup and n == "body")
+        for n, text in todo.items()}
+    use_cache = spec.remote
+    identity = cache_identity(name, opts) if use_cache else {}
+    keys = {n: cache_key(m.text, engine=name, options=identity, source=src_code, target=tgt_code,
+                         glossary_version=gloss.version) for n, m in masked.items()}
+    fields: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    hits = cache.get_many(list(keys.values())) if use_cache else {}
+    for n, m in masked.items():
+        cached = hits.get(keys[n])
+        if cached is None:
+            continue
+        try:
+            fields[n] = unmask(cached, m, field=n)
+            kinds[n] = "cache"
+        except PlaceholderMismatch:
+            continue  # a damaged entry: translate again
+    misses = [n for n in masked if n not in fields]
+    before = getattr(translator, "requests", 0)
+    if misses:
+        result = translator.translate([masked[n].text for n in misses], item.source_locale, locale,
+                                      TranslateOptions(engine_options=opts, glossary=gloss.replacements,
+                                                       glossary_version=gloss.version))
+        if len(result) != len(misses):
+            raise TranslationRejected(f"engine {name!r} returned {len(result)} segments for {len(misses)}")
+        restored = {n: unmask(out, masked[n], field=n) for n, out in zip(misses, result, strict=True)}
+        kind = "machine" if spec.remote or name == "pseudo" else "source"
+        for n in misses:
+            fields[n] = restored[n]
+            kinds[n] = kind
+        if use_cache:
+            cache.put_many({keys[n]: out for n, out in zip(misses, result, strict=True)})
+    requests = getattr(translator, "requests", 0) - before
+    return _Outcome(fields, kinds, requests, sum(1 for k in kinds.values() if k == "cache"))
+
+
+def _combined_error(errors: Sequence[tuple[str, LocalizationError]]) -> LocalizationError:
+    """One error for a chain of failures: transient if any was (a later attempt may succeed)."""
+    text = "; ".join(f"{name}: {redact(str(exc))}" if not str(exc).startswith(name) else redact(str(exc))
+                     for name, exc in errors)
+    if len(errors) == 1:
+        return errors[0][1]
+    for _name, exc in errors:
+        if isinstance(exc, TranslationQuotaExceeded):
+            return TranslationQuotaExceeded(text)
+        if isinstance(exc, TranslationUnavailable):
+            return TranslationUnavailable(text)
+    last = errors[-1][1]
+    return type(last)(text) if isinstance(last, TranslationRejected) else TranslationRejected(text)
+
+
 def localize_item(
     item: ContentItem,
     locale: str,
     settings: TranslationSettings,
     *,
     translators: Mapping[str, Translator] | None = None,
-    glossary: Mapping[str, str] | None = None,
+    glossary: Glossary | None = None,
+    cache: TranslationCache | None = None,
+    secrets: SecretSource | None = None,
+    timezone: tzinfo = UTC,
 ) -> Localization:
     """Localize ``item`` into ``locale`` per ``settings``.
 
@@ -93,12 +237,16 @@ def localize_item(
         item: the item.
         locale: the target locale (canonical BCP 47).
         settings: the route's translation settings.
-        translators: engines by name (tests and the worker pass built instances); built on demand
-            from ``settings`` otherwise.
-        glossary: term → translation for the target language.
+        translators: engines by name (the worker passes those of :func:`open_translators`);
+            built on demand from ``settings`` otherwise.
+        glossary: the route's glossary file, if any.
+        cache: the translation cache (default: none).
+        secrets: where ``${VAR}`` references in engine options resolve.
+        timezone: the route's time zone, for ``{publish_at:...}`` templates.
 
     Raises:
-        LocalizationError: the engine and its fallback failed, or no engine is configured.
+        LocalizationError: the engine and its fallback failed, no engine is configured, or a
+            template is invalid.
     """
     src = source_fields(item)
     found = _human_translation(item, locale)
@@ -114,45 +262,57 @@ def localize_item(
                 fields[name] = text
                 sources[name] = "human"
     todo = {k: v for k, v in src.items() if k not in fields}
-    if not todo:
-        return Localization(fields, sources, "human", warnings)
-    if locale == item.source_locale or language(locale) == language(item.source_locale):
+    engine_used = "human"
+    fallback: str | None = None
+    requests = hits = 0
+    if todo and (locale == item.source_locale or language(locale) == language(item.source_locale)):
         for name, text in todo.items():
             fields[name] = text
             sources[name] = "source"
-        return Localization(fields, sources, "source" if not human else "human", warnings)
-
-    opts = TranslateOptions(engine_options=settings.options, glossary=dict(glossary or {}))
-
-    def engine(name: str) -> Translator:
-        if translators and name in translators:
-            return translators[name]
-        return build_translator(name, settings.options)
-
-    if settings.engine is None:
-        raise LocalizationError(
-            f"no translation for {locale}: the item is in {item.source_locale}, its overrides do not cover "
-            f"{', '.join(todo)}, and the route sets no translation.engine")
-    try:
-        translated = _machine(engine(settings.engine), todo, item.source_locale, locale, settings, opts)
-        kind = "source" if settings.engine == "none" else "machine"
-        used = settings.engine
-    except LocalizationError as exc:
-        fb = settings.fallback
-        if fb == "hold" or fb == settings.engine:
-            raise
-        warnings.append(f"engine {settings.engine!r} failed ({exc}); used fallback {fb!r}")
-        if fb == "source":
-            translated, kind, used = dict(todo), "source", f"{settings.engine}>source"
-        else:
-            translated = _machine(engine(fb), todo, item.source_locale, locale, settings, opts)
-            kind, used = ("source" if fb == "none" else "machine"), fb
-    for name, text in translated.items():
-        fields[name] = text
-        sources[name] = kind
-    if kind == "source" and settings.engine != "none":
-        warnings.append(f"{locale} publishes the source text ({item.source_locale}) for {', '.join(todo)}")
-    return Localization(fields, sources, used, warnings)
+        engine_used = "source" if not human else "human"
+    elif todo:
+        if settings.engine is None:
+            raise LocalizationError(
+                f"no translation for {locale}: the item is in {item.source_locale}, its overrides do not cover "
+                f"{', '.join(todo)}, and the route sets no translation.engine")
+        gloss = (glossary or Glossary()).resolve(locale, settings.do_not_translate)
+        chain = [settings.engine]
+        if settings.fallback not in ("hold", "source", settings.engine):
+            chain.append(settings.fallback)
+        errors: list[tuple[str, LocalizationError]] = []
+        outcome: _Outcome | None = None
+        for name in chain:
+            try:
+                outcome = _machine(name, translators or {}, todo, item, locale, settings, gloss,
+                                   cache or NoCache(), secrets)
+            except LocalizationError as exc:
+                errors.append((name, exc))
+                continue
+            except ValueError as exc:  # invalid options (the config check normally catches them)
+                errors.append((name, TranslationRejected(f"{name}: {redact(str(exc))}")))
+                continue
+            engine_used = name if not errors else f"{settings.engine}>{name}"
+            break
+        if outcome is None:
+            if settings.fallback != "source":
+                raise _combined_error(errors)
+            outcome = _Outcome(dict(todo), dict.fromkeys(todo, "source"), 0, 0)
+            engine_used = f"{settings.engine}>source"
+            fallback = "source"
+            warnings.append(f"{locale}: {_combined_error(errors)}; the route's fallback publishes the source "
+                            f"text ({item.source_locale}) for {', '.join(todo)}")
+        elif errors:
+            fallback = chain[-1]
+            warnings.append(f"{locale}: {_combined_error(errors)}; translated with the fallback engine "
+                            f"{fallback!r} instead")
+        fields.update(outcome.fields)
+        sources.update(outcome.kinds)
+        requests, hits = outcome.requests, outcome.hits
+    values = {name: getattr(item, name) for name in TEMPLATE_FIELDS}
+    rendered = {name: render_templates(text, locale=locale, tz=timezone, values=values, field=name)
+                for name, text in fields.items()}
+    ordered = {k: rendered[k] for k in TRANSLATABLE_FIELDS if k in rendered}
+    return Localization(ordered, {k: sources[k] for k in ordered}, engine_used, warnings, fallback, requests, hits)
 
 
 def missing_fields(loc: Localization, item: ContentItem) -> Sequence[str]:

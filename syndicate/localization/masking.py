@@ -3,18 +3,28 @@
 :func:`mask` replaces each protected span with a placeholder ``<x id="N"/>`` (XML, so engines with
 tag handling keep it); :func:`unmask` puts the spans back and checks that every placeholder came
 back exactly once, raising :class:`~syndicate.errors.PlaceholderMismatch` otherwise.
+
+Protected, in order of precedence (an earlier kind wins where two overlap): placeholders already
+in the text, HTML tags and entities (``markup=True``, for HTML bodies), code fences and code spans,
+``{...}`` templates (see :mod:`.formatting`), URLs, e-mail addresses, @mentions, #hashtags, then the
+route's glossary and do-not-translate terms (longest first, whole words, case-sensitive).
+
+A glossary term is restored as its translation for the target language instead of itself: that
+is how glossaries work for every engine (see ``docs/localization.md``).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import PlaceholderMismatch
+from .formatting import TEMPLATE
 
-__all__ = ["Masked", "mask", "protected_spans", "unmask"]
+__all__ = ["Masked", "mask", "protected_spans", "unmask", "xml_escape", "xml_unescape"]
 
 URL = re.compile(r"\bhttps?://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]")
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
@@ -22,16 +32,30 @@ MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{1,50}(?:/[A-Za-z0-9_-]{1,50})?")
 HASHTAG = re.compile(r"(?<![\w#&])#[^\W_][\w]*", re.UNICODE)
 CODE_FENCE = re.compile(r"```.*?```|~~~.*?~~~", re.DOTALL)
 CODE_SPAN = re.compile(r"`[^`\n]+`")
+HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.DOTALL)
+HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 EXISTING_PLACEHOLDER = re.compile(r"<x\s+id=\"\d+\"\s*/>")
 PLACEHOLDER = re.compile(r"<x\s+id=\"(\d+)\"\s*/>")
 
 
 @dataclass(frozen=True)
 class Masked:
-    """Masked text and the spans its placeholders stand for (index = placeholder id)."""
+    """Masked text and the spans its placeholders stand for (index = placeholder id - start).
+
+    Attributes:
+        text: the text with placeholders.
+        spans: the original text of each span.
+        restore: what each placeholder becomes after translation: the span itself, or a glossary
+            term's translation.
+    """
 
     text: str
     spans: tuple[str, ...]
+    restore: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.restore:
+            object.__setattr__(self, "restore", self.spans)
 
 
 def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
@@ -41,9 +65,18 @@ def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in cleaned) + r")(?!\w)")
 
 
-def protected_spans(text: str, terms: Sequence[str] = ()) -> list[tuple[int, int]]:
-    """Non-overlapping ``(start, end)`` spans to protect, in order; earlier patterns win overlaps."""
-    patterns: list[re.Pattern[str]] = [EXISTING_PLACEHOLDER, CODE_FENCE, CODE_SPAN, URL, EMAIL, MENTION, HASHTAG]
+def protected_spans(text: str, terms: Sequence[str] = (), *, markup: bool = False) -> list[tuple[int, int]]:
+    """Non-overlapping ``(start, end)`` spans to protect, in order; earlier patterns win overlaps.
+
+    Args:
+        text: the text.
+        terms: glossary and do-not-translate terms.
+        markup: also protect HTML tags and entities (HTML bodies).
+    """
+    patterns: list[re.Pattern[str]] = [EXISTING_PLACEHOLDER]
+    if markup:
+        patterns += [HTML_TAG, HTML_ENTITY]
+    patterns += [CODE_FENCE, CODE_SPAN, TEMPLATE, URL, EMAIL, MENTION, HASHTAG]
     tp = _term_pattern(terms)
     if tp is not None:
         patterns.append(tp)
@@ -57,28 +90,38 @@ def protected_spans(text: str, terms: Sequence[str] = ()) -> list[tuple[int, int
     return sorted(taken)
 
 
-def mask(text: str, terms: Sequence[str] = (), *, start: int = 0) -> Masked:
-    """Replace protected spans with ``<x id="N"/>`` placeholders numbered from ``start``."""
+def mask(text: str, terms: Sequence[str] = (), *, start: int = 0, replacements: Mapping[str, str] | None = None,
+         markup: bool = False) -> Masked:
+    """Replace protected spans with ``<x id="N"/>`` placeholders numbered from ``start``.
+
+    Args:
+        text: the text to mask.
+        terms: glossary and do-not-translate terms to protect.
+        start: the first placeholder id.
+        replacements: term → what it becomes after translation (a glossary's target term);
+            other spans come back as they were.
+        markup: also protect HTML tags and entities.
+    """
     out: list[str] = []
     spans: list[str] = []
+    restore: list[str] = []
+    repl = replacements or {}
     pos = 0
-    for s, e in protected_spans(text, terms):
+    for s, e in protected_spans(text, terms, markup=markup):
         out.append(text[pos:s])
         out.append(f'<x id="{start + len(spans)}"/>')
-        spans.append(text[s:e])
+        span = text[s:e]
+        spans.append(span)
+        restore.append(repl.get(span, span))
         pos = e
     out.append(text[pos:])
-    return Masked("".join(out), tuple(spans))
+    return Masked("".join(out), tuple(spans), tuple(restore))
 
 
-def unmask(translated: str, masked: Masked, *, start: int = 0, field: str = "text") -> str:
-    """Restore the spans of ``masked`` into ``translated``.
-
-    Raises:
-        PlaceholderMismatch: a placeholder is missing, repeated or unknown.
-    """
-    ids = [int(m) for m in PLACEHOLDER.findall(translated)]
-    counts = Counter(ids)
+def check_placeholders(translated: str, masked: Masked, *, start: int = 0, field: str = "text") -> None:
+    """Raise :class:`PlaceholderMismatch` unless each placeholder of ``masked`` is in ``translated``
+    exactly once and no other placeholder is."""
+    counts = Counter(int(m) for m in PLACEHOLDER.findall(translated))
     expected = set(range(start, start + len(masked.spans)))
     missing = sorted(expected - counts.keys())
     repeated = sorted(i for i, c in counts.items() if c > 1 and i in expected)
@@ -92,4 +135,30 @@ def unmask(translated: str, masked: Masked, *, start: int = 0, field: str = "tex
         if unknown:
             parts.append(f"invented placeholders {unknown}")
         raise PlaceholderMismatch(f"the translation of {field} {' and '.join(parts)}")
-    return PLACEHOLDER.sub(lambda m: masked.spans[int(m.group(1)) - start], translated)
+
+
+def unmask(translated: str, masked: Masked, *, start: int = 0, field: str = "text") -> str:
+    """Restore the spans of ``masked`` into ``translated`` (glossary terms as their translation).
+
+    Raises:
+        PlaceholderMismatch: a placeholder is missing, repeated or unknown.
+    """
+    check_placeholders(translated, masked, start=start, field=field)
+    return PLACEHOLDER.sub(lambda m: masked.restore[int(m.group(1)) - start], translated)
+
+
+def xml_escape(masked_text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` outside placeholders, for engines that parse XML or HTML."""
+    out: list[str] = []
+    pos = 0
+    for m in PLACEHOLDER.finditer(masked_text):
+        out.append(html.escape(masked_text[pos:m.start()], quote=False))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(html.escape(masked_text[pos:], quote=False))
+    return "".join(out)
+
+
+def xml_unescape(text: str) -> str:
+    """Undo :func:`xml_escape` on an engine's output (placeholders are left as they are)."""
+    return html.unescape(text)

@@ -1,0 +1,235 @@
+"""Fitting segments into engine requests: one request per (item, locale) unless a limit forces more.
+
+Every engine has a documented size limit per request (DeepL 128 KiB per request body, Google 5,000
+characters, Microsoft 50,000 characters, MyMemory 500 bytes; LibreTranslate's is the instance's
+``--char-limit``). :class:`BatchingTranslator` turns the segments of one localization (title,
+summary, body, CTA, with placeholders) into as few requests as those limits allow:
+
+1. whitespace around each segment is kept aside and put back afterwards (engines trim it), and a
+   segment with no letters outside placeholders (a bare URL) is not sent at all;
+2. a segment longer than the limit is split at paragraph breaks, else line breaks, else sentence
+   ends, else spaces, and only as a last resort between two graphemes; never inside a placeholder;
+3. the pieces are packed, in order, into requests: a list of texts for engines that take a list
+   (DeepL), or one text joined with boundary markers ``<x id="bN"/>`` for engines that take one
+   text (the deep-translator engines). The markers must come back once each and in order, like
+   placeholders; otherwise the answer is refused with :class:`~syndicate.errors.PlaceholderMismatch`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from ..errors import PlaceholderMismatch, TranslationRejected
+from ..locales import engine_code
+from .masking import PLACEHOLDER, xml_escape, xml_unescape
+
+__all__ = ["BatchingTranslator", "join_segments", "pack", "split_joined", "split_text"]
+
+Measure = Callable[[str], int]
+
+_LEVELS = (
+    re.compile(r"\n[ \t]*\n\s*"),                 # paragraphs
+    re.compile(r"\n\s*"),                         # lines
+    re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])"),  # sentences
+    re.compile(r"\s+"),                           # words
+)
+_BOUNDARY = re.compile(r"\s*<x\s+id=\"b(\d+)\"\s*/>\s*")
+_BOUNDARY_SEP = "\n\n<x id=\"b{}\"/>\n\n"
+
+
+def _placeholder_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in PLACEHOLDER.finditer(text)]
+
+
+def _hard_cut(text: str, limit: int, measure: Measure) -> list[str]:
+    """Cut between graphemes, outside placeholders, into pieces of at most ``limit``."""
+    atoms: list[str] = []
+    pos = 0
+    for s, e in _placeholder_spans(text):
+        atoms.extend(regex.findall(r"\X", text[pos:s]))
+        atoms.append(text[s:e])
+        pos = e
+    atoms.extend(regex.findall(r"\X", text[pos:]))
+    out: list[str] = []
+    cur = ""
+    for atom in atoms:
+        if cur and measure(cur + atom) > limit:
+            out.append(cur)
+            cur = ""
+        cur += atom
+    if cur:
+        out.append(cur)
+    return out
+
+
+def split_text(text: str, limit: int, measure: Measure = len, *, _level: int = 0) -> list[str]:
+    """Split ``text`` into consecutive pieces of at most ``limit`` (by ``measure``).
+
+    ``"".join(pieces) == text``; each separator stays at the end of the piece before it. Pieces are
+    as large as the limit allows, cut at the coarsest boundary that works.
+    """
+    if measure(text) <= limit:
+        return [text]
+    if _level == len(_LEVELS):
+        return _hard_cut(text, limit, measure)
+    inside = _placeholder_spans(text)
+    units: list[str] = []
+    pos = 0
+    for m in _LEVELS[_level].finditer(text):
+        if m.end() == 0 or any(s < m.end() and m.start() < e for s, e in inside):
+            continue
+        if m.end() > pos:
+            units.append(text[pos:m.end()])
+            pos = m.end()
+    if pos < len(text):
+        units.append(text[pos:])
+    if len(units) <= 1:
+        return split_text(text, limit, measure, _level=_level + 1)
+    chunks: list[str] = []
+    cur = ""
+    for unit in units:
+        if measure(unit) > limit:
+            if cur:
+                chunks.append(cur)
+                cur = ""
+            chunks.extend(split_text(unit, limit, measure, _level=_level + 1))
+        elif measure(cur + unit) <= limit:
+            cur += unit
+        else:
+            chunks.append(cur)
+            cur = unit
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def pack(sizes: Sequence[int], limit: int, max_items: int) -> list[list[int]]:
+    """Group consecutive indexes so each group's total size is at most ``limit`` and it has at most
+    ``max_items`` members (a single oversized member gets a group of its own)."""
+    groups: list[list[int]] = []
+    cur: list[int] = []
+    total = 0
+    for i, size in enumerate(sizes):
+        if cur and (total + size > limit or len(cur) >= max_items):
+            groups.append(cur)
+            cur, total = [], 0
+        cur.append(i)
+        total += size
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def join_segments(texts: Sequence[str]) -> str:
+    """One text from several, separated by boundary markers ``<x id="bN"/>``."""
+    return "".join(t if i == 0 else _BOUNDARY_SEP.format(i) + t for i, t in enumerate(texts))
+
+
+def split_joined(text: str, count: int, *, engine: str = "engine") -> list[str]:
+    """Undo :func:`join_segments` on a translation.
+
+    Raises:
+        PlaceholderMismatch: a boundary marker is missing, repeated or out of order.
+    """
+    found = [int(m.group(1)) for m in _BOUNDARY.finditer(text)]
+    if found != list(range(1, count)):
+        raise PlaceholderMismatch(f"{engine} moved, lost or repeated segment boundaries "
+                                  f"(expected {count - 1}, found {found})")
+    return [part.strip() for part in _BOUNDARY.split(text)[::2]]
+
+
+def _has_words(text: str) -> bool:
+    return any(c.isalpha() for c in PLACEHOLDER.sub("", text))
+
+
+@dataclass
+class _Piece:
+    segment: int
+    lead: str
+    core: str
+    trail: str
+
+
+class BatchingTranslator:
+    """Base of engines with request limits: subclasses set the limits and implement :meth:`_send`.
+
+    Attributes:
+        name: the engine's name.
+        max_request: the size limit of one request, in :meth:`measure` units.
+        max_items: texts per request; 1 means the engine takes one text and segments are joined.
+        escape_markup: the engine parses XML/HTML: escape ``&<>`` outside placeholders.
+        requests: how many requests this instance has sent (for metrics and tests).
+    """
+
+    name = "engine"
+    max_request = 5_000
+    max_items = 1
+    escape_markup = False
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def measure(self, text: str) -> int:
+        """The size of ``text`` as the engine's limit counts it (characters by default)."""
+        return len(text)
+
+    def codes(self, source: str, target: str) -> tuple[str, str]:
+        """The engine's codes for BCP 47 ``source`` and ``target``.
+
+        Raises:
+            TranslationRejected: the engine cannot translate between them.
+        """
+        try:
+            return engine_code(self.name, source, role="source"), engine_code(self.name, target)
+        except ValueError as exc:
+            raise TranslationRejected(str(exc)) from None
+
+    def _send(self, texts: list[str], source: str, target: str) -> list[str]:
+        """Send one request translating ``texts`` (engine codes); return the translations in order."""
+        raise NotImplementedError
+
+    def _size(self, text: str) -> int:
+        return self.measure(xml_escape(text) if self.escape_markup else text)
+
+    def translate(self, segments: Sequence[str], source: str, target: str, options: object = None) -> list[str]:
+        """Translate ``segments`` in as few requests as the engine's limits allow."""
+        src, tgt = self.codes(source, target)
+        overhead = self.measure(_BOUNDARY_SEP.format(999)) if self.max_items == 1 else 0
+        limit = max(1, self.max_request - overhead)
+        pieces: list[_Piece] = []
+        for i, seg in enumerate(segments):
+            for chunk in split_text(seg, limit, self._size):
+                core = chunk.strip()
+                lead = chunk[:len(chunk) - len(chunk.lstrip())]
+                trail = chunk[len(lead) + len(core):]
+                pieces.append(_Piece(i, lead, core, trail))
+        todo = [p for p in pieces if _has_words(p.core)]
+        outputs: dict[int, str] = {}
+        groups = pack([self._size(p.core) + overhead for p in todo], self.max_request,
+                      self.max_items if self.max_items > 1 else 10_000)
+        for group in groups:
+            texts = [todo[i].core for i in group]
+            if self.escape_markup:
+                texts = [xml_escape(t) for t in texts]
+            if self.max_items == 1:
+                self.requests += 1
+                [joined] = self._send([join_segments(texts)], src, tgt)
+                answers = split_joined(joined, len(texts), engine=self.name)
+            else:
+                self.requests += 1
+                answers = self._send(texts, src, tgt)
+                if len(answers) != len(texts):
+                    raise TranslationRejected(
+                        f"{self.name} returned {len(answers)} translations for {len(texts)} texts")
+            if self.escape_markup:
+                answers = [xml_unescape(a) for a in answers]
+            for i, answer in zip(group, answers, strict=True):
+                outputs[id(todo[i])] = answer.strip()
+        out = ["" for _ in segments]
+        for p in pieces:
+            out[p.segment] += p.lead + outputs.get(id(p), p.core) + p.trail
+        return out

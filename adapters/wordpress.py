@@ -1,0 +1,555 @@
+"""WordPress: full articles through the REST API, authenticated with an Application Password.
+
+What we send (see ``docs/channels/wordpress.md``)::
+
+    POST {site}/wp-json/wp/v2/posts             (or {site}/?rest_route=/wp/v2/posts)
+    Authorization: Basic base64(username:app_password)
+    {"title": "…", "content": "<sanitized HTML>", "excerpt": "…", "status": "publish",
+     "slug": "<title>-<marker>", "categories": [3], "tags": [7, 9], ...}
+
+WordPress answers 201 with the post (``id``, ``link``). A new revision of an item updates that
+post in place (``POST /wp/v2/posts/{id}``), so a blog never shows the same article twice; updates
+are idempotent, creates are not (``safety_for``). The slug embeds the publication's marker, so
+reconciliation finds a post exactly (``GET /wp/v2/posts?slug=…``).
+
+Bodies in Markdown are converted with markdown-it-py with raw HTML disabled, then everything is
+sanitized with nh3 through :func:`syndicate.models.sanitize_html`; a visible "Originally published
+at" paragraph links back to the tagged canonical URL, and an SEO plugin's canonical meta field is
+set when the account names it. Categories and tags are given by name and resolved to ids (created
+when the account allows). Sites without pretty permalinks answer 404 on ``/wp-json/``: we then use
+``/?rest_route=`` and remember that per site in the account's shared state.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
+
+import requests
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from requests.auth import HTTPBasicAuth
+
+from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.errors import (
+    AuthError,
+    ChannelError,
+    ConfigError,
+    ConfigProblem,
+    ContentError,
+    InDoubt,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from syndicate.fields import Duration, LocaleTag, WebUrl
+from syndicate.locales import language
+from syndicate.logging import get_logger
+from syndicate.models import sanitize_html
+from syndicate.secrets import redact
+
+__all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
+
+log = get_logger("adapters.wordpress")
+
+#: The longest article we send, in characters: far below PHP's default ``post_max_size`` (8 MB).
+MAX_CONTENT_CHARS = 1_000_000
+#: WordPress stores slugs of up to 200 characters; ours are a readable part and the marker.
+_SLUG_READABLE_CHARS = 60
+#: How long to wait after a 429 without ``Retry-After`` (WordPress core sets none; plugins may).
+DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=5)
+
+WORDPRESS_LIMITS = Limits(max_length=MAX_CONTENT_CHARS, max_parts=1, max_media=10)
+
+_TAXONOMY = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+_META_KEY = r"^[A-Za-z0-9_][A-Za-z0-9_:-]{0,254}$"
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_site(url: str) -> str:
+    """``url`` without a trailing slash; plain http only to a loopback address (the password is in every request)."""
+    if urlsplit(url).scheme != "https" and not _is_loopback(url):
+        raise ValueError(f"{url}: WordPress sites are reached over https (plain http only on loopback), "
+                         "because every request carries the application password")
+    return url.rstrip("/")
+
+
+def markdown_to_html(markdown: str) -> str:
+    """CommonMark (with tables and strikethrough) to HTML; raw HTML in the Markdown is shown as text."""
+    rendered: str = _markdown.render(markdown)
+    return rendered
+
+
+def slug_base(title: str, fallback: str) -> str:
+    """A readable ASCII slug from ``title`` (accents folded), else from ``fallback``; at most 60 characters,
+    ending at a word where it can."""
+    for text in (title, fallback):
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+        slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+        if len(slug) > _SLUG_READABLE_CHARS:
+            head = slug[:_SLUG_READABLE_CHARS + 1]
+            cut = head.rfind("-")  # end at a word when one ends in the second half
+            slug = head[:cut] if cut > _SLUG_READABLE_CHARS // 2 else head[:_SLUG_READABLE_CHARS].strip("-")
+        if slug:
+            return slug
+    return "post"
+
+
+class WordPressOptions(BaseModel):
+    """Options of a WordPress account.
+
+    Attributes:
+        status: ``publish`` (or ``future`` by itself when the item's time is ahead), ``draft`` or
+            ``pending`` (for an editor to review on the site).
+        categories: category names every post gets.
+        tags_from_item: the item's tags become post tags.
+        extra_tags: tag names every post gets.
+        create_terms: create categories and tags that do not exist yet (the user needs the
+            ``manage_categories`` capability); otherwise a missing one fails the post, naming it.
+        canonical_meta_key: a post meta field an SEO plugin reads as the canonical URL (e.g.
+            Yoast's ``_yoast_wpseo_canonical``); set only when given, and it must be registered for
+            the REST API on the site.
+        notice: the visible back-link paragraph; ``{link}`` becomes the link to the tagged
+            canonical URL.
+        notice_by_locale: the same, per locale.
+        sites: a different site per locale (``de-DE: https://example.de``); other locales use
+            the account's ``base_url``.
+        language_param: a request field naming the post's language (Polylang Pro: ``lang``).
+        language_taxonomy: REST base of a language taxonomy; the post gets the term named by the
+            language code.
+        language_codes: the code per locale for either; default the language subtag (``de``).
+        future_after: the item's time must be at least this far ahead for ``status: future``.
+        include_cta: add the call to action as a paragraph after the body.
+        include_media: put the item's images at the top of the article.
+        rate_limit_wait: how long to wait after a 429 without ``Retry-After``.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    status: Literal["publish", "draft", "pending"] = "publish"
+    categories: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list)
+    tags_from_item: bool = True
+    extra_tags: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list)
+    create_terms: bool = False
+    canonical_meta_key: Annotated[str, StringConstraints(pattern=_META_KEY)] | None = None
+    notice: str = "Originally published at {link}."
+    notice_by_locale: dict[LocaleTag, str] = Field(default_factory=dict)
+    sites: dict[LocaleTag, WebUrl] = Field(default_factory=dict)
+    language_param: Annotated[str, StringConstraints(pattern=_TAXONOMY)] | None = None
+    language_taxonomy: Annotated[str, StringConstraints(pattern=_TAXONOMY)] | None = None
+    language_codes: dict[LocaleTag, Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(
+        default_factory=dict)
+    future_after: Duration = timedelta(minutes=1)
+    include_cta: bool = True
+    include_media: bool = True
+    rate_limit_wait: Duration = DEFAULT_RATE_LIMIT_WAIT
+
+    @model_validator(mode="after")
+    def _check(self) -> WordPressOptions:
+        for where, text in [("notice", self.notice), *((f"notice_by_locale.{k}", v)
+                                                        for k, v in self.notice_by_locale.items())]:
+            if text.count("{link}") != 1:
+                raise ValueError(f"{where} must contain {{link}} exactly once")
+        for loc, url in self.sites.items():
+            try:
+                _check_site(url)
+            except ValueError as exc:
+                raise ValueError(f"sites.{loc}: {exc}") from None
+        if self.language_param and self.language_taxonomy:
+            raise ValueError("give language_param or language_taxonomy, not both")
+        return self
+
+
+def _is_rest_error(resp: requests.Response) -> bool:
+    """Whether a 404 came from WordPress's REST API (a JSON ``code``), not from the web server."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("code"), str)
+
+
+def _platform_message(resp: requests.Response) -> str:
+    """WordPress's error text: ``code: message`` from the JSON body, else the start of the raw body."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return redact(re.sub(r"\s+", " ", resp.text).strip()[:300])
+    if isinstance(data, dict) and ("message" in data or "code" in data):
+        message = re.sub(r"<[^>]+>", "", str(data.get("message") or ""))
+        code = data.get("code")
+        params = (data.get("data") or {}).get("params") if isinstance(data.get("data"), dict) else None
+        if isinstance(params, dict) and params:
+            message += " (" + "; ".join(f"{k}: {v}" for k, v in params.items()) + ")"
+        return redact((f"{code}: {message}" if code else message)[:1000])
+    return redact(str(data)[:300])
+
+
+def _refused_before_sending(exc: requests.ConnectionError) -> bool:
+    """Whether a connection error happened before any byte of the request left (refused, DNS)."""
+    import urllib3.exceptions as u3
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, u3.NewConnectionError | u3.NameResolutionError | ConnectionRefusedError):
+            return True
+        if isinstance(cur, u3.MaxRetryError) and cur.reason is not None:
+            cur = cur.reason
+            continue
+        nested = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
+        cur = nested or cur.__cause__ or cur.__context__
+    return False
+
+
+def _retry_after(resp: requests.Response, default: timedelta) -> datetime:
+    now = datetime.now(UTC)
+    value = (resp.headers.get("Retry-After") or "").strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    if value:
+        try:
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is not None:
+                return when.astimezone(UTC)
+        except (TypeError, ValueError):
+            pass
+    return now + default
+
+
+class WordPressAdapter(Adapter):
+    """Publishes full articles to a WordPress site (or one site per locale)."""
+
+    name = "wordpress"
+    Options = WordPressOptions
+    required_credentials = ("username", "app_password")
+    publish_safety = Safety.RECONCILE_ONLY
+    #: A blog post links back to the canonical page as a referral, not a social network.
+    default_utm_medium = "referral"
+
+    def __init__(self, account: Any) -> None:
+        super().__init__(account)
+        self._base: str | None = None
+        if account.base_url:
+            try:
+                self._base = _check_site(account.base_url)
+            except ValueError as exc:
+                raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{account.id}.base_url",
+                                                 str(exc))]) from None
+        elif not self.options.sites:
+            raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{account.id}",
+                                             "a WordPress account needs base_url (or options.sites per locale)")])
+        self._session: requests.Session | None = None
+        self._plain_sites: set[str] = set()
+        self._terms: dict[tuple[str, str, str], int] = {}
+
+    @property
+    def options(self) -> WordPressOptions:
+        """This account's options."""
+        opts = self.account.options
+        assert isinstance(opts, WordPressOptions)
+        return opts
+
+    @property
+    def limits(self) -> Limits:
+        """Articles of up to 1,000,000 characters of HTML, up to 10 images."""
+        return WORDPRESS_LIMITS
+
+    def safety_for(self, publication: PublicationRef) -> Safety:
+        """Updating an earlier revision's post is idempotent; creating one is not."""
+        return Safety.IDEMPOTENT if publication.previous_remote_id else Safety.RECONCILE_ONLY
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _site(self, locale: str) -> str | None:
+        site = self.options.sites.get(locale)
+        return _check_site(site) if site else self._base
+
+    def _language_code(self, locale: str) -> str:
+        return self.options.language_codes.get(locale) or language(locale)
+
+    def render(self, content: PostContent) -> Rendered:
+        """The article as sanitized HTML, with its title, excerpt and terms by name."""
+        opts = self.options
+        site = self._site(content.locale)
+        if site is None:
+            raise ContentError(f"account {self.account.id!r} has no WordPress site for {content.locale} "
+                               "(set base_url or options.sites)", item_id=content.item_id)
+        warnings: list[str] = []
+        parts: list[str] = []
+        if opts.include_media:
+            for m in content.media:
+                if m.kind != "image":
+                    parts.append(f'<p><a href="{html.escape(m.url)}">{html.escape(m.alt or m.url)}</a></p>')
+                    continue
+                if not m.alt:
+                    warnings.append(f"media {m.url} has no alt text")
+                parts.append(f'<figure><img src="{html.escape(m.url)}" alt="{html.escape(m.alt or "")}"></figure>')
+        body = content.body if content.body_format == "html" else markdown_to_html(content.body)
+        if body.strip():
+            parts.append(body.strip())
+        if opts.include_cta and content.cta_text:
+            target = content.cta_url or content.link
+            parts.append(f'<p><a href="{html.escape(target)}">{html.escape(content.cta_text)}</a></p>')
+        template = opts.notice_by_locale.get(content.locale, opts.notice)
+        before, _, after = template.partition("{link}")
+        anchor = f'<a href="{html.escape(content.link)}">{html.escape(content.canonical_url)}</a>'
+        parts.append(f"<p>{html.escape(before, quote=False)}{anchor}{html.escape(after, quote=False)}</p>")
+        text = sanitize_html("\n".join(parts))
+        if content.rtl:
+            text = f'<div dir="rtl">\n{text}\n</div>'
+        if len(text) > MAX_CONTENT_CHARS:
+            raise ContentError(f"the article is {len(text):,} characters of HTML, over {MAX_CONTENT_CHARS:,}",
+                               item_id=content.item_id)
+        tags: list[str] = []
+        for tag in [*(content.tags if opts.tags_from_item else ()), *opts.extra_tags]:
+            if tag.casefold() not in {t.casefold() for t in tags}:
+                tags.append(tag)
+        language_code = self._language_code(content.locale) if (opts.language_param or opts.language_taxonomy) else None
+        return Rendered(
+            text=text, length=len(text), limit=MAX_CONTENT_CHARS, link=content.link, format="html",
+            title=html.escape(content.title, quote=False), media=content.media if opts.include_media else (),
+            extra={
+                "site": site, "excerpt": html.escape(content.summary, quote=False),
+                "slug_base": slug_base(content.title, content.item_id),
+                "categories": list(opts.categories), "tags": tags, "language": language_code,
+                "publish_at": content.published_at.astimezone(UTC).isoformat() if content.published_at else None,
+                "canonical_url": content.canonical_url,
+            },
+            warnings=tuple(warnings))
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _http(self) -> requests.Session:
+        creds = self.account.credentials
+        auth = HTTPBasicAuth(creds.get("username"), creds.get("app_password"))
+        if self._session is None:
+            self._session = requests.Session()
+        self._session.auth = auth
+        return self._session
+
+    def _plain(self, site: str) -> bool:
+        if site in self._plain_sites:
+            return True
+        state = self.account.state
+        if state is not None:
+            stored = state.get(f"rest_route:{site}")
+            if stored is not None and stored[0] is True:
+                self._plain_sites.add(site)
+                return True
+        return False
+
+    def _remember_plain(self, site: str) -> None:
+        self._plain_sites.add(site)
+        log.warning("wordpress.pretty_permalinks_off", account=self.account.id, site=site,
+                    using="?rest_route=")
+        state = self.account.state
+        if state is not None and state.get(f"rest_route:{site}") is None:
+            state.put(f"rest_route:{site}", True, expect_version=None)
+
+    @staticmethod
+    def _url(site: str, route: str, query: str, plain: bool) -> str:
+        if plain:
+            return f"{site}/?rest_route={quote(route, safe='/')}" + (f"&{query}" if query else "")
+        return f"{site}/wp-json{route}" + (f"?{query}" if query else "")
+
+    def _raw(self, method: str, url: str, *, creates: bool, json_body: Any, what: str) -> requests.Response:
+        session = self._http()
+        timeout = (self.account.connect_timeout_s, self.account.read_timeout_s)
+        try:
+            return session.request(method, url, json=json_body, timeout=timeout, allow_redirects=False)
+        except requests.ConnectTimeout as exc:
+            raise TransientError(f"WordPress {what}: connection timed out: {redact(str(exc))}") from None
+        except requests.ReadTimeout:
+            msg = f"WordPress {what}: no answer within {self.account.read_timeout_s}s after sending"
+            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+        except requests.ConnectionError as exc:
+            if _refused_before_sending(exc):
+                raise TransientError(f"WordPress {what}: cannot connect: {redact(str(exc))}") from None
+            msg = f"WordPress {what}: connection lost after sending: {redact(str(exc))}"
+            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+        except requests.RequestException as exc:
+            msg = f"WordPress {what}: {type(exc).__name__}: {redact(str(exc))}"
+            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+
+    def _send(self, site: str, method: str, route: str, *, query: str = "", json_body: Any = None,
+              creates: bool = False, what: str) -> requests.Response:
+        """One REST call; falls back to ``?rest_route=`` when the site's ``/wp-json/`` is a plain 404."""
+        plain = self._plain(site)
+        resp = self._raw(method, self._url(site, route, query, plain), creates=creates, json_body=json_body,
+                         what=what)
+        if not plain and resp.status_code == 404 and not _is_rest_error(resp):
+            # The web server, not WordPress, answered: pretty permalinks are off. Nothing was created.
+            self._remember_plain(site)
+            resp = self._raw(method, self._url(site, route, query, True), creates=creates, json_body=json_body,
+                             what=what)
+        return resp
+
+    def _error(self, resp: requests.Response, *, creates: bool, what: str) -> ChannelError:
+        status = resp.status_code
+        message = _platform_message(resp)
+        if status in (401, 403):
+            return AuthError(f"WordPress refused {what} for account {self.account.id!r} (a wrong application "
+                             "password, or the user lacks the capability)", status=status, platform_message=message)
+        if status == 429:
+            return RateLimited(f"WordPress rate limit on {what}",
+                               until=_retry_after(resp, self.options.rate_limit_wait), status=status,
+                               platform_message=message)
+        if status in (502, 503, 504):
+            return TransientError(f"WordPress {what}: server unavailable", status=status, platform_message=message)
+        if status >= 500:
+            cls = InDoubt if creates else TransientError
+            return cls(f"WordPress {what}: server error", status=status, platform_message=message)
+        return PermanentError(f"WordPress rejected {what}", status=status, platform_message=message)
+
+    def _json(self, resp: requests.Response, *, creates: bool, what: str) -> Any:
+        try:
+            return resp.json()
+        except ValueError:
+            msg = f"WordPress answered {resp.status_code} to {what} with a body that is not JSON"
+            raise (InDoubt(msg, status=resp.status_code) if creates else
+                   TransientError(msg, status=resp.status_code)) from None
+
+    # -- terms -------------------------------------------------------------------------------
+
+    def _term_id(self, site: str, taxonomy: str, name: str) -> int:
+        key = (site, taxonomy, name.casefold())
+        cached = self._terms.get(key)
+        if cached is not None:
+            return cached
+        what = f"looking up the {taxonomy} term {name!r}"
+        # WordPress stores term names HTML-escaped ("Q&amp;A") and searches the stored form.
+        search = quote(html.escape(name, quote=False), safe="")
+        resp = self._send(site, "GET", f"/wp/v2/{taxonomy}", query=f"search={search}&per_page=100", what=what)
+        if resp.status_code != 200:
+            raise self._error(resp, creates=False, what=what)
+        found = self._json(resp, creates=False, what=what)
+        for term in found if isinstance(found, list) else []:
+            if isinstance(term, dict) and html.unescape(str(term.get("name", ""))).casefold() == name.casefold():
+                self._terms[key] = int(term["id"])
+                return self._terms[key]
+        if not self.options.create_terms:
+            raise PermanentError(f"the {taxonomy} term {name!r} does not exist on {site}, and account "
+                                 f"{self.account.id!r} does not create terms (create_terms: false)")
+        what = f"creating the {taxonomy} term {name!r}"
+        resp = self._send(site, "POST", f"/wp/v2/{taxonomy}", json_body={"name": name}, what=what)
+        data = self._json(resp, creates=False, what=what) if resp.status_code in (200, 201, 400) else None
+        if resp.status_code in (200, 201) and isinstance(data, dict) and "id" in data:
+            self._terms[key] = int(data["id"])
+        elif (resp.status_code == 400 and isinstance(data, dict) and data.get("code") == "term_exists"
+              and isinstance(data.get("data"), dict) and "term_id" in data["data"]):
+            self._terms[key] = int(data["data"]["term_id"])  # made meanwhile (another worker)
+        else:
+            raise self._error(resp, creates=False, what=what)
+        log.info("wordpress.term_created", account=self.account.id, site=site, taxonomy=taxonomy, term=name,
+                 term_id=self._terms[key])
+        return self._terms[key]
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def _slug(self, rendered: Rendered, publication: PublicationRef) -> str:
+        return f"{rendered.extra['slug_base']}-{publication.marker}"
+
+    def _post_body(self, rendered: Rendered, site: str) -> dict[str, Any]:
+        opts = self.options
+        extra = rendered.extra
+        body: dict[str, Any] = {"title": rendered.title or "", "content": rendered.text,
+                                "excerpt": extra.get("excerpt", ""), "status": opts.status}
+        publish_at = extra.get("publish_at")
+        if opts.status == "publish" and publish_at:
+            when = datetime.fromisoformat(publish_at)
+            if when > datetime.now(UTC) + opts.future_after:
+                body["status"] = "future"
+                body["date_gmt"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        body["categories"] = [self._term_id(site, "categories", n) for n in extra.get("categories") or []]
+        body["tags"] = [self._term_id(site, "tags", n) for n in extra.get("tags") or []]
+        code = extra.get("language")
+        if code and opts.language_param:
+            body[opts.language_param] = code
+        if code and opts.language_taxonomy:
+            body[opts.language_taxonomy] = [self._term_id(site, opts.language_taxonomy, code)]
+        if opts.canonical_meta_key:
+            body["meta"] = {opts.canonical_meta_key: extra.get("canonical_url") or rendered.link}
+        return body
+
+    def _receipt(self, data: Any, *, creates: bool, what: str) -> Receipt:
+        if not (isinstance(data, dict) and isinstance(data.get("id"), int) and isinstance(data.get("link"), str)):
+            msg = f"WordPress's answer to {what} has no post id and link"
+            raise InDoubt(msg) if creates else TransientError(msg)
+        return Receipt(remote_id=str(data["id"]), permalink=data["link"],
+                       raw={"id": data["id"], "status": data.get("status"), "slug": data.get("slug")})
+
+    def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
+        """Create the post, or update the earlier revision's post in place."""
+        site = str(rendered.extra.get("site") or self._site(publication.locale))
+        body = self._post_body(rendered, site)
+        if publication.previous_remote_id:
+            post_id = publication.previous_remote_id
+            what = f"the update of post {post_id}"
+            resp = self._send(site, "POST", f"/wp/v2/posts/{quote(post_id, safe='')}", json_body=body,
+                              creates=True, what=what)
+            if resp.status_code == 404:
+                raise PermanentError(f"post {post_id} of the earlier revision no longer exists on {site}",
+                                     status=404, platform_message=_platform_message(resp))
+            if resp.status_code != 200:
+                raise self._error(resp, creates=True, what=what)
+            return self._receipt(self._json(resp, creates=True, what=what), creates=True, what=what)
+        body["slug"] = self._slug(rendered, publication)
+        what = "the new post"
+        resp = self._send(site, "POST", "/wp/v2/posts", json_body=body, creates=True, what=what)
+        if resp.status_code != 201:
+            raise self._error(resp, creates=True, what=what)
+        return self._receipt(self._json(resp, creates=True, what=what), creates=True, what=what)
+
+    def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
+        """The post whose slug carries this publication's marker, in any state but trash.
+
+        An update in place is idempotent, so for one this answers None ("do it again").
+        """
+        if publication.previous_remote_id:
+            return None
+        site = str(rendered.extra.get("site") or self._site(publication.locale))
+        slug = self._slug(rendered, publication)
+        query = f"slug={quote(slug, safe='')}&status=publish,future,draft,pending&per_page=10"
+        code = rendered.extra.get("language")
+        if code and self.options.language_param:
+            query += f"&{self.options.language_param}={quote(str(code), safe='')}"
+        what = f"looking up the post with slug {slug!r}"
+        resp = self._send(site, "GET", "/wp/v2/posts", query=query, what=what)
+        if resp.status_code != 200:
+            raise self._error(resp, creates=False, what=what)
+        posts = self._json(resp, creates=False, what=what)
+        if not isinstance(posts, list):
+            raise InDoubt(f"WordPress's answer to {what} is not a list of posts")
+        for post in posts:
+            if isinstance(post, dict) and post.get("slug") == slug:
+                return self._receipt(post, creates=False, what=what)
+        return None
+
+    def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
+        """WordPress core counts no views; comments live elsewhere: no metrics."""
+        return None
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None

@@ -1,7 +1,8 @@
 """syndicate: localize approved content and publish it to every channel, exactly once.
 
 The public API is what this module exports: the producer API (:func:`submit`), the item model,
-the errors, and the channel adapter contract. Everything else is internal and may change.
+the errors, the channel adapter contract, and the review gate (:func:`show_review`,
+:func:`approve_review`, :func:`reject_review`). Everything else is internal and may change.
 """
 
 from .channels import (
@@ -38,6 +39,7 @@ from .errors import (
 )
 from .models import CallToAction, ContentItem, IntakeLimits, InvalidItem, LocalizedFields, Media, Overrides, Repeat
 from .producer import Submission, submit
+from .review import Review, ReviewField, approve_review, reject_review, show_review
 from .runtime import Runtime
 
 __all__ = [
@@ -71,6 +73,8 @@ __all__ = [
     "Receipt",
     "Rendered",
     "Repeat",
+    "Review",
+    "ReviewField",
     "Runtime",
     "Safety",
     "Submission",
@@ -79,6 +83,9 @@ __all__ = [
     "TranslationQuotaExceeded",
     "TranslationRejected",
     "TranslationUnavailable",
+    "approve_review",
+    "reject_review",
+    "show_review",
     "submit",
 ]
 

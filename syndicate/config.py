@@ -38,12 +38,20 @@ from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
 from .errors import ConfigError, ConfigProblem
 from .fields import Duration, LocaleTag, WebUrl
 from .inputs import Document, InputError, line_of, load_yaml
+from .locales import UnsupportedLocale, engine_code
+from .localization.engines import ENGINES
+from .localization.glossary import Glossary, GlossaryFile
 from .models import IntakeLimits
 from .secrets import Credentials, SecretRef, SecretSource, parse_ref
 
 __all__ = [
     "Account",
+    "ApiSettings",
+    "ApiToken",
     "Config",
+    "EngagementSettings",
+    "NotificationSettings",
+    "ProducerWebhook",
     "RateLimit",
     "Route",
     "TranslationSettings",
@@ -111,15 +119,18 @@ class TranslationSettings(_Strict):
     """How a route localizes items whose source locale is not the route's locale.
 
     Attributes:
-        engine: ``pseudo`` (pseudo-localization), ``none`` (publish the source text; only when the
-            route says so), or a machine translation engine. Unset: only human translations and
-            items already in the route's language are published; others are held with an error.
-        options: engine options (formality, server URL, ...).
-        glossary: a glossary file, relative to the config directory.
+        engine: ``deepl``, ``google``, ``microsoft``, ``libretranslate``, ``mymemory``, ``pseudo``
+            (pseudo-localization), or ``none`` (publish the source text; only when the route says
+            so). Unset: only human translations and items already in the route's language are
+            published; others are held with an error.
+        options: the engine's options (credentials as ``${VAR}``, formality, server URL, timeouts);
+            each engine's are listed in ``docs/localization.md`` and checked at start-up.
+        glossary: a glossary file, relative to the config directory (``glossaries/x.yaml``).
         do_not_translate: terms kept as they are (brand and product names).
         review_required: machine output waits in ``awaiting_review`` until approved.
         fallback: what to do when the engine fails: ``hold`` (keep the publications waiting),
             ``source`` (publish the source text), or another engine's name.
+        fallback_options: the fallback engine's options.
     """
 
     engine: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] | None = None
@@ -129,6 +140,7 @@ class TranslationSettings(_Strict):
         default_factory=list)
     review_required: bool = False
     fallback: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] = "hold"
+    fallback_options: dict[str, Any] = Field(default_factory=dict)
 
 
 class Route(_Strict):
@@ -212,9 +224,65 @@ class WorkerSettings(_Strict):
     dispatch_interval: Duration = timedelta(seconds=1)
 
 
+ApiScope = Literal["submit", "read", "cancel", "review"]
+API_SCOPES: tuple[ApiScope, ...] = ("submit", "read", "cancel", "review")
+#: Lifecycle events a producer webhook can receive (``publication.<state>``).
+LifecycleEvent = Literal["scheduled", "awaiting_review", "published", "failed", "in_doubt", "unconfirmed",
+                         "cancelled", "skipped", "retrying"]
+
+
+class ApiToken(_Strict):
+    """A bearer token of the HTTP intake API: the value by ``${VAR}`` reference, and what it may do."""
+
+    token: Annotated[SecretRef, BeforeValidator(parse_ref)]
+    scopes: list[ApiScope] = Field(default_factory=lambda: list(API_SCOPES))
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ApiSettings(_Strict):
+    """``api:`` in ``settings.yaml``: tokens by name (the name is recorded as the actor) and limits."""
+
+    tokens: dict[Slug, ApiToken] = Field(default_factory=dict)
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 2 * 1024 * 1024
+
+
+class ProducerWebhook(_Strict):
+    """One producer endpoint for lifecycle webhooks (signed per Standard Webhooks)."""
+
+    url: WebUrl
+    secret: Annotated[SecretRef, BeforeValidator(parse_ref)]
+    events: list[LifecycleEvent] | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class NotificationSettings(_Strict):
+    """``notifications:`` in ``settings.yaml``: producer webhooks and their retry policy."""
+
+    webhooks: dict[Slug, ProducerWebhook] = Field(default_factory=dict)
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
+    min_backoff: Duration = timedelta(seconds=5)
+    max_backoff: Duration = timedelta(hours=1)
+    poll_interval: Duration = timedelta(seconds=1)
+
+
+class EngagementSettings(_Strict):
+    """``engagement:`` in ``settings.yaml``: how often, and for how long after publication, to
+    snapshot response counts."""
+
+    enabled: bool = True
+    interval: Duration = timedelta(hours=1)
+    window: Duration = timedelta(days=7)
+
+
 class _SettingsFile(_Strict):
     intake: dict[str, int] = Field(default_factory=dict)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    engagement: EngagementSettings = Field(default_factory=EngagementSettings)
 
     @model_validator(mode="after")
     def _known_limits(self) -> _SettingsFile:
@@ -238,8 +306,11 @@ class Config:
     registry: AdapterRegistry
     intake_limits: IntakeLimits = field(default_factory=IntakeLimits)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
-    glossaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    glossaries: dict[str, Glossary] = field(default_factory=dict)
     route_files: dict[str, Path] = field(default_factory=dict)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    engagement: EngagementSettings = field(default_factory=EngagementSettings)
 
     def adapter_class(self, account_id: str) -> type[Adapter]:
         """The adapter class of ``account_id`` (validated to exist at load)."""
@@ -265,6 +336,11 @@ class Config:
         """Routes that publish ``locale``."""
         return [r for r in self.routes.values() if locale in r.locales]
 
+    def glossary_for(self, route: Route) -> Glossary | None:
+        """The parsed glossary file ``route`` names, if any."""
+        name = route.translation.glossary
+        return self.glossaries.get(name) if name else None
+
 
 def config_dir_from_env(explicit: str | Path | None = None) -> Path:
     """``explicit``, else ``$SYNDICATE_CONFIG``, else ``./config``."""
@@ -288,6 +364,69 @@ def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple
             msg = msg.replace("Input should be", "must be")
         fld = ".".join(str(p) for p in loc)
         out.append(ConfigProblem(doc.source, line_of(doc, loc), fld, msg))
+    return out
+
+
+def _translation_problems(route: Route, doc: Document, secrets: SecretSource | None) -> list[ConfigProblem]:
+    """Engine and fallback names, each engine's options and credentials, and the locales each
+    engine can translate into."""
+    t = route.translation
+    out: list[ConfigProblem] = []
+
+    def problem(loc: tuple[str | int, ...], message: str) -> None:
+        out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(str(p) for p in loc), message))
+
+    known = ", ".join(sorted(ENGINES))
+    if t.engine is not None and t.engine not in ENGINES:
+        problem(("translation", "engine"), f"unknown engine {t.engine!r}; known: {known}")
+    if t.fallback not in ("hold", "source") and t.fallback not in ENGINES:
+        problem(("translation", "fallback"),
+                f"unknown fallback {t.fallback!r}: 'hold', 'source' or an engine ({known})")
+    if t.engine is None and t.options:
+        problem(("translation", "options"), "options without an engine")
+    if t.fallback_options and t.fallback not in ENGINES:
+        problem(("translation", "fallback_options"), "options for a fallback that is not an engine")
+    for name, key in ((t.engine, "options"), (t.fallback, "fallback_options")):
+        spec = ENGINES.get(name or "")
+        if spec is None:
+            continue
+        opts = t.options if key == "options" else t.fallback_options
+        try:
+            model = spec.options.model_validate(opts)
+        except ValidationError as exc:
+            out.extend(_problems_from_validation(doc, exc, ("translation", key)))
+            continue
+        for opt in getattr(model, "SECRETS", ()):
+            ref = getattr(model, opt, None)
+            if secrets is not None and isinstance(ref, SecretRef) and secrets.lookup(ref) is None:
+                problem(("translation", key, opt), f"environment variable {ref.var} is not set")
+        for i, loc in enumerate(route.locales):
+            try:
+                engine_code(spec.name, loc)
+            except UnsupportedLocale as exc:
+                problem(("locales", i), str(exc))
+    return out
+
+
+def _shared_locale_problems(routes: Mapping[str, Route], files: Mapping[str, Path]) -> list[ConfigProblem]:
+    """A locale routed by several regions is localized once: their translation settings and time
+    zones (which dates render in) must agree."""
+    out: list[ConfigProblem] = []
+    first: dict[str, Route] = {}
+    for route in routes.values():
+        for loc in route.locales:
+            other = first.setdefault(loc, route)
+            if other is route:
+                continue
+            if other.translation != route.translation:
+                out.append(ConfigProblem(str(files[route.region]), None, "translation",
+                                         f"locale {loc} is also routed by region {other.region!r} with other "
+                                         "translation settings; a locale is localized once, so they must match"))
+            if other.timezone != route.timezone:
+                out.append(ConfigProblem(str(files[route.region]), None, "timezone",
+                                         f"locale {loc} is also routed by region {other.region!r} in "
+                                         f"{other.timezone}; dates are rendered once per locale, so the time "
+                                         "zones must match"))
     return out
 
 
@@ -329,9 +468,11 @@ def load_config(
     # settings.yaml (optional)
     intake = IntakeLimits()
     worker = WorkerSettings()
+    sf = _SettingsFile()
     settings_path = base / "settings.yaml"
+    settings_doc: Document | None = None
     if settings_path.exists():
-        doc = _read_yaml(settings_path, problems)
+        settings_doc = doc = _read_yaml(settings_path, problems)
         if doc is not None:
             try:
                 sf = _SettingsFile.model_validate(doc.data or {})
@@ -401,11 +542,12 @@ def load_config(
                             f"accounts.{acc_id}.adapter",
                             f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"))
                         continue
+                    required = cls.required_credentials
                     try:
-                        cls.Options.model_validate(acc.options)
+                        required = cls.required_credentials_for(cls.Options.model_validate(acc.options))
                     except ValidationError as exc:
                         problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options")))
-                    for name in cls.required_credentials:
+                    for name in required:
                         if name not in acc.credentials:
                             problems.append(ConfigProblem(
                                 str(accounts_path), line_of(accounts_doc, (*apath, "credentials")),
@@ -426,7 +568,7 @@ def load_config(
     # routes/*.yaml
     routes: dict[str, Route] = {}
     route_files: dict[str, Path] = {}
-    glossaries: dict[str, dict[str, Any]] = {}
+    glossaries: dict[str, Glossary] = {}
     routes_dir = base / "routes"
     route_paths = sorted(routes_dir.glob("*.yaml")) + sorted(routes_dir.glob("*.yml"))
     if not route_paths:
@@ -473,13 +615,40 @@ def load_config(
                                               "translation.glossary", f"file {gpath} not found"))
             elif gdoc is not None:
                 if not isinstance(gdoc.data, dict):
-                    problems.append(ConfigProblem(str(gpath), 1, "", "a glossary is a mapping"))
+                    problems.append(ConfigProblem(str(gpath), 1, "", "a glossary is a mapping with 'terms' "
+                                                  "and/or 'do_not_translate'"))
                 else:
-                    glossaries[route.translation.glossary] = gdoc.data
+                    try:
+                        glossaries[route.translation.glossary] = Glossary(GlossaryFile.model_validate(gdoc.data))
+                    except ValidationError as exc:
+                        problems.extend(_problems_from_validation(gdoc, exc))
+        problems.extend(_translation_problems(route, doc, secrets if check_secrets else None))
         routes[route.region] = route
         route_files[route.region] = path
 
+    problems.extend(_shared_locale_problems(routes, route_files))
+    if check_secrets and settings_doc is not None:
+        problems.extend(_settings_secret_problems(sf, settings_doc, secrets))
     if problems:
         raise ConfigError(problems)
     return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
-                  intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files)
+                  intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files,
+                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement)
+
+
+def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretSource) -> list[ConfigProblem]:
+    """API tokens and producer webhook secrets that do not resolve (or are not ``whsec_`` keys)."""
+    out: list[ConfigProblem] = []
+    refs: list[tuple[tuple[str, ...], SecretRef]] = [
+        (("api", "tokens", name, "token"), t.token) for name, t in sf.api.tokens.items()]
+    refs += [(("notifications", "webhooks", name, "secret"), w.secret) for name, w in sf.notifications.webhooks.items()]
+    for loc, ref in refs:
+        value = secrets.lookup(ref)
+        if value is None:
+            out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(loc),
+                                     f"environment variable {ref.var} is not set"))
+        elif loc[0] == "notifications" and not re.fullmatch(r"(whsec_)?[A-Za-z0-9+/]{16,}={0,2}", value):
+            out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(loc),
+                                     f"{ref.var} must hold a signing secret such as 'whsec_' + base64 of 24-64 "
+                                     "random bytes"))
+    return out

@@ -42,7 +42,7 @@ from .errors import (
 )
 from .ledger import Publication, worker_id
 from .locales import is_rtl
-from .localization import localize_item
+from .localization import localize_item, open_translators, translation_cache
 from .logging import get_logger
 from .models import ContentItem
 from .secrets import redact
@@ -92,13 +92,14 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
         rt.ledger.record_localization_failure(item_id, revision, locale, actor=actor, retry=False,
                                               error=f"no route publishes {locale} any more")
         return
-    settings = routes[0].translation
-    translators = {}
-    for name in {settings.engine, settings.fallback} - {None, "hold", "source"}:
-        assert name is not None
-        translators[name] = rt.translator(name, settings.options)
+    route = routes[0]
+    settings = route.translation
+    cache = translation_cache(rt)
     try:
-        loc = localize_item(stored.item, locale, settings, translators=translators)
+        with open_translators(settings, secrets=rt.config.secrets) as translators:
+            loc = localize_item(stored.item, locale, settings, translators=translators,
+                                glossary=rt.config.glossary_for(route), cache=cache, secrets=rt.config.secrets,
+                                timezone=route.tz)
     except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
         log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
@@ -107,12 +108,20 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False)
         log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
         return
-    review = settings.review_required and loc.machine_made
+    if loc.fallback is not None:
+        # Never silent: say what was used instead, in the audit trail and the logs.
+        rt.ledger.record_event("localization-fallback", actor=actor, item_id=item_id, revision=revision,
+                               error="; ".join(loc.warnings),
+                               detail={"locale": locale, "engine": settings.engine, "used": loc.fallback})
+        log.warning("localization.fallback", item=item_id, revision=revision, locale=locale,
+                    engine=settings.engine, used=loc.fallback, reason=redact("; ".join(loc.warnings)))
+    review = settings.review_required and loc.needs_review
     released = rt.ledger.record_localization(
         item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
         review_required=review, actor=actor, warnings=loc.warnings)
     log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
-             sources=loc.sources, released=released, review=review)
+             sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
+             cache_hits=loc.cache_hits)
 
 
 def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:

@@ -641,6 +641,41 @@ class Ledger:
                 publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))
                 .values(last_error=redact(f"localization failed: {error}")[:4000], updated_at=now))
 
+    # -- review ----------------------------------------------------------------------------
+
+    def decide_review(self, item_id: str, revision: int, locale: str, *, approve: bool, reviewer: str,
+                      reason: str | None = None) -> list[Publication]:
+        """Approve or reject the publications of one localization that wait in ``awaiting_review``.
+
+        Approve: ``awaiting_review`` → ``scheduled`` (ready; the dispatcher sends them when due).
+        Reject: ``awaiting_review`` → ``cancelled`` with ``reason``. One event per publication and
+        one ``review.approved``/``review.rejected`` event for the localization, naming the reviewer.
+        Returns the publications moved (none when nothing was waiting).
+        """
+        actor = f"reviewer:{reviewer}"[:200]
+        kind = "review.approved" if approve else "review.rejected"
+        error = None if approve else f"rejected in review by {reviewer}: {reason or 'no reason given'}"
+        out: list[Publication] = []
+        with self.begin() as conn:
+            pids = conn.execute(select(publications.c.id).where(and_(
+                publications.c.item_id == item_id, publications.c.revision == revision,
+                publications.c.locale == locale, publications.c.state == S.AWAITING_REVIEW.value))
+                .order_by(publications.c.id)).scalars().all()
+            for pid in pids:
+                if approve:
+                    p = self._transition(conn, pid, S.SCHEDULED, (S.AWAITING_REVIEW,), actor=actor, kind="approved",
+                                         detail={"reviewer": reviewer}, ready=True)
+                else:
+                    p = self._transition(conn, pid, S.CANCELLED, (S.AWAITING_REVIEW,), actor=actor, kind="rejected",
+                                         error=error, detail={"reviewer": reviewer, "reason": reason})
+                if p is not None:
+                    out.append(p)
+            if out:
+                self._event(conn, kind=kind, actor=actor, item_id=item_id, revision=revision, error=error,
+                            detail={"locale": locale, "reviewer": reviewer, "reason": reason,
+                                    "publications": [p.id for p in out]})
+        return out
+
     # -- accounts --------------------------------------------------------------------------
 
     def account_status(self, account: str) -> tuple[str, str | None]:

@@ -50,7 +50,7 @@ from syndicate.errors import (
     TransientError,
 )
 from syndicate.fields import Duration, LocaleTag, WebUrl
-from syndicate.locales import language
+from syndicate.locales import language, with_direction
 from syndicate.logging import get_logger
 from syndicate.models import sanitize_html
 from syndicate.secrets import redact
@@ -315,7 +315,7 @@ class WordPressAdapter(Adapter):
         parts.append(f"<p>{html.escape(before, quote=False)}{anchor}{html.escape(after, quote=False)}</p>")
         text = sanitize_html("\n".join(parts))
         if content.rtl:
-            text = f'<div dir="rtl">\n{text}\n</div>'
+            text = with_direction(text, content.locale)  # <div lang=".." dir="rtl">, after sanitizing
         if len(text) > MAX_CONTENT_CHARS:
             raise ContentError(f"the article is {len(text):,} characters of HTML, over {MAX_CONTENT_CHARS:,}",
                                item_id=content.item_id)

@@ -90,7 +90,7 @@ def test_wordpress_render_uses_the_locales_notice() -> None:
 def test_wordpress_render_wraps_right_to_left_locales() -> None:
     # Given an Arabic post; When rendered; Then the whole article is in a dir="rtl" block
     r = make_adapter().render(content(locale="ar-EG", rtl=True))
-    assert r.text.startswith('<div dir="rtl">\n<p>') and r.text.endswith("</p>\n</div>")
+    assert r.text.startswith('<div lang="ar-EG" dir="rtl"><p>') and r.text.endswith("</p></div>")
 
 
 def test_wordpress_render_escapes_title_and_excerpt_as_plain_text() -> None:

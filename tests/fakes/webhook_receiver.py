@@ -44,6 +44,8 @@ class FakeWebhookReceiver(FakeServer):
         super().__init__()
         self._verifier = Webhook(secret)
         self.answer_url = answer_url
+        #: Characters of padding put before ``url`` in the answer (to test a sender's read cap).
+        self.answer_padding = 0
         self.deliveries: list[Delivery] = []
         self.duplicates: list[str] = []
         self.rejected: list[str] = []
@@ -91,6 +93,8 @@ class FakeWebhookReceiver(FakeServer):
                 return Response(200, {"status": "duplicate"})
             self.deliveries.append(Delivery(wid, req.header("webhook-timestamp") or "", req.body, payload))
         body: dict[str, Any] = {"status": "received"}
+        if self.answer_padding:
+            body["padding"] = " " * self.answer_padding
         if self.answer_url:
             body["url"] = self.message_url(wid)
         return Response(200, body)

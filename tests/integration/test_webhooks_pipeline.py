@@ -285,3 +285,30 @@ def test_without_a_status_url_reconcile_retries_and_the_receiver_dedupes(
     # Then the retry carried the same id and the receiver delivered the message once
     assert after.state == "published"
     assert len(receiver.deliveries) == 1 and receiver.duplicates == [webhook_id_for(pub.key)]
+
+
+@pytest.mark.parametrize(("answer", "warned"), [
+    ("padded", True),     # valid JSON whose url comes after 64 KiB: only readable past the cap
+    ("huge", False),      # 32 MiB of blanks
+    ("drip", True),       # the answer one byte every 0.1 s, longer than the read timeout
+])
+def test_an_oversized_or_endless_success_answer_is_cut_off_and_the_message_counts_as_delivered(
+    setup: Callable[..., Setup], receiver: FakeWebhookReceiver, answer: str, warned: bool
+) -> None:
+    # Given a receiver that accepts the message and gives an answer too long or too slow to read
+    s = setup(receiver.endpoint, max_response_bytes=4096)
+    if answer == "padded":
+        receiver.answer_padding = 64 * 1024
+    elif answer == "huge":
+        receiver.fail_next(Fault("huge", when="after", method="POST", size=32 * 1024 * 1024))
+    else:
+        receiver.fail_next(Fault("drip", when="after", method="POST", seconds=0.1))
+    submit(item_data(), runtime=s.rt, ignore_schedule=True)
+    # When the publication runs
+    [pub] = s.run()
+    # Then reading stopped at the cap or the read budget (so the receiver's url was never seen), and
+    # the delivery is published once, its back-link the tagged canonical URL
+    assert pub.state == "published" and pub.attempts == 1 and pub.permalink == pub.tagged_url
+    assert len(receiver.deliveries) == 1
+    [event] = [e for e in s.rt.ledger.events(publication_id=pub.id) if e["kind"] == "published"]
+    assert bool((event["detail"] or {}).get("warnings")) is warned

@@ -95,6 +95,14 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
     route = routes[0]
     settings = route.translation
     cache = translation_cache(rt)
+    # A duplicate message (intake and dispatcher both send one; redeliveries) must not ask the engine again.
+    if not rt.ledger.claim_localization(item_id, revision, locale, worker=actor, lease=rt.timing.localize_time_limit):
+        log.info("localization.skipped", item=item_id, revision=revision, locale=locale, reason="claimed elsewhere")
+        return
+    row = rt.ledger.localization(item_id, revision, locale)
+    if row is None or row["state"] == "done":  # finished while we waited for the claim
+        rt.ledger.release_localization(item_id, revision, locale, worker=actor)
+        return
     try:
         with open_translators(settings, secrets=rt.config.secrets) as translators:
             loc = localize_item(stored.item, locale, settings, translators=translators,
@@ -102,10 +110,12 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
                                 timezone=route.tz)
     except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
+        rt.ledger.release_localization(item_id, revision, locale, worker=actor)
         log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
         return
     except LocalizationError as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False)
+        rt.ledger.release_localization(item_id, revision, locale, worker=actor)
         log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
         return
     if loc.fallback is not None:
@@ -119,6 +129,7 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
     released = rt.ledger.record_localization(
         item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
         review_required=review, actor=actor, warnings=loc.warnings)
+    rt.ledger.release_localization(item_id, revision, locale, worker=actor)
     log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
              sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
              cache_hits=loc.cache_hits)

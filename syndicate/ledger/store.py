@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -640,6 +640,48 @@ class Ledger:
                 publications.c.item_id == item_id, publications.c.revision == revision,
                 publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))
                 .values(last_error=redact(f"localization failed: {error}")[:4000], updated_at=now))
+
+    def claim_localization(self, item_id: str, revision: int, locale: str, *, worker: str, lease: timedelta) -> bool:
+        """Take the right to localize (item, revision, locale) for ``lease``; False if another worker holds it.
+
+        A localize message can be delivered twice (intake and the dispatcher both send one, or a
+        redelivery): the claim makes the second a no-op, so an engine is asked once. The claim is a
+        ``state_kv`` row (namespace ``localize-claim``); a worker that dies loses it when the lease ends.
+        """
+        key = f"{item_id}/{revision}/{locale}"
+        now = self.now()
+        value = {"owner": worker, "until": (now + lease).isoformat()}
+        with self.begin() as conn:
+            q = select(state_kv.c.value, state_kv.c.version).where(and_(
+                state_kv.c.namespace == "localize-claim", state_kv.c.key == key))
+            if self.dialect == "postgresql":
+                q = q.with_for_update()
+            row = conn.execute(q).first()
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(state_kv).values(namespace="localize-claim", key=key, value=value,
+                                                             version=1, updated_at=now))
+                    return True
+                except IntegrityError:
+                    return False
+            held = row.value if isinstance(row.value, dict) else {}
+            if held.get("owner") != worker and datetime.fromisoformat(str(held.get("until"))) > now:
+                return False
+            res = conn.execute(update(state_kv).where(and_(
+                state_kv.c.namespace == "localize-claim", state_kv.c.key == key, state_kv.c.version == row.version))
+                .values(value=value, version=row.version + 1, updated_at=now))
+            return res.rowcount == 1
+
+    def release_localization(self, item_id: str, revision: int, locale: str, *, worker: str) -> None:
+        """Give up a claim taken with :meth:`claim_localization` (a no-op if another worker holds it)."""
+        key = f"{item_id}/{revision}/{locale}"
+        with self.begin() as conn:
+            row = conn.execute(select(state_kv.c.value).where(and_(
+                state_kv.c.namespace == "localize-claim", state_kv.c.key == key))).first()
+            if row is not None and isinstance(row.value, dict) and row.value.get("owner") == worker:
+                conn.execute(delete(state_kv).where(and_(state_kv.c.namespace == "localize-claim",
+                                                         state_kv.c.key == key)))
 
     # -- review ----------------------------------------------------------------------------
 

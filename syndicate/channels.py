@@ -251,6 +251,12 @@ class Adapter(ABC):
     def __init__(self, account: AccountContext) -> None:
         self.account = account
 
+    @classmethod
+    def required_credentials_for(cls, options: BaseModel) -> tuple[str, ...]:
+        """The credentials an account with these validated ``options`` must declare (when they
+        depend on an option, such as the auth mode); by default :attr:`required_credentials`."""
+        return cls.required_credentials
+
     @property
     @abstractmethod
     def limits(self) -> Limits:

@@ -42,7 +42,7 @@ from .errors import (
 )
 from .ledger import Publication, worker_id
 from .locales import is_rtl
-from .localization import localize_item, open_translators, translation_cache
+from .localization import localize_for_route, translation_cache
 from .logging import get_logger
 from .models import ContentItem
 from .secrets import redact
@@ -104,10 +104,7 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
         rt.ledger.release_localization(item_id, revision, locale, worker=actor)
         return
     try:
-        with open_translators(settings, secrets=rt.config.secrets) as translators:
-            loc = localize_item(stored.item, locale, settings, translators=translators,
-                                glossary=rt.config.glossary_for(route), cache=cache, secrets=rt.config.secrets,
-                                timezone=route.tz)
+        loc = localize_for_route(rt, route, stored.item, locale, cache=cache)
     except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
         rt.ledger.release_localization(item_id, revision, locale, worker=actor)

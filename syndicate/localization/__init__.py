@@ -4,7 +4,7 @@ from .cache import LedgerCache, NoCache, RedisCache, TranslationCache, cache_key
 from .engines import ENGINES, NoneTranslator, PseudoTranslator, TranslateOptions, Translator, build_translator
 from .formatting import format_date, format_datetime, format_number, format_time, render_templates
 from .glossary import Glossary, GlossaryFile, ResolvedGlossary
-from .localize import Localization, localize_item, open_translators, source_fields
+from .localize import Localization, localize_for_route, localize_item, open_translators, source_fields
 from .masking import Masked, mask, protected_spans, unmask
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "format_datetime",
     "format_number",
     "format_time",
+    "localize_for_route",
     "localize_item",
     "mask",
     "open_translators",

@@ -45,9 +45,10 @@ from .glossary import Glossary, ResolvedGlossary
 from .masking import Masked, mask, unmask
 
 if TYPE_CHECKING:
-    from ..config import TranslationSettings
+    from ..config import Route, TranslationSettings
+    from ..runtime import Runtime
 
-__all__ = ["Localization", "localize_item", "open_translators", "source_fields"]
+__all__ = ["Localization", "localize_for_route", "localize_item", "open_translators", "source_fields"]
 
 #: Field kinds recorded in ``localizations.sources``.
 KINDS = ("human", "machine", "cache", "source")
@@ -313,6 +314,23 @@ def localize_item(
                 for name, text in fields.items()}
     ordered = {k: rendered[k] for k in TRANSLATABLE_FIELDS if k in rendered}
     return Localization(ordered, {k: sources[k] for k in ordered}, engine_used, warnings, fallback, requests, hits)
+
+
+def localize_for_route(rt: Runtime, route: Route, item: ContentItem, locale: str, *,
+                       cache: TranslationCache | None = None) -> Localization:
+    """Localize ``item`` into ``locale`` as ``route`` says, with the runtime's secrets and glossaries.
+
+    What the worker does (``do_localize``) and what a preview should do: the route's engine and
+    fallback engine with their own options, its glossary, its time zone. Pass ``cache`` (see
+    :func:`~syndicate.localization.cache.translation_cache`) to reuse and store translations.
+
+    Raises:
+        LocalizationError: as :func:`localize_item`.
+    """
+    settings = route.translation
+    with open_translators(settings, secrets=rt.config.secrets) as translators:
+        return localize_item(item, locale, settings, translators=translators, glossary=rt.config.glossary_for(route),
+                             cache=cache, secrets=rt.config.secrets, timezone=route.tz)
 
 
 def missing_fields(loc: Localization, item: ContentItem) -> Sequence[str]:

@@ -137,10 +137,28 @@ def open_translators(settings: TranslationSettings, *, secrets: SecretSource | N
         yield built
     finally:
         for tr in built.values():
-            close = getattr(tr, "close", None)
-            if callable(close):
-                with contextlib.suppress(Exception):
-                    close()
+            _close(tr)
+
+
+def _close(tr: Translator) -> None:
+    close = getattr(tr, "close", None)
+    if callable(close):
+        with contextlib.suppress(Exception):
+            close()
+
+
+@contextlib.contextmanager
+def _translator(name: str, given: Mapping[str, Translator], settings: TranslationSettings,
+                secrets: SecretSource | None) -> Iterator[Translator]:
+    """The translator ``given`` for ``name``, else one built for this call and closed after it."""
+    if name in given:
+        yield given[name]
+        return
+    built = build_translator(name, options_for(settings, name), secrets=secrets)
+    try:
+        yield built
+    finally:
+        _close(built)
 
 
 @dataclass
@@ -151,17 +169,14 @@ class _Outcome:
     hits: int
 
 
-def _machine(name: str, translators: Mapping[str, Translator], todo: Mapping[str, str], item: ContentItem,
-             locale: str, settings: TranslationSettings, gloss: ResolvedGlossary, cache: TranslationCache,
-             secrets: SecretSource | None) -> _Outcome:
+def _machine(name: str, translator: Translator, todo: Mapping[str, str], item: ContentItem,
+             locale: str, settings: TranslationSettings, gloss: ResolvedGlossary, cache: TranslationCache
+             ) -> _Outcome:
     """Translate ``todo`` with engine ``name``: cache first, then one batch for the rest."""
     spec = ENGINES.get(name)
     if spec is None:
         raise TranslationRejected(f"unknown translation engine {name!r}")
     opts = options_for(settings, name)
-    translator = translators.get(name)
-    if translator is None:
-        translator = build_translator(name, opts, secrets=secrets)
     try:
         src_code = engine_code(name, item.source_locale, role="source")
         tgt_code = engine_code(name, locale)
@@ -284,8 +299,8 @@ def localize_item(
         outcome: _Outcome | None = None
         for name in chain:
             try:
-                outcome = _machine(name, translators or {}, todo, item, locale, settings, gloss,
-                                   cache or NoCache(), secrets)
+                with _translator(name, translators or {}, settings, secrets) as translator:
+                    outcome = _machine(name, translator, todo, item, locale, settings, gloss, cache or NoCache())
             except LocalizationError as exc:
                 errors.append((name, exc))
                 continue

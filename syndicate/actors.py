@@ -10,6 +10,9 @@ counts toward ``max_retries`` and its delay is lost if Redis restarts.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,8 +21,9 @@ import dramatiq
 import structlog
 from dramatiq.middleware import Middleware
 
+from . import metrics
 from .errors import ConfigError, ContentError, LocalizationError
-from .ledger import worker_id
+from .ledger import Publication, worker_id
 from .logging import get_logger
 from .pipeline import do_intake, do_localize, do_publish, do_reconcile
 from .states import PublicationState
@@ -27,7 +31,7 @@ from .states import PublicationState
 if TYPE_CHECKING:
     from .runtime import Runtime
 
-__all__ = ["ACTOR_NAMES", "Actors", "LogContext", "declare_actors"]
+__all__ = ["ACTOR_NAMES", "Actors", "LogContext", "MetricsMiddleware", "declare_actors"]
 
 log = get_logger("syndicate.actors")
 
@@ -45,30 +49,102 @@ def _ms(td: timedelta) -> int:
     return int(td.total_seconds() * 1000)
 
 
+def _publication_id(message: Any) -> int | None:
+    """The publication a publish/reconcile (or exhausted publish) message is about."""
+    args = message.args
+    try:
+        if message.actor_name in ("publish", "reconcile") and args:
+            return int(args[0])
+        if message.actor_name == "publish_exhausted" and args and isinstance(args[0], dict):
+            inner = args[0].get("args") or []
+            return int(inner[0]) if inner else None
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
 class LogContext(Middleware):
-    """Bind the message's ids to the log context of the worker thread, and clear them after."""
+    """Bind the message's ids to the log context of the worker thread, and clear them after.
+
+    Bound: ``actor``, ``message_id``, ``retries`` (Dramatiq's redeliveries of this message) and
+    the ids in the message; for publication messages also ``item``, ``revision``, ``locale``,
+    ``account``, ``channel`` and ``attempt`` (the claim this message would make), read from the
+    ledger. When the message is done, ``actor.done`` is logged with ``duration_ms``.
+
+    Args:
+        lookup: reads a publication by id (``Ledger.publication``); None binds only the id.
+    """
+
+    def __init__(self, lookup: Callable[[int], Publication | None] | None = None) -> None:
+        self.lookup = lookup
+        self._local = threading.local()
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
         """Bind actor, message id and the message's ids."""
+        self._local.started = time.monotonic()
+        structlog.contextvars.clear_contextvars()
         ctx: dict[str, Any] = {"actor": message.actor_name, "message_id": message.message_id,
                                "retries": message.options.get("retries", 0)}
         args = message.args
-        if message.actor_name in ("publish", "reconcile", "publish_exhausted") and args:
-            ctx["publication"] = args[0]
+        pub_id = _publication_id(message)
+        if pub_id is not None:
+            ctx["publication"] = pub_id
+            pub = self._lookup(pub_id)
+            if pub is not None:
+                ctx.update(item=pub.item_id, revision=pub.revision, locale=pub.locale, account=pub.account,
+                           channel=pub.channel,
+                           attempt=pub.attempts + 1 if message.actor_name == "publish" else pub.attempts)
         elif message.actor_name in ("intake", "localize") and len(args) >= 2:
             ctx["item"], ctx["revision"] = args[0], args[1]
             if len(args) > 2:
                 ctx["locale"] = args[2]
         structlog.contextvars.bind_contextvars(**ctx)
 
+    def _lookup(self, pub_id: int) -> Publication | None:
+        if self.lookup is None:
+            return None
+        try:
+            return self.lookup(pub_id)
+        except Exception as exc:  # noqa: BLE001 - context is a nicety; the actor reports real faults
+            log.debug("log_context.lookup_failed", publication=pub_id, error=f"{type(exc).__name__}: {exc}")
+            return None
+
     def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
-        """Clear the context."""
+        """Log ``actor.done`` with the duration, then clear the context."""
+        started = getattr(self._local, "started", None)
+        duration_ms = round((time.monotonic() - started) * 1000, 1) if started is not None else None
+        if exception is None:
+            log.info("actor.done", duration_ms=duration_ms)
+        else:
+            log.warning("actor.raised", duration_ms=duration_ms, error=f"{type(exception).__name__}: {exception}")
         structlog.contextvars.clear_contextvars()
 
     def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
         """Clear the context."""
         structlog.contextvars.clear_contextvars()
+
+
+class MetricsMiddleware(Middleware):
+    """Count every message and time it, per actor (``syndicate_actor_messages``/``_seconds``)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Note when the message started."""
+        self._local.started = time.monotonic()
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        """Record the result and the duration."""
+        started = getattr(self._local, "started", None)
+        seconds = time.monotonic() - started if started is not None else 0.0
+        metrics.observe_actor(message.actor_name, "ok" if exception is None else "error", seconds)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Count a skipped message."""
+        metrics.observe_actor(message.actor_name, "skipped", 0.0)
 
 
 @dataclass
@@ -86,7 +162,12 @@ def declare_actors(rt: Runtime) -> Actors:
     """Declare our actors on ``rt.broker``, bound to ``rt``."""
     broker = rt.broker
     if not any(isinstance(m, LogContext) for m in broker.middleware):
-        broker.add_middleware(LogContext())
+        broker.add_middleware(LogContext(rt.ledger.publication))
+    if not any(isinstance(m, MetricsMiddleware) for m in broker.middleware):
+        broker.add_middleware(MetricsMiddleware())
+    from .notify import attach
+
+    attach(rt)  # producer webhooks: the ledger writes lifecycle notifications with each transition
     t = rt.timing
     infra_retries: dict[str, Any] = {"max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
 
@@ -96,11 +177,20 @@ def declare_actors(rt: Runtime) -> Actors:
     def localize(item_id: str, revision: int, locale: str) -> None:
         do_localize(rt, item_id, revision, locale)
 
+    def observe(outcome: str, publication_id: int) -> None:
+        pub = None
+        if outcome not in ("not-claimable", "not-in-doubt"):
+            try:
+                pub = rt.ledger.publication(publication_id)
+            except Exception as exc:  # noqa: BLE001 - metrics never fail a publication
+                log.debug("metrics.lookup_failed", publication=publication_id, error=type(exc).__name__)
+        metrics.observe_publication(outcome, pub)
+
     def publish(publication_id: int) -> None:
-        do_publish(rt, publication_id)
+        observe(do_publish(rt, publication_id), publication_id)
 
     def reconcile(publication_id: int) -> None:
-        do_reconcile(rt, publication_id)
+        observe(do_reconcile(rt, publication_id), publication_id)
 
     def publish_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         """Dramatiq gave up on a publish message: record it, so nothing fails silently."""

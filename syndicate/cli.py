@@ -170,12 +170,19 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
               help="Threads per process (default: settings.yaml worker.threads, else 8).")
 @click.option("--no-dispatcher", is_flag=True,
               help="Do not run the dispatcher in this worker (run 'syndicate scheduler' elsewhere).")
-def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve /metrics, /healthz and /readyz on this port (with --processes N, from the parent).")
+@click.option("--metrics-host", default="0.0.0.0", show_default=True,  # noqa: S104 - probes come from outside
+              help="Address for --metrics-port.")
+def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
+           metrics_port: int | None, metrics_host: str) -> None:
     """Run workers until SIGTERM/SIGINT. Refuses to start on an invalid config (exit 2).
 
     With SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
     the worker runs in embedded mode on the local ledger.
     """
+    from .actors import ACTOR_NAMES
+    from .health import build_ops_server
     from .worker import serve_forever, supervise
 
     configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")
@@ -183,15 +190,43 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
         cfg = load_config(config_dir)
         n = processes or cfg.worker.processes
         m = threads or cfg.worker.threads
+        queues = sorted(set(ACTOR_NAMES.values()))
         if n > 1:
             argv = ["worker", "--processes", "1", "--threads", str(m)]
             if config_dir:
                 argv += ["--config", str(config_dir)]
             if no_dispatcher:
                 argv.append("--no-dispatcher")
-            sys.exit(supervise(n, argv))
+            if metrics_port is None:
+                sys.exit(supervise(n, argv))
+            # The children write their metrics to files in one directory; the parent serves them merged.
+            from .ledger import Ledger
+            from .metrics import mark_dead, prepare_multiprocess_dir
+            from .runtime import REDIS_NAMESPACE
+
+            mdir = prepare_multiprocess_dir()
+            ledger = Ledger()
+            ops = build_ops_server(metrics_host, metrics_port, ledger=ledger,
+                                   redis_url=os.environ.get("SYNDICATE_REDIS_URL") or None,
+                                   namespace=os.environ.get("SYNDICATE_REDIS_NAMESPACE") or REDIS_NAMESPACE,
+                                   config_dir=cfg.directory, queues=queues, multiprocess_dir=str(mdir.path)).start()
+            try:
+                code = supervise(n, argv, on_child_exit=lambda pid: mark_dead(pid, str(mdir.path)))
+            finally:
+                ops.stop()
+                ledger.close()
+                mdir.close()
+            sys.exit(code)
         rt = Runtime.create(config=cfg)
-        sys.exit(serve_forever(rt, threads=m, dispatcher=not no_dispatcher))
+        own = None if metrics_port is None else build_ops_server(
+            metrics_host, metrics_port, ledger=rt.ledger, redis_url=rt.redis_url, namespace=rt.namespace,
+            config_dir=cfg.directory, queues=queues, broker=rt.broker if rt.embedded else None).start()
+        try:
+            code = serve_forever(rt, threads=m, dispatcher=not no_dispatcher)
+        finally:
+            if own is not None:
+                own.stop()
+        sys.exit(code)
 
 
 @main.command()
@@ -323,17 +358,19 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
 @click.option("--campaign", default=None, help="Only this campaign.")
 @click.option("--item", "item_id", default=None, help="Only this item.")
 @click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True,
+              help="html: a self-contained page with a chart, for a campaign.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
 def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...], fmt: str,
            output: Path | None) -> None:
-    """Export publications with back-links and UTM fields, for attribution."""
+    """Export publications with back-links, UTM fields and engagement, for attribution."""
     from .report import report_rows, write_report
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt)
+        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt,
+                            title=campaign or item_id)
         if output:
             output.write_text(text, encoding="utf-8")
             click.echo(f"wrote {output}", err=True)
@@ -521,3 +558,75 @@ def serve_feeds(directory: Path, host: str, port: int) -> None:
         pass
     finally:
         httpd.server_close()
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+def api(config_dir: Path | None, host: str, port: int) -> None:
+    """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT.
+
+    Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
+    config (exit 2). The OpenAPI document is at /openapi.json; /healthz and /readyz for probes.
+    """
+    from .api import create_app, serve
+
+    level = os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO"
+    configure_logging(level=level)
+    with _handled():
+        rt = Runtime.create(config=load_config(config_dir, check_secrets=False))
+        create_app(rt)  # check the tokens before binding the port
+        try:
+            serve(rt, host=host, port=port, log_level=level)
+        finally:
+            rt.close()
+
+
+@main.command()
+@config_option
+@click.option("--url", default=None, help="Probe a running process instead: its /readyz (or /healthz) URL.")
+@click.option("--skip-secrets", is_flag=True, help="Do not require every ${VAR} reference to be set.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: str) -> None:
+    """Check readiness, for scripts and container health checks: exit 0 ready, 1 not ready.
+
+    Without --url: the broker (SYNDICATE_REDIS_URL) answers, the ledger (SYNDICATE_DATABASE_URL)
+    answers with our schema, and the config directory is valid. With --url: GET it; 200 is ready.
+    """
+    from .health import Readiness, broker_check, config_check, ledger_check, probe, report_json
+    from .ledger import Ledger
+
+    if url is not None:
+        ok, body = probe(url)
+        click.echo(body.strip() if fmt == "json" else f"{'ready' if ok else 'NOT READY'}: {url}")
+        if not ok and fmt == "text":
+            _err(body.strip()[:2000])
+        sys.exit(EXIT_OK if ok else EXIT_INCOMPLETE)
+    ledger = Ledger()
+    try:
+        results = Readiness([broker_check(os.environ.get("SYNDICATE_REDIS_URL") or None), ledger_check(ledger),
+                             config_check(config_dir, check_secrets=not skip_secrets)]).run()
+    finally:
+        ledger.close()
+    if fmt == "json":
+        click.echo(report_json(results))
+    else:
+        for r in results:
+            click.echo(f"{r.name:<8} {'ok' if r.ok else 'FAILED'}  {r.detail}")
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_INCOMPLETE)
+
+
+@main.command()
+@config_option
+def engagement(config_dir: Path | None) -> None:
+    """Snapshot the engagement counts of recent publications now (workers do it every
+    settings.yaml engagement.interval); `syndicate report` shows the newest snapshot."""
+    from .engagement import collect_engagement
+
+    with _handled():
+        rt = _runtime(config_dir)
+        done = collect_engagement(rt)
+        click.echo(f"stored {done.stored} snapshot(s); {done.skipped} skipped, {done.errors} error(s)")
+        rt.close()
+        sys.exit(EXIT_OK if not done.errors else EXIT_INCOMPLETE)

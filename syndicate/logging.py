@@ -12,40 +12,56 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from .secrets import redact
+from .secrets import REDACTED, redact
 
 __all__ = ["configure_logging", "get_logger", "redact_event"]
 
 _configured = False
 
 
+_SENSITIVE_KEYS = ("password", "secret", "token", "authorization", "api_key", "apikey", "auth_key", "cookie")
+
+
+def _sensitive(key: object) -> bool:
+    return isinstance(key, str) and any(s in key.lower() for s in _SENSITIVE_KEYS)
+
+
 def _scrub(value: Any) -> Any:
+    """``value`` with secrets removed: strings redacted, containers walked, secret-named keys blanked."""
     if isinstance(value, str):
         return redact(value)
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, bytes | bytearray):
+        return redact(bytes(value).decode("utf-8", "replace"))
+    if isinstance(value, Mapping):
+        return {k: REDACTED if _sensitive(k) and v is not None else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_scrub(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return [_scrub(v) for v in value]
     if isinstance(value, BaseException):
         return redact(f"{type(value).__name__}: {value}")
     return value
 
 
-_SENSITIVE_KEYS = ("password", "secret", "token", "authorization", "api_key", "apikey", "auth_key", "cookie")
-
-
 def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: remove secrets from every value, and values of secret-named keys."""
+    """structlog processor: remove secrets from every value, and values of secret-named keys.
+
+    Values are walked recursively (dicts, lists, bytes, exceptions); every string goes through
+    :func:`syndicate.secrets.redact` (registered secret values and token-shaped text such as
+    ``Authorization: Bearer ...``, ``?api_key=...``, ``whsec_...``), and any key whose name
+    contains ``password``, ``secret``, ``token``, ``authorization``, ``api_key``, ``cookie``...
+    has its value replaced by ``[REDACTED]``, at any depth.
+    """
     out: MutableMapping[str, Any] = {}
     for key, value in event_dict.items():
-        if any(s in key.lower() for s in _SENSITIVE_KEYS) and value is not None:
-            out[key] = "[REDACTED]"
+        if _sensitive(key) and value is not None:
+            out[key] = REDACTED
         else:
             out[key] = _scrub(value)
     return dict(out)

@@ -44,6 +44,7 @@ from .ledger import Publication, worker_id
 from .locales import is_rtl
 from .localization import localize_for_route, translation_cache
 from .logging import get_logger
+from .metrics import count_localization, platform_call
 from .models import ContentItem
 from .secrets import redact
 from .states import PublicationState
@@ -109,11 +110,13 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
         rt.ledger.release_localization(item_id, revision, locale, worker=actor)
         log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
+        count_localization(settings.engine, "deferred")
         return
     except LocalizationError as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False)
         rt.ledger.release_localization(item_id, revision, locale, worker=actor)
         log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
+        count_localization(settings.engine, "failed")
         return
     if loc.fallback is not None:
         # Never silent: say what was used instead, in the audit trail and the logs.
@@ -130,6 +133,7 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
     log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
              sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
              cache_hits=loc.cache_hits)
+    count_localization(loc.engine, "done", requests=loc.requests, cache_hits=loc.cache_hits)
 
 
 def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:
@@ -260,7 +264,8 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
         return "failed"
     try:
-        receipt = adapter.publish(rendered, ref)
+        with platform_call(pub.channel):
+            receipt = adapter.publish(rendered, ref)
     except RateLimited as exc:
         rt.ledger.transition(pub.id, S.SCHEDULED, expect=calling, actor=actor, kind="deferred", error=str(exc),
                              scheduled_for=max(exc.until, rt.ledger.now()), deferrals=pub.deferrals + 1,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
+from typing import Any
 
 from dramatiq import Worker
 
@@ -40,6 +41,7 @@ class WorkerHost:
     dispatcher: bool = True
     _worker: Worker | None = field(default=None, init=False)
     _dispatcher: Dispatcher | None = field(default=None, init=False)
+    _loops: list[Any] = field(default_factory=list, init=False)
 
     def start(self) -> None:
         """Start consuming and dispatching."""
@@ -51,6 +53,12 @@ class WorkerHost:
             if self.rt.embedded:
                 interval = min(interval, timedelta(milliseconds=200))
             self._dispatcher.start(interval)
+        # Producer webhooks and engagement snapshots: each loop is safe to run in every worker.
+        from .engagement import EngagementJob
+        from .notify import Notifier
+
+        self._loops = [loop.start() for loop in (Notifier.for_runtime(self.rt), EngagementJob.for_runtime(self.rt))
+                       if loop is not None]
         log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
                  broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
 
@@ -58,6 +66,8 @@ class WorkerHost:
         """Stop dispatching, then let running messages finish (up to the shutdown timeout)."""
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        for loop in self._loops:
+            loop.stop()
         if self._worker is not None:
             self._worker.stop(timeout=int(self.rt.timing.shutdown_timeout.total_seconds() * 1000))
         log.info("worker.stopped")
@@ -84,8 +94,12 @@ def serve_forever(rt: Runtime, *, threads: int, dispatcher: bool) -> int:
     return 0
 
 
-def supervise(processes: int, child_argv: Sequence[str]) -> int:
-    """Run ``processes`` children of ``child_argv``; restart any that dies; stop all on a signal."""
+def supervise(processes: int, child_argv: Sequence[str], *, on_child_exit: Callable[[int], None] | None = None
+              ) -> int:
+    """Run ``processes`` children of ``child_argv``; restart any that dies; stop all on a signal.
+
+    ``on_child_exit(pid)`` is called for every child that exits (multi-process metrics clean-up).
+    """
     children: dict[int, subprocess.Popen[bytes]] = {}
     stopping = threading.Event()
 
@@ -109,6 +123,8 @@ def supervise(processes: int, child_argv: Sequence[str]) -> int:
             code = p.poll()
             if code is not None and not stopping.is_set():
                 log.error("worker.child_died", slot=slot, pid=p.pid, exit_code=code)
+                if on_child_exit is not None:
+                    on_child_exit(p.pid)
                 if time.monotonic() - restarts.get(slot, 0.0) < 5:
                     time.sleep(5)  # a crash loop must not spin
                 restarts[slot] = time.monotonic()
@@ -116,6 +132,8 @@ def supervise(processes: int, child_argv: Sequence[str]) -> int:
     code = 0
     for p in children.values():
         code = max(code, abs(p.wait()))
+        if on_child_exit is not None:
+            on_child_exit(p.pid)
     return code
 
 

@@ -24,7 +24,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "accounts", "events", "items", "localizations", "metadata", "publications", "state_kv"]
+__all__ = [
+    "UtcDateTime",
+    "accounts",
+    "engagement_snapshots",
+    "events",
+    "items",
+    "localizations",
+    "metadata",
+    "notifications",
+    "publications",
+    "state_kv",
+]
 
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware UTC datetime on every database (SQLite keeps no offset, so we store UTC there)."""
@@ -177,4 +188,41 @@ state_kv = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("namespace", "key"),
+)
+
+#: Outbox of lifecycle webhooks to producers: one row per (publication state change, endpoint),
+#: written in the transaction of the change. ``state``: pending, delivered, failed (gave up).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(64), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("event_type", String(48), nullable=False),
+    Column("publication_id", BigId, nullable=True),
+    Column("item_id", String(128), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("webhook_id"),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "publication_id"),
+)
+
+#: Response counts of published posts (likes, reposts, replies, impressions, clicks, ...), one
+#: row per publication and snapshot time.
+engagement_snapshots = Table(
+    "engagement_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("publication_id", BigId, nullable=False),
+    Column("taken_at", UtcDateTime(), nullable=False),
+    Column("counts", JSON, nullable=False),
+    Index(None, "publication_id", "taken_at"),
 )

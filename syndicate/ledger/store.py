@@ -28,12 +28,13 @@ from ..errors import ContentError
 from ..models import ContentItem
 from ..secrets import redact
 from ..states import ALLOWED, OPEN_STATES, PublicationState
-from .schema import accounts, events, items, localizations, publications, state_kv
+from .schema import accounts, events, items, localizations, notifications, publications, state_kv
 
 __all__ = [
     "Clock",
     "Ledger",
     "NewPublication",
+    "Outbox",
     "Publication",
     "StoredItem",
     "SubmitOutcome",
@@ -125,6 +126,16 @@ def _pub(row: Mapping[str, Any] | RowMapping) -> Publication:
     return Publication(**{k: row[k] for k in _PUB_FIELDS})
 
 
+class Outbox(Protocol):
+    """Builds the lifecycle notification rows (``notifications`` table) for one publication state
+    change; the ledger inserts them in the transaction of the change (see ``syndicate.notify``)."""
+
+    def rows(self, pub: Publication, previous_state: str | None, kind: str, error: str | None,
+             at: datetime) -> list[dict[str, Any]]:
+        """Rows to insert for ``pub`` having just reached its state (none: not notified)."""
+        ...
+
+
 @dataclass(frozen=True)
 class StoredItem:
     """One row of ``items``, with the item parsed back."""
@@ -194,6 +205,8 @@ class Ledger:
     def __init__(self, url: str | None = None, *, clock: Clock | None = None) -> None:
         self.url = url or default_database_url()
         self.clock: Clock = clock or SystemClock()
+        #: Producer webhooks: set by ``syndicate.notify.attach`` when settings.yaml configures any.
+        self.outbox: Outbox | None = None
         u = make_url(self.url)
         if u.drivername.startswith("postgresql") and u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")
@@ -298,6 +311,8 @@ class Ledger:
                             revision=item.revision, to_state=p.state.value, error=p.reason,
                             detail={"scheduled_for": p.scheduled_for.isoformat()})
             pubs = self._publications(conn, item_id=item.id, revision=item.revision)
+            for pub in pubs:
+                self._notify(conn, pub, None, "planned", pub.last_error)
         return SubmitOutcome("created", item.id, item.revision, pubs, superseded)
 
     def item(self, item_id: str, revision: int | None = None) -> StoredItem | None:
@@ -411,7 +426,18 @@ class Ledger:
         self._event(conn, kind=kind, actor=actor, publication_id=pub_id, item_id=before.item_id,
                     revision=before.revision, from_state=before.state, to_state=to.value, error=error,
                     detail=detail)
-        return _pub(row)
+        pub = _pub(row)
+        self._notify(conn, pub, before.state, kind, error)
+        return pub
+
+    def _notify(self, conn: Connection, pub: Publication, previous_state: str | None, kind: str,
+                error: str | None) -> None:
+        """Transactional outbox: queue lifecycle webhooks for this change in the same transaction."""
+        if self.outbox is None:
+            return
+        rows = self.outbox.rows(pub, previous_state, kind, redact(error) if error else None, self.now())
+        if rows:
+            conn.execute(insert(notifications), rows)
 
     def transition(self, pub_id: int, to: PublicationState, *, expect: Iterable[PublicationState], actor: str,
                    error: str | None = None, kind: str = "transition", detail: Mapping[str, Any] | None = None,

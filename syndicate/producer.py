@@ -8,22 +8,31 @@
 ``submit`` validates the item, stores it and its planned publications in the ledger in one
 transaction, and sends the ``intake`` wake-up. The same id and revision again is a no-op that
 returns the existing plan; a higher revision supersedes the unpublished rows of the old one.
+``cancel`` stops every publication of an item (or of one locale or account) that has not gone out.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from .errors import ContentError
+from .leader import ProcessLock, RedisLease
 from .ledger import Publication, SubmitOutcome
 from .logging import get_logger
 from .models import ContentItem, parse_item
-from .planning import PlanOptions, plan_item
+from .planning import PlanOptions, gap_since, plan_item
 from .runtime import Runtime
+from .states import OPEN_STATES, PublicationState
 
-__all__ = ["Submission", "submit"]
+__all__ = ["Cancellation", "Submission", "cancel", "submit"]
+
+#: How long a submission may hold the planning lock, and wait for it.
+PLANNING_LEASE = timedelta(seconds=30)
 
 log = get_logger("syndicate.producer")
 
@@ -63,6 +72,26 @@ def _runtime() -> Runtime:
         return _default_runtime
 
 
+@contextmanager
+def _planning_lock(rt: Runtime) -> Iterator[None]:
+    """Serialize planning across producers (Redis lease; a process lock in embedded mode)."""
+    client = rt.redis()
+    lock: RedisLease | ProcessLock
+    if client is not None:
+        lock = RedisLease(client, f"{rt.namespace}:planning", lease=PLANNING_LEASE)
+    else:
+        lock = ProcessLock(f"planning:{rt.ledger.url}")
+    held = lock.acquire(PLANNING_LEASE)
+    if not held:
+        log.warning("planning.lock_timeout", waited_s=PLANNING_LEASE.total_seconds(),
+                    consequence="planned without the lock; a concurrent submission may share a gap")
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
 def submit(
     item: ContentItem | Mapping[str, Any],
     *,
@@ -86,10 +115,82 @@ def submit(
     """
     rt = runtime or _runtime()
     parsed = item if isinstance(item, ContentItem) else parse_item(dict(item), limits=rt.config.intake_limits)
-    plan = plan_item(parsed, rt.config, PlanOptions(now=rt.ledger.now(), ignore_schedule=ignore_schedule))
-    outcome = rt.ledger.submit(parsed, plan, actor=actor)
+    with _planning_lock(rt):
+        # Under the lock, two submissions cannot both plan a post into the same gap on an account.
+        now = rt.ledger.now()
+        taken: dict[str, list[datetime]] = {}
+        if not ignore_schedule and any(r.min_gap for r in rt.config.routes.values()):
+            taken = rt.ledger.account_post_times(sorted(rt.config.accounts), since=gap_since(parsed, rt.config, now),
+                                                 exclude_item=parsed.id)
+        plan = plan_item(parsed, rt.config, PlanOptions(now=now, ignore_schedule=ignore_schedule, taken=taken))
+        outcome = rt.ledger.submit(parsed, plan, actor=actor)
     if outcome.status == "created":
         rt.actors.intake.send(parsed.id, parsed.revision)
     log.info("item.submitted", item=parsed.id, revision=parsed.revision, status=outcome.status,
              publications=len(outcome.publications), superseded=len(outcome.superseded))
     return Submission._from(outcome)
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """The result of :func:`cancel`.
+
+    Attributes:
+        item_id: the item's id.
+        revision: the revision whose publications were cancelled (the newest active one).
+        cancelled: the publications cancelled now.
+        in_flight: publications being called or reconciled: too late to stop, they may still go out.
+        published: publications that already went out (they stay recorded).
+    """
+
+    item_id: str
+    revision: int
+    cancelled: list[Publication]
+    in_flight: list[Publication]
+    published: list[Publication]
+
+
+def cancel(
+    item_id: str,
+    *,
+    locale: str | None = None,
+    account: str | None = None,
+    runtime: Runtime | None = None,
+    reason: str | None = None,
+    actor: str = "api",
+) -> Cancellation:
+    """Cancel every publication of ``item_id`` that has not gone out yet.
+
+    Scheduled, enqueued, retrying and awaiting-review rows become ``cancelled`` (a message already
+    in the queue finds the row cancelled and does nothing). Without ``locale`` and ``account`` the
+    item itself is cancelled too, so its localizations are not requested any more.
+
+    Args:
+        item_id: the producer's id of the item.
+        locale: only this locale's publications.
+        account: only this account's publications.
+        runtime: config, ledger and broker to use; default built from the environment.
+        reason: recorded as each row's ``last_error`` (default "cancelled by <actor>").
+        actor: who cancels, recorded in the audit trail.
+
+    Raises:
+        syndicate.ContentError: the item is not in the ledger.
+    """
+    rt = runtime or _runtime()
+    stored = rt.ledger.item(item_id)
+    if stored is None:
+        raise ContentError("not found in the ledger", item_id=item_id)
+    ids = set(rt.ledger.cancel_item(item_id, actor=actor, locale=locale, account=account,
+                                    reason=reason or f"cancelled by {actor}"))
+    pubs = [p for p in rt.ledger.publications(item_id=item_id, revision=stored.item.revision, locale=locale,
+                                              account=account)]
+    open_or_done = OPEN_STATES | {PublicationState.PUBLISHED, PublicationState.CANCELLED,
+                                  PublicationState.SKIPPED, PublicationState.FAILED}
+    result = Cancellation(
+        item_id=item_id, revision=stored.item.revision,
+        cancelled=[p for p in pubs if p.id in ids],
+        in_flight=[p for p in pubs if PublicationState(p.state) not in open_or_done],
+        published=[p for p in pubs if p.state == PublicationState.PUBLISHED])
+    log.info("item.cancelled", item=item_id, revision=stored.item.revision, locale=locale, account=account,
+             cancelled=len(result.cancelled), in_flight=len(result.in_flight), published=len(result.published))
+    return result

@@ -1,6 +1,6 @@
 """syndicate: localize approved content and publish it to every channel, exactly once.
 
-The public API is what this module exports: the producer API (:func:`submit`), the item model,
+The public API is what this module exports: the producer API (:func:`submit`, :func:`cancel`), the item model,
 the errors, the channel adapter contract, and the review gate (:func:`show_review`,
 :func:`approve_review`, :func:`reject_review`). Everything else is internal and may change.
 """
@@ -38,7 +38,7 @@ from .errors import (
     TranslationUnavailable,
 )
 from .models import CallToAction, ContentItem, IntakeLimits, InvalidItem, LocalizedFields, Media, Overrides, Repeat
-from .producer import Submission, submit
+from .producer import Cancellation, Submission, cancel, submit
 from .review import Review, ReviewField, approve_review, reject_review, show_review
 from .runtime import Runtime
 
@@ -47,6 +47,7 @@ __all__ = [
     "Adapter",
     "AuthError",
     "CallToAction",
+    "Cancellation",
     "ChannelError",
     "ConfigError",
     "ConfigProblem",
@@ -84,6 +85,7 @@ __all__ = [
     "TranslationRejected",
     "TranslationUnavailable",
     "approve_review",
+    "cancel",
     "reject_review",
     "show_review",
     "submit",

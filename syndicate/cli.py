@@ -562,6 +562,88 @@ def serve_feeds(directory: Path, host: str, port: int) -> None:
 
 @main.command()
 @config_option
+@click.argument("item_id")
+@click.option("--locale", default=None, help="Only this locale's publications.")
+@click.option("--account", default=None, help="Only this account's publications.")
+@click.option("--reason", default=None, help="Recorded with each cancelled publication.")
+def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: str | None,
+           reason: str | None) -> None:
+    """Cancel every publication of ITEM_ID that has not gone out yet.
+
+    Scheduled, enqueued, retrying and awaiting-review publications of the newest revision are
+    cancelled; published ones stay recorded. Publications being called right now cannot be
+    stopped and are listed. Without --locale and --account the item itself is cancelled too.
+    Exit 0 when done (also when nothing was left to cancel), 1 when the item is unknown.
+    """
+    from .producer import cancel as cancel_item
+
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        if rt.ledger.item(item_id) is None:
+            _err(f"item {item_id!r} not found in the ledger")
+            sys.exit(EXIT_INCOMPLETE)
+        actor = f"cli:{os.environ.get('USER') or 'unknown'}"
+        done = cancel_item(item_id, locale=locale, account=account, runtime=rt, reason=reason, actor=actor)
+        scope = " ".join(s for s in (f"locale {locale}" if locale else "", f"account {account}" if account else "")
+                         if s) or "all locales and accounts"
+        click.echo(f"{item_id} revision {done.revision} ({scope}): cancelled {len(done.cancelled)} publication(s); "
+                   f"{len(done.published)} already published stay recorded")
+        for p in done.cancelled:
+            click.echo(f"  cancelled  {p.locale:<10} {p.account:<20} #{p.slot}  was due "
+                       f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC / {_local(p, rt.config)}")
+        for p in done.in_flight:
+            click.echo(f"  {p.state:<10} {p.locale:<10} {p.account:<20} #{p.slot}  in flight or in doubt: "
+                       "may still go out; check with 'syndicate status'")
+        rt.close()
+
+
+@main.command()
+@config_option
+@click.option("--lease", "lease", default="10s", show_default=True,
+              help="Leader lease (e.g. 10s): a standby takes over within this long after the leader dies.")
+@click.option("--interval", "interval", default=None,
+              help="Time between ticks (e.g. 1s; default: settings.yaml worker.dispatch_interval, else 1s).")
+def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None:
+    """Run the dispatcher alone (no worker threads) until SIGTERM/SIGINT.
+
+    Any number of schedulers and workers may run: they elect one leader through a lease in Redis,
+    and the others stand by. Needs SYNDICATE_REDIS_URL: in embedded mode the worker dispatches.
+    """
+    import signal
+
+    from .dispatcher import Dispatcher
+    from .fields import parse_duration
+
+    configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")
+    with _handled():
+        try:
+            lease_td = parse_duration(lease)
+            every = parse_duration(interval) if interval else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        rt = Runtime.create(config=load_config(config_dir, check_secrets=False))
+        if rt.embedded:
+            rt.close()
+            _err("syndicate scheduler needs SYNDICATE_REDIS_URL; in embedded mode 'syndicate worker' dispatches")
+            sys.exit(EXIT_INVALID)
+        if lease_td < 2 * (every or rt.timing.dispatch_interval):
+            rt.close()
+            raise click.BadParameter("the lease must last at least two intervals", param_hint="--lease")
+        dispatcher = Dispatcher(rt, lease_length=lease_td)
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            dispatcher.stop(timeout=0)
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        try:
+            dispatcher.run(every)
+        finally:
+            rt.close()
+
+
+@main.command()
+@config_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
 def api(config_dir: Path | None, host: str, port: int) -> None:

@@ -10,22 +10,30 @@ messages vanish when Redis restarts and cannot be cancelled). Each tick:
 4. moves ``calling`` rows whose lease expired (a worker died mid-call) to ``in_doubt`` and sends
    ``reconcile``, and re-sends ``reconcile`` for ``in_doubt`` rows left waiting.
 
-Running several dispatchers is safe (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: one writer).
+Only the leader ticks: with Redis, dispatchers in every worker and ``syndicate scheduler`` process
+compete for a lease on ``<namespace>:dispatcher:leader`` (:mod:`syndicate.leader`); the holder
+renews it before each tick, the others stand by and take over within one lease when the leader
+stops renewing. In embedded mode the dispatcher is a thread of the one process and always leads.
+Leadership keeps the work in one place; correctness does not depend on it: several dispatchers
+ticking at once still enqueue each row once (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: one
+writer; and every transition is a conditional update).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from .leader import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 from .logging import get_logger
 
 if TYPE_CHECKING:
     from .runtime import Runtime
 
-__all__ = ["Dispatcher", "TickReport"]
+__all__ = ["Dispatcher", "TickReport", "leader_key"]
 
 log = get_logger("syndicate.dispatcher")
 
@@ -48,14 +56,39 @@ class TickReport:
         return self.localizations + self.enqueued + self.re_enqueued + self.expired
 
 
-class Dispatcher:
-    """Enqueue due work from the ledger; see the module docstring."""
+def leader_key(namespace: str) -> str:
+    """The Redis key of the dispatcher's leader lease."""
+    return f"{namespace}:dispatcher:leader"
 
-    def __init__(self, rt: Runtime, *, name: str = "dispatcher") -> None:
+
+class Dispatcher:
+    """Enqueue due work from the ledger; see the module docstring.
+
+    Args:
+        rt: the runtime.
+        name: who the dispatcher is in the ledger's events (default ``dispatcher:<host:pid:id>``).
+        lease: the leadership to hold while ticking (default: a Redis lease with a broker, else
+            always held).
+        lease_length: length of the default Redis lease; a standby takes over within this long.
+    """
+
+    def __init__(self, rt: Runtime, *, name: str | None = None, lease: Lease | None = None,
+                 lease_length: timedelta = DEFAULT_LEASE) -> None:
         self.rt = rt
-        self.name = name
+        if lease is None:
+            client = rt.redis()
+            lease = (LocalLease(lease_length) if client is None
+                     else RedisLease(client, leader_key(rt.namespace), lease=lease_length))
+        self.lease: Lease = lease
+        self.name = name or f"dispatcher:{getattr(lease, 'identity', 'local')}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._leading = False
+
+    @property
+    def leading(self) -> bool:
+        """Whether this dispatcher held the leadership at its last check."""
+        return self._leading
 
     def tick(self) -> TickReport:
         """Do one round of dispatching."""
@@ -68,7 +101,8 @@ class Dispatcher:
         now = led.now()
         due = led.take_due(horizon=t.dispatch_horizon, limit=BATCH, actor=self.name)
         for pub in due:
-            delay_ms = max(0, int((pub.scheduled_for - now).total_seconds() * 1000))
+            # rounded up: a message must never arrive before its row is due
+            delay_ms = max(0, math.ceil((pub.scheduled_for - now).total_seconds() * 1000))
             rt.actors.publish.send_with_options(args=(pub.id,), delay=delay_ms or None)
         stale = led.stale_enqueued(older_than=t.enqueued_stale_after, limit=BATCH, actor=self.name)
         for pub in stale:
@@ -83,17 +117,55 @@ class Dispatcher:
                      re_enqueued=report.re_enqueued, expired_claims=report.expired)
         return report
 
-    def run(self, interval: timedelta | None = None) -> None:
-        """Tick every ``interval`` until :meth:`stop`; a failing tick is logged and retried."""
-        every = (interval or self.rt.timing.dispatch_interval).total_seconds()
-        while not self._stop.is_set():
+    def _lead(self) -> bool:
+        """Renew or take the leadership; log and record each change."""
+        try:
+            leading = self.lease.step()
+        except Exception:
+            log.exception("dispatcher.lease_failed", dispatcher=self.name)
+            leading = False
+        if leading != self._leading:
+            self._leading = leading
+            kind = "dispatcher.leader" if leading else "dispatcher.standby"
+            log.info(kind, dispatcher=self.name, lease_s=self.lease.lease.total_seconds())
             try:
-                report = self.tick()
+                self.rt.ledger.record_event(kind, actor=self.name,
+                                            detail={"lease_s": self.lease.lease.total_seconds()})
             except Exception:
-                log.exception("dispatcher.tick_failed")
-                report = TickReport()
-            if report.enqueued < BATCH:
-                self._stop.wait(every)
+                log.exception("dispatcher.event_failed", dispatcher=self.name)
+        return leading
+
+    def run(self, interval: timedelta | None = None) -> None:
+        """Lead and tick every ``interval`` until :meth:`stop`, or stand by while another leads.
+
+        A failing tick is logged and retried. The lease is renewed before every tick, so it must
+        last longer than the slowest tick (the default lease is many intervals long).
+        """
+        every = (interval or self.rt.timing.dispatch_interval).total_seconds()
+        if self.lease.lease.total_seconds() < 2 * every:
+            raise ValueError("the leader lease must last at least two dispatch intervals")
+        log.info("dispatcher.started", dispatcher=self.name, interval_s=every,
+                 lease_s=self.lease.lease.total_seconds())
+        try:
+            while not self._stop.is_set():
+                if not self._lead():
+                    # Stand by; wake when the holder's lease would run out, so a dead leader is
+                    # replaced within one lease.
+                    hint = self.lease.wait_hint().total_seconds()
+                    self._stop.wait(min(every, max(hint, 0.01)))
+                    continue
+                try:
+                    report = self.tick()
+                except Exception:
+                    log.exception("dispatcher.tick_failed")
+                    report = TickReport()
+                if report.enqueued < BATCH:
+                    self._stop.wait(every)
+        finally:
+            if self._leading:
+                self.lease.release()  # hand over at once on a clean stop
+                self._leading = False
+                log.info("dispatcher.released", dispatcher=self.name)
 
     def start(self, interval: timedelta | None = None) -> None:
         """Run in a daemon thread."""

@@ -46,6 +46,9 @@ from .localization import localize_for_route, translation_cache
 from .logging import get_logger
 from .metrics import count_localization, platform_call
 from .models import ContentItem
+from .planning import evergreen_text
+from .ratelimit import check_rate
+from .scheduling import hold_until_due
 from .secrets import redact
 from .states import PublicationState
 
@@ -172,9 +175,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget)
         if by_locale and pub.locale in by_locale:
             channel_text = by_locale[pub.locale]
             break
-    variant = None
-    if item.repeat and item.repeat.variants and pub.slot > 0:
-        variant = item.repeat.variants[(pub.slot - 1) % len(item.repeat.variants)]
+    channel_text, variant = evergreen_text(item, fields, pub.locale, pub.slot, channel_text)
     return PostContent(
         item_id=item.id, revision=item.revision, locale=pub.locale,
         title=fields.get("title", item.title), summary=fields.get("summary", item.summary),
@@ -250,6 +251,9 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
         rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
                              error=f"account {pub.account!r} is no longer in accounts.yaml")
         return "failed"
+    held = hold_until_due(rt, pub, actor)
+    if held is not None:
+        return held
     claimed = rt.ledger.claim(pub.id, worker=actor, lease=rt.timing.claim_lease)
     if claimed is None:
         return "not-claimable"
@@ -264,6 +268,7 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
         return "failed"
     try:
+        check_rate(rt, pub, adapter.limits)  # our shared per-account caps: over them, defer like a 429
         with platform_call(pub.channel):
             receipt = adapter.publish(rendered, ref)
     except RateLimited as exc:

@@ -3,10 +3,12 @@ keys, like X or LinkedIn, so only the pipeline's claim stands between a retry an
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import requests
 
 from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.errors import InDoubt, PermanentError, TransientError
+from syndicate.errors import InDoubt, PermanentError, RateLimited, TransientError
 from syndicate.rendering import compose
 
 
@@ -23,7 +25,8 @@ class BoardAdapter(Adapter):
         return Limits(max_length=500)
 
     def render(self, content: PostContent) -> Rendered:
-        text, _ = compose(text=content.title, suffix=content.link, budget=500, counter=len)
+        lead = content.channel_text or content.variant or f"{content.title}\n\n{content.summary}"
+        text, _ = compose(text=lead, suffix=content.link, budget=500, counter=len)
         return Rendered(text=text, length=len(text), limit=500, link=content.link)
 
     def _timeout(self) -> tuple[float, float]:
@@ -39,6 +42,9 @@ class BoardAdapter(Adapter):
                     isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower()):
                 raise TransientError("board unreachable") from None
             raise InDoubt(f"board: {type(exc).__name__}") from None
+        if r.status_code == 429 and r.headers.get("x-rate-limit-reset"):
+            until = datetime.fromtimestamp(int(r.headers["x-rate-limit-reset"]), UTC)
+            raise RateLimited("board rate limit reached", until=until, status=429)
         if r.status_code >= 500:
             raise InDoubt("board answered a server error on create", status=r.status_code)
         if r.status_code >= 400:

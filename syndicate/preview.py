@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ContentError, LocalizationError
-from .localization import Localization, localize_item
+from .localization import Localization, localize_for_route
 from .models import ContentItem
 from .pipeline import PostTarget, build_content
 from .planning import PlanOptions, plan_item
@@ -57,11 +57,8 @@ class PreviewPost:
 
 
 def _localize(rt: Runtime, item: ContentItem, locale: str) -> Localization:
-    routes = rt.config.routes_for_locale(locale)
-    settings = routes[0].translation
-    translators = {name: rt.translator(name, settings.options)
-                   for name in {settings.engine, settings.fallback} - {None, "hold", "source"} if name}
-    return localize_item(item, locale, settings, translators=translators)
+    # As the worker does (engines with their own options, glossary, time zone), without storing anything.
+    return localize_for_route(rt, rt.config.routes_for_locale(locale)[0], item, locale)
 
 
 def _render(rt: Runtime, item: ContentItem, fields: dict[str, str], sources: dict[str, str],

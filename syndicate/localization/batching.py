@@ -17,6 +17,7 @@ summary, body, CTA, with placeholders) into as few requests as those limits allo
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,10 +78,13 @@ def split_text(text: str, limit: int, measure: Measure = len, *, _level: int = 0
     if _level == len(_LEVELS):
         return _hard_cut(text, limit, measure)
     inside = _placeholder_spans(text)
+    starts = [s for s, _e in inside]
     units: list[str] = []
     pos = 0
     for m in _LEVELS[_level].finditer(text):
-        if m.end() == 0 or any(s < m.end() and m.start() < e for s, e in inside):
+        i = bisect.bisect_right(starts, m.start())
+        overlaps = (i > 0 and inside[i - 1][1] > m.start()) or (i < len(inside) and inside[i][0] < m.end())
+        if m.end() == 0 or overlaps:
             continue
         if m.end() > pos:
             units.append(text[pos:m.end()])

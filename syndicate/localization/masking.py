@@ -15,6 +15,7 @@ is how glossaries work for every engine (see ``docs/localization.md``).
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections import Counter
@@ -80,14 +81,19 @@ def protected_spans(text: str, terms: Sequence[str] = (), *, markup: bool = Fals
     tp = _term_pattern(terms)
     if tp is not None:
         patterns.append(tp)
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # sorted, non-overlapping spans, kept as parallel lists for bisect
+    ends: list[int] = []
     for pat in patterns:
         for m in pat.finditer(text):
             s, e = m.span()
-            if s == e or any(s < te and ts < e for ts, te in taken):
+            if s == e:
                 continue
-            taken.append((s, e))
-    return sorted(taken)
+            i = bisect.bisect_right(starts, s)
+            if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+                continue  # overlaps a span an earlier pattern took
+            starts.insert(i, s)
+            ends.insert(i, e)
+    return list(zip(starts, ends, strict=True))
 
 
 def mask(text: str, terms: Sequence[str] = (), *, start: int = 0, replacements: Mapping[str, str] | None = None,

@@ -28,6 +28,7 @@ compare-and-set. Token values are registered for redaction and never logged.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import threading
@@ -826,16 +827,20 @@ class XAdapter(Adapter):
     # -- OAuth 2 tokens ------------------------------------------------------------------------
 
     def _tokens(self) -> tuple[dict[str, Any], int]:
-        """The stored token pair, seeded from the credentials the first time."""
-        stored = self._state.get(_TOKENS_KEY)
-        if stored is None:
-            creds = self.account.credentials
-            seed = {"access_token": creds.optional("access_token"), "refresh_token": creds.get("refresh_token"),
-                    "expires_at": None}
-            self._state.put(_TOKENS_KEY, seed, expect_version=None)
+        """The stored token pair, seeded from the credentials the first time and again whenever
+        the environment's refresh token changes (an operator authorized the account anew)."""
+        creds = self.account.credentials
+        env_refresh = creds.get("refresh_token")
+        seed_id = hashlib.sha256(env_refresh.encode("utf-8")).hexdigest()[:16]
+        for _ in range(5):
             stored = self._state.get(_TOKENS_KEY)
-            if stored is None:
-                raise TransientError("the account state did not keep the OAuth 2 tokens")
+            if stored is not None and stored[0].get("seed") == seed_id:
+                break
+            seed = {"access_token": creds.optional("access_token"), "refresh_token": env_refresh,
+                    "expires_at": None, "seed": seed_id}
+            self._state.put(_TOKENS_KEY, seed, expect_version=stored[1] if stored else None)
+        else:
+            raise TransientError("the account state did not keep the OAuth 2 tokens")
         value, version = stored
         for k in ("access_token", "refresh_token"):
             if value.get(k):
@@ -864,7 +869,7 @@ class XAdapter(Adapter):
                 if tokens.get("access_token") != stale and self._usable(tokens):
                     return str(tokens["access_token"])
                 fresh = self._token_request(str(tokens["refresh_token"]))
-                value = {"access_token": fresh["access_token"],
+                value = {"access_token": fresh["access_token"], "seed": tokens.get("seed"),
                          "refresh_token": fresh.get("refresh_token") or tokens["refresh_token"],
                          "expires_at": (datetime.now(UTC) + timedelta(seconds=int(fresh.get("expires_in", 7200))))
                          .isoformat()}

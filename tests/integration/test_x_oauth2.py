@@ -46,23 +46,28 @@ def enqueue(rt: Runtime, *item_ids: str) -> list[int]:
 def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_stored(
     config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str,
 ) -> None:
-    # Given a stored pair whose access token expired (and the fake no longer takes it)
-    old_access, old_refresh = fx.issue_tokens(access_expires_in_s=-1)
+    # Given an account that posted once with its tokens, whose access token has since expired
+    old_access, old_refresh = fx.issue_tokens()
     rt = Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
                         environ=x_environ(fx, access_token=old_access, refresh_token=old_refresh))
     try:
-        expired = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-        rt.ledger.kv_put(*TOKENS, {"access_token": old_access, "refresh_token": old_refresh, "expires_at": expired},
-                         expect_version=None)
-        [pid] = enqueue(rt, "item-1")
-        # When published
+        [first] = enqueue(rt, "item-1")
+        assert do_publish(rt, first) == "published" and fx.refreshes == 0
+        stored = rt.ledger.kv_get(*TOKENS)
+        assert stored is not None and stored[0]["access_token"] == old_access
+        expired = dict(stored[0], expires_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat())
+        assert rt.ledger.kv_put(*TOKENS, expired, expect_version=stored[1])
+        fx.access_tokens[old_access] = time.time() - 60
+        [pid] = enqueue(rt, "item-2")
+        # When the next item is published
         assert do_publish(rt, pid) == "published"
-        # Then the token was refreshed first (one refresh, one create, with the new bearer token)
+        # Then the token was refreshed first: one refresh, and one create, with the new bearer token
         assert fx.refreshes == 1
         [refresh] = fx.requests_to("POST", "/2/oauth2/token")
         assert refresh.form() == {"grant_type": ["refresh_token"], "refresh_token": [old_refresh],
                                   "client_id": [FakeX.client_id]}
-        [create] = fx.requests_to("POST", "/2/tweets")
+        assert (refresh.header("Authorization") or "").startswith("Basic ")  # a confidential client
+        _, create = fx.requests_to("POST", "/2/tweets")
         stored = rt.ledger.kv_get(*TOKENS)
         assert stored is not None
         new = stored[0]
@@ -75,6 +80,33 @@ def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_stored(
         text = json.dumps([rt.ledger.events(publication_id=pid), rt.ledger.publication(pid).last_error],  # type: ignore[union-attr]
                           default=str)
         assert not any(t in text for t in (old_access, old_refresh, new["access_token"], new["refresh_token"]))
+    finally:
+        rt.close()
+
+
+def test_a_new_refresh_token_in_the_environment_replaces_the_stored_pair(
+    config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str,
+) -> None:
+    # Given an account whose stored tokens X revoked, and an operator who authorized it anew
+    access, refresh = fx.issue_tokens()
+    cfg = _config(config_dir, fx)
+    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token=access, refresh_token=refresh))
+    [first] = enqueue(rt, "item-1")
+    assert do_publish(rt, first) == "published"
+    rt.close()
+    fx.access_tokens.clear()
+    fx.refresh_tokens.clear()
+    new_access, new_refresh = fx.issue_tokens()
+    # When a worker starts with the new tokens in its environment
+    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token=new_access, refresh_token=new_refresh))
+    try:
+        [pid] = enqueue(rt, "item-2")
+        assert do_publish(rt, pid) == "published"
+        # Then it posted with the new access token, without a refresh
+        assert fx.requests_to("POST", "/2/tweets")[-1].header("Authorization") == f"Bearer {new_access}"
+        assert fx.refreshes == 0
     finally:
         rt.close()
 

@@ -595,8 +595,8 @@ class XAdapter(Adapter):
                 continue
             refs = post.get("referenced_tweets") or []
             replied_to = next((str(r.get("id")) for r in refs if r.get("type") == "replied_to"), None)
-            if reply_to is not None and replied_to != reply_to:
-                continue
+            if replied_to != reply_to:
+                continue  # the first part replies to nothing; each later part to the one before
             if link is not None:
                 urls = (post.get("entities") or {}).get("urls") or []
                 if any(_same_url(str(u.get(k) or ""), link) for u in urls for k in ("expanded_url", "unwound_url")):

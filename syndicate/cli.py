@@ -489,15 +489,19 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     limit, the tagged link, thread parts and warnings. Rendered by the same code as publishing.
     Exit 0 when every post fits and has its translation, 1 otherwise, 2 on invalid input.
     """
+    from .localization import translation_cache
     from .preview import preview_item, preview_stored
 
     with _handled():
         is_file = source == "-" or Path(source).is_file()
-        rt = Runtime.create(config=config_dir, redis_url="", migrate=not is_file)
+        rt = Runtime.create(config=config_dir, migrate=not is_file)
         if is_file:
             [item] = _read_items((source,), rt.config)
+            # Read the translation cache where there is one; a file preview never creates a ledger.
+            has_ledger = rt.ledger.dialect != "sqlite" or Path(rt.ledger.engine.url.database or "").exists()
+            cache = translation_cache(rt) if rt.redis() is not None or has_ledger else None
             posts = preview_item(rt, item, now=rt.ledger.now(), locales=locales or None, channels=channels or None,
-                                 ignore_schedule=ignore_schedule)
+                                 ignore_schedule=ignore_schedule, cache=cache)
         else:
             posts = preview_stored(rt, source, locales=locales or None, channels=channels or None)
         if fmt == "json":

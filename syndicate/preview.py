@@ -9,13 +9,14 @@ Nothing is stored and nothing is sent. The render call is the same one publishin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .errors import ContentError, LocalizationError
-from .localization import Localization, localize_for_route
+from .localization import Localization, localize_for_route, translation_cache
+from .localization.cache import TranslationCache
 from .models import ContentItem
 from .pipeline import PostTarget, build_content
 from .planning import PlanOptions, plan_item
@@ -56,26 +57,41 @@ class PreviewPost:
         return data
 
 
-def _localize(rt: Runtime, item: ContentItem, locale: str) -> Localization:
-    # As the worker does (engines with their own options, glossary, time zone), without storing anything.
-    return localize_for_route(rt, rt.config.routes_for_locale(locale)[0], item, locale)
+@dataclass(frozen=True)
+class _Where:
+    region: str
+    locale: str
+    account: str
+    channel: str
+    slot: int
+    scheduled_for: datetime
+
+    def post(self, state: str, **kw: Any) -> PreviewPost:
+        return PreviewPost(region=self.region, locale=self.locale, account=self.account, channel=self.channel,
+                           slot=self.slot, scheduled_for=self.scheduled_for, state=state, **kw)
 
 
-def _render(rt: Runtime, item: ContentItem, fields: dict[str, str], sources: dict[str, str],
-            target: PostTarget, base: dict[str, Any], extra_warnings: Sequence[str]) -> PreviewPost:
+def _localize(rt: Runtime, item: ContentItem, locale: str, cache: TranslationCache | None) -> Localization:
+    # As the worker does (engines with their own options, glossary, time zone); the translation
+    # cache saves asking the engine again for text it already translated. No ledger row is written.
+    return localize_for_route(rt, rt.config.routes_for_locale(locale)[0], item, locale, cache=cache)
+
+
+def _render(rt: Runtime, item: ContentItem, fields: Mapping[str, str], sources: dict[str, str],
+            target: PostTarget, where: _Where, state: str, extra_warnings: Sequence[str]) -> PreviewPost:
     try:
         rendered = rt.adapter(target.account).render(build_content(item, fields, target))
     except ContentError as exc:
-        return PreviewPost(**base, state="failed", error=str(exc), sources=sources)
+        return where.post("failed", error=str(exc), sources=sources)
     warnings = list(rendered.warnings) + list(extra_warnings)
     machine = sorted(k for k, v in sources.items() if v in ("machine", "cache"))
     if machine:
         warnings.append(f"machine translation: {', '.join(machine)}")
     if rendered.length > rendered.limit:
         warnings.append(f"over the limit: {rendered.length} > {rendered.limit}")
-    return PreviewPost(**base, text=rendered.text, format=rendered.format, length=rendered.length,
-                       limit=rendered.limit, link=rendered.link, title=rendered.title, parts=rendered.parts,
-                       warnings=tuple(warnings), sources=sources)
+    return where.post(state, text=rendered.text, format=rendered.format, length=rendered.length,
+                      limit=rendered.limit, link=rendered.link, title=rendered.title, parts=rendered.parts,
+                      warnings=tuple(warnings), sources=sources)
 
 
 def _wanted(value: str, wanted: Sequence[str] | None) -> bool:
@@ -83,7 +99,8 @@ def _wanted(value: str, wanted: Sequence[str] | None) -> bool:
 
 
 def preview_item(rt: Runtime, item: ContentItem, *, now: datetime, locales: Sequence[str] | None = None,
-                 channels: Sequence[str] | None = None, ignore_schedule: bool = False) -> list[PreviewPost]:
+                 channels: Sequence[str] | None = None, ignore_schedule: bool = False,
+                 cache: TranslationCache | None = None) -> list[PreviewPost]:
     """Render every post ``item`` would make under ``rt.config``, without storing or sending.
 
     Args:
@@ -93,27 +110,27 @@ def preview_item(rt: Runtime, item: ContentItem, *, now: datetime, locales: Sequ
         locales: only these locales.
         channels: only these accounts or adapter names.
         ignore_schedule: plan every post for ``now`` (as ``--now`` does).
+        cache: the translation cache to read and fill (default: none; every MT field is requested).
     """
     out: list[PreviewPost] = []
-    cache: dict[str, Localization | LocalizationError] = {}
+    done: dict[str, Localization | LocalizationError] = {}
     for p in plan_item(item, rt.config, PlanOptions(now=now, ignore_schedule=ignore_schedule)):
         if not _wanted(p.locale, locales) or not (_wanted(p.account, channels) or _wanted(p.channel, channels)):
             continue
-        base = {"region": p.region, "locale": p.locale, "account": p.account, "channel": p.channel, "slot": p.slot,
-                "scheduled_for": p.scheduled_for}
+        where = _Where(p.region, p.locale, p.account, p.channel, p.slot, p.scheduled_for)
         if p.state is PublicationState.SKIPPED:
-            out.append(PreviewPost(**base, state="skipped", error=p.reason))
+            out.append(where.post("skipped", error=p.reason))
             continue
-        if p.locale not in cache:
+        if p.locale not in done:
             try:
-                cache[p.locale] = _localize(rt, item, p.locale)
+                done[p.locale] = _localize(rt, item, p.locale, cache)
             except LocalizationError as exc:
-                cache[p.locale] = exc
-        loc = cache[p.locale]
+                done[p.locale] = exc
+        loc = done[p.locale]
         if isinstance(loc, LocalizationError):
-            out.append(PreviewPost(**base, state="held", error=f"no translation: {loc}"))
+            out.append(where.post("held", error=f"no translation: {loc}"))
             continue
-        out.append(_render(rt, item, loc.fields, loc.sources, p, {**base, "state": "scheduled"}, loc.warnings))
+        out.append(_render(rt, item, loc.fields, loc.sources, p, where, "scheduled", loc.warnings))
     return out
 
 
@@ -128,20 +145,19 @@ def preview_stored(rt: Runtime, item_id: str, *, revision: int | None = None, lo
     for pub in rt.ledger.publications(item_id=item_id, revision=item.revision):
         if not _wanted(pub.locale, locales) or not (_wanted(pub.account, channels) or _wanted(pub.channel, channels)):
             continue
-        base = {"region": pub.region, "locale": pub.locale, "account": pub.account, "channel": pub.channel,
-                "slot": pub.slot, "scheduled_for": pub.scheduled_for}
+        where = _Where(pub.region, pub.locale, pub.account, pub.channel, pub.slot, pub.scheduled_for)
         if pub.state == PublicationState.SKIPPED or pub.account not in rt.config.accounts:
-            out.append(PreviewPost(**base, state=pub.state, error=pub.last_error))
+            out.append(where.post(pub.state, error=pub.last_error))
             continue
         row = rt.ledger.localization(item_id, item.revision, pub.locale)
         if row is None or row["state"] != "done":
             try:
-                loc = _localize(rt, item, pub.locale)
+                loc = _localize(rt, item, pub.locale, translation_cache(rt))
             except LocalizationError as exc:
-                out.append(PreviewPost(**base, state=pub.state, error=f"no translation: {exc}"))
+                out.append(where.post(pub.state, error=f"no translation: {exc}"))
                 continue
-            fields, sources, warnings = loc.fields, loc.sources, loc.warnings
+            fields, sources, warnings = loc.fields, loc.sources, list(loc.warnings)
         else:
             fields, sources, warnings = row["fields"] or {}, row["sources"] or {}, []
-        out.append(_render(rt, item, fields, sources, pub, {**base, "state": pub.state}, warnings))
+        out.append(_render(rt, item, fields, sources, pub, where, pub.state, warnings))
     return out

@@ -195,5 +195,7 @@ def test_the_shared_cap_holds_across_two_worker_processes(
     claimers = {e["actor"].split(":")[1] for p in pubs for e in rt.ledger.events(publication_id=p.id)
                 if e["kind"] == "claimed"}
     assert len(claimers) == 2, claimers
+    # And of the two workers' dispatchers, one led
+    assert len([e for e in rt.ledger.events() if e["kind"] == "dispatcher.leader"]) == 1
     assert [p.returncode for p in procs] == [0, 0], errs
     rt.close()

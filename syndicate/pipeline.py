@@ -251,6 +251,14 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
         rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
                              error=f"account {pub.account!r} is no longer in accounts.yaml")
         return "failed"
+    status, reason = rt.ledger.account_status(pub.account)
+    if status != "ok":
+        # The account was marked (expired credentials, endpoint gone) after this row was queued:
+        # hold it with the others instead of burning an attempt; it resumes when the account is reset.
+        if pub.state == S.ENQUEUED:
+            rt.ledger.transition(pub.id, S.SCHEDULED, expect=(S.ENQUEUED,), actor=actor, kind="held",
+                                 error=f"account {pub.account!r} is {status}: {reason or 'no reason given'}")
+        return "held"
     held = hold_until_due(rt, pub, actor)
     if held is not None:
         return held

@@ -115,3 +115,19 @@ def test_the_retry_budget_ends_in_failed_with_the_last_error(rt: Runtime, board:
     pub = rt.ledger.publication(pid)
     assert pub is not None and pub.state == "failed"
     assert pub.last_error is not None and pub.last_error.startswith(f"gave up after {rt.timing.max_attempts}")
+
+
+def test_a_row_queued_before_its_account_was_marked_is_held_not_burned(rt: Runtime, board: FakeBoard) -> None:
+    # Given a publication already enqueued when its account is marked as needing credentials
+    pid = enqueued(rt)
+    rt.ledger.set_account_status("b", "needs_credentials", "token revoked", actor="t")
+    # When its message is processed, then nothing is sent and the row waits, attempts untouched
+    assert do_publish(rt, pid) == "held"
+    pub = rt.ledger.publication(pid)
+    assert pub is not None and pub.state == "scheduled" and pub.attempts == 0
+    assert "needs_credentials: token revoked" in (pub.last_error or "")
+    assert board.requests == []
+    # And once the account is reset, the dispatcher takes it again and it publishes
+    rt.ledger.set_account_status("b", "ok", None, actor="t")
+    [again] = rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="t")
+    assert do_publish(rt, again.id) == "published"

@@ -531,6 +531,58 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
         sys.exit(EXIT_INCOMPLETE if bad or over else EXIT_OK)
 
 
+@main.group()
+def accounts() -> None:
+    """Channel accounts: their status, and putting one back in service."""
+
+
+@accounts.command("list")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def accounts_list(config_dir: Path | None, fmt: str) -> None:
+    """Every account with its adapter and status (ok, needs_credentials, disabled)."""
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        rows = []
+        for acc_id, acc in sorted(rt.config.accounts.items()):
+            status, reason = rt.ledger.account_status(acc_id)
+            held = rt.ledger.count_by_state(account=acc_id).get("scheduled", 0) if status != "ok" else 0
+            rows.append({"account": acc_id, "adapter": acc.adapter, "enabled": acc.enabled, "status": status,
+                         "reason": reason, "held": held})
+        rt.close()
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        for r in rows:
+            line = f"{r['account']:<24} {r['adapter']:<10} {r['status']:<18}"
+            if not r["enabled"]:
+                line += " (disabled in accounts.yaml)"
+            if r["status"] != "ok":
+                line += f" {r['held']} held: {r['reason'] or ''}"
+            click.echo(line.rstrip())
+
+
+@accounts.command("reset")
+@config_option
+@click.argument("account")
+@click.option("--by", "by", default=None, help="Who fixed it (recorded in the audit trail).")
+def accounts_reset(config_dir: Path | None, account: str, by: str | None) -> None:
+    """Mark ACCOUNT ok again after renewing its credentials or fixing its endpoint.
+
+    Its held publications go out as they come due; publications that already failed stay failed
+    and can be re-queued with 'syndicate replay --account ACCOUNT'.
+    """
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        if account not in rt.config.accounts:
+            _err(f"unknown account {account!r}; accounts.yaml defines: {', '.join(sorted(rt.config.accounts))}")
+            sys.exit(EXIT_INVALID)
+        before, _ = rt.ledger.account_status(account)
+        rt.ledger.set_account_status(account, "ok", f"reset from {before}", actor=f"cli:{by or 'operator'}")
+        rt.close()
+        click.echo(f"{account}: {before} -> ok")
+
+
 @main.command("serve-feeds")
 @click.option("--directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("feeds"),
               show_default=True, help="The feeds directory (options.directory of the feeds accounts).")

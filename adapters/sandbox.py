@@ -126,6 +126,7 @@ def _atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        Path(tmp).chmod(0o644)  # mkstemp makes 0600; the outbox is meant to be read by others
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

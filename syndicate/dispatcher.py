@@ -69,12 +69,15 @@ class Dispatcher:
         name: who the dispatcher is in the ledger's events (default ``dispatcher:<host:pid:id>``).
         lease: the leadership to hold while ticking (default: a Redis lease with a broker, else
             always held).
-        lease_length: length of the default Redis lease; a standby takes over within this long.
+        lease_length: length of the default Redis lease (default 10 s, or three dispatch intervals
+            if longer); a standby takes over within this long.
     """
 
     def __init__(self, rt: Runtime, *, name: str | None = None, lease: Lease | None = None,
-                 lease_length: timedelta = DEFAULT_LEASE) -> None:
+                 lease_length: timedelta | None = None) -> None:
         self.rt = rt
+        if lease_length is None:  # long enough for any configured interval
+            lease_length = max(DEFAULT_LEASE, 3 * rt.timing.dispatch_interval)
         if lease is None:
             client = rt.redis()
             lease = (LocalLease(lease_length) if client is None
@@ -135,15 +138,19 @@ class Dispatcher:
                 log.exception("dispatcher.event_failed", dispatcher=self.name)
         return leading
 
+    def _check(self, interval: timedelta | None) -> float:
+        every = (interval or self.rt.timing.dispatch_interval).total_seconds()
+        if self.lease.lease.total_seconds() < 2 * every:
+            raise ValueError("the leader lease must last at least two dispatch intervals")
+        return every
+
     def run(self, interval: timedelta | None = None) -> None:
         """Lead and tick every ``interval`` until :meth:`stop`, or stand by while another leads.
 
         A failing tick is logged and retried. The lease is renewed before every tick, so it must
         last longer than the slowest tick (the default lease is many intervals long).
         """
-        every = (interval or self.rt.timing.dispatch_interval).total_seconds()
-        if self.lease.lease.total_seconds() < 2 * every:
-            raise ValueError("the leader lease must last at least two dispatch intervals")
+        every = self._check(interval)
         log.info("dispatcher.started", dispatcher=self.name, interval_s=every,
                  lease_s=self.lease.lease.total_seconds())
         try:
@@ -168,7 +175,12 @@ class Dispatcher:
                 log.info("dispatcher.released", dispatcher=self.name)
 
     def start(self, interval: timedelta | None = None) -> None:
-        """Run in a daemon thread."""
+        """Run in a daemon thread.
+
+        Raises:
+            ValueError: the lease is shorter than two intervals.
+        """
+        self._check(interval)
         self._thread = threading.Thread(target=self.run, args=(interval,), name=self.name, daemon=True)
         self._thread.start()
 

@@ -100,3 +100,22 @@ def test_concurrent_submissions_through_redis_never_share_a_gap(
     assert on_a == [T0 + timedelta(hours=h) for h in range(8)]
     for rt in rts:
         rt.close()
+
+
+def test_a_route_that_filters_the_buying_stage_records_skipped_rows_with_the_reason(
+    config_dir: Callable[..., Path], ledger_url: str
+) -> None:
+    # Given a route for awareness content only
+    cfg = config_dir(accounts=sandbox_accounts("a"),
+                     routes=[simple_route("r", ["en-US"], ["a"], buying_stages=["awareness"])])
+    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=Clock(T0))
+    # When a decision-stage item is submitted
+    sub = submit(item_data(buying_stage="decision"), runtime=rt)
+    # Then its publication is stored as skipped, saying why, and nothing is localized for it
+    [pub] = rt.ledger.publications(item_id="item-1")
+    assert sub.status == "created" and pub.state == "skipped"
+    assert pub.last_error is not None and "accepts buying stages awareness" in pub.last_error
+    [planned] = rt.ledger.events(publication_id=pub.id)
+    assert planned["kind"] == "planned" and planned["to_state"] == "skipped" and planned["error"] == pub.last_error
+    assert rt.ledger.localization("item-1", 1, "en-US") is None
+    rt.close()

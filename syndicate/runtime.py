@@ -21,7 +21,6 @@ from dramatiq.brokers.stub import StubBroker
 from .channels import Adapter
 from .config import Config, load_config
 from .ledger import Clock, Ledger
-from .localization import Translator, build_translator
 
 __all__ = ["Runtime", "Timing", "make_broker"]
 
@@ -88,7 +87,6 @@ class Runtime:
     namespace: str = REDIS_NAMESPACE
     actors: Any = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
-    _translators: dict[str, Translator] = field(default_factory=dict, repr=False)
     _redis: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -176,16 +174,6 @@ class Runtime:
             adapter = cls(ctx)
             cache[account_id] = adapter
         return adapter
-
-    def translator(self, engine: str, options: Mapping[str, Any]) -> Translator:
-        """A translator for ``engine`` configured with ``options`` (cached per configuration)."""
-        key = f"{engine}:{sorted(options.items())!r}"
-        with self._lock:
-            tr = self._translators.get(key)
-            if tr is None:
-                tr = build_translator(engine, options)
-                self._translators[key] = tr
-            return tr
 
     def close(self) -> None:
         """Close adapters, the broker and the ledger."""

@@ -118,7 +118,10 @@ class PseudoTranslator:
             pieces = _TAG.split(seg)
             body = "".join(p if _TAG.fullmatch(p) else p.translate(_PSEUDO) for p in pieces)
             letters = sum(c.isalpha() for c in seg)
-            out.append(f"[{body} {'~' * max(1, letters * 3 // 10)}]")
+            # The padding goes on the last line of text, never on a line of its own, where
+            # Markdown would read "~~~" as a code fence.
+            text = body.rstrip()
+            out.append(f"[{text} {'~' * max(1, letters * 3 // 10)}]{body[len(text):]}")
         return out
 
 

@@ -52,7 +52,7 @@ log = get_logger("syndicate.api")
 MAX_REVISION = 2**31 - 1
 _ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _CAMPAIGN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
-_LOCALE = re.compile(r"[A-Za-z0-9-]{2,35}")
+_LOCALE = re.compile(r"[A-Za-z0-9_-]{2,35}")
 _STATES = ("awaiting_review", "scheduled", "enqueued", "calling", "retrying", "in_doubt", "published",
            "unconfirmed", "failed", "cancelled", "skipped")
 PROBLEM_JSON = "application/problem+json"

@@ -97,7 +97,7 @@ border-radius:10px;background:#f0f0f0}.totals i{display:inline-block;width:10px;
 border-radius:2px}table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{border-bottom:1px solid #e3e3e3;
 padding:4px 6px;text-align:left;vertical-align:top}th{background:#fafafa;position:sticky;top:0}
 td.n{text-align:right;font-variant-numeric:tabular-nums}td.err{color:#b2182b;max-width:28em}
-.state{white-space:nowrap}a{color:#2458a6;word-break:break-all}svg text{font:12px system-ui,sans-serif;fill:#222}
+.state,.when{white-space:nowrap}a{color:#2458a6}svg text{font:12px system-ui,sans-serif;fill:#222}
 """
 
 
@@ -207,13 +207,14 @@ def render_html(rows: Sequence[dict[str, Any]], *, title: str | None = None,
     for r in rows:
         link = r.get("permalink") or ""
         href = _safe_href(link)
-        cell = f'<a href="{_e(href)}">{_e(link)}</a>' if href else _e(link)
+        label = link if len(link) <= 48 else f"{link[:30]}…{link[-16:]}"
+        cell = f'<a href="{_e(href)}" title="{_e(link)}">{_e(label)}</a>' if href else _e(link)
         body.append(
             f'<tr data-state="{_e(r["state"])}"><td>{_e(r["item_id"])} r{_e(r["revision"])}</td>'
             f'<td>{_e(r["locale"])}</td><td>{_e(r["channel"])}</td><td>{_e(r["account"])}</td>'
             f'<td class="n">{_e(r["slot"])}</td><td class="state">{_e(r["state"])}</td>'
-            f'<td>{_e(str(r["scheduled_for"])[:16].replace("T", " "))}</td>'
-            f'<td>{_e(str(r["published_at"])[:16].replace("T", " "))}</td><td>{cell}</td>'
+            f'<td class="when">{_e(str(r["scheduled_for"])[:16].replace("T", " "))}</td>'
+            f'<td class="when">{_e(str(r["published_at"])[:16].replace("T", " "))}</td><td>{cell}</td>'
             f'<td>{_e(r["utm_source"])}</td><td>{_e(r["utm_medium"])}</td><td>{_e(r["utm_campaign"])}</td>'
             f'<td>{_e(r["utm_content"])}</td>'
             + "".join(f'<td class="n">{_e(r.get(k, ""))}</td>' for k in ENGAGEMENT_FIELDS)

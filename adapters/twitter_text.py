@@ -166,6 +166,10 @@ _INVALID_DOMAIN_SET = frozenset(
      "\u2066", "\u2067", "\u2068", "\u2069"])
 
 
+# Characters a URL may not directly follow (the complement of the preceding-character class).
+_NOT_PRECEDING = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@＠$#＃" + _INVALID_CHARS)
+
+
 @dataclass(frozen=True)
 class UrlEntity:
     """A URL found in a text: the URL and its code-point offsets ``[start, end)``."""
@@ -229,6 +233,8 @@ def _start_candidates(text: str) -> list[int]:
 
     out: list[int] = []
     for q in range(n):
+        if q and text[q - 1] in _NOT_PRECEDING:
+            continue  # a URL follows a character that is not a letter or digit (or starts the text)
         ok = host_at(q)
         if not ok and text[q] in "hH":
             head = text[q:q + 8].lower()
@@ -301,6 +307,8 @@ _EMOJI = re.compile(_DATA.joinpath("emoji.regex").read_text(encoding="ascii").st
 
 def emoji_spans(text: str) -> list[tuple[int, int]]:
     """Code-point spans of the emoji sequences in ``text`` that count as one emoji."""
+    if text.isascii():
+        return []  # every emoji sequence has a character outside ASCII
     return [m.span() for m in _EMOJI.finditer(text)]
 
 

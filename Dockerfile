@@ -1,4 +1,5 @@
-# syndicate worker image: slim, non-root.
+# syndicate image: slim, non-root. One image for every process: the default command runs a
+# worker; `api`, `scheduler`, `migrate` and `health` are other commands (see docker-compose.yml).
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,5 +17,7 @@ COPY config ./config
 COPY examples ./examples
 
 USER syndicate
+# 8000: the intake API; 9191: a worker's /metrics, /healthz and /readyz (--metrics-port).
+EXPOSE 8000 9191
 ENTRYPOINT ["syndicate"]
 CMD ["worker"]

@@ -138,10 +138,11 @@ class _Token:
 def _tokens(rt: Runtime) -> list[_Token]:
     out: list[_Token] = []
     problems: list[ConfigProblem] = []
+    where = str(rt.config.directory / "settings.yaml")
     for name, tok in rt.config.api.tokens.items():
         value = rt.config.secrets.lookup(tok.token)
         if value is None or len(value) < 16:
-            problems.append(ConfigProblem("settings.yaml", None, f"api.tokens.{name}.token",
+            problems.append(ConfigProblem(where, None, f"api.tokens.{name}.token",
                                           f"environment variable {tok.token.var} must hold a token of at least "
                                           "16 characters"))
             continue
@@ -149,7 +150,7 @@ def _tokens(rt: Runtime) -> list[_Token]:
     if problems:
         raise ConfigError(problems)
     if not out:
-        raise ConfigError([ConfigProblem("settings.yaml", None, "api.tokens",
+        raise ConfigError([ConfigProblem(where, None, "api.tokens",
                                          "the API needs at least one token (api.tokens.NAME.token: '${VAR}')")])
     return out
 

@@ -637,17 +637,16 @@ def load_config(
 
 
 def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretSource) -> list[ConfigProblem]:
-    """API tokens and producer webhook secrets that do not resolve (or are not ``whsec_`` keys)."""
+    """Producer webhook secrets that do not resolve or are not signing keys (workers send the
+    webhooks). API tokens are checked by ``syndicate api`` when it starts: only it needs them."""
     out: list[ConfigProblem] = []
-    refs: list[tuple[tuple[str, ...], SecretRef]] = [
-        (("api", "tokens", name, "token"), t.token) for name, t in sf.api.tokens.items()]
-    refs += [(("notifications", "webhooks", name, "secret"), w.secret) for name, w in sf.notifications.webhooks.items()]
-    for loc, ref in refs:
+    for name, hook in sf.notifications.webhooks.items():
+        loc, ref = ("notifications", "webhooks", name, "secret"), hook.secret
         value = secrets.lookup(ref)
         if value is None:
             out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(loc),
                                      f"environment variable {ref.var} is not set"))
-        elif loc[0] == "notifications" and not re.fullmatch(r"(whsec_)?[A-Za-z0-9+/]{16,}={0,2}", value):
+        elif not re.fullmatch(r"(whsec_)?[A-Za-z0-9+/]{16,}={0,2}", value):
             out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(loc),
                                      f"{ref.var} must hold a signing secret such as 'whsec_' + base64 of 24-64 "
                                      "random bytes"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tweepy
 import yaml
 
 from adapters.twitter_text import weighted_length
@@ -86,7 +87,7 @@ def test_x_publishes_the_example_items_with_exact_signed_requests(make_rt: Runti
     for req in creates:
         # And every create is POST https://api.twitter.com/2/tweets, JSON, signed for the fake's keys
         assert req.query == {} and req.header("Content-Type") == "application/json"
-        assert (req.header("User-Agent") or "").endswith("Tweepy/4.17.0")
+        assert (req.header("User-Agent") or "").endswith(f"Tweepy/{tweepy.__version__}")
         oauth = _oauth_params(req.header("Authorization") or "")
         assert oauth["oauth_consumer_key"] == FakeX.consumer_key and oauth["oauth_token"] == FakeX.access_token
         assert oauth["oauth_signature_method"] == "HMAC-SHA1" and oauth["oauth_version"] == "1.0"

@@ -152,8 +152,10 @@ WORKER = """
 import sys, time
 from pathlib import Path
 from syndicate import Runtime
+from syndicate.logging import configure_logging
 from syndicate.pipeline import do_publish
 
+configure_logging(json=True, level="DEBUG")  # tweepy logs its request headers at DEBUG
 config, database, redis_url, namespace, pub_id, barrier = sys.argv[1:]
 rt = Runtime.create(config=config, database_url=database, redis_url=redis_url, namespace=namespace, migrate=False)
 rt.adapter("x-na")
@@ -193,10 +195,11 @@ def test_two_workers_with_an_expired_token_refresh_once_and_both_post(
         assert fx.refreshes == 1
         assert sorted(p.text.split("\n")[0] for p in fx.posts) == ["Post item-a", "Post item-b"]
         assert all(rt.ledger.publication(pid).state == "published" for pid in pids)  # type: ignore[union-attr]
-        # And the ledger holds the live pair; no worker logged a token
+        # And the ledger holds the live pair; no worker logged a token, not even in tweepy's debug lines
         stored = rt.ledger.kv_get(*TOKENS)
         assert stored is not None and stored[0]["refresh_token"] in fx.refresh_tokens
         tokens = (old_access, old_refresh, stored[0]["access_token"], stored[0]["refresh_token"])
         assert not any(t in o for t in tokens for o in outputs)
+        assert all("Making API request" in o and "Bearer [REDACTED]" in o for o in outputs)
     finally:
         rt.close()

@@ -118,8 +118,9 @@ OAUTH2_CREDENTIALS = ("client_id", "refresh_token")
 DUPLICATE_MESSAGE = "duplicate content"
 #: An access token this close to its expiry is refreshed before use.
 TOKEN_EXPIRY_MARGIN = timedelta(minutes=2)
-#: Posts this much older than a publication's first attempt are still searched (clock skew).
-SEARCH_MARGIN = timedelta(minutes=5)
+#: Posts this much older than a publication's first attempt are still searched (clock skew between
+#: our workers and X). Kept short: an earlier revision's post carries the same tagged link.
+SEARCH_MARGIN = timedelta(minutes=1)
 #: Tweet fields find_existing needs.
 SEARCH_FIELDS = ["created_at", "entities", "referenced_tweets"]
 

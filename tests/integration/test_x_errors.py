@@ -261,3 +261,20 @@ def test_a_post_over_the_limit_is_never_sent(rt: Runtime, fx: FakeX) -> None:
     with pytest.raises(PermanentError, match="281 weighted characters"):
         rt.adapter("x-na").publish(too_long, publication_ref(rt, pub))
     assert fx.requests_to("POST", "/2/tweets") == []
+
+
+def test_an_older_post_with_the_same_link_is_not_taken_for_this_publication(rt: Runtime, fx: FakeX) -> None:
+    # Given the account posted the same tagged link ten minutes ago (an earlier revision of the item)
+    pid = enqueued(rt)
+    pub = rt.ledger.publication(pid)
+    assert pub is not None
+    fx.add_post(f"Earlier words {pub.tagged_url}", created_at=datetime.now(UTC) - timedelta(minutes=10))
+    # And this attempt's connection drops before X made anything
+    fx.fail_next(Fault("close", when="before", method="POST", path="^/2/tweets$"))
+    assert do_publish(rt, pid) == "in_doubt"
+    # When reconciled / Then the older post is outside the search window: retried, not "found"
+    assert do_reconcile(rt, pid) == "retrying"
+    make_due(rt, pid)
+    assert do_publish(rt, pid) == "published"
+    pub = rt.ledger.publication(pid)
+    assert pub is not None and pub.remote_id == fx.posts[-1].id and len(fx.posts) == 2

@@ -116,8 +116,14 @@ def test_two_workers_racing_on_the_same_rows_make_one_post_each(
 
 
 def _start_worker(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "tests.support.run_worker", str(config), "4", "--no-dispatcher"],
+    """Start a worker process and return once it says it has started (its signal handlers are in place)."""
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.run_worker", str(config), "4", "--no-dispatcher"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if b'"worker.started"' in line:
+            return proc
+    raise AssertionError(f"worker exited with {proc.wait()} before starting")
 
 
 def test_duplicate_messages_on_redis_across_two_worker_processes_make_one_post_each(
@@ -143,7 +149,7 @@ def test_duplicate_messages_on_redis_across_two_worker_processes_make_one_post_e
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
-        errs = [p.communicate(timeout=60)[1].decode() for p in procs]
+        errs = [p.communicate(timeout=60)[1].decode(errors="replace") for p in procs]
     # Then every publication is published once, and both workers shut down cleanly
     assert [rt.ledger.publication(i).state for i in ids] == ["published"] * len(ids)  # type: ignore[union-attr]
     assert sorted(board.posts_by_marker().values()) == [1] * len(ids)

@@ -205,14 +205,14 @@ class EngagementJob:
         return led.kv_put(*LAST_RUN, {"at": now.isoformat()}, expect_version=None)
 
     def run(self) -> None:
-        """Check every ``check_every``; collect when this worker wins the round."""
-        while not self._stop.is_set():
+        """Every ``check_every``, collect when this worker wins the round. The first check comes one
+        period after start, so short-lived embedded runs (``syndicate run``) do not start a round."""
+        while not self._stop.wait(self.check_every.total_seconds()):
             try:
                 if self.take_turn():
                     collect_engagement(self.rt)
             except Exception:  # the loop must outlive a ledger hiccup
                 log.exception("engagement.round_failed")
-            self._stop.wait(self.check_every.total_seconds())
 
     def start(self) -> EngagementJob:
         """Run in a daemon thread."""

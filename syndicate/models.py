@@ -147,7 +147,7 @@ class ContentItem(_Strict):
     """An approved content item. See ``docs/items.md`` for every field."""
 
     id: ItemId
-    revision: Annotated[int, Field(ge=1)]
+    revision: Annotated[int, Field(ge=1, le=2**31 - 1)]
     source_locale: LocaleTag
     title: Annotated[PlainText, StringConstraints(min_length=1)]
     summary: Annotated[PlainText, StringConstraints(min_length=1)]

@@ -35,7 +35,7 @@ _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PATTERNS = [
     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|oauth|deepl-auth-key)?\s*)[^\s\"',}]+"
                r"(?:[ \t]*,[ \t]*oauth_[a-z_]+=\"[^\"]*\")*"),
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]{8,}=*"),
+    re.compile(r"(?i)(\bbearer(?:\s+|%20|\+))[A-Za-z0-9\-._~+/%]{8,}=*"),
     re.compile(r"(?i)([?&;\s\"'](?:api[_-]?key|auth[_-]?key|access[_-]?token|refresh[_-]?token|client[_-]?secret"
                r"|key|token|secret|password|app[_-]?password|oauth_signature|oauth_token)[\"']?\s*[=:]\s*[\"']?)"
                r"[^&\s\"',}]{4,}"),

@@ -149,3 +149,8 @@ def test_items_load_from_json_or_yaml_bytes(tmp_path: Path) -> None:
     assert load_item_bytes(json.dumps(data).encode(), "<stdin>").id == "item-1"
     with pytest.raises(InvalidItem, match="<stdin>: item: \\(item\\): invalid JSON"):
         load_item_bytes(b'{"id": NaN}', "<stdin>")
+
+
+def test_revision_fits_a_database_integer() -> None:
+    assert "revision" in problems(item_data(revision=2**31))
+    assert parse_item(item_data(revision=2**31 - 1)).revision == 2**31 - 1

@@ -139,7 +139,8 @@ class Cancellation:
         item_id: the item's id.
         revision: the revision whose publications were cancelled (the newest active one).
         cancelled: the publications cancelled now.
-        in_flight: publications being called or reconciled: too late to stop, they may still go out.
+        in_flight: publications being called, or whose outcome is in doubt: too late to stop, they
+            may have gone out or still go out.
         published: publications that already went out (they stay recorded).
     """
 
@@ -182,8 +183,7 @@ def cancel(
         raise ContentError("not found in the ledger", item_id=item_id)
     ids = set(rt.ledger.cancel_item(item_id, actor=actor, locale=locale, account=account,
                                     reason=reason or f"cancelled by {actor}"))
-    pubs = [p for p in rt.ledger.publications(item_id=item_id, revision=stored.item.revision, locale=locale,
-                                              account=account)]
+    pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision, locale=locale, account=account)
     open_or_done = OPEN_STATES | {PublicationState.PUBLISHED, PublicationState.CANCELLED,
                                   PublicationState.SKIPPED, PublicationState.FAILED}
     result = Cancellation(

@@ -24,7 +24,6 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -169,17 +168,6 @@ def windows_for(rt: Runtime, account: str, limits: Limits) -> tuple[RateWindow, 
     return merge_windows(acc.rate_limits if acc is not None else (), limits.rate_windows)
 
 
-@dataclass(frozen=True)
-class _Denied:
-    account: str
-    until: datetime
-    windows: tuple[RateWindow, ...]
-
-    def describe(self) -> str:
-        caps = ", ".join(f"{w.max_posts} per {_human(w.per)}" for w in self.windows)
-        return f"account {self.account} is at its post cap ({caps}); next slot at {self.until.isoformat()}"
-
-
 def _human(d: timedelta) -> str:
     s = int(d.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -199,5 +187,7 @@ def check_rate(rt: Runtime, pub: Publication, limits: Limits) -> None:
     now = rt.ledger.now()
     until = limiter_for(rt).acquire(pub.account, windows, now=now)
     if until is not None:
-        denied = _Denied(pub.account, max(until, now), windows)
-        raise RateLimited(denied.describe(), until=denied.until)
+        until = max(until, now)
+        caps = ", ".join(f"{w.max_posts} per {_human(w.per)}" for w in windows)
+        raise RateLimited(f"account {pub.account} is at its post cap ({caps}); next slot at {until.isoformat()}",
+                          until=until)

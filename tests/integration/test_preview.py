@@ -30,7 +30,7 @@ def test_preview_matches_the_published_text_byte_for_byte(tmp_path: Path, outbox
     pubs = run_until_settled(rt, lambda: [p for i in items for p in rt.ledger.publications(item_id=i.id)])
     # Then every published post is exactly the previewed text, and every locale x account was previewed
     published = [p for p in pubs if p.state == "published"]
-    assert len(published) >= 40
+    assert len(published) >= 24
     for p in published:
         shown = previews[(p.item_id, p.locale, p.account, p.slot)]
         posted = Path(p.permalink.removeprefix("file://")).read_text(encoding="utf-8")  # type: ignore[union-attr]

@@ -41,7 +41,6 @@ from uuid import NAMESPACE_URL, uuid5
 import requests
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
-from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
@@ -50,6 +49,7 @@ from syndicate.fields import WebUrl
 from syndicate.logging import get_logger
 from syndicate.models import sanitize_html
 from syndicate.secrets import redact
+from syndicate.transport import markdown_to_html
 
 __all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for"]
 
@@ -63,7 +63,6 @@ _CAS_ATTEMPTS = 5
 #: Bytes of a hub's answer we read (enough for an error message).
 _MAX_HUB_ANSWER_BYTES = 16 * 1024
 
-_markdown = MarkdownIt("commonmark", {"html": False})
 # feedgen formats RSS dates inside locale.setlocale(LC_ALL, "C") ... setlocale(old): process-wide
 # and not thread-safe, so this process builds one feed at a time.
 _feedgen_lock = threading.Lock()
@@ -149,15 +148,9 @@ def entry_id_for(item_id: str, locale: str, tag_authority: str | None = None) ->
     return f"urn:uuid:{uuid5(NAMESPACE_URL, f'syndicate:feed-entry:{item_id}/{locale}')}"
 
 
-def _body_html(content: PostContent) -> str:
-    if content.body_format == "markdown":
-        rendered: str = _markdown.render(content.body)
-        return rendered
-    return content.body
-
 
 def _content_html(content: PostContent) -> str:
-    parts = [_body_html(content)]
+    parts = [markdown_to_html(content.body) if content.body_format == "markdown" else content.body]
     for m in content.media:
         if m.kind == "image":
             parts.append(f'<figure><img src="{html.escape(m.url)}" alt="{html.escape(m.alt or "")}"></figure>')

@@ -29,11 +29,9 @@ logs ``account.token_expiring``; past it, publishing fails with :class:`AuthErro
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
@@ -59,6 +57,7 @@ from syndicate.localization.masking import URL
 from syndicate.logging import get_logger
 from syndicate.rendering import compose, hashtags
 from syndicate.secrets import redact
+from syndicate.transport import is_loopback, nothing_sent, retry_after
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -144,16 +143,6 @@ def permalink_for(urn: str) -> str:
 LINKEDIN_LIMITS = Limits(max_length=MAX_COMMENTARY, counter=utf16_length, max_parts=1, max_media=0)
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class LinkedInOptions(BaseModel):
     """Options of a LinkedIn account.
 
@@ -227,39 +216,6 @@ def _platform_message(resp: requests.Response) -> str:
     return redact(str(data)[:500])
 
 
-def _retry_after(resp: requests.Response, default: datetime) -> datetime:
-    value = resp.headers.get("Retry-After")
-    if value:
-        value = value.strip()
-        if value.isdigit():
-            return datetime.now(UTC) + timedelta(seconds=int(value))
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return default
-        if when.tzinfo is not None:
-            return when.astimezone(UTC)
-    return default
-
-
-def _refused_before_sending(exc: requests.ConnectionError) -> bool:
-    """Whether a connection error happened before any byte of the request left (refused, DNS)."""
-    import urllib3.exceptions as u3
-
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, u3.NewConnectionError | u3.NameResolutionError | ConnectionRefusedError):
-            return True
-        if isinstance(cur, u3.MaxRetryError) and cur.reason is not None:
-            cur = cur.reason
-            continue
-        nested = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
-        cur = nested or cur.__cause__ or cur.__context__
-    return False
-
-
 class LinkedInAdapter(Adapter):
     """Publishes link shares to a LinkedIn member or organization through the Posts API."""
 
@@ -273,7 +229,7 @@ class LinkedInAdapter(Adapter):
         super().__init__(account)
         base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
         parts = urlsplit(base)
-        if parts.scheme == "http" and not _is_loopback(base):
+        if parts.scheme == "http" and not is_loopback(base):
             raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{account.id}.base_url",
                                              "LinkedIn needs https (plain http only to a loopback address)")])
         self._plain_loopback = parts.scheme == "http"
@@ -400,7 +356,7 @@ class LinkedInAdapter(Adapter):
             msg = f"LinkedIn {what}: no answer within {self.account.read_timeout_s}s after sending"
             raise (InDoubt(msg) if creates else TransientError(msg)) from None
         except requests.ConnectionError as exc:
-            if _refused_before_sending(exc):
+            if nothing_sent(exc):
                 raise TransientError(f"LinkedIn {what}: cannot connect: {redact(str(exc))}") from None
             msg = f"LinkedIn {what}: connection lost after sending: {redact(str(exc))}"
             raise (InDoubt(msg) if creates else TransientError(msg)) from None
@@ -428,8 +384,8 @@ class LinkedInAdapter(Adapter):
                                   f"set a current version in the option 'linkedin_version' of account "
                                   f"{self.account.id!r}", status=status, platform_message=message)
         if status == 429:
-            return RateLimited(f"LinkedIn rate limit on {what}", until=_retry_after(resp, self._rate_limit_default()),
-                               status=status, platform_message=message)
+            until = retry_after(resp.headers.get("Retry-After")) or self._rate_limit_default()
+            return RateLimited(f"LinkedIn rate limit on {what}", until=until, status=status, platform_message=message)
         if status == 422:
             return PermanentError(f"LinkedIn rejected {what}", status=status, platform_message=message)
         if status in (502, 503, 504):

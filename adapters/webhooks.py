@@ -31,12 +31,10 @@ import string
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from standardwebhooks import Webhook
 
@@ -53,8 +51,9 @@ from syndicate.errors import (
 )
 from syndicate.fields import WebUrl, validate_url
 from syndicate.logging import get_logger
-from syndicate.models import sanitize_html
 from syndicate.secrets import redact
+from syndicate.transport import body_html as sanitized_body
+from syndicate.transport import nothing_sent, retry_after
 
 __all__ = ["PAYLOAD_SCHEMA_VERSION", "WebhookAdapter", "WebhookOptions", "sign", "webhook_id_for"]
 
@@ -69,7 +68,6 @@ _SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every Standard Webhooks 
 #: Wait this long after a 429 without a usable ``Retry-After``.
 DEFAULT_RETRY_AFTER = timedelta(seconds=60)
 _PERMANENT = {400, 404, 409, 413, 415, 422}
-_markdown = MarkdownIt("commonmark", {"html": False})
 
 
 class WebhookOptions(BaseModel):
@@ -141,19 +139,6 @@ def _utm(link: str) -> dict[str, str]:
     return {k: v for k, v in parse_qsl(urlsplit(link).query, keep_blank_values=True) if k.startswith("utm_")}
 
 
-def _retry_after(value: str | None, now: datetime) -> datetime | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        at = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 class WebhookAdapter(Adapter):
     """Posts each publication as a signed JSON message to a partner's endpoint."""
 
@@ -193,7 +178,7 @@ class WebhookAdapter(Adapter):
 
     def payload(self, content: PostContent) -> dict[str, Any]:
         """The message body as data (see ``docs/channels/webhooks.md``)."""
-        body_html = sanitize_html(content.body if content.body_format == "html" else _markdown_html(content.body))
+        body_html = sanitized_body(content.body, content.body_format)
         data: dict[str, Any] = {
             "item": {"id": content.item_id, "revision": content.revision},
             "locale": content.locale,
@@ -279,7 +264,7 @@ class WebhookAdapter(Adapter):
         except requests.ConnectTimeout:
             raise TransientError(f"webhook endpoint {url} did not accept a connection in time") from None
         except requests.ConnectionError as exc:
-            if _nothing_sent(exc):
+            if nothing_sent(exc):
                 raise TransientError(f"cannot connect to webhook endpoint {url}") from None
             raise InDoubt(f"connection to webhook endpoint {url} broke after sending") from None
         except requests.Timeout:
@@ -330,7 +315,7 @@ class WebhookAdapter(Adapter):
             raise AuthError(f"webhook endpoint {url} refused our signature or credentials", status=status,
                             platform_message=message)
         if status == 429 or (status == 503 and headers.get("Retry-After")):
-            until = _retry_after(headers.get("Retry-After"), now) or now + DEFAULT_RETRY_AFTER
+            until = retry_after(headers.get("Retry-After"), now=now) or now + DEFAULT_RETRY_AFTER
             raise RateLimited(f"webhook endpoint {url} asked us to wait", until=max(until, now), status=status,
                               platform_message=message)
         if 300 <= status < 400:
@@ -378,16 +363,3 @@ class WebhookAdapter(Adapter):
             self._session = None
 
 
-def _markdown_html(text: str) -> str:
-    rendered: str = _markdown.render(text)
-    return rendered
-
-
-def _nothing_sent(exc: requests.ConnectionError) -> bool:
-    """Whether a connection error happened before the request went out (refused, DNS, connect)."""
-    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
-
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, NewConnectionError | ConnectTimeoutError | NameResolutionError)

@@ -23,17 +23,14 @@ when the account allows). Sites without pretty permalinks answer 404 on ``/wp-js
 from __future__ import annotations
 
 import html
-import ipaddress
 import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
 import requests
-from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests.auth import HTTPBasicAuth
 
@@ -54,6 +51,7 @@ from syndicate.locales import language, with_direction
 from syndicate.logging import get_logger
 from syndicate.models import sanitize_html
 from syndicate.secrets import redact
+from syndicate.transport import is_loopback, markdown_to_html, nothing_sent, retry_after
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
 
@@ -70,31 +68,14 @@ WORDPRESS_LIMITS = Limits(max_length=MAX_CONTENT_CHARS, max_parts=1, max_media=1
 
 _TAXONOMY = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 _META_KEY = r"^[A-Za-z0-9_][A-Za-z0-9_:-]{0,254}$"
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_site(url: str) -> str:
     """``url`` without a trailing slash; plain http only to a loopback address (the password is in every request)."""
-    if urlsplit(url).scheme != "https" and not _is_loopback(url):
+    if urlsplit(url).scheme != "https" and not is_loopback(url):
         raise ValueError(f"{url}: WordPress sites are reached over https (plain http only on loopback), "
                          "because every request carries the application password")
     return url.rstrip("/")
-
-
-def markdown_to_html(markdown: str) -> str:
-    """CommonMark (with tables and strikethrough) to HTML; raw HTML in the Markdown is shown as text."""
-    rendered: str = _markdown.render(markdown)
-    return rendered
 
 
 def slug_base(title: str, fallback: str) -> str:
@@ -200,39 +181,6 @@ def _platform_message(resp: requests.Response) -> str:
             message += " (" + "; ".join(f"{k}: {v}" for k, v in params.items()) + ")"
         return redact((f"{code}: {message}" if code else message)[:1000])
     return redact(str(data)[:300])
-
-
-def _refused_before_sending(exc: requests.ConnectionError) -> bool:
-    """Whether a connection error happened before any byte of the request left (refused, DNS)."""
-    import urllib3.exceptions as u3
-
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, u3.NewConnectionError | u3.NameResolutionError | ConnectionRefusedError):
-            return True
-        if isinstance(cur, u3.MaxRetryError) and cur.reason is not None:
-            cur = cur.reason
-            continue
-        nested = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
-        cur = nested or cur.__cause__ or cur.__context__
-    return False
-
-
-def _retry_after(resp: requests.Response, default: timedelta) -> datetime:
-    now = datetime.now(UTC)
-    value = (resp.headers.get("Retry-After") or "").strip()
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    if value:
-        try:
-            when = parsedate_to_datetime(value)
-            if when.tzinfo is not None:
-                return when.astimezone(UTC)
-        except (TypeError, ValueError):
-            pass
-    return now + default
 
 
 class WordPressAdapter(Adapter):
@@ -382,7 +330,7 @@ class WordPressAdapter(Adapter):
             msg = f"WordPress {what}: no answer within {self.account.read_timeout_s}s after sending"
             raise (InDoubt(msg) if creates else TransientError(msg)) from None
         except requests.ConnectionError as exc:
-            if _refused_before_sending(exc):
+            if nothing_sent(exc):
                 raise TransientError(f"WordPress {what}: cannot connect: {redact(str(exc))}") from None
             msg = f"WordPress {what}: connection lost after sending: {redact(str(exc))}"
             raise (InDoubt(msg) if creates else TransientError(msg)) from None
@@ -410,9 +358,8 @@ class WordPressAdapter(Adapter):
             return AuthError(f"WordPress refused {what} for account {self.account.id!r} (a wrong application "
                              "password, or the user lacks the capability)", status=status, platform_message=message)
         if status == 429:
-            return RateLimited(f"WordPress rate limit on {what}",
-                               until=_retry_after(resp, self.options.rate_limit_wait), status=status,
-                               platform_message=message)
+            until = retry_after(resp.headers.get("Retry-After")) or datetime.now(UTC) + self.options.rate_limit_wait
+            return RateLimited(f"WordPress rate limit on {what}", until=until, status=status, platform_message=message)
         if status in (502, 503, 504):
             return TransientError(f"WordPress {what}: server unavailable", status=status, platform_message=message)
         if status >= 500:

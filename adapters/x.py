@@ -46,8 +46,6 @@ import tweepy
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProxyError
-from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from syndicate.channels import (
     AccountContext,
@@ -72,6 +70,7 @@ from syndicate.errors import (
 from syndicate.logging import get_logger
 from syndicate.rendering import hashtags, render_post
 from syndicate.secrets import add_secret, redact
+from syndicate.transport import nothing_sent
 
 from .twitter_text import V3, entity_spans, extract_urls, weighted_length
 
@@ -262,16 +261,6 @@ class _Transport(HTTPAdapter):
                             proxies=proxies)
 
 
-def _nothing_sent(exc: requests.exceptions.ConnectionError) -> bool:
-    """Whether a connection error happened before the request left (refused, DNS, TLS, proxy)."""
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
-                        requests.exceptions.ProxyError)):
-        return True
-    inner = exc.args[0] if exc.args else None
-    if isinstance(inner, MaxRetryError):
-        inner = inner.reason
-    return isinstance(inner, (NewConnectionError, ProxyError, Urllib3SSLError))
-
 
 def _platform_message(exc: tweepy.HTTPException) -> str:
     messages = [str(m) for m in exc.api_messages if m]
@@ -323,7 +312,7 @@ def _map_http(exc: tweepy.HTTPException, what: str, *, creates: bool) -> Channel
 
 def _map_request(exc: BaseException, what: str, *, creates: bool) -> ChannelError:
     """Map a requests exception by phase: nothing sent → transient; maybe received → in doubt."""
-    if isinstance(exc, requests.exceptions.ConnectionError) and _nothing_sent(exc):
+    if isinstance(exc, requests.exceptions.ConnectionError) and nothing_sent(exc):
         return TransientError(f"cannot reach X ({what}): {type(exc).__name__}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return TransientError(f"cannot reach X ({what}): connect timeout")

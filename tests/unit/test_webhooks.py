@@ -6,14 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 from standardwebhooks import Webhook
 
-from adapters.webhooks import PAYLOAD_SCHEMA_VERSION, WebhookAdapter, WebhookOptions, _retry_after, sign, webhook_id_for
+from adapters.webhooks import PAYLOAD_SCHEMA_VERSION, WebhookAdapter, WebhookOptions, sign, webhook_id_for
 from syndicate.channels import AccountContext, MediaRef, PostContent
 from syndicate.errors import AuthError
 from syndicate.secrets import Credentials, SecretRef, SecretSource
@@ -150,12 +150,3 @@ def test_status_url_must_be_a_web_url_naming_webhook_id_once(template: str) -> N
     # Given a bad status URL template, When the options are validated, Then they are refused
     with pytest.raises(ValidationError):
         WebhookOptions.model_validate({"status_url": template})
-
-
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    # Given a clock, When Retry-After values are read, Then seconds and HTTP dates give times; junk gives None
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    assert _retry_after("120", now) == now + timedelta(seconds=120)
-    assert _retry_after("Mon, 23 Nov 2026 12:05:00 GMT", now) == now + timedelta(minutes=5)
-    assert _retry_after("soon", now) is None
-    assert _retry_after(None, now) is None

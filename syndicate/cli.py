@@ -242,7 +242,9 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
 
     Runs in this process (in-process broker, the ledger from SYNDICATE_DATABASE_URL or
     ./syndicate.db) and stops when every publication that is due has reached a final state.
-    Exit 0 when all of them were published, 1 otherwise, 2 on invalid input.
+    Publications planned for later (posting windows, evergreen repeats) are left for
+    'syndicate worker'. Exit 0 when every due publication was published or skipped by a route's
+    rules, 1 otherwise (failed, in doubt, held), 2 on invalid input.
     """
     from .producer import submit
     from .worker import run_until_settled

@@ -360,15 +360,18 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
 @click.option("--campaign", default=None, help="Only this campaign.")
 @click.option("--item", "item_id", default=None, help="Only this item.")
 @click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True,
-              help="html: a self-contained page with a chart, for a campaign.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default=None,
+              help="table (default on a terminal), csv (default otherwise), json, or html: a self-contained "
+                   "page with a chart, for a campaign.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
-def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...], fmt: str,
-           output: Path | None) -> None:
+def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...],
+           fmt: str | None, output: Path | None) -> None:
     """Export publications with back-links, UTM fields and engagement, for attribution."""
     from .report import report_rows, write_report
 
+    if fmt is None:
+        fmt = "table" if output is None and sys.stdout.isatty() else "csv"
     with _handled():
         rt = _runtime(config_dir, embedded=True)
         text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt,

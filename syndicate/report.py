@@ -63,8 +63,10 @@ def report_rows(ledger: Ledger, *, campaign: str | None = None, item_id: str | N
 
 
 def write_report(rows: Iterable[dict[str, Any]], fmt: str, *, title: str | None = None) -> str:
-    """Render rows as ``csv``, ``json`` or ``html`` (``title`` names the campaign or item)."""
+    """Render rows as ``csv``, ``json``, ``html`` or ``table`` (``title`` names the campaign or item)."""
     rows = list(rows)
+    if fmt == "table":
+        return render_table(rows)
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":
@@ -75,6 +77,24 @@ def write_report(rows: Iterable[dict[str, Any]], fmt: str, *, title: str | None 
     for r in rows:
         writer.writerow(r)
     return buf.getvalue()
+
+
+def render_table(rows: Sequence[dict[str, Any]]) -> str:
+    """A compact table for a terminal: one line per publication, the back-link or the error last."""
+    head = ("item", "rev", "locale", "account", "slot", "state", "when (UTC)", "back-link / error")
+    lines = [head]
+    for r in rows:
+        when = (r["published_at"] or r["scheduled_for"])[:16].replace("T", " ")
+        tail = r["permalink"] or r["last_error"] or r["tagged_url"]
+        lines.append((r["item_id"], str(r["revision"]), r["locale"], r["account"], str(r["slot"]), r["state"], when,
+                      tail if len(tail) <= 100 else tail[:99] + "…"))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in lines]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    out.append(f"{len(rows)} publication(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return "\n".join(out) + "\n"
 
 
 # -- HTML -----------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """syndicate: localize approved content and publish it to every channel, exactly once.
 
 The public API is what this module exports: the producer API (:func:`submit`, :func:`cancel`), the item model,
-the errors, the channel adapter contract, and the review gate (:func:`show_review`,
-:func:`approve_review`, :func:`reject_review`). Everything else is internal and may change.
+the errors, the channel adapter contract, the review gate (:func:`show_review`,
+:func:`approve_review`, :func:`reject_review`), and the operator's :func:`resolve` and
+:func:`replay`. Everything else is internal and may change.
 """
 
 from .channels import (
@@ -38,6 +39,7 @@ from .errors import (
     TranslationUnavailable,
 )
 from .models import CallToAction, ContentItem, IntakeLimits, InvalidItem, LocalizedFields, Media, Overrides, Repeat
+from .operator import Decision, ReplayPlan, ReplayRow, ResolveError, replay, resolve
 from .producer import Cancellation, Submission, cancel, submit
 from .review import Review, ReviewField, approve_review, reject_review, show_review
 from .runtime import Runtime
@@ -53,6 +55,7 @@ __all__ = [
     "ConfigProblem",
     "ContentError",
     "ContentItem",
+    "Decision",
     "EndpointGone",
     "InDoubt",
     "IntakeLimits",
@@ -74,6 +77,9 @@ __all__ = [
     "Receipt",
     "Rendered",
     "Repeat",
+    "ReplayPlan",
+    "ReplayRow",
+    "ResolveError",
     "Review",
     "ReviewField",
     "Runtime",
@@ -87,6 +93,8 @@ __all__ = [
     "approve_review",
     "cancel",
     "reject_review",
+    "replay",
+    "resolve",
     "show_review",
     "submit",
 ]

@@ -10,6 +10,7 @@ counts toward ``max_retries`` and its delay is lost if Redis restarts.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,18 @@ ACTOR_NAMES = {
 
 def _ms(td: timedelta) -> int:
     return int(td.total_seconds() * 1000)
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exceeded|Interrupt|Timeout|Exit)\w*(?:: .*)?$")
+
+
+def _last_error(traceback_text: object) -> str:
+    """The last exception line of a Dramatiq retry traceback (``message.options["traceback"]``)."""
+    if isinstance(traceback_text, str):
+        for line in reversed(traceback_text.splitlines()):
+            if _EXCEPTION_LINE.match(line):
+                return line[:1000]
+    return "unknown (no traceback kept)"
 
 
 def _publication_id(message: Any) -> int | None:
@@ -198,7 +211,9 @@ def declare_actors(rt: Runtime) -> Actors:
         if not args:
             return
         pub_id = int(args[0])
-        error = f"worker failed {retry_info.get('retries', '?')} times processing the publish message"
+        last = _last_error((message.get("options") or {}).get("traceback"))
+        error = (f"worker failed {int(retry_info.get('retries', 0)) + 1} times processing the publish message; "
+                 f"last: {last}")
         pub = rt.ledger.transition(pub_id, PublicationState.FAILED,
                                    expect=(PublicationState.ENQUEUED, PublicationState.RETRYING),
                                    actor=worker_id(), error=error, kind="retries-exhausted")

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -656,6 +656,122 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
             click.echo(f"  {p.state:<10} {p.locale:<10} {p.account:<20} #{p.slot}  in flight or in doubt: "
                        "may still go out; check with 'syndicate status'")
         rt.close()
+
+
+@main.command()
+@config_option
+@click.argument("publication")
+@click.option("--published", "permalink", default=None, metavar="URL",
+              help="The post is on the platform at URL: record it as published with URL as the permalink.")
+@click.option("--remote-id", default=None, help="With --published: the post's id on the platform.")
+@click.option("--retry", "retry", is_flag=True, help="The post is not there: publish it again now.")
+@click.option("--fail", "fail", is_flag=True, help="Give the publication up (failed).")
+@click.option("--reason", default=None, help="Why; recorded in the audit trail.")
+@click.option("--by", default=None, help="Who decides (default: the login name); recorded in the audit trail.")
+def resolve(config_dir: Path | None, publication: str, permalink: str | None, remote_id: str | None, retry: bool,
+            fail: bool, reason: str | None, by: str | None) -> None:
+    """Settle an unconfirmed (or in-doubt) PUBLICATION (row id or key) after looking at the platform.
+
+    Exactly one of --published URL, --retry, --fail. Look for the post first (its tagged URL is in
+    'syndicate status ITEM --format json'): --retry on a post that exists makes a duplicate.
+    Exit 0 when done, 2 when the request is invalid (unknown publication, wrong state, bad URL).
+    """
+    from .operator import Decision, ResolveError
+    from .operator import resolve as do_resolve
+
+    chosen = [name for name, on in (("--published", permalink is not None), ("--retry", retry), ("--fail", fail))
+              if on]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --published URL, --retry, --fail"
+                               + (f" (got {', '.join(chosen)})" if chosen else ""))
+    if remote_id is not None and permalink is None:
+        raise click.UsageError("--remote-id goes with --published")
+    decision = Decision.PUBLISHED if permalink is not None else Decision.RETRY if retry else Decision.FAILED
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        try:
+            pub = do_resolve(publication, decision, runtime=rt, by=_reviewer(by), reason=reason, permalink=permalink,
+                             remote_id=remote_id)
+        except ResolveError as exc:
+            rt.close()
+            _err(f"error: {exc}")
+            sys.exit(EXIT_INVALID)
+        status, why = rt.ledger.account_status(pub.account)
+        rt.close()
+        click.echo(f"#{pub.id} {pub.key}: {pub.state}" + (f" at {pub.permalink}" if pub.permalink else ""))
+        if decision is Decision.RETRY and status != "ok":
+            click.echo(f"note: account {pub.account} is {status} ({why or 'no reason given'}): the retry waits "
+                       f"until 'syndicate accounts reset {pub.account}'")
+
+
+def _moment(value: str | None, now: datetime) -> datetime | None:
+    """``--since``/``--until``: an ISO 8601 time with an offset, or a duration back from now (``2h``)."""
+    from .fields import parse_aware_datetime, parse_duration
+
+    if value is None:
+        return None
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        return parse_aware_datetime(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}; or give a duration back from now such as 2h") from None
+
+
+@main.command()
+@config_option
+@click.option("--item", "item_id", default=None, help="Only this item's publications (its active revision).")
+@click.option("--account", default=None, help="Only this account's publications.")
+@click.option("--state", "states", multiple=True, type=click.Choice(["failed", "unconfirmed"]),
+              help="Which to replay (repeatable; default failed). An unconfirmed post may exist: check first.")
+@click.option("--since", default=None, help="Only rows that reached their state since (ISO time with offset, or 2h).")
+@click.option("--until", default=None, help="Only rows that reached their state before this (ISO time, or 30m).")
+@click.option("--all", "everything", is_flag=True, help="Replay every matching row without --item/--account/--since.")
+@click.option("--include-held", is_flag=True,
+              help="Also queue rows of accounts that are not ok; they wait until the account is reset.")
+@click.option("--localizations", is_flag=True, help="With --item: also ask again for its failed localizations.")
+@click.option("--dry-run", is_flag=True, help="List what would be replayed and what not, and change nothing.")
+@click.option("--reason", default=None, help="Why; recorded in the audit trail.")
+@click.option("--by", default=None, help="Who replays (default: the login name); recorded in the audit trail.")
+def replay(config_dir: Path | None, item_id: str | None, account: str | None, states: tuple[str, ...],
+           since: str | None, until: str | None, everything: bool, include_held: bool, localizations: bool,
+           dry_run: bool, reason: str | None, by: str | None) -> None:
+    """Re-queue failed (or unconfirmed) publications once their cause is fixed.
+
+    Rows are chosen by item, account, state and time range; each is listed with what is done. Rows
+    of a superseded or cancelled revision, of an account gone from accounts.yaml, or of an account
+    that is not ok (unless --include-held) are skipped with the reason. A running worker or
+    scheduler sends the replayed rows on its next tick. Exit 0 when done (also when nothing
+    matched), 2 on invalid options.
+    """
+    from .operator import ResolveError, describe
+    from .operator import replay as do_replay
+
+    if not (item_id or account or since or until or everything):
+        raise click.UsageError("choose rows with --item, --account, --since or --until (or replay --all)")
+    if localizations and not item_id:
+        raise click.UsageError("--localizations needs --item")
+    with _handled():
+        rt = _runtime(config_dir, embedded=True)
+        now = rt.ledger.now()
+        try:
+            plan = do_replay(runtime=rt, by=_reviewer(by), item=item_id, account=account,
+                             states=states or ("failed",), since=_moment(since, now), until=_moment(until, now),
+                             include_held=include_held, localizations=localizations, reason=reason, dry_run=dry_run)
+        except ResolveError as exc:
+            rt.close()
+            _err(f"error: {exc}")
+            sys.exit(EXIT_INVALID)
+        rt.close()
+        for line in describe(plan.rows):
+            click.echo(line)
+        for item, revision, locale in plan.localizations:
+            click.echo(f"{'would ask' if dry_run else 'asked'} again for the localization {item}/{revision}/{locale}")
+        verb = "would replay" if dry_run else "replayed"
+        click.echo(f"{verb} {len(plan.replayed)} publication(s); skipped {len(plan.skipped)}"
+                   + ("; dry run: nothing changed" if dry_run else ""))
 
 
 @main.command()

@@ -198,7 +198,7 @@ class Account(_Strict):
     credentials: dict[str, Annotated[SecretRef, BeforeValidator(parse_ref)]] = Field(default_factory=dict)
     base_url: WebUrl | None = None
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
-    read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
+    read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     rate_limits: list[RateLimit] = Field(default_factory=list)
     utm: UtmSettings = Field(default_factory=UtmSettings)
     options: dict[str, Any] = Field(default_factory=dict)
@@ -220,8 +220,24 @@ class WorkerSettings(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
     retry_min_backoff: Duration = timedelta(seconds=15)
     retry_max_backoff: Duration = timedelta(hours=1)
-    claim_lease: Duration = timedelta(minutes=2)
+    #: Timing of crash recovery (docs/reliability.md): the Dramatiq time limit of a publish, how
+    #: long a claim lasts before a crashed worker's row is reconciled, when a silent worker
+    #: process is dead (its fetched messages go back to the queue), how often the Redis broker
+    #: looks for dead workers (commands in a million), and when a lost message is sent again.
+    publish_time_limit: Duration = timedelta(seconds=15)
+    claim_lease: Duration = timedelta(seconds=20)
+    heartbeat_timeout: Duration = timedelta(seconds=10)
+    maintenance_chance: Annotated[int, Field(ge=1, le=1_000_000)] = 100_000
+    resend_after: Duration = timedelta(minutes=5)
     dispatch_interval: Duration = timedelta(seconds=1)
+
+    @model_validator(mode="after")
+    def _lease_after_limit(self) -> WorkerSettings:
+        if self.claim_lease <= self.publish_time_limit:
+            raise ValueError(f"claim_lease ({self.claim_lease.total_seconds():g} s) must exceed publish_time_limit "
+                             f"({self.publish_time_limit.total_seconds():g} s): a live worker's claim must never "
+                             "expire under it")
+        return self
 
 
 ApiScope = Literal["submit", "read", "cancel", "review"]

@@ -68,6 +68,9 @@ __all__ = [
 S = PublicationState
 log = get_logger("syndicate.pipeline")
 
+#: When a reconciliation could not ask the platform the first time, it asks again after this long.
+RECONCILE_FIRST_DEFER = timedelta(seconds=5)
+
 
 def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
     """Request the localizations of a stored item; returns the locales requested."""
@@ -314,14 +317,14 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
 
 
 def _retry_or_fail(rt: Runtime, pub: Publication, error: str, actor: str,
-                   expect: tuple[PublicationState, ...] = (S.CALLING,)) -> str:
+                   expect: tuple[PublicationState, ...] = (S.CALLING,), delay: timedelta | None = None) -> str:
     failures = pub.failures + 1
     if failures >= rt.timing.max_attempts:
         rt.ledger.transition(pub.id, S.FAILED, expect=expect, actor=actor, failures=failures, lease_until=None,
                              error=f"gave up after {failures} failed attempts; last: {error}")
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(error), failures=failures)
         return "failed"
-    when = rt.ledger.now() + _backoff(rt, failures)
+    when = rt.ledger.now() + (_backoff(rt, failures) if delay is None else delay)
     rt.ledger.transition(pub.id, S.RETRYING, expect=expect, actor=actor, error=error, failures=failures,
                          scheduled_for=when, lease_until=None)
     log.warning("publication.retrying", publication=pub.id, key=pub.key, error=redact(error), failures=failures,
@@ -354,6 +357,9 @@ def do_reconcile(rt: Runtime, pub_id: int) -> str:
     pub = rt.ledger.publication(pub_id)
     if pub is None or pub.state != S.IN_DOUBT:
         return "not-in-doubt"
+    # Only the dispatcher's lease expiry (a worker that died or hung mid-call) leaves the claim's
+    # lease on an in_doubt row; the pipeline clears it when it records a doubtful answer itself.
+    crashed = pub.lease_until is not None
     try:
         rendered = render_publication(rt, pub)
         adapter = rt.adapter(pub.account)
@@ -364,10 +370,21 @@ def do_reconcile(rt: Runtime, pub_id: int) -> str:
         log.error("publication.unconfirmed", publication=pub.id, key=pub.key, error=redact(str(exc)))
         return "unconfirmed"
     except (TransientError, RateLimited) as exc:
-        # The platform cannot be asked right now; the dispatcher asks again later.
-        rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc))
+        # The platform cannot be asked right now: ask again later, sooner for a first deferral (X's
+        # timeline lags a new post by seconds); the dispatcher's sweep of in_doubt rows backs this up.
+        deferred = sum(1 for e in rt.ledger.events(publication_id=pub.id) if e["kind"] == "reconcile-deferred")
+        delay = RECONCILE_FIRST_DEFER if deferred == 0 else _backoff(rt, deferred)
+        if isinstance(exc, RateLimited):
+            delay = max(delay, exc.until - rt.ledger.now())
+        delay = min(delay, rt.timing.enqueued_stale_after)
+        rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc),
+                               detail={"retry_in_s": round(delay.total_seconds(), 1)})
+        rt.actors.reconcile.send_with_options(args=(pub.id,), delay=max(1, int(delay.total_seconds() * 1000)))
         return "deferred"
     if found is not None:
         _record_receipt(rt, pub, found, rendered, actor, (S.IN_DOUBT,), "reconciled")
         return "published"
-    return _retry_or_fail(rt, pub, f"reconciled: no post found ({pub.last_error})", actor, expect=(S.IN_DOUBT,))
+    # After a crash the platform is not at fault: no backoff. The lease outlasted the time limit,
+    # after which a live worker sends nothing, so any request of the dead claim had time to land.
+    return _retry_or_fail(rt, pub, f"reconciled: no post found ({pub.last_error})", actor, expect=(S.IN_DOUBT,),
+                          delay=timedelta(0) if crashed else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from .channels import Adapter
 from .config import Config, load_config
 from .ledger import Clock, Ledger
 
-__all__ = ["Runtime", "Timing", "make_broker"]
+__all__ = ["Runtime", "Timing", "make_broker", "timing_from_config"]
 
 #: Namespace of our keys in Redis.
 REDIS_NAMESPACE = "syndicate"
@@ -30,25 +30,37 @@ REDIS_NAMESPACE = "syndicate"
 
 @dataclass(frozen=True)
 class Timing:
-    """Time limits, leases and backoff; see ``docs/operations.md`` for how they relate.
+    """Time limits, leases and backoff; ``docs/reliability.md`` explains the values.
 
-    The order must hold: worker shutdown timeout > publish time limit > HTTP timeouts, and the
-    claim lease > publish time limit, so a live worker's claim never expires under it.
+    The order must hold: worker shutdown timeout > publish time limit > each account's HTTP
+    timeouts (connect + read), and claim lease > publish time limit, so a live worker's claim
+    never expires under it. The defaults bring a publication owned by a worker killed with
+    ``kill -9`` to a terminal state within about 25 s (measured in ``docs/reliability.md``).
     """
 
-    publish_time_limit: timedelta = timedelta(seconds=120)
+    #: Dramatiq time limit of a publish or reconcile message. A live worker sends nothing after
+    #: it (the interrupt is raised before the next request), so it bounds when a request can leave.
+    publish_time_limit: timedelta = timedelta(seconds=15)
     localize_time_limit: timedelta = timedelta(minutes=5)
-    claim_lease: timedelta = timedelta(minutes=3)
+    #: How long a claim (``calling``) lasts; then the dispatcher reconciles the row as crashed.
+    #: ``claim_lease - publish_time_limit`` is the least time a platform has had to make a post
+    #: visible before a crashed worker's row is looked up.
+    claim_lease: timedelta = timedelta(seconds=20)
     shutdown_timeout: timedelta = timedelta(minutes=3)
     retry_min_backoff: timedelta = timedelta(seconds=15)
     retry_max_backoff: timedelta = timedelta(hours=1)
     max_attempts: int = 8
     dispatch_interval: timedelta = timedelta(seconds=1)
     dispatch_horizon: timedelta = timedelta(seconds=5)
+    #: Rows left ``enqueued`` (or ``in_doubt``) this long get their message sent again (it was lost).
     enqueued_stale_after: timedelta = timedelta(minutes=5)
     localize_stale_after: timedelta = timedelta(minutes=2)
-    heartbeat_timeout: timedelta = timedelta(seconds=60)
-    maintenance_chance: int = 1000
+    #: Redis broker: a worker process silent this long is dead, and its fetched messages go back
+    #: to their queues at the next maintenance pass.
+    heartbeat_timeout: timedelta = timedelta(seconds=10)
+    #: Redis broker: how many broker commands in a million run a maintenance pass (10 %: a pass
+    #: within about a second of a heartbeat expiring, with workers polling every 100 ms).
+    maintenance_chance: int = 100_000
 
     def check(self) -> None:
         """Raise ``ValueError`` when the ordering above does not hold."""
@@ -56,6 +68,50 @@ class Timing:
             raise ValueError("claim_lease must exceed publish_time_limit")
         if not self.shutdown_timeout > self.publish_time_limit:
             raise ValueError("shutdown_timeout must exceed publish_time_limit")
+        if not 0 < self.maintenance_chance <= 1_000_000:
+            raise ValueError("maintenance_chance must be between 1 and 1,000,000")
+        if self.heartbeat_timeout < timedelta(seconds=1):
+            raise ValueError("heartbeat_timeout must be at least 1 s")
+
+    def fitted(self, longest_http: timedelta) -> Timing:
+        """This timing with the publish time limit raised above ``longest_http`` (the longest
+        connect + read timeout of an account) when needed; the claim lease and the shutdown
+        timeout move up with it and keep their margins. Unchanged when the limit already exceeds it."""
+        if self.publish_time_limit > longest_http:
+            return self
+        limit = longest_http + timedelta(seconds=1)
+        raised = limit - self.publish_time_limit
+        return replace(self, publish_time_limit=limit, claim_lease=self.claim_lease + raised,
+                       shutdown_timeout=max(self.shutdown_timeout, limit + timedelta(seconds=1)))
+
+
+def timing_from_config(cfg: Config) -> Timing:
+    """The :class:`Timing` of ``settings.yaml`` (``worker:``), fitted to the accounts' HTTP timeouts.
+
+    An account whose connect + read timeout reaches the publish time limit raises the limit (and
+    the claim lease with it), which slows the recovery from a crashed worker: logged at start.
+    """
+    w = cfg.worker
+    wanted = Timing(
+        publish_time_limit=w.publish_time_limit, claim_lease=w.claim_lease,
+        retry_min_backoff=w.retry_min_backoff, retry_max_backoff=w.retry_max_backoff,
+        max_attempts=w.max_attempts, dispatch_interval=w.dispatch_interval,
+        enqueued_stale_after=w.resend_after, heartbeat_timeout=w.heartbeat_timeout,
+        maintenance_chance=w.maintenance_chance)
+    slowest = max(cfg.accounts.items(), key=lambda kv: kv[1].connect_timeout_s + kv[1].read_timeout_s, default=None)
+    if slowest is None:
+        return wanted
+    acc_id, acc = slowest
+    fitted = wanted.fitted(timedelta(seconds=acc.connect_timeout_s + acc.read_timeout_s))
+    if fitted != wanted:
+        from .logging import get_logger
+
+        get_logger("syndicate.runtime").info(
+            "worker.timing_raised", account=acc_id, http_timeout_s=acc.connect_timeout_s + acc.read_timeout_s,
+            publish_time_limit_s=fitted.publish_time_limit.total_seconds(),
+            claim_lease_s=fitted.claim_lease.total_seconds(),
+            reason="an account's connect + read timeout reaches worker.publish_time_limit")
+    return fitted
 
 
 def make_broker(redis_url: str | None, *, namespace: str = REDIS_NAMESPACE, timing: Timing | None = None
@@ -118,13 +174,7 @@ class Runtime:
         env = environ if environ is not None else os.environ
         # Producers and reporting hosts need not hold platform secrets; workers check them at start.
         cfg = config if isinstance(config, Config) else load_config(config, environ=env, check_secrets=False)
-        t = timing or Timing(
-            claim_lease=max(cfg.worker.claim_lease, Timing().publish_time_limit + timedelta(seconds=30)),
-            retry_min_backoff=cfg.worker.retry_min_backoff,
-            retry_max_backoff=cfg.worker.retry_max_backoff,
-            max_attempts=cfg.worker.max_attempts,
-            dispatch_interval=cfg.worker.dispatch_interval,
-        )
+        t = timing or timing_from_config(cfg)
         t.check()
         # "" (as tests and `syndicate run` pass) means embedded, like an unset variable.
         url = (redis_url if redis_url is not None else env.get("SYNDICATE_REDIS_URL")) or None

@@ -717,6 +717,30 @@ class Ledger:
                 publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))
                 .values(last_error=redact(f"localization failed: {error}")[:4000], updated_at=now))
 
+    def failed_localizations(self, item_id: str, revision: int) -> list[str]:
+        """The locales of the item revision whose localization failed for good."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(localizations.c.locale).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.state == "failed")).order_by(localizations.c.locale)).scalars().all())
+
+    def requeue_localizations(self, item_id: str, revision: int, *, actor: str) -> list[str]:
+        """Set the item revision's failed localizations back to ``pending`` (the dispatcher requests
+        them on its next tick); one ``localization-requeued`` event each. Returns their locales."""
+        now = self.now()
+        with self.begin() as conn:
+            locs = conn.execute(select(localizations.c.locale).where(and_(
+                localizations.c.item_id == item_id, localizations.c.revision == revision,
+                localizations.c.state == "failed")).order_by(localizations.c.locale)).scalars().all()
+            for loc in locs:
+                conn.execute(update(localizations).where(and_(
+                    localizations.c.item_id == item_id, localizations.c.revision == revision,
+                    localizations.c.locale == loc, localizations.c.state == "failed"))
+                    .values(state="pending", requested_at=None, updated_at=now))
+                self._event(conn, kind="localization-requeued", actor=actor, item_id=item_id, revision=revision,
+                            detail={"locale": loc})
+        return list(locs)
+
     def claim_localization(self, item_id: str, revision: int, locale: str, *, worker: str, lease: timedelta) -> bool:
         """Take the right to localize (item, revision, locale) for ``lease``; False if another worker holds it.
 

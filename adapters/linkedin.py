@@ -389,6 +389,10 @@ class LinkedInAdapter(Adapter):
         if status == 422:
             return PermanentError(f"LinkedIn rejected {what}", status=status, platform_message=message)
         if status in (502, 503, 504):
+            back = retry_after(resp.headers.get("Retry-After")) if status == 503 else None
+            if back is not None:  # down for maintenance and says until when: wait, without burning an attempt
+                return RateLimited(f"LinkedIn {what}: server unavailable, asked us to come back later",
+                                   until=max(back, datetime.now(UTC)), status=status, platform_message=message)
             return TransientError(f"LinkedIn {what}: server unavailable", status=status, platform_message=message)
         if status >= 500:
             cls = InDoubt if creates else TransientError

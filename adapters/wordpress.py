@@ -354,6 +354,8 @@ class WordPressAdapter(Adapter):
     def _error(self, resp: requests.Response, *, creates: bool, what: str) -> ChannelError:
         status = resp.status_code
         message = _platform_message(resp)
+        if creates and 200 <= status < 300:  # a success, but not the one a create answers: it may have made the post
+            return InDoubt(f"WordPress answered {status} to {what}, not the expected status", status=status)
         if status in (401, 403):
             return AuthError(f"WordPress refused {what} for account {self.account.id!r} (a wrong application "
                              "password, or the user lacks the capability)", status=status, platform_message=message)
@@ -361,6 +363,10 @@ class WordPressAdapter(Adapter):
             until = retry_after(resp.headers.get("Retry-After")) or datetime.now(UTC) + self.options.rate_limit_wait
             return RateLimited(f"WordPress rate limit on {what}", until=until, status=status, platform_message=message)
         if status in (502, 503, 504):
+            back = retry_after(resp.headers.get("Retry-After")) if status == 503 else None
+            if back is not None:  # down for maintenance and says until when: wait, without burning an attempt
+                return RateLimited(f"WordPress {what}: server unavailable, asked us to come back later",
+                                   until=max(back, datetime.now(UTC)), status=status, platform_message=message)
             return TransientError(f"WordPress {what}: server unavailable", status=status, platform_message=message)
         if status >= 500:
             cls = InDoubt if creates else TransientError

@@ -70,7 +70,7 @@ from syndicate.errors import (
 from syndicate.logging import get_logger
 from syndicate.rendering import hashtags, render_post
 from syndicate.secrets import add_secret, redact
-from syndicate.transport import nothing_sent
+from syndicate.transport import nothing_sent, retry_after
 
 from .twitter_text import V3, entity_spans, extract_urls, weighted_length
 
@@ -302,6 +302,10 @@ def _map_http(exc: tweepy.HTTPException, what: str, *, creates: bool) -> Channel
                                   platform_message=message)
         return PermanentError(f"X forbade the request ({what})", status=status, platform_message=message)
     if status in (502, 503, 504):
+        back = retry_after(_header(exc, "retry-after")) if status == 503 else None
+        if back is not None:  # down for maintenance and says until when: wait, without burning an attempt
+            return RateLimited(f"X is unavailable ({what}) and asked us to come back later",
+                               until=max(back, datetime.now(UTC)), status=status, platform_message=message)
         return TransientError(f"X is unavailable ({what})", status=status, platform_message=message)
     if status >= 500:
         cls: type[ChannelError] = InDoubt if creates else TransientError

@@ -71,6 +71,11 @@ class Channel:
         """Every form in which a credential could leak: as given, and as encoded on the wire."""
         return [self.secret]
 
+    @property
+    def credential(self) -> str:
+        """The credential a careless platform would echo back (the one it received)."""
+        return self.secret
+
     # -- faults shaped as the platform answers --------------------------------------------------
 
     def fault(self, kind: str, **kw: Any) -> Fault:
@@ -80,9 +85,9 @@ class Channel:
               ) -> Fault:
         """The platform's error answer with ``status``; the message echoes the credential (as a careless
         platform might) in the body and in a header."""
-        body, base_headers = self.error_body(status, f"{message} (credential seen: {self.secret})")
+        body, base_headers = self.error_body(status, f"{message} (credential seen: {self.credential})")
         return self.fault("status", when=when, status=status, body=body,
-                          headers={**base_headers, "X-Debug-Credential": self.secret, **(headers or {})})
+                          headers={**base_headers, "X-Debug-Credential": self.credential, **(headers or {})})
 
     def error_body(self, status: int, message: str) -> tuple[Any, dict[str, str]]:
         return {"status": status, "message": message}, {}
@@ -135,9 +140,14 @@ class XChannel(Channel):
                                                              "x-rate-limit-remaining": "0",
                                                              "x-rate-limit-reset": reset})
 
+    @property
+    def credential(self) -> str:
+        assert isinstance(self.fake, FakeX)
+        return self.fake.access_token
+
     def duplicate(self) -> Fault:
-        return self.fault("status", status=403, body={**DUPLICATE_BODY, "echo": self.secret},
-                          headers={"Content-Type": "application/problem+json", "X-Debug-Credential": self.secret})
+        return self.fault("status", status=403, body={**DUPLICATE_BODY, "echo": self.credential},
+                          headers={"Content-Type": "application/problem+json", "X-Debug-Credential": self.credential})
 
 
 class LinkedInChannel(Channel):
@@ -219,6 +229,10 @@ class WebhooksChannel(Channel):
 
     def secret_forms(self) -> list[str]:
         return [self.secret, self.whsec, self.whsec.removeprefix("whsec_")]
+
+    @property
+    def credential(self) -> str:
+        return self.whsec
 
 
 class FeedsChannel(Channel):

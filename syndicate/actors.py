@@ -208,9 +208,11 @@ def declare_actors(rt: Runtime) -> Actors:
     def publish_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         """Dramatiq gave up on a publish message: record it, so nothing fails silently."""
         args = message.get("args") or []
-        if not args:
+        try:
+            pub_id = int(args[0])
+        except (IndexError, TypeError, ValueError):  # a malformed message names no publication
+            log.error("publish.dead_letter", args=repr(args)[:200], reason="no publication id in the message")
             return
-        pub_id = int(args[0])
         last = _last_error((message.get("options") or {}).get("traceback"))
         error = (f"worker failed {int(retry_info.get('retries', 0)) + 1} times processing the publish message; "
                  f"last: {last}")

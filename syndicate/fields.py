@@ -18,6 +18,7 @@ __all__ = [
     "LocaleTag",
     "PlainText",
     "WebUrl",
+    "check_text",
     "parse_aware_datetime",
     "parse_duration",
     "validate_url",
@@ -33,6 +34,9 @@ _ISO_DURATION = re.compile(
 )
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+#: Bidirectional embeddings and overrides (closed by U+202C) and isolates (closed by U+2069).
+_BIDI_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
+_BIDI_ISOLATES = frozenset("\u2066\u2067\u2068")
 
 
 def parse_aware_datetime(value: object) -> datetime:
@@ -77,11 +81,14 @@ def parse_duration(value: object) -> timedelta:
 
 
 def validate_url(value: str) -> str:
-    """An absolute http(s) URL without credentials or whitespace, at most 2,048 characters."""
+    """An absolute http(s) URL without credentials, whitespace or invisible characters, at most 2,048 characters."""
     if len(value) > MAX_URL_CHARS:
         raise ValueError(f"URL is {len(value):,} characters, more than {MAX_URL_CHARS:,}")
     if any(c.isspace() for c in value) or _CONTROL.search(value):
         raise ValueError("URL contains whitespace or control characters")
+    hidden = next((c for c in value if unicodedata.category(c) == "Cf"), None)
+    if hidden is not None:  # bidi overrides and zero-width characters make a URL look like another
+        raise ValueError(f"URL contains the invisible character U+{ord(hidden):04X} ({unicodedata.name(hidden, '?')})")
     try:
         parts = urlsplit(value)
         port = parts.port  # raises on a bad port
@@ -106,11 +113,34 @@ def _locale(value: object) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _plain_text(value: str) -> str:
+def check_text(value: str) -> str:
+    """``value`` unchanged, or ``ValueError`` for control characters and for a bidirectional
+    embedding, override or isolate left open (it would reorder the text after the field, the post's
+    link included: "Trojan Source"). Balanced pairs, and stray closers (which do nothing), are kept."""
     m = _CONTROL.search(value)
     if m:
         raise ValueError(f"contains the control character U+{ord(m.group()):04X}")
-    return unicodedata.normalize("NFC", value)
+    if not any(c in _BIDI_EMBEDDINGS or c in _BIDI_ISOLATES for c in value):
+        return value
+    open_: list[str] = []
+    for c in value:
+        if c in _BIDI_EMBEDDINGS or c in _BIDI_ISOLATES:
+            open_.append(c)
+        elif c == "\u202c" and open_ and open_[-1] in _BIDI_EMBEDDINGS:
+            open_.pop()
+        elif c == "\u2069" and open_:
+            while open_ and open_.pop() not in _BIDI_ISOLATES:  # a PDI also closes embeddings inside it
+                pass
+    if open_:
+        c = open_[0]
+        closer = "U+202C" if c in _BIDI_EMBEDDINGS else "U+2069"
+        raise ValueError(f"contains the bidirectional control U+{ord(c):04X} ({unicodedata.name(c)}) without its "
+                         f"closing {closer}: it would reorder the text after it")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    return unicodedata.normalize("NFC", check_text(value))
 
 
 #: An aware datetime, parsed from ISO 8601 with an offset.

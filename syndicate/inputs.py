@@ -5,7 +5,8 @@ config or an item never needs and what makes files mean something other than the
 
 * anchors, aliases and merge keys (``&a``, ``*a``, ``<<``), which also rules out "billion laughs";
 * explicit tags (``!!python/object``, ``!!binary``, even ``!!str``);
-* duplicate keys in a mapping, and more than one document in a file;
+* duplicate keys in a mapping, more than one document in a file, and nesting deeper than
+  ``MAX_DEPTH``;
 * bytes that are not UTF-8, and non-printable control characters.
 
 Scalars follow the YAML 1.2 core schema, not PyYAML's 1.1 one: only ``true``/``false`` are
@@ -42,6 +43,9 @@ DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 
 #: Deepest nesting we accept; legitimate configs and items are a handful of levels deep.
 MAX_DEPTH = 32
+
+#: Longest integer literal we read (a 64-bit integer has at most 20 digits).
+_MAX_NUMBER_CHARS = 40
 
 # C0 and C1 controls except TAB, LF and CR; also DEL. Refused anywhere in a file.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -109,7 +113,9 @@ def read_text(raw: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTE
 
 
 class _StrictComposer(yaml.SafeLoader):
-    """SafeLoader whose composer refuses anchors, aliases and explicit tags."""
+    """SafeLoader whose composer refuses anchors, aliases, explicit tags and deep nesting."""
+
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -121,7 +127,13 @@ class _StrictComposer(yaml.SafeLoader):
                 raise InputError(self.name, "anchors (&name) are not allowed", line)
             if event.tag is not None:
                 raise InputError(self.name, f"explicit tags ({event.tag}) are not allowed", line)
-        return Composer.compose_node(self, parent, index)
+        if self._depth > MAX_DEPTH:  # before composing deeper: the composer recurses once per level
+            raise InputError(self.name, f"nesting deeper than {MAX_DEPTH} levels", line)
+        self._depth += 1
+        try:
+            return Composer.compose_node(self, parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _scalar(node: ScalarNode, source: str) -> Any:
@@ -134,6 +146,9 @@ def _scalar(node: ScalarNode, source: str) -> Any:
         return True
     if value in ("false", "False", "FALSE"):
         return False
+    number = _INT.fullmatch(value) or _INT_OCT.fullmatch(value) or _INT_HEX.fullmatch(value)
+    if number and len(value) > _MAX_NUMBER_CHARS:
+        raise InputError(source, f"a number of {len(value):,} characters is not allowed", node.start_mark.line + 1)
     if _INT.fullmatch(value):
         return int(value)
     if _INT_OCT.fullmatch(value):
@@ -143,7 +158,10 @@ def _scalar(node: ScalarNode, source: str) -> Any:
     if _SPECIAL_FLOAT.fullmatch(value):
         raise InputError(source, f"{value} is not allowed (no infinities or NaN)", node.start_mark.line + 1)
     if _FLOAT.fullmatch(value):
-        return float(value)
+        f = float(value)
+        if not math.isfinite(f):
+            raise InputError(source, f"{value[:40]} is too large for a number", node.start_mark.line + 1)
+        return f
     return value
 
 

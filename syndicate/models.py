@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from .errors import ContentError, NotApproved
-from .fields import AwareDatetime, Duration, LocaleTag, PlainText, WebUrl
+from .fields import AwareDatetime, Duration, LocaleTag, PlainText, WebUrl, check_text
 from .inputs import Document, InputError, load_file, load_json, load_yaml
 
 __all__ = [
@@ -183,8 +183,7 @@ class ContentItem(_Strict):
     @classmethod
     def _body(cls, v: str, info: ValidationInfo) -> str:
         _check_len(v, _limits(info).max_body_chars, "body")
-        if "\x00" in v:
-            raise ValueError("contains the control character U+0000")
+        check_text(v)
         return sanitize_html(v) if info.data.get("body_format") == "html" else v
 
     @field_validator("tags")

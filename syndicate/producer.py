@@ -114,7 +114,9 @@ def submit(
         syndicate.ContentError: a stale revision, or a reused revision with different content.
     """
     rt = runtime or _runtime()
-    parsed = item if isinstance(item, ContentItem) else parse_item(dict(item), limits=rt.config.intake_limits)
+    # parse_item refuses anything that is not a mapping with a clear error (dict() would raise TypeError)
+    data = dict(item) if isinstance(item, Mapping) else item
+    parsed = item if isinstance(item, ContentItem) else parse_item(data, limits=rt.config.intake_limits)
     with _planning_lock(rt):
         # Under the lock, two submissions cannot both plan a post into the same gap on an account.
         now = rt.ledger.now()

@@ -16,7 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tests.fakes.base import FakeServer, Fault
 from tests.fakes.linkedin import FakeLinkedIn, TokenGrant
@@ -47,6 +47,8 @@ class Channel:
     account_id = "acct"
     create_method = "POST"
     create_path = ""
+    #: The request ``find_existing`` makes to look for a post (None: the channel looks nowhere).
+    search_path: ClassVar[str | None] = None
 
     def __post_init__(self) -> None:
         """Subclasses build their fake here."""
@@ -95,6 +97,16 @@ class Channel:
     def rate_limited(self) -> Fault:
         return self.error(429, "Too Many Requests", headers={"Retry-After": str(WAIT_S)})
 
+    def search_fault(self, status: int) -> Fault:
+        """The platform's error answer to the next search for a post."""
+        assert self.search_path is not None
+        body, headers = self.error_body(status, "search failed")
+        return Fault("status", method="GET", path=self.search_path, status=status, body=body, headers=headers)
+
+    def permalink_of_only_post(self) -> str:
+        """The public URL of the one post the fake holds (what an operator finds by hand)."""
+        raise NotImplementedError
+
     def duplicate(self) -> Fault:
         return self.error(403, "You are not allowed to create a post with duplicate content.")
 
@@ -103,6 +115,7 @@ class XChannel(Channel):
     name = "x"
     account_id = "x-na"
     create_path = r"^/2/tweets$"
+    search_path = r"^/2/users/\d+/tweets$"
 
     def __post_init__(self) -> None:
         fake = FakeX()
@@ -130,6 +143,11 @@ class XChannel(Channel):
     def secret_forms(self) -> list[str]:
         return [self.secret, *self.environ().values()]
 
+    def permalink_of_only_post(self) -> str:
+        assert isinstance(self.fake, FakeX)
+        [post] = self.fake.posts
+        return f"https://x.com/example/status/{post.id}"
+
     def error_body(self, status: int, message: str) -> tuple[Any, dict[str, str]]:
         return ({"title": "Error", "type": "about:blank", "status": status, "detail": message},
                 {"Content-Type": "application/problem+json"})
@@ -154,6 +172,7 @@ class LinkedInChannel(Channel):
     name = "linkedin"
     account_id = "li"
     create_path = r"^/rest/posts$"
+    search_path = r"^/rest/posts$"
 
     def __post_init__(self) -> None:
         self.fake = FakeLinkedIn({self.secret: TokenGrant({AUTHOR})})
@@ -170,6 +189,11 @@ class LinkedInChannel(Channel):
         assert isinstance(self.fake, FakeLinkedIn)
         return len(self.fake.created())
 
+    def permalink_of_only_post(self) -> str:
+        assert isinstance(self.fake, FakeLinkedIn)
+        [post] = self.fake.created()
+        return f"https://www.linkedin.com/feed/update/{post['id']}"
+
     def error_body(self, status: int, message: str) -> tuple[Any, dict[str, str]]:
         return {"status": status, "message": message, "code": "ERROR"}, {}
 
@@ -178,6 +202,7 @@ class WordPressChannel(Channel):
     name = "wordpress"
     account_id = "blog"
     create_path = r"^/wp-json/wp/v2/posts$"
+    search_path = r"^/wp-json/wp/v2/posts$"
 
     def __post_init__(self) -> None:
         self.fake = FakeWordPress({"editor": WpUser(self.secret)})
@@ -198,6 +223,11 @@ class WordPressChannel(Channel):
     def posts(self) -> int:
         assert isinstance(self.fake, FakeWordPress)
         return len(self.fake.posts)
+
+    def permalink_of_only_post(self) -> str:
+        assert isinstance(self.fake, FakeWordPress)
+        [post_id] = self.fake.posts
+        return f"{self.fake.url}/?p={post_id}"
 
     def secret_forms(self) -> list[str]:
         return [self.secret, base64.b64encode(f"editor:{self.secret}".encode()).decode()]

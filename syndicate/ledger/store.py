@@ -21,7 +21,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
@@ -125,6 +138,28 @@ _PUB_FIELDS = tuple(f.name for f in fields(Publication))
 
 def _pub(row: Mapping[str, Any] | RowMapping) -> Publication:
     return Publication(**{k: row[k] for k in _PUB_FIELDS})
+
+
+# Statements run for every publication, built once with bound parameters: building a statement
+# and its cache key on each call costs about a third of a one-row read (docs/performance.md).
+_PUBLICATION_BY_ID = select(publications).where(publications.c.id == bindparam("pub_id"))
+_STATE_BEFORE = (select(publications.c.state, publications.c.item_id, publications.c.revision)
+                 .where(publications.c.id == bindparam("pub_id")))
+_ITEM_REVISION = select(items).where(and_(items.c.item_id == bindparam("item_id"),
+                                          items.c.revision == bindparam("revision")))
+_ITEM_PAYLOAD = select(items.c.payload).where(and_(items.c.item_id == bindparam("item_id"),
+                                                   items.c.revision == bindparam("revision")))
+_LOCALIZATION = select(localizations).where(and_(
+    localizations.c.item_id == bindparam("item_id"), localizations.c.revision == bindparam("revision"),
+    localizations.c.locale == bindparam("locale")))
+_ACCOUNT_STATUS = select(accounts.c.status, accounts.c.reason).where(accounts.c.account == bindparam("account"))
+_PREVIOUS_REMOTE_ID = (
+    select(publications.c.remote_id).where(and_(
+        publications.c.item_id == bindparam("item_id"), publications.c.revision < bindparam("revision"),
+        publications.c.locale == bindparam("locale"), publications.c.account == bindparam("account"),
+        publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value))
+    .order_by(publications.c.revision.desc()).limit(1))
+_INSERT_EVENT = insert(events)
 
 
 class Outbox(Protocol):
@@ -357,12 +392,12 @@ class Ledger:
 
     def item(self, item_id: str, revision: int | None = None) -> StoredItem | None:
         """The stored item (newest revision unless ``revision`` is given), or None."""
-        q = select(items).where(items.c.item_id == item_id)
-        if revision is not None:
-            q = q.where(items.c.revision == revision)
-        q = q.order_by(items.c.revision.desc()).limit(1)
         with self._reader.connect() as conn:
-            row = conn.execute(q).mappings().first()
+            if revision is not None:
+                row = conn.execute(_ITEM_REVISION, {"item_id": item_id, "revision": revision}).mappings().first()
+            else:
+                row = conn.execute(select(items).where(items.c.item_id == item_id)
+                                   .order_by(items.c.revision.desc()).limit(1)).mappings().first()
         if row is None:
             return None
         return StoredItem(ContentItem.model_validate(row["payload"]), row["state"], row["received_at"],
@@ -371,8 +406,7 @@ class Ledger:
     def item_expires_at(self, item_id: str, revision: int) -> datetime | None:
         """The revision's ``expires_at``, read without parsing the whole item (checked at every claim)."""
         with self._reader.connect() as conn:
-            payload = conn.execute(select(items.c.payload).where(and_(
-                items.c.item_id == item_id, items.c.revision == revision))).scalar_one_or_none()
+            payload = conn.execute(_ITEM_PAYLOAD, {"item_id": item_id, "revision": revision}).scalar_one_or_none()
         value = payload.get("expires_at") if isinstance(payload, dict) else None
         return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else None
 
@@ -418,7 +452,7 @@ class Ledger:
     def publication(self, pub_id: int) -> Publication | None:
         """One publication by row id."""
         with self._reader.connect() as conn:
-            row = conn.execute(select(publications).where(publications.c.id == pub_id)).mappings().first()
+            row = conn.execute(_PUBLICATION_BY_ID, {"pub_id": pub_id}).mappings().first()
         return _pub(row) if row else None
 
     def publication_by_key(self, key: str) -> Publication | None:
@@ -429,23 +463,21 @@ class Ledger:
 
     def previous_remote_id(self, pub: Publication) -> str | None:
         """The remote id of the same item's published post on this account and slot in an earlier revision."""
+        if pub.revision <= 1:
+            return None  # revisions start at 1: there is no earlier one to look for
         with self._reader.connect() as conn:
-            return conn.execute(
-                select(publications.c.remote_id).where(and_(
-                    publications.c.item_id == pub.item_id, publications.c.revision < pub.revision,
-                    publications.c.locale == pub.locale, publications.c.account == pub.account,
-                    publications.c.slot == pub.slot, publications.c.state == S.PUBLISHED.value))
-                .order_by(publications.c.revision.desc()).limit(1)
-            ).scalar_one_or_none()
+            return conn.execute(_PREVIOUS_REMOTE_ID, {
+                "item_id": pub.item_id, "revision": pub.revision, "locale": pub.locale, "account": pub.account,
+                "slot": pub.slot}).scalar_one_or_none()
 
     def _event(self, conn: Connection, *, kind: str, actor: str, publication_id: int | None = None,
                item_id: str | None = None, revision: int | None = None, from_state: str | None = None,
                to_state: str | None = None, error: str | None = None, detail: Mapping[str, Any] | None = None
                ) -> None:
-        conn.execute(insert(events).values(
-            at=self.now(), publication_id=publication_id, item_id=item_id, revision=revision, kind=kind,
-            from_state=from_state, to_state=to_state, actor=actor[:200],
-            error=redact(error) if error else None, detail=dict(detail) if detail else None))
+        conn.execute(_INSERT_EVENT, {
+            "at": self.now(), "publication_id": publication_id, "item_id": item_id, "revision": revision,
+            "kind": kind, "from_state": from_state, "to_state": to_state, "actor": actor[:200],
+            "error": redact(error) if error else None, "detail": dict(detail) if detail else None})
 
     def _transition(self, conn: Connection, pub_id: int, to: PublicationState, expect: Iterable[PublicationState],
                     *, actor: str, error: str | None = None, kind: str = "transition",
@@ -455,8 +487,7 @@ class Ledger:
         illegal = expected - ALLOWED[to]
         if illegal:
             raise ValueError(f"illegal transition to {to.value} from {sorted(s.value for s in illegal)}")
-        before = conn.execute(select(publications.c.state, publications.c.item_id, publications.c.revision)
-                              .where(publications.c.id == pub_id)).first()
+        before = conn.execute(_STATE_BEFORE, {"pub_id": pub_id}).first()
         if before is None or PublicationState(before.state) not in expected:
             return None
         now = self.now()
@@ -672,9 +703,8 @@ class Ledger:
     def localization(self, item_id: str, revision: int, locale: str) -> dict[str, Any] | None:
         """The localization row as a dict, or None."""
         with self._reader.connect() as conn:
-            row = conn.execute(select(localizations).where(and_(
-                localizations.c.item_id == item_id, localizations.c.revision == revision,
-                localizations.c.locale == locale))).mappings().first()
+            row = conn.execute(_LOCALIZATION, {"item_id": item_id, "revision": revision, "locale": locale}
+                               ).mappings().first()
         return dict(row) if row else None
 
     def localizations_to_request(self, *, stale_after: timedelta, limit: int) -> list[tuple[str, int, str]]:
@@ -863,8 +893,7 @@ class Ledger:
     def account_status(self, account: str) -> tuple[str, str | None]:
         """``(status, reason)``; ``("ok", None)`` for accounts never marked."""
         with self._reader.connect() as conn:
-            row = conn.execute(select(accounts.c.status, accounts.c.reason)
-                               .where(accounts.c.account == account)).first()
+            row = conn.execute(_ACCOUNT_STATUS, {"account": account}).first()
         return (row.status, row.reason) if row else ("ok", None)
 
     def set_account_status(self, account: str, status: str, reason: str | None, *, actor: str) -> None:

@@ -1,0 +1,94 @@
+"""The ledger's per-publication statements, built once with bound parameters, read and write what
+they did before, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from syndicate.ledger import Ledger, NewPublication
+from syndicate.models import parse_item
+from syndicate.states import PublicationState
+from tests.helpers import item_data
+
+S = PublicationState
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.t = now
+
+    def now(self) -> datetime:
+        return self.t
+
+
+def plan(locales: list[str], accounts: tuple[str, ...] = ("acc",)) -> list[NewPublication]:
+    return [NewPublication(locale=loc, account=acc, slot=0, region="r", channel="sandbox", scheduled_for=T0,
+                           tagged_url=f"https://ex.com/?utm_content={loc}", utm={"utm_source": "sandbox"})
+            for loc in locales for acc in accounts]
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Ledger:
+    led = Ledger(ledger_url, clock=FixedClock(T0))
+    led.migrate()
+    return led
+
+
+def test_a_transition_event_keeps_every_field_redacts_the_error_and_bounds_the_actor(ledger: Ledger) -> None:
+    # Given a planned publication
+    pub = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]
+    # When it moves with an error, a detail and a very long actor name
+    ledger.transition(pub.id, S.ENQUEUED, expect=[S.SCHEDULED], actor="w" * 300, kind="enqueued-test",
+                      error="HTTP 401 token=abcdef123456", detail={"why": "test", "n": 1})
+    # Then the event row holds each of them as given, the error redacted and the actor cut to 200
+    event = ledger.events(publication_id=pub.id)[-1]
+    assert (event["kind"], event["from_state"], event["to_state"]) == ("enqueued-test", "scheduled", "enqueued")
+    assert (event["item_id"], event["revision"], event["publication_id"]) == ("item-1", 1, pub.id)
+    assert event["actor"] == "w" * 200
+    assert event["error"] == "HTTP 401 token=[REDACTED]"
+    assert event["detail"] == {"why": "test", "n": 1}
+    assert event["at"] == T0
+
+
+def test_an_item_is_read_by_revision_or_newest_and_its_expiry_without_parsing(ledger: Ledger) -> None:
+    # Given two revisions of an item, the second with an expiry
+    ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t")
+    ledger.submit(parse_item(item_data(revision=2, title="Second", expires_at="2026-04-01T00:00:00Z")),
+                  plan(["en-US"]), actor="t")
+    # When each is read / Then the revision asked for, or the newest, comes back
+    first, newest = ledger.item("item-1", 1), ledger.item("item-1")
+    assert first is not None and first.item.title == "A title" and first.state == "superseded"
+    assert newest is not None and newest.item.revision == 2 and newest.state == "active"
+    assert ledger.item("item-1", 3) is None and ledger.item("other") is None
+    assert ledger.item_expires_at("item-1", 1) is None
+    assert ledger.item_expires_at("item-1", 2) == datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def test_the_previous_remote_id_comes_from_an_earlier_published_revision_only(ledger: Ledger) -> None:
+    # Given revision 1 published on an account, then revision 2 planned
+    pub1 = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]
+    for to, frm in ((S.ENQUEUED, S.SCHEDULED), (S.CALLING, S.ENQUEUED)):
+        ledger.transition(pub1.id, to, expect=[frm], actor="w")
+    done = ledger.transition(pub1.id, S.PUBLISHED, expect=[S.CALLING], actor="w", remote_id="post-1")
+    pub2 = ledger.submit(parse_item(item_data(revision=2, title="Second")), plan(["en-US", "de-DE"]),
+                         actor="t").publications
+    # When each asks for the post to update / Then revision 2's same locale finds it; nothing else does
+    by_locale = {p.locale: p for p in pub2}
+    assert done is not None and ledger.previous_remote_id(done) is None
+    assert ledger.previous_remote_id(by_locale["en-US"]) == "post-1"
+    assert ledger.previous_remote_id(by_locale["de-DE"]) is None
+
+
+def test_the_account_status_and_the_localization_row_are_read_back(ledger: Ledger) -> None:
+    # Given an item with a pending localization, and one marked account
+    ledger.submit(parse_item(item_data()), plan(["de-DE"]), actor="t")
+    ledger.set_account_status("acc", "needs_credentials", "token expired", actor="t")
+    # When they are read / Then they are what was stored, and unknown ones are absent or ok
+    assert ledger.account_status("acc") == ("needs_credentials", "token expired")
+    assert ledger.account_status("never-marked") == ("ok", None)
+    row = ledger.localization("item-1", 1, "de-DE")
+    assert row is not None and row["state"] == "pending" and row["requested_at"] is None
+    assert ledger.localization("item-1", 1, "fr-FR") is None

@@ -78,7 +78,8 @@ def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
     if stored is None or stored.state != "active":
         log.info("intake.skipped", item=item_id, revision=revision, reason="not active")
         return []
-    locales = rt.ledger.mark_localizations_requested(item_id, revision)
+    # Leave out what the dispatcher requested moments ago: its localize message is on the way.
+    locales = rt.ledger.mark_localizations_requested(item_id, revision, fresh_within=rt.timing.localize_stale_after)
     for loc in locales:
         rt.actors.localize.send(item_id, revision, loc)
     log.info("intake.done", item=item_id, revision=revision, locales=locales)
@@ -134,8 +135,7 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
     review = settings.review_required and loc.needs_review
     released = rt.ledger.record_localization(
         item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
-        review_required=review, actor=actor, warnings=loc.warnings)
-    rt.ledger.release_localization(item_id, revision, locale, worker=actor)
+        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=actor)
     log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
              sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
              cache_hits=loc.cache_hits)

@@ -35,6 +35,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
@@ -726,28 +728,37 @@ class Ledger:
                     localizations.c.locale == locale)).values(requested_at=now))
         return keys
 
-    def mark_localizations_requested(self, item_id: str, revision: int) -> list[str]:
-        """Mark every pending localization of an item requested now; return their locales."""
+    def mark_localizations_requested(self, item_id: str, revision: int, *, fresh_within: timedelta | None = None
+                                     ) -> list[str]:
+        """Mark the pending localizations of an item requested now; return their locales (sorted).
+
+        With ``fresh_within``, localizations already requested that recently are left out: someone
+        (the dispatcher) has sent their localize message, and a second would only be skipped.
+        """
         now = self.now()
+        cond = and_(localizations.c.item_id == item_id, localizations.c.revision == revision,
+                    localizations.c.state == "pending")
+        if fresh_within is not None:
+            cond = and_(cond, or_(localizations.c.requested_at.is_(None),
+                                  localizations.c.requested_at < now - fresh_within))
         with self.begin() as conn:
-            locs = conn.execute(select(localizations.c.locale).where(and_(
-                localizations.c.item_id == item_id, localizations.c.revision == revision,
-                localizations.c.state == "pending"))).scalars().all()
-            conn.execute(update(localizations).where(and_(
-                localizations.c.item_id == item_id, localizations.c.revision == revision,
-                localizations.c.state == "pending")).values(requested_at=now))
-        return list(locs)
+            locs = conn.execute(update(localizations).where(cond).values(requested_at=now)
+                                .returning(localizations.c.locale)).scalars().all()
+        return sorted(locs)
 
     def record_localization(self, item_id: str, revision: int, locale: str, *, fields: Mapping[str, str],
                             sources: Mapping[str, str], engine: str, review_required: bool, actor: str,
-                            warnings: Sequence[str] = ()) -> int:
+                            warnings: Sequence[str] = (), release_claim_of: str | None = None) -> int:
         """Store a finished localization and release its publications.
 
         Publications become ready; with ``review_required`` they wait in ``awaiting_review``.
-        Returns the number of publications released.
+        With ``release_claim_of``, that worker's claim (:meth:`claim_localization`) is given up in
+        the same transaction. Returns the number of publications released.
         """
         now = self.now()
         with self.begin() as conn:
+            if release_claim_of is not None:
+                self._release_claim(conn, f"{item_id}/{revision}/{locale}", release_claim_of)
             res = conn.execute(update(localizations).where(and_(
                 localizations.c.item_id == item_id, localizations.c.revision == revision,
                 localizations.c.locale == locale, localizations.c.state.in_(["pending", "failed"])))
@@ -758,16 +769,15 @@ class Ledger:
             self._event(conn, kind="localized", actor=actor, item_id=item_id, revision=revision,
                         detail={"locale": locale, "engine": engine, "sources": dict(sources),
                                 "warnings": list(warnings)})
-            pids = conn.execute(select(publications.c.id).where(and_(
-                publications.c.item_id == item_id, publications.c.revision == revision,
-                publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))).scalars().all()
+            waiting = and_(publications.c.item_id == item_id, publications.c.revision == revision,
+                           publications.c.locale == locale, publications.c.state == S.SCHEDULED.value)
+            if not review_required:  # one statement for all of them (no state changes, so no events)
+                return len(conn.execute(update(publications).where(waiting).values(ready=True, updated_at=now)
+                                        .returning(publications.c.id)).all())
+            pids = conn.execute(select(publications.c.id).where(waiting)).scalars().all()
             for pid in pids:
-                if review_required:
-                    self._transition(conn, pid, S.AWAITING_REVIEW, (S.SCHEDULED,), actor=actor,
-                                     kind="awaiting-review", ready=True)
-                else:
-                    conn.execute(update(publications).where(publications.c.id == pid)
-                                 .values(ready=True, updated_at=now))
+                self._transition(conn, pid, S.AWAITING_REVIEW, (S.SCHEDULED,), actor=actor,
+                                 kind="awaiting-review", ready=True)
             return len(pids)
 
     def record_localization_failure(self, item_id: str, revision: int, locale: str, *, error: str, actor: str,
@@ -821,20 +831,22 @@ class Ledger:
         key = f"{item_id}/{revision}/{locale}"
         now = self.now()
         value = {"owner": worker, "until": (now + lease).isoformat()}
+        fresh = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(state_kv).values(
+            namespace="localize-claim", key=key, value=value, version=1, updated_at=now).on_conflict_do_nothing()
+        q = select(state_kv.c.value, state_kv.c.version).where(and_(
+            state_kv.c.namespace == "localize-claim", state_kv.c.key == key))
+        if self.dialect == "postgresql":
+            q = q.with_for_update()
         with self.begin() as conn:
-            q = select(state_kv.c.value, state_kv.c.version).where(and_(
-                state_kv.c.namespace == "localize-claim", state_kv.c.key == key))
-            if self.dialect == "postgresql":
-                q = q.with_for_update()
-            row = conn.execute(q).first()
-            if row is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(state_kv).values(namespace="localize-claim", key=key, value=value,
-                                                             version=1, updated_at=now))
+            # Usually nobody holds it: one INSERT takes it. Otherwise look at the holder's lease.
+            for _ in range(2):
+                if conn.execute(fresh).rowcount == 1:
                     return True
-                except IntegrityError:
-                    return False
+                row = conn.execute(q).first()
+                if row is not None:
+                    break
+            else:
+                return False
             held = row.value if isinstance(row.value, dict) else {}
             if held.get("owner") != worker and datetime.fromisoformat(str(held.get("until"))) > now:
                 return False
@@ -845,13 +857,16 @@ class Ledger:
 
     def release_localization(self, item_id: str, revision: int, locale: str, *, worker: str) -> None:
         """Give up a claim taken with :meth:`claim_localization` (a no-op if another worker holds it)."""
-        key = f"{item_id}/{revision}/{locale}"
         with self.begin() as conn:
-            row = conn.execute(select(state_kv.c.value).where(and_(
-                state_kv.c.namespace == "localize-claim", state_kv.c.key == key))).first()
-            if row is not None and isinstance(row.value, dict) and row.value.get("owner") == worker:
-                conn.execute(delete(state_kv).where(and_(state_kv.c.namespace == "localize-claim",
-                                                         state_kv.c.key == key)))
+            self._release_claim(conn, f"{item_id}/{revision}/{locale}", worker)
+
+    @staticmethod
+    def _release_claim(conn: Connection, key: str, worker: str) -> None:
+        row = conn.execute(select(state_kv.c.value).where(and_(
+            state_kv.c.namespace == "localize-claim", state_kv.c.key == key))).first()
+        if row is not None and isinstance(row.value, dict) and row.value.get("owner") == worker:
+            conn.execute(delete(state_kv).where(and_(state_kv.c.namespace == "localize-claim",
+                                                     state_kv.c.key == key)))
 
     # -- review ----------------------------------------------------------------------------
 

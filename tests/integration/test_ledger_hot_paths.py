@@ -1,9 +1,10 @@
-"""The ledger's per-publication statements, built once with bound parameters, read and write what
-they did before, on SQLite and PostgreSQL."""
+"""The ledger's per-publication statements, built once with bound parameters, and the localization
+writes, in fewer statements and transactions, read and write what they did before, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -92,3 +93,48 @@ def test_the_account_status_and_the_localization_row_are_read_back(ledger: Ledge
     row = ledger.localization("item-1", 1, "de-DE")
     assert row is not None and row["state"] == "pending" and row["requested_at"] is None
     assert ledger.localization("item-1", 1, "fr-FR") is None
+
+
+def test_intake_leaves_out_localizations_the_dispatcher_requested_moments_ago(ledger: Ledger) -> None:
+    # Given an item with two pending localizations, one of them just requested by the dispatcher
+    ledger.submit(parse_item(item_data()), plan(["de-DE", "fr-FR"]), actor="t")
+    ledger.localizations_to_request(stale_after=timedelta(minutes=2), limit=1)
+    # When intake asks for the ones nobody requested within two minutes
+    fresh = ledger.mark_localizations_requested("item-1", 1, fresh_within=timedelta(minutes=2))
+    # Then only the other one is returned; without the bound, both are (and both are marked requested)
+    assert fresh == ["fr-FR"]
+    assert ledger.mark_localizations_requested("item-1", 1) == ["de-DE", "fr-FR"]
+    assert all(ledger.localization("item-1", 1, loc)["requested_at"] == T0  # type: ignore[index]
+               for loc in ("de-DE", "fr-FR"))
+
+
+def test_a_recorded_localization_readies_its_scheduled_publications_and_releases_the_claim(ledger: Ledger) -> None:
+    # Given a claimed localization with two scheduled publications and one cancelled
+    pubs = ledger.submit(parse_item(item_data()), plan(["de-DE"], ("a1", "a2", "a3")), actor="t").publications
+    ledger.transition(pubs[2].id, S.CANCELLED, expect=[S.SCHEDULED], actor="t")
+    assert ledger.claim_localization("item-1", 1, "de-DE", worker="w1", lease=timedelta(minutes=5))
+    assert not ledger.claim_localization("item-1", 1, "de-DE", worker="w2", lease=timedelta(minutes=5))
+    # When it is recorded with the claim released in the same transaction
+    released = ledger.record_localization("item-1", 1, "de-DE", fields={"title": "Titel"},
+                                          sources={"title": "human"}, engine="human", review_required=False,
+                                          actor="w1", release_claim_of="w1")
+    # Then the two scheduled rows are ready (the cancelled one untouched), one event, and the claim is free
+    assert released == 2
+    after = {p.account: p for p in ledger.publications(item_id="item-1")}
+    assert [after[a].ready for a in ("a1", "a2", "a3")] == [True, True, False]
+    assert [e["kind"] for e in ledger.events(item_id="item-1")].count("localized") == 1
+    assert ledger.claim_localization("item-1", 1, "de-DE", worker="w2", lease=timedelta(minutes=5))
+
+
+def test_a_claim_whose_lease_ran_out_can_be_taken_and_a_live_one_cannot(ledger: Ledger) -> None:
+    # Given a localization claimed by w1 for a minute
+    ledger.submit(parse_item(item_data()), plan(["de-DE"]), actor="t")
+    assert ledger.claim_localization("item-1", 1, "de-DE", worker="w1", lease=timedelta(minutes=1))
+    # When w2 tries while the lease runs, then after it ran out
+    live = ledger.claim_localization("item-1", 1, "de-DE", worker="w2", lease=timedelta(minutes=1))
+    ledger.clock.t = T0 + timedelta(minutes=2)  # type: ignore[attr-defined]
+    expired = ledger.claim_localization("item-1", 1, "de-DE", worker="w2", lease=timedelta(minutes=1))
+    # Then only the second succeeds, and the holder may renew its own claim
+    assert (live, expired) == (False, True)
+    assert ledger.claim_localization("item-1", 1, "de-DE", worker="w2", lease=timedelta(minutes=1))
+    assert not ledger.claim_localization("item-1", 1, "de-DE", worker="w1", lease=timedelta(minutes=1))

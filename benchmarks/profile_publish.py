@@ -107,14 +107,14 @@ def child(args: argparse.Namespace) -> None:
             self.local = threading.local()
 
         def before_process_message(self, broker: Any, message: Any) -> None:
-            if prof is not None and message.actor_name == "publish":
+            if prof is not None and message.actor_name == args.actor:
                 prof.enable()
             self.local.t0 = time.thread_time()
 
         def _done(self, message: Any) -> None:
             actor_cpu[message.actor_name] += time.thread_time() - self.local.t0
             counts[f"messages: {message.actor_name}"] += 1
-            if prof is not None and message.actor_name == "publish":
+            if prof is not None and message.actor_name == args.actor:
                 prof.disable()
 
         def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
@@ -227,6 +227,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1, help="rounds; the trees alternate within each")
     ap.add_argument("--cprofile", action="store_true", help="profile the publish actor by library (slower)")
     ap.add_argument("--top", type=int, default=15, help="functions listed with --cprofile")
+    ap.add_argument("--actor", default="publish", choices=["intake", "localize", "publish"],
+                    help="the actor profiled with --cprofile")
     ap.add_argument("--pstats", default="", help="with --cprofile: also write the working tree's publish profile "
                     "to this file (pstats format, for `python -m pstats FILE`)")
     ap.add_argument("--log-level", default="INFO")
@@ -259,7 +261,7 @@ def main() -> None:
                 if tree:
                     cmd += ["--tree", tree]
                 if args.cprofile:
-                    cmd.append("--cprofile")
+                    cmd += ["--cprofile", "--actor", args.actor]
                     if args.pstats and not tree:
                         cmd += ["--pstats", str(Path(args.pstats).resolve())]
                 subprocess.run(cmd, cwd=REPO, check=True)
@@ -287,7 +289,8 @@ def main() -> None:
     if args.cprofile:
         prof = {n: _merge(results[n], "publish_profile_ms") for n in names}
         print()
-        print("publish actor under cProfile (thread CPU; the profiler inflates call-heavy code), ms per publication")
+        print(f"{args.actor} actor under cProfile (thread CPU; the profiler inflates call-heavy code), "
+              "ms per publication")
         print(table(["library", *names], [[k, *[prof[n].get(k, 0.0) for n in names]] for k in prof[names[0]]]))
         print()
         print(f"top functions by own time, {names[0]}")

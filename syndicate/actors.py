@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from . import metrics
 from .errors import ConfigError, ContentError, LocalizationError
 from .ledger import Publication, worker_id
 from .logging import get_logger
-from .pipeline import do_intake, do_localize, do_publish, do_reconcile
+from .pipeline import do_intake, do_localize, publish_step, reconcile_step
 from .states import PublicationState
 
 if TYPE_CHECKING:
@@ -80,16 +79,13 @@ class LogContext(Middleware):
     """Bind the message's ids to the log context of the worker thread, and clear them after.
 
     Bound: ``actor``, ``message_id``, ``retries`` (Dramatiq's redeliveries of this message) and
-    the ids in the message; for publication messages also ``item``, ``revision``, ``locale``,
-    ``account``, ``channel`` and ``attempt`` (the claim this message would make), read from the
-    ledger. When the message is done, ``actor.done`` is logged with ``duration_ms``.
-
-    Args:
-        lookup: reads a publication by id (``Ledger.publication``); None binds only the id.
+    the ids in the message. The publish and reconcile steps add ``item``, ``revision``,
+    ``locale``, ``account``, ``channel`` and ``attempt`` once they have read the publication
+    (:func:`syndicate.logging.bind_publication`), so no extra read is made for the context.
+    When the message is done, ``actor.done`` is logged with ``duration_ms``.
     """
 
-    def __init__(self, lookup: Callable[[int], Publication | None] | None = None) -> None:
-        self.lookup = lookup
+    def __init__(self) -> None:
         self._local = threading.local()
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
@@ -101,26 +97,12 @@ class LogContext(Middleware):
         args = message.args
         pub_id = _publication_id(message)
         if pub_id is not None:
-            ctx["publication"] = pub_id
-            pub = self._lookup(pub_id)
-            if pub is not None:
-                ctx.update(item=pub.item_id, revision=pub.revision, locale=pub.locale, account=pub.account,
-                           channel=pub.channel,
-                           attempt=pub.attempts + 1 if message.actor_name == "publish" else pub.attempts)
+            ctx["publication"] = pub_id  # the step binds the rest once it has read the row
         elif message.actor_name in ("intake", "localize") and len(args) >= 2:
             ctx["item"], ctx["revision"] = args[0], args[1]
             if len(args) > 2:
                 ctx["locale"] = args[2]
         structlog.contextvars.bind_contextvars(**ctx)
-
-    def _lookup(self, pub_id: int) -> Publication | None:
-        if self.lookup is None:
-            return None
-        try:
-            return self.lookup(pub_id)
-        except Exception as exc:  # noqa: BLE001 - context is a nicety; the actor reports real faults
-            log.debug("log_context.lookup_failed", publication=pub_id, error=f"{type(exc).__name__}: {exc}")
-            return None
 
     def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
@@ -175,7 +157,7 @@ def declare_actors(rt: Runtime) -> Actors:
     """Declare our actors on ``rt.broker``, bound to ``rt``."""
     broker = rt.broker
     if not any(isinstance(m, LogContext) for m in broker.middleware):
-        broker.add_middleware(LogContext(rt.ledger.publication))
+        broker.add_middleware(LogContext())
     if not any(isinstance(m, MetricsMiddleware) for m in broker.middleware):
         broker.add_middleware(MetricsMiddleware())
     from .notify import attach
@@ -190,20 +172,15 @@ def declare_actors(rt: Runtime) -> Actors:
     def localize(item_id: str, revision: int, locale: str) -> None:
         do_localize(rt, item_id, revision, locale)
 
-    def observe(outcome: str, publication_id: int) -> None:
-        pub = None
-        if outcome not in ("not-claimable", "not-in-doubt"):
-            try:
-                pub = rt.ledger.publication(publication_id)
-            except Exception as exc:  # noqa: BLE001 - metrics never fail a publication
-                log.debug("metrics.lookup_failed", publication=publication_id, error=type(exc).__name__)
-        metrics.observe_publication(outcome, pub)
+    def observe(outcome: str, pub: Publication | None) -> None:
+        # The step returns the row as it left it: no second read for the metrics.
+        metrics.observe_publication(outcome, None if outcome in ("not-claimable", "not-in-doubt") else pub)
 
     def publish(publication_id: int) -> None:
-        observe(do_publish(rt, publication_id), publication_id)
+        observe(*publish_step(rt, publication_id))
 
     def reconcile(publication_id: int) -> None:
-        observe(do_reconcile(rt, publication_id), publication_id)
+        observe(*reconcile_step(rt, publication_id))
 
     def publish_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         """Dramatiq gave up on a publish message: record it, so nothing fails silently."""

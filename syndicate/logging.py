@@ -9,6 +9,7 @@ Event names are stable identifiers that ops can alert on; see ``docs/operations.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from .secrets import REDACTED, redact
 
-__all__ = ["configure_logging", "get_logger", "redact_event"]
+__all__ = ["bind_publication", "configure_logging", "get_logger", "redact_event"]
 
 _configured = False
 
@@ -29,7 +30,13 @@ _SENSITIVE_KEYS = ("password", "secret", "token", "authorization", "api_key", "a
 
 
 def _sensitive(key: object) -> bool:
-    return isinstance(key, str) and any(s in key.lower() for s in _SENSITIVE_KEYS)
+    return isinstance(key, str) and _sensitive_name(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sensitive_name(key: str) -> bool:
+    # Log keys are few and repeat on every line: decide each name once.
+    return any(s in key.lower() for s in _SENSITIVE_KEYS)
 
 
 def _scrub(value: Any) -> Any:
@@ -122,6 +129,14 @@ def configure_logging(*, json: bool | None = None, level: str | None = None) -> 
     # Dramatiq logs every retry at INFO/WARNING already; keep urllib3's connection chatter down.
     logging.getLogger("urllib3").setLevel(max(logging.WARNING, root.level))
     _configured = True
+
+
+def bind_publication(pub: Any, *, attempt: int) -> None:
+    """Add a publication's item, revision, locale, account, channel and attempt to the log context
+    of the message being processed (the worker's ``LogContext`` clears it when the message ends)."""
+    structlog.contextvars.bind_contextvars(publication=pub.id, item=pub.item_id, revision=pub.revision,
+                                          locale=pub.locale, account=pub.account, channel=pub.channel,
+                                          attempt=attempt)
 
 
 def get_logger(name: str = "syndicate") -> Any:

@@ -43,7 +43,7 @@ from .errors import (
 from .ledger import Publication, worker_id
 from .locales import is_rtl
 from .localization import localize_for_route, translation_cache
-from .logging import get_logger
+from .logging import bind_publication, get_logger
 from .metrics import count_localization, platform_call
 from .models import ContentItem
 from .planning import evergreen_text
@@ -62,6 +62,8 @@ __all__ = [
     "do_publish",
     "do_reconcile",
     "publication_ref",
+    "publish_step",
+    "reconcile_step",
     "render_publication",
 ]
 
@@ -196,13 +198,13 @@ def render_publication(rt: Runtime, pub: Publication) -> Rendered:
     Raises:
         ContentError: the item or its localization is missing or cannot be rendered.
     """
-    stored = rt.ledger.item(pub.item_id, pub.revision)
-    if stored is None:
+    item = rt.ledger.item_content(pub.item_id, pub.revision)
+    if item is None:
         raise ContentError("item not found in the ledger", item_id=pub.item_id)
     loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
-    content = build_content(stored.item, loc["fields"] or {}, pub)
+    content = build_content(item, loc["fields"] or {}, pub)
     return rt.adapter(pub.account).render(content)
 
 
@@ -246,28 +248,33 @@ def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: R
 
 def do_publish(rt: Runtime, pub_id: int) -> str:
     """Claim, call, record one publication. Returns what happened (for logs and tests)."""
+    return publish_step(rt, pub_id)[0]
+
+
+def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
+    """:func:`do_publish`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
-    pub = rt.ledger.publication(pub_id)
+    pub, status, reason = rt.ledger.publication_for_publish(pub_id)
     if pub is None or S(pub.state) not in (S.ENQUEUED, S.RETRYING):
-        return "not-claimable"
+        return "not-claimable", pub
+    bind_publication(pub, attempt=pub.attempts + 1)
     if pub.account not in rt.config.accounts:
         rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
                              error=f"account {pub.account!r} is no longer in accounts.yaml")
-        return "failed"
-    status, reason = rt.ledger.account_status(pub.account)
+        return "failed", pub
     if status != "ok":
         # The account was marked (expired credentials, endpoint gone) after this row was queued:
         # hold it with the others instead of burning an attempt; it resumes when the account is reset.
         if pub.state == S.ENQUEUED:
             rt.ledger.transition(pub.id, S.SCHEDULED, expect=(S.ENQUEUED,), actor=actor, kind="held",
                                  error=f"account {pub.account!r} is {status}: {reason or 'no reason given'}")
-        return "held"
+        return "held", pub
     held = hold_until_due(rt, pub, actor)
     if held is not None:
-        return held
+        return held, pub
     claimed = rt.ledger.claim(pub.id, worker=actor, lease=rt.timing.claim_lease)
     if claimed is None:
-        return "not-claimable"
+        return "not-claimable", pub
     pub = claimed
     calling = (S.CALLING,)
     try:
@@ -277,7 +284,7 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
     except (ContentError, ConfigError) as exc:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
-        return "failed"
+        return "failed", pub
     try:
         check_rate(rt, pub, adapter.limits)  # our shared per-account caps: over them, defer like a 429
         with platform_call(pub.channel):
@@ -288,32 +295,32 @@ def do_publish(rt: Runtime, pub_id: int) -> str:
                              attempts=pub.attempts - 1, lease_until=None)
         log.info("rate_limit.deferred", publication=pub.id, key=pub.key, account=pub.account,
                  until=exc.until.isoformat())
-        return "deferred"
+        return "deferred", pub
     except TransientError as exc:
-        return _retry_or_fail(rt, pub, str(exc), actor)
+        return _retry_or_fail(rt, pub, str(exc), actor), pub
     except EndpointGone as exc:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         rt.ledger.set_account_status(pub.account, "disabled", str(exc), actor=actor)
         log.error("account.endpoint_gone", account=pub.account, publication=pub.id, error=redact(str(exc)))
-        return "failed"
+        return "failed", pub
     except AuthError as exc:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         rt.ledger.set_account_status(pub.account, "needs_credentials", str(exc), actor=actor)
         log.error("account.auth_expired", account=pub.account, publication=pub.id, error=redact(str(exc)))
-        return "failed"
+        return "failed", pub
     except PermanentError as exc:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)))
-        return "failed"
+        return "failed", pub
     except InDoubt as exc:
-        return _in_doubt(rt, adapter.safety_for(ref), pub, str(exc), actor)
+        return _in_doubt(rt, adapter.safety_for(ref), pub, str(exc), actor), pub
     except BaseException as exc:
         # A bug or an interrupt (time limit, shutdown) during the call: the request may have gone out.
         _in_doubt(rt, Safety.RECONCILE_ONLY, pub, f"interrupted during the call: {type(exc).__name__}: {exc}",
                   actor)
         raise
-    _record_receipt(rt, pub, receipt, rendered, actor, (*calling, S.IN_DOUBT), "published")
-    return "published"
+    done = _record_receipt(rt, pub, receipt, rendered, actor, (*calling, S.IN_DOUBT), "published")
+    return "published", done or pub
 
 
 def _retry_or_fail(rt: Runtime, pub: Publication, error: str, actor: str,
@@ -353,10 +360,16 @@ def do_reconcile(rt: Runtime, pub_id: int) -> str:
     Found → ``published``; surely absent → ``retrying`` (the normal retry budget applies);
     cannot tell → ``unconfirmed`` for an operator (``syndicate resolve``).
     """
+    return reconcile_step(rt, pub_id)[0]
+
+
+def reconcile_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
+    """:func:`do_reconcile`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
     pub = rt.ledger.publication(pub_id)
     if pub is None or pub.state != S.IN_DOUBT:
-        return "not-in-doubt"
+        return "not-in-doubt", pub
+    bind_publication(pub, attempt=pub.attempts)
     # Only the dispatcher's lease expiry (a worker that died or hung mid-call) leaves the claim's
     # lease on an in_doubt row; the pipeline clears it when it records a doubtful answer itself.
     crashed = pub.lease_until is not None
@@ -368,7 +381,7 @@ def do_reconcile(rt: Runtime, pub_id: int) -> str:
         rt.ledger.transition(pub.id, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor=actor, kind="needs-operator",
                              error=f"cannot tell whether the post exists: {exc}")
         log.error("publication.unconfirmed", publication=pub.id, key=pub.key, error=redact(str(exc)))
-        return "unconfirmed"
+        return "unconfirmed", pub
     except (TransientError, RateLimited) as exc:
         # The platform cannot be asked right now: ask again later, sooner for a first deferral (X's
         # timeline lags a new post by seconds); the dispatcher's sweep of in_doubt rows backs this up.
@@ -380,11 +393,11 @@ def do_reconcile(rt: Runtime, pub_id: int) -> str:
         rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc),
                                detail={"retry_in_s": round(delay.total_seconds(), 1)})
         rt.actors.reconcile.send_with_options(args=(pub.id,), delay=max(1, int(delay.total_seconds() * 1000)))
-        return "deferred"
+        return "deferred", pub
     if found is not None:
-        _record_receipt(rt, pub, found, rendered, actor, (S.IN_DOUBT,), "reconciled")
-        return "published"
+        done = _record_receipt(rt, pub, found, rendered, actor, (S.IN_DOUBT,), "reconciled")
+        return "published", done or pub
     # After a crash the platform is not at fault: no backoff. The lease outlasted the time limit,
     # after which a live worker sends nothing, so any request of the dead claim had time to land.
     return _retry_or_fail(rt, pub, f"reconciled: no post found ({pub.last_error})", actor, expect=(S.IN_DOUBT,),
-                          delay=timedelta(0) if crashed else None)
+                          delay=timedelta(0) if crashed else None), pub

@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -154,6 +155,10 @@ _ITEM_PAYLOAD = select(items.c.payload).where(and_(items.c.item_id == bindparam(
 _LOCALIZATION = select(localizations).where(and_(
     localizations.c.item_id == bindparam("item_id"), localizations.c.revision == bindparam("revision"),
     localizations.c.locale == bindparam("locale")))
+_PUBLICATION_WITH_ACCOUNT = (
+    select(publications, accounts.c.status.label("account_status"), accounts.c.reason.label("account_reason"))
+    .select_from(publications.outerjoin(accounts, accounts.c.account == publications.c.account))
+    .where(publications.c.id == bindparam("pub_id")))
 _ACCOUNT_STATUS = select(accounts.c.status, accounts.c.reason).where(accounts.c.account == bindparam("account"))
 _PREVIOUS_REMOTE_ID = (
     select(publications.c.remote_id).where(and_(
@@ -234,6 +239,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 #: A pooled PostgreSQL connection idle in the pool at least this long is pinged before use.
 PING_AFTER_IDLE = timedelta(seconds=1)
+#: Parsed item revisions kept per process (:meth:`Ledger.item_content`).
+CONTENT_CACHE_SIZE = 2048
 
 
 def _ping_when_idle(engine: Engine, after: timedelta) -> None:
@@ -277,6 +284,10 @@ class Ledger:
                  ping_after_idle: timedelta = PING_AFTER_IDLE) -> None:
         self.url = url or default_database_url()
         self.clock: Clock = clock or SystemClock()
+        # Parsed items by (item_id, revision): a revision's payload never changes once stored
+        # (a resubmission with other content is refused), so publishing reads and validates it once.
+        self._contents: OrderedDict[tuple[str, int], ContentItem] = OrderedDict()
+        self._contents_lock = threading.Lock()
         #: Producer webhooks: set by ``syndicate.notify.attach`` when settings.yaml configures any.
         self.outbox: Outbox | None = None
         u = make_url(self.url)
@@ -402,15 +413,41 @@ class Ledger:
                                    .order_by(items.c.revision.desc()).limit(1)).mappings().first()
         if row is None:
             return None
-        return StoredItem(ContentItem.model_validate(row["payload"]), row["state"], row["received_at"],
-                          row["content_hash"])
+        return StoredItem(self._content(row["item_id"], row["revision"], row["payload"]), row["state"],
+                          row["received_at"], row["content_hash"])
 
-    def item_expires_at(self, item_id: str, revision: int) -> datetime | None:
-        """The revision's ``expires_at``, read without parsing the whole item (checked at every claim)."""
+    def item_content(self, item_id: str, revision: int) -> ContentItem | None:
+        """The content of one stored revision, or None; cached, as a revision's content never changes.
+
+        Its state (active, superseded, cancelled) does change: read that with :meth:`item`.
+        """
+        with self._contents_lock:
+            cached = self._contents.get((item_id, revision))
+        if cached is not None:
+            return cached
         with self._reader.connect() as conn:
             payload = conn.execute(_ITEM_PAYLOAD, {"item_id": item_id, "revision": revision}).scalar_one_or_none()
-        value = payload.get("expires_at") if isinstance(payload, dict) else None
-        return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else None
+        return None if payload is None else self._content(item_id, revision, payload)
+
+    def _content(self, item_id: str, revision: int, payload: Any) -> ContentItem:
+        """``payload`` validated as a ContentItem, once per revision (kept in a small LRU cache)."""
+        key = (item_id, revision)
+        with self._contents_lock:
+            cached = self._contents.get(key)
+            if cached is not None:
+                self._contents.move_to_end(key)
+                return cached
+        content = ContentItem.model_validate(payload)
+        with self._contents_lock:
+            self._contents[key] = content
+            while len(self._contents) > CONTENT_CACHE_SIZE:
+                self._contents.popitem(last=False)
+        return content
+
+    def item_expires_at(self, item_id: str, revision: int) -> datetime | None:
+        """The revision's ``expires_at`` (checked at every claim), or None."""
+        content = self.item_content(item_id, revision)
+        return content.expires_at.astimezone(UTC) if content is not None and content.expires_at else None
 
     def cancel_item(self, item_id: str, *, actor: str, locale: str | None = None, account: str | None = None,
                     reason: str = "cancelled by operator") -> list[int]:
@@ -904,6 +941,14 @@ class Ledger:
         return out
 
     # -- accounts --------------------------------------------------------------------------
+
+    def publication_for_publish(self, pub_id: int) -> tuple[Publication | None, str, str | None]:
+        """One publication and its account's ``(status, reason)``, in one read (the publish step's first)."""
+        with self._reader.connect() as conn:
+            row = conn.execute(_PUBLICATION_WITH_ACCOUNT, {"pub_id": pub_id}).mappings().first()
+        if row is None:
+            return None, "ok", None
+        return _pub(row), row["account_status"] or "ok", row["account_reason"]
 
     def account_status(self, account: str) -> tuple[str, str | None]:
         """``(status, reason)``; ``("ok", None)`` for accounts never marked."""

@@ -137,7 +137,7 @@ class FakeServer:
         """``http://127.0.0.1:PORT``."""
         assert self._httpd is not None
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> FakeServer:
         """Listen on a free loopback port, serving in a daemon thread."""

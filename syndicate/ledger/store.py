@@ -10,6 +10,7 @@ first: the caller acknowledges and does nothing (design §3, claim → call → 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import threading
@@ -239,8 +240,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 #: A pooled PostgreSQL connection idle in the pool at least this long is pinged before use.
 PING_AFTER_IDLE = timedelta(seconds=1)
-#: Parsed item revisions kept per process (:meth:`Ledger.item_content`).
-CONTENT_CACHE_SIZE = 2048
+#: Parsed item revisions kept per process (:meth:`Ledger.item_content`): at most this many, and
+#: at most this many bytes of their stored JSON (an item may be up to 1 MiB).
+CONTENT_CACHE_ITEMS = 1024
+CONTENT_CACHE_BYTES = 32 * 1024 * 1024
 
 
 def _ping_when_idle(engine: Engine, after: timedelta) -> None:
@@ -286,7 +289,8 @@ class Ledger:
         self.clock: Clock = clock or SystemClock()
         # Parsed items by (item_id, revision): a revision's payload never changes once stored
         # (a resubmission with other content is refused), so publishing reads and validates it once.
-        self._contents: OrderedDict[tuple[str, int], ContentItem] = OrderedDict()
+        self._contents: OrderedDict[tuple[str, int], tuple[ContentItem, int]] = OrderedDict()
+        self._contents_bytes = 0
         self._contents_lock = threading.Lock()
         #: Producer webhooks: set by ``syndicate.notify.attach`` when settings.yaml configures any.
         self.outbox: Outbox | None = None
@@ -424,24 +428,27 @@ class Ledger:
         with self._contents_lock:
             cached = self._contents.get((item_id, revision))
         if cached is not None:
-            return cached
+            return cached[0]
         with self._reader.connect() as conn:
             payload = conn.execute(_ITEM_PAYLOAD, {"item_id": item_id, "revision": revision}).scalar_one_or_none()
         return None if payload is None else self._content(item_id, revision, payload)
 
     def _content(self, item_id: str, revision: int, payload: Any) -> ContentItem:
-        """``payload`` validated as a ContentItem, once per revision (kept in a small LRU cache)."""
+        """``payload`` validated as a ContentItem, once per revision (kept in a bounded LRU cache)."""
         key = (item_id, revision)
         with self._contents_lock:
             cached = self._contents.get(key)
             if cached is not None:
                 self._contents.move_to_end(key)
-                return cached
+                return cached[0]
         content = ContentItem.model_validate(payload)
+        size = len(json.dumps(payload, separators=(",", ":"), default=str))
         with self._contents_lock:
-            self._contents[key] = content
-            while len(self._contents) > CONTENT_CACHE_SIZE:
-                self._contents.popitem(last=False)
+            if key not in self._contents and size <= CONTENT_CACHE_BYTES // 4:
+                self._contents[key] = (content, size)
+                self._contents_bytes += size
+            while len(self._contents) > CONTENT_CACHE_ITEMS or self._contents_bytes > CONTENT_CACHE_BYTES:
+                self._contents_bytes -= self._contents.popitem(last=False)[1][1]
         return content
 
     def item_expires_at(self, item_id: str, revision: int) -> datetime | None:

@@ -68,6 +68,48 @@ def test_an_item_is_read_by_revision_or_newest_and_its_expiry_without_parsing(le
     assert ledger.item_expires_at("item-1", 2) == datetime(2026, 4, 1, tzinfo=UTC)
 
 
+def test_an_item_revision_is_parsed_once_while_its_state_is_read_fresh(ledger: Ledger) -> None:
+    # Given an item read once (parsed and cached)
+    ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t")
+    first = ledger.item_content("item-1", 1)
+    assert first is not None and first.title == "A title"
+    # When it is read again, by content and as a stored item, after a new revision superseded it
+    ledger.submit(parse_item(item_data(revision=2, title="Second")), plan(["en-US"]), actor="t")
+    stored = ledger.item("item-1", 1)
+    # Then the same parsed object comes back each time, while the state is the current one
+    assert ledger.item_content("item-1", 1) is first
+    assert stored is not None and stored.item is first and stored.state == "superseded"
+    assert ledger.item_content("item-1", 2) is not None and ledger.item_content("item-1", 3) is None
+
+
+def test_the_item_cache_is_bounded_by_bytes(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a cache of about three items' worth of bytes
+    import syndicate.ledger.store as store
+
+    for n in range(6):
+        ledger.submit(parse_item(item_data(id=f"item-{n}", body="x" * 2_000)), plan(["en-US"]), actor="t")
+    monkeypatch.setattr(store, "CONTENT_CACHE_BYTES", 4 * 3_000)
+    # When six are read
+    for n in range(6):
+        assert ledger.item_content(f"item-{n}", 1) is not None
+    # Then only the newest few stay, within the budget
+    kept = [key[0] for key in ledger._contents]
+    assert 1 <= len(kept) <= 4 and kept[-1] == "item-5"
+    assert ledger._contents_bytes <= 4 * 3_000
+
+
+def test_a_publication_and_its_account_status_are_read_together(ledger: Ledger) -> None:
+    # Given a publication on an account, read before and after the account is marked
+    pub = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]
+    before = ledger.publication_for_publish(pub.id)
+    ledger.set_account_status("acc", "disabled", "410 Gone", actor="t")
+    # When it is read / Then the row comes with the account's current status
+    assert before[0] == ledger.publication(pub.id) and before[1:] == ("ok", None)
+    after = ledger.publication_for_publish(pub.id)
+    assert after[0] is not None and after[0].id == pub.id and after[1:] == ("disabled", "410 Gone")
+    assert ledger.publication_for_publish(pub.id + 1000) == (None, "ok", None)
+
+
 def test_the_previous_remote_id_comes_from_an_earlier_published_revision_only(ledger: Ledger) -> None:
     # Given revision 1 published on an account, then revision 2 planned
     pub1 = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]

@@ -121,6 +121,9 @@ publications = Table(
     Column("channel", String(64), nullable=False),
     Column("campaign", String(100), nullable=False),
     Column("state", String(16), nullable=False),
+    # The state before the last change: set by the same UPDATE (``previous_state = state``), so a
+    # transition learns what it moved from without reading the row first.
+    Column("previous_state", String(16), nullable=True),
     Column("ready", Boolean, nullable=False, default=False),
     Column("scheduled_for", UtcDateTime(), nullable=False),
     Column("planned_for", UtcDateTime(), nullable=False),

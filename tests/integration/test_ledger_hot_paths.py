@@ -180,3 +180,24 @@ def test_a_claim_whose_lease_ran_out_can_be_taken_and_a_live_one_cannot(ledger: 
     assert (live, expired) == (False, True)
     assert ledger.claim_localization("item-1", 1, "de-DE", worker="w2", lease=timedelta(minutes=1))
     assert not ledger.claim_localization("item-1", 1, "de-DE", worker="w1", lease=timedelta(minutes=1))
+
+
+def test_a_claim_records_the_state_it_moved_from_and_a_lost_race_writes_nothing(ledger: Ledger) -> None:
+    # Given a publication that failed once and waits in retrying
+    pub = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]
+    ledger.transition(pub.id, S.ENQUEUED, expect=[S.SCHEDULED], actor="d")
+    ledger.transition(pub.id, S.CALLING, expect=[S.ENQUEUED], actor="w")
+    ledger.transition(pub.id, S.RETRYING, expect=[S.CALLING], actor="w", error="HTTP 503", failures=1)
+    # When two workers claim it, one after the other
+    first = ledger.claim(pub.id, worker="w1", lease=timedelta(seconds=20))
+    second = ledger.claim(pub.id, worker="w2", lease=timedelta(seconds=20))
+    # Then the first holds it, having moved it from retrying, and the second got nothing and wrote nothing
+    assert first is not None and second is None
+    assert (first.state, first.claimed_by, first.attempts, first.failures) == ("calling", "w1", 1, 1)
+    claims = [e for e in ledger.events(publication_id=pub.id) if e["kind"] == "claimed"]
+    assert [(e["from_state"], e["to_state"], e["actor"]) for e in claims] == [("retrying", "calling", "w1")]
+    assert (claims[0]["item_id"], claims[0]["revision"], claims[0]["at"]) == ("item-1", 1, T0)
+    # And the whole history reads as a chain of states
+    history = [(e["from_state"], e["to_state"]) for e in ledger.events(publication_id=pub.id) if e["to_state"]]
+    assert history == [(None, "scheduled"), ("scheduled", "enqueued"), ("enqueued", "calling"),
+                       ("calling", "retrying"), ("retrying", "calling")]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import dramatiq
 import structlog
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import CurrentMessage, Middleware
 
 from . import metrics
 from .errors import ConfigError, ContentError, LocalizationError
@@ -160,6 +160,8 @@ def declare_actors(rt: Runtime) -> Actors:
         broker.add_middleware(LogContext())
     if not any(isinstance(m, MetricsMiddleware) for m in broker.middleware):
         broker.add_middleware(MetricsMiddleware())
+    if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
+        broker.add_middleware(CurrentMessage())
     from .notify import attach
 
     attach(rt)  # producer webhooks: the ledger writes lifecycle notifications with each transition
@@ -170,7 +172,12 @@ def declare_actors(rt: Runtime) -> Actors:
         do_intake(rt, item_id, revision)
 
     def localize(item_id: str, revision: int, locale: str) -> None:
-        do_localize(rt, item_id, revision, locale)
+        # The localization claim belongs to the message: Dramatiq's retry of this message (after a
+        # database blip, say) or its redelivery after its worker died takes it back at once, while
+        # a different message for the same localization still finds it held.
+        message = CurrentMessage.get_current_message()
+        do_localize(rt, item_id, revision, locale,
+                    claim_owner=f"message:{message.message_id}" if message is not None else None)
 
     def observe(outcome: str, pub: Publication | None) -> None:
         # The step returns the row as it left it: no second read for the metrics.

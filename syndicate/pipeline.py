@@ -88,9 +88,14 @@ def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
     return locales
 
 
-def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
-    """Localize one item revision into one locale and release its publications."""
+def do_localize(rt: Runtime, item_id: str, revision: int, locale: str, *, claim_owner: str | None = None) -> None:
+    """Localize one item revision into one locale and release its publications.
+
+    ``claim_owner`` names who holds the localization's claim (the localize actor passes its
+    message); by default, the calling thread.
+    """
     actor = worker_id()
+    owner = claim_owner or actor
     row = rt.ledger.localization(item_id, revision, locale)
     if row is None or row["state"] == "done":
         return
@@ -106,24 +111,24 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
     settings = route.translation
     cache = translation_cache(rt)
     # A duplicate message (intake and dispatcher both send one; redeliveries) must not ask the engine again.
-    if not rt.ledger.claim_localization(item_id, revision, locale, worker=actor, lease=rt.timing.localize_time_limit):
+    if not rt.ledger.claim_localization(item_id, revision, locale, worker=owner, lease=rt.timing.localize_time_limit):
         log.info("localization.skipped", item=item_id, revision=revision, locale=locale, reason="claimed elsewhere")
         return
     row = rt.ledger.localization(item_id, revision, locale)
     if row is None or row["state"] == "done":  # finished while we waited for the claim
-        rt.ledger.release_localization(item_id, revision, locale, worker=actor)
+        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
         return
     try:
         loc = localize_for_route(rt, route, stored.item, locale, cache=cache)
     except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
-        rt.ledger.release_localization(item_id, revision, locale, worker=actor)
+        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
         log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
         count_localization(settings.engine, "deferred")
         return
     except LocalizationError as exc:
         rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False)
-        rt.ledger.release_localization(item_id, revision, locale, worker=actor)
+        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
         log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
         count_localization(settings.engine, "failed")
         return
@@ -137,7 +142,7 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str) -> None:
     review = settings.review_required and loc.needs_review
     released = rt.ledger.record_localization(
         item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
-        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=actor)
+        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=owner)
     log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
              sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
              cache_hits=loc.cache_hits)

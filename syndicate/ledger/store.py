@@ -892,7 +892,9 @@ class Ledger:
 
         A localize message can be delivered twice (intake and the dispatcher both send one, or a
         redelivery): the claim makes the second a no-op, so an engine is asked once. The claim is a
-        ``state_kv`` row (namespace ``localize-claim``); a worker that dies loses it when the lease ends.
+        ``state_kv`` row (namespace ``localize-claim``) owned by ``worker`` (the localize actor
+        passes its message id, so the message's retry or redelivery takes it back); an owner that
+        never comes back loses it when the lease ends.
         """
         key = f"{item_id}/{revision}/{locale}"
         now = self.now()

@@ -290,6 +290,14 @@ def item(n: int, *, prefix: str = "bench", revision: int = 1, human: Sequence[st
     return data
 
 
+def worker_args(ap: Any, *, timeout_s: float = 900.0) -> None:
+    """The worker options every pipeline benchmark takes: processes, threads, log level, timeout."""
+    ap.add_argument("--processes", type=int, default=2, help="worker processes")
+    ap.add_argument("--threads", type=int, default=8, help="worker threads per process")
+    ap.add_argument("--log-level", default="INFO", help="the workers' log level (their output goes to a file)")
+    ap.add_argument("--timeout", type=float, default=timeout_s, help="seconds per run")
+
+
 def load() -> str:
     """The load average, as text."""
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())

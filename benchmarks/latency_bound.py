@@ -18,9 +18,9 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks._harness import LoadResult, Platform, run_bare_load
+from benchmarks._harness import LoadResult, Platform, run_bare_load, worker_args
 from benchmarks._services import REDIS_URL, machine, table
-from benchmarks.throughput import HEADERS, LOCALES, TAIL, row, run_syndicate
+from benchmarks.throughput import HEADERS, LOCALES, TAIL, rows_against_bare, run_syndicate
 
 
 def main() -> None:
@@ -29,11 +29,8 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=500, help="items, each for --locales × --accounts publications")
     ap.add_argument("--accounts", type=int, default=2)
     ap.add_argument("--locales", type=int, default=2, choices=[1, 2, 3])
-    ap.add_argument("--processes", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8)
+    worker_args(ap)
     ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--log-level", default="INFO")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     args = ap.parse_args()
     from syndicate.logging import configure_logging
 
@@ -58,15 +55,7 @@ def main() -> None:
     print(f"latency-bound throughput: platform answers after {args.latency_ms:g} ms, {args.processes} processes × "
           f"{args.threads} threads: ideal {ideal:.1f} posts/s; {pubs:,} publications per run ({args.items:,} items "
           f"× {len(locales)} locales × {args.accounts} webhook accounts)")
-    rows = []
-    bare_rate: float | None = None
-    for r in results:
-        if r.name.startswith("bare"):
-            bare_rate = r.rate.steady_per_s
-            rows.append(row(r, None, ideal))
-        else:
-            rows.append(row(r, bare_rate, ideal))
-    print(table([*HEADERS, "of ideal", *TAIL], rows))
+    print(table([*HEADERS, "of ideal", *TAIL], rows_against_bare(results, ideal)))
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")

@@ -30,6 +30,7 @@ from benchmarks._harness import (
     run_bare_load,
     run_syndicate_load,
     webhook_config,
+    worker_args,
 )
 from benchmarks._services import REDIS_URL, machine, pg_database, redis_namespace, table
 
@@ -78,10 +79,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=10_000)
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the items counted as warm-up")
-    ap.add_argument("--processes", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument("--log-level", default="INFO")
-    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
+    worker_args(ap, timeout_s=1800.0)
     args = ap.parse_args()
     from syndicate.logging import configure_logging
 

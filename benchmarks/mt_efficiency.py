@@ -33,7 +33,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks._harness import Platform, item, run_syndicate_load, webhook_config
+from benchmarks._harness import Platform, item, run_syndicate_load, webhook_config, worker_args
 from benchmarks._services import REDIS_URL, machine, pg_database, redis_namespace, table
 from tests.fakes.base import Request, Response
 from tests.fakes.deepl import FakeDeepL
@@ -110,10 +110,7 @@ def main() -> None:
     ap.add_argument("--locales", type=int, default=4, choices=range(1, len(TARGETS) + 1),
                     help=f"target locales, of {', '.join(TARGETS)}")
     ap.add_argument("--latency-ms", type=float, default=20.0, help="the engine's answer delay")
-    ap.add_argument("--processes", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument("--log-level", default="INFO")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
+    worker_args(ap)
     args = ap.parse_args()
     from syndicate import Runtime
     from syndicate.logging import configure_logging

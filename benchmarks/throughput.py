@@ -44,6 +44,7 @@ from benchmarks._harness import (
     run_bare_load,
     run_syndicate_load,
     webhook_config,
+    worker_args,
 )
 from benchmarks._services import REDIS_URL, machine, pg_database, redis_namespace, table
 
@@ -83,6 +84,19 @@ def row(r: LoadResult, bare: float | None, ideal: float | None = None) -> list[A
     return cells
 
 
+def rows_against_bare(results: Sequence[LoadResult], ideal: float | None = None) -> list[list[Any]]:
+    """Table rows, each run compared with the bare baseline run before it (same round)."""
+    rows = []
+    bare_rate: float | None = None
+    for r in results:
+        if r.name.startswith("bare Dramatiq"):
+            bare_rate = r.rate.steady_per_s
+            rows.append(row(r, None, ideal))
+        else:
+            rows.append(row(r, bare_rate, ideal))
+    return rows
+
+
 HEADERS = ["run", "posts", "steady /s", "whole run /s", "ratio to bare"]
 TAIL = ["worker CPU ms/post", "tenths /s (min–max)", "load after"]
 
@@ -92,15 +106,12 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=1000)
     ap.add_argument("--accounts", type=int, default=2, help="webhook accounts per item")
     ap.add_argument("--locales", type=int, default=2, choices=[1, 2, 3], help="of en-US, de-DE, fr-FR")
-    ap.add_argument("--processes", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=8)
+    worker_args(ap)
     ap.add_argument("--latency-ms", type=float, default=0.0, help="the platform's answer delay")
     ap.add_argument("--rounds", type=int, default=2, help="bare and syndicate runs, interleaved")
-    ap.add_argument("--log-level", default="INFO", help="the workers' log level (their output goes to a file)")
     ap.add_argument("--ref", action="append", default=[],
                     help="also run syndicate as of this git revision (repeatable), for before/after figures")
     ap.add_argument("--no-floor", action="store_true", help="skip the bare + claim/record run")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     args = ap.parse_args()
     from syndicate.logging import configure_logging
 
@@ -132,15 +143,7 @@ def main() -> None:
     print(f"throughput: {pubs:,} publications per run ({args.items:,} items × {len(locales)} locales × "
           f"{args.accounts} webhook accounts), platform latency {args.latency_ms:g} ms, "
           f"{args.processes} processes × {args.threads} threads, PostgreSQL ledger, Redis broker")
-    rows = []
-    bare_rate: float | None = None
-    for r in results:
-        if r.name.startswith("bare Dramatiq"):
-            bare_rate = r.rate.steady_per_s
-            rows.append(row(r, None))
-        else:
-            rows.append(row(r, bare_rate))
-    print(table([*HEADERS, *TAIL], rows))
+    print(table([*HEADERS, *TAIL], rows_against_bare(results)))
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")

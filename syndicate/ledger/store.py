@@ -9,6 +9,7 @@ first: the caller acknowledges and does nothing (design §3, claim → call → 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -166,6 +167,48 @@ _PREVIOUS_REMOTE_ID = (
         publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value))
     .order_by(publications.c.revision.desc()).limit(1))
 _INSERT_EVENT = insert(events)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a transition's statement depends on (its values are bound parameters)."""
+
+    to: str
+    expected: tuple[str, ...]
+    columns: tuple[str, ...]
+    increment: tuple[str, ...]
+    due_check: bool
+
+
+@functools.lru_cache(maxsize=256)
+def _transition_update(shape: _Shape) -> Any:
+    """``UPDATE publications SET state = :to, previous_state = state, ... WHERE id = :pub_id AND state IN
+    (...) RETURNING *``, built once per shape: building it (and its cache key) on every call costs
+    more than the round trip it makes."""
+    cond = and_(publications.c.id == bindparam("pub_id"), publications.c.state.in_(shape.expected))
+    if shape.due_check:
+        cond = and_(cond, publications.c.scheduled_for <= bindparam("due_by", type_=publications.c.scheduled_for.type))
+    values: dict[str, Any] = {c: bindparam(f"v_{c}", type_=publications.c[c].type) for c in shape.columns}
+    values.update({c: publications.c[c] + 1 for c in shape.increment})
+    # SET expressions see the row as it was: previous_state gets the state this update replaces.
+    return (update(publications).where(cond)
+            .values(state=shape.to, previous_state=publications.c.state,
+                    updated_at=bindparam("now", type_=publications.c.updated_at.type), **values)
+            .returning(*publications.c))
+
+
+@functools.lru_cache(maxsize=256)
+def _transition_with_event(shape: _Shape) -> Any:
+    """:func:`_transition_update` and the INSERT of its event in one statement (PostgreSQL)."""
+    moved = _transition_update(shape).cte("moved")
+    logged = insert(events).from_select(
+        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
+        select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,
+               bindparam("ev_kind", type_=events.c.kind.type), moved.c.previous_state, moved.c.state,
+               bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
+               bindparam("ev_detail", type_=events.c.detail.type))
+    ).cte("logged")
+    return select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
 
 
 class Outbox(Protocol):
@@ -524,27 +567,28 @@ class Ledger:
             "error": redact(error) if error else None, "detail": dict(detail) if detail else None})
 
     def _moved(self, pub_id: int, to: PublicationState, expect: Iterable[PublicationState], error: str | None,
-               extra_where: Any, values: dict[str, Any]) -> Any:
-        """The conditional UPDATE of one transition, returning the row (``previous_state`` = from)."""
+               due_by: datetime | None, increment: Sequence[str], values: dict[str, Any]
+               ) -> tuple[Any, dict[str, Any]]:
+        """The conditional UPDATE of one transition (returning the row, ``previous_state`` = from) and
+        its parameters. The statement is built once per shape (:func:`_transition_update`)."""
         expected = frozenset(PublicationState(s) for s in expect)
         illegal = expected - ALLOWED[to]
         if illegal:
             raise ValueError(f"illegal transition to {to.value} from {sorted(s.value for s in illegal)}")
         if error is not None:
             values["last_error"] = redact(error)[:4000]
-        cond = and_(publications.c.id == pub_id, publications.c.state.in_(sorted(s.value for s in expected)))
-        if extra_where is not None:
-            cond = and_(cond, extra_where)
-        # SET expressions see the row as it was: previous_state gets the state this update replaces.
-        return (update(publications).where(cond)
-                .values(state=to.value, previous_state=publications.c.state, updated_at=self.now(), **values)
-                .returning(*publications.c))
+        shape = _Shape(to.value, tuple(sorted(s.value for s in expected)), tuple(sorted(values)), tuple(increment),
+                       due_by is not None)
+        params = {f"v_{k}": v for k, v in values.items()}
+        params.update(pub_id=pub_id, now=self.now(), due_by=due_by)
+        return shape, params
 
     def _transition(self, conn: Connection, pub_id: int, to: PublicationState, expect: Iterable[PublicationState],
                     *, actor: str, error: str | None = None, kind: str = "transition",
-                    detail: Mapping[str, Any] | None = None, extra_where: Any = None, **values: Any
-                    ) -> Publication | None:
-        row = conn.execute(self._moved(pub_id, to, expect, error, extra_where, values)).mappings().first()
+                    detail: Mapping[str, Any] | None = None, due_by: datetime | None = None,
+                    increment: Sequence[str] = (), **values: Any) -> Publication | None:
+        shape, params = self._moved(pub_id, to, expect, error, due_by, increment, values)
+        row = conn.execute(_transition_update(shape), params).mappings().first()
         if row is None:
             return None
         self._event(conn, kind=kind, actor=actor, publication_id=pub_id, item_id=row["item_id"],
@@ -556,28 +600,21 @@ class Ledger:
 
     def _transition_alone(self, pub_id: int, to: PublicationState, expect: Iterable[PublicationState], *,
                           actor: str, error: str | None = None, kind: str = "transition",
-                          detail: Mapping[str, Any] | None = None, extra_where: Any = None, **values: Any
-                          ) -> Publication | None:
+                          detail: Mapping[str, Any] | None = None, due_by: datetime | None = None,
+                          increment: Sequence[str] = (), **values: Any) -> Publication | None:
         """One transition in its own transaction: on PostgreSQL without producer webhooks, a single
         statement (the UPDATE and its event INSERT in one ``WITH``, atomic on its own, one round trip
         instead of five); otherwise :meth:`_transition` in a transaction."""
         if self.dialect != "postgresql" or self.outbox is not None:
             with self.begin() as conn:
                 return self._transition(conn, pub_id, to, expect, actor=actor, error=error, kind=kind,
-                                        detail=detail, extra_where=extra_where, **values)
-        moved = self._moved(pub_id, to, expect, error, extra_where, values).cte("moved")
-        logged = insert(events).from_select(
-            ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error",
-             "detail"],
-            select(bindparam("ev_at", self.now(), type_=events.c.at.type), moved.c.id, moved.c.item_id,
-                   moved.c.revision, bindparam("ev_kind", kind, type_=events.c.kind.type), moved.c.previous_state,
-                   moved.c.state, bindparam("ev_actor", actor[:200], type_=events.c.actor.type),
-                   bindparam("ev_error", redact(error) if error else None, type_=events.c.error.type),
-                   bindparam("ev_detail", dict(detail) if detail else None, type_=events.c.detail.type))
-        ).cte("logged")
-        stmt = select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
+                                        detail=detail, due_by=due_by, increment=increment, **values)
+        shape, params = self._moved(pub_id, to, expect, error, due_by, increment, values)
+        params.update(ev_at=params["now"], ev_kind=kind, ev_actor=actor[:200],
+                      ev_error=redact(error) if error else None, ev_detail=dict(detail) if detail else None)
+        stmt = _transition_with_event(shape)
         with self._reader.connect() as conn:
-            row = conn.execute(stmt).mappings().first()
+            row = conn.execute(stmt, params).mappings().first()
         return _pub(row) if row is not None else None
 
     def _notify(self, conn: Connection, pub: Publication, previous_state: str | None, kind: str,
@@ -623,8 +660,8 @@ class Ledger:
         now = self.now()
         return self._transition_alone(
             pub_id, S.CALLING, (S.ENQUEUED, S.RETRYING), actor=worker, kind="claimed",
-            extra_where=publications.c.scheduled_for <= now + timedelta(seconds=1),
-            claimed_by=worker, claimed_at=now, lease_until=now + lease, attempts=publications.c.attempts + 1)
+            due_by=now + timedelta(seconds=1), increment=("attempts",),
+            claimed_by=worker, claimed_at=now, lease_until=now + lease)
 
     # -- dispatcher queries ----------------------------------------------------------------
 

@@ -14,12 +14,15 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from .secrets import REDACTED, redact
+
+if TYPE_CHECKING:
+    from .ledger import Publication
 
 __all__ = ["bind_publication", "configure_logging", "get_logger", "redact_event"]
 
@@ -131,7 +134,7 @@ def configure_logging(*, json: bool | None = None, level: str | None = None) -> 
     _configured = True
 
 
-def bind_publication(pub: Any, *, attempt: int) -> None:
+def bind_publication(pub: Publication, *, attempt: int) -> None:
     """Add a publication's item, revision, locale, account, channel and attempt to the log context
     of the message being processed (the worker's ``LogContext`` clears it when the message ends)."""
     structlog.contextvars.bind_contextvars(publication=pub.id, item=pub.item_id, revision=pub.revision,

@@ -566,11 +566,14 @@ class Ledger:
             "kind": kind, "from_state": from_state, "to_state": to_state, "actor": actor[:200],
             "error": redact(error) if error else None, "detail": dict(detail) if detail else None})
 
-    def _moved(self, pub_id: int, to: PublicationState, expect: Iterable[PublicationState], error: str | None,
-               due_by: datetime | None, increment: Sequence[str], values: dict[str, Any]
-               ) -> tuple[Any, dict[str, Any]]:
-        """The conditional UPDATE of one transition (returning the row, ``previous_state`` = from) and
-        its parameters. The statement is built once per shape (:func:`_transition_update`)."""
+    def _transition_params(self, pub_id: int, to: PublicationState, expect: Iterable[PublicationState],
+                           error: str | None, due_by: datetime | None, increment: Sequence[str],
+                           values: dict[str, Any]) -> tuple[_Shape, dict[str, Any]]:
+        """The shape of one transition's statement (:func:`_transition_update`) and its parameters.
+
+        Raises:
+            ValueError: a transition that :mod:`syndicate.states` does not allow.
+        """
         expected = frozenset(PublicationState(s) for s in expect)
         illegal = expected - ALLOWED[to]
         if illegal:
@@ -587,7 +590,7 @@ class Ledger:
                     *, actor: str, error: str | None = None, kind: str = "transition",
                     detail: Mapping[str, Any] | None = None, due_by: datetime | None = None,
                     increment: Sequence[str] = (), **values: Any) -> Publication | None:
-        shape, params = self._moved(pub_id, to, expect, error, due_by, increment, values)
+        shape, params = self._transition_params(pub_id, to, expect, error, due_by, increment, values)
         row = conn.execute(_transition_update(shape), params).mappings().first()
         if row is None:
             return None
@@ -609,7 +612,7 @@ class Ledger:
             with self.begin() as conn:
                 return self._transition(conn, pub_id, to, expect, actor=actor, error=error, kind=kind,
                                         detail=detail, due_by=due_by, increment=increment, **values)
-        shape, params = self._moved(pub_id, to, expect, error, due_by, increment, values)
+        shape, params = self._transition_params(pub_id, to, expect, error, due_by, increment, values)
         params.update(ev_at=params["now"], ev_kind=kind, ev_actor=actor[:200],
                       ev_error=redact(error) if error else None, ev_detail=dict(detail) if detail else None)
         stmt = _transition_with_event(shape)

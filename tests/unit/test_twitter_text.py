@@ -1,6 +1,6 @@
 """X's weighted length counter against twitter-text's official conformance cases.
 
-The cases are read from ``../shared/data/twitter-text/`` (next to the repository). Every case of
+The cases are read from ``tests/data/twitter-text/`` (copied unchanged from twitter-text). Every case of
 ``WeightedTweetsWithDiscountedEmojiCounterTest`` and ``UnicodeDirectionalMarkerCounterTest`` must
 pass with every field it gives: weightedLength, valid, permillage and both ranges.
 """
@@ -19,14 +19,14 @@ import yaml
 from adapters import twitter_text
 from adapters.twitter_text import V3, extract_urls, parse_tweet, weighted_length
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "twitter-text"
+CASES = Path(__file__).resolve().parents[1] / "data" / "twitter-text"
 PACKAGED = Path(twitter_text.__file__).resolve().parent / "data" / "twitter-text"
 
 
 def _load(name: str) -> dict[str, Any]:
-    path = SHARED / name
+    path = CASES / name
     if not path.is_file():
-        raise RuntimeError(f"twitter-text conformance data missing: {path} (the repository's ../shared/data)")
+        raise RuntimeError(f"twitter-text conformance data missing: {path}")
     data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["tests"]
     return data
 
@@ -105,8 +105,8 @@ def test_packaged_domain_list_is_the_conformance_list_in_order() -> None:
 
 
 def test_packaged_configuration_is_the_official_v3_with_its_license() -> None:
-    # Given the packaged data / Then v3.json is byte-identical to the shared copy and the license is beside it
-    assert (PACKAGED / "v3.json").read_bytes() == (SHARED / "v3.json").read_bytes()
+    # Given the packaged data / Then v3.json is byte-identical to the conformance copy and the license is beside it
+    assert (PACKAGED / "v3.json").read_bytes() == (CASES / "v3.json").read_bytes()
     assert "Apache License" in (PACKAGED / "LICENSE").read_text(encoding="utf-8")
     assert (V3.max_weighted_length, V3.transformed_url_length, V3.scale) == (280, 23, 100)
 

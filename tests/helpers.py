@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["REPO", "item_data", "sandbox_accounts", "simple_route", "write_config"]
+__all__ = ["REPO", "ManualClock", "free_port", "item_data", "sandbox_accounts", "simple_route", "write_config"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,3 +80,28 @@ def item_data(**overrides: Any) -> dict[str, Any]:
         else:
             data[k] = v
     return data
+
+
+class ManualClock:
+    """A ledger clock that a test sets (``clock.t = ...``) or moves forward (:meth:`advance`)."""
+
+    def __init__(self, t: datetime | None = None) -> None:
+        self.t = t or datetime.now(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self.t
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self.t += delta
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port: int = s.getsockname()[1]
+    s.close()
+    return port

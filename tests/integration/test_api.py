@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,18 +17,10 @@ from syndicate import Runtime
 from syndicate.api import create_app
 from syndicate.errors import ConfigError
 from syndicate.pipeline import do_localize
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
 
 TOKEN = "tok-producer-0123456789abcdef"
 READER = "tok-reader-0123456789abcdefgh"
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class ApiServer:

@@ -15,22 +15,14 @@ from syndicate import ContentError, Runtime, submit
 from syndicate.cli import main
 from syndicate.pipeline import do_localize, do_publish, publication_ref
 from syndicate.states import PublicationState as S
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 
 T0 = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # 09:00 in Berlin
 
 
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def now(self) -> datetime:
-        return self.t
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
@@ -40,7 +32,7 @@ def cfg(config_dir: Callable[..., Path]) -> Path:
 
 
 @pytest.fixture
-def rt(cfg: Path, ledger_url: str, outbox: Path, clock: Clock) -> Iterator[Runtime]:
+def rt(cfg: Path, ledger_url: str, outbox: Path, clock: ManualClock) -> Iterator[Runtime]:
     runtime = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=clock)
     yield runtime
     runtime.close()
@@ -114,7 +106,7 @@ def test_cancelling_an_unknown_item_is_an_error(rt: Runtime) -> None:
 
 
 def test_a_publication_that_comes_due_after_the_item_expired_is_skipped_at_claim(
-    rt: Runtime, clock: Clock, outbox: Path
+    rt: Runtime, clock: ManualClock, outbox: Path
 ) -> None:
     # Given an item that expires in an hour, planned now
     [pid, *_] = submitted(rt, locales=["en-US"], channels=["a"], expires_at="2026-06-01T08:00:00Z")

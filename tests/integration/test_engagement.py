@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from syndicate.pipeline import do_localize, do_publish
 from syndicate.report import report_rows
 from tests.fakes.base import Fault, Request, Response
 from tests.fakes.board import FakeBoard
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 from tests.support.board_adapter import BoardAdapter
 
 
@@ -57,20 +56,6 @@ class MeteredBoardAdapter(BoardAdapter):
         if r.status_code >= 400:
             raise TransientError("board metrics failed", status=r.status_code)
         return {k: v for k, v in r.json().items() if isinstance(v, int | str)}  # type: ignore[misc]
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.at = datetime.now(UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            self.at += delta
 
 
 @pytest.fixture

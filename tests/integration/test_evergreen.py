@@ -14,18 +14,10 @@ from syndicate.channels import AdapterRegistry
 from syndicate.config import load_config
 from syndicate.pipeline import do_localize, do_publish
 from tests.fakes.board import FakeBoard
-from tests.helpers import item_data, simple_route
+from tests.helpers import ManualClock, item_data, simple_route
 from tests.support.board_adapter import BoardAdapter
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def now(self) -> datetime:
-        return self.t
 
 
 @pytest.fixture
@@ -35,12 +27,12 @@ def board() -> Iterator[FakeBoard]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
-def rt(config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: Clock) -> Iterator[Runtime]:
+def rt(config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: ManualClock) -> Iterator[Runtime]:
     d = config_dir(accounts={"b": {"adapter": "board", "base_url": board.url}},
                    routes=[simple_route("r", ["en-US", "en-GB"], ["b"], min_gap="1h")])
     reg = AdapterRegistry()
@@ -57,7 +49,7 @@ def submit_localized(rt: Runtime, **item: Any) -> None:
         do_localize(rt, sub.item_id, sub.revision, loc)
 
 
-def run_every_slot(rt: Runtime, clock: Clock, item_id: str) -> list[str]:
+def run_every_slot(rt: Runtime, clock: ManualClock, item_id: str) -> list[str]:
     """Advance the clock to each planned time in turn and publish what is due then."""
     outcomes = []
     for when in sorted({p.scheduled_for for p in rt.ledger.publications(item_id=item_id)}):
@@ -68,7 +60,7 @@ def run_every_slot(rt: Runtime, clock: Clock, item_id: str) -> list[str]:
 
 
 def test_an_evergreen_item_without_variants_posts_every_slot_with_no_duplicate_refusal(
-    rt: Runtime, board: FakeBoard, clock: Clock
+    rt: Runtime, board: FakeBoard, clock: ManualClock
 ) -> None:
     # Given an item repeated every day, three more times, on one board account
     submit_localized(rt, locales=["en-US"], repeat={"interval": "1d", "count": 3})
@@ -84,7 +76,7 @@ def test_an_evergreen_item_without_variants_posts_every_slot_with_no_duplicate_r
 
 
 def test_evergreen_variants_are_posted_in_turn_with_no_duplicate_refusal(
-    rt: Runtime, board: FakeBoard, clock: Clock
+    rt: Runtime, board: FakeBoard, clock: ManualClock
 ) -> None:
     # Given an item repeated five more times with two variants
     variants = ["Still worth a read: the spring guide.", "Missed it? The spring guide, in five minutes."]
@@ -98,7 +90,7 @@ def test_evergreen_variants_are_posted_in_turn_with_no_duplicate_refusal(
 
 
 def test_the_board_does_refuse_a_repeated_text_so_the_evergreen_tests_can_fail(
-    rt: Runtime, board: FakeBoard, clock: Clock
+    rt: Runtime, board: FakeBoard, clock: ManualClock
 ) -> None:
     # Given two different items with the same title and summary (the board adapter's lead text)
     submit_localized(rt, id="first", locales=["en-US"])

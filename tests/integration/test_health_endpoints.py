@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from syndicate import Runtime, submit
 from syndicate.health import build_ops_server
 from syndicate.ledger import Ledger
-from tests.helpers import REPO, item_data, sandbox_accounts, simple_route
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
+from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +21,10 @@ from syndicate.worker import run_until_settled
 from tests.fakes.base import Fault, Response
 from tests.fakes.board import FakeBoard
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 from tests.support.board_adapter import BoardAdapter
 
 SECRET = "whsec_" + base64.b64encode(b"producer-webhook-secret-32-bytes").decode()
-
-
-class ManualClock:
-    """A ledger clock that tests move forward by hand."""
-
-    def __init__(self) -> None:
-        self.at = datetime.now(UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            self.at += delta
 
 
 @pytest.fixture

@@ -21,19 +21,11 @@ from syndicate.pipeline import do_localize, do_publish
 from syndicate.ratelimit import LocalRateLimiter, RedisRateLimiter, merge_windows
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
-from tests.helpers import REPO, item_data, simple_route
+from tests.helpers import REPO, ManualClock, item_data, simple_route
 from tests.support.board_adapter import BoardAdapter
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 LOCALES = ["en-US", "en-GB", "en-CA", "en-AU", "en-NZ", "en-IE", "en-IN", "en-ZA", "en-SG", "en-PH"]
-
-
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def now(self) -> datetime:
-        return self.t
 
 
 @pytest.fixture
@@ -43,8 +35,8 @@ def board() -> Iterator[FakeBoard]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 def board_runtime(config_dir: Callable[..., Path], board: FakeBoard, database_url: str, *, locales: list[str],
@@ -68,7 +60,7 @@ def publish_due(rt: Runtime) -> list[str]:
 
 
 def test_a_429_with_a_reset_time_defers_the_row_to_that_time_without_counting_an_attempt(
-    config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: Clock
+    config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: ManualClock
 ) -> None:
     # Given the board answers 429 with a reset time 15 minutes ahead
     rt = board_runtime(config_dir, board, sqlite_url, locales=["en-US"], redis_url="", clock=clock)
@@ -94,7 +86,7 @@ def test_a_429_with_a_reset_time_defers_the_row_to_that_time_without_counting_an
 
 
 def test_an_account_over_its_configured_cap_is_deferred_until_the_window_frees(
-    config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: Clock
+    config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: ManualClock
 ) -> None:
     # Given an account capped at 2 posts per hour and three publications due at once
     rt = board_runtime(config_dir, board, sqlite_url, locales=LOCALES[:3], redis_url="", clock=clock,

@@ -16,15 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["PrivatePostgres", "PrivateRedis", "free_port"]
+from tests.helpers import free_port
 
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
+__all__ = ["PrivatePostgres", "PrivateRedis"]
 
 
 def _answers(port: int) -> bool:

@@ -10,18 +10,10 @@ import pytest
 from syndicate.ledger import Ledger, NewPublication
 from syndicate.models import parse_item
 from syndicate.states import ALLOWED, PublicationState
-from tests.helpers import item_data
+from tests.helpers import ManualClock, item_data
 
 S = PublicationState
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.t = now
-
-    def now(self) -> datetime:
-        return self.t
 
 
 def plan(locales: list[str], when: datetime = T0) -> list[NewPublication]:
@@ -32,7 +24,7 @@ def plan(locales: list[str], when: datetime = T0) -> list[NewPublication]:
 
 @pytest.fixture
 def ledger(ledger_url: str) -> Ledger:
-    led = Ledger(ledger_url, clock=FixedClock(T0))
+    led = Ledger(ledger_url, clock=ManualClock(T0))
     led.migrate()
     return led
 

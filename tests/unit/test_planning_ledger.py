@@ -11,17 +11,9 @@ import pytest
 
 from syndicate import Runtime, submit
 from syndicate.pipeline import do_localize, do_publish
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def now(self) -> datetime:
-        return self.t
 
 
 @pytest.fixture
@@ -39,7 +31,7 @@ def test_a_later_item_keeps_the_gap_from_an_earlier_item_s_post_on_the_same_acco
     cfg: Path, ledger_url: str
 ) -> None:
     # Given item A planned on account a at 06:00 (route with a one-hour gap) and on b (no gap)
-    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=Clock(T0))
+    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=ManualClock(T0))
     submit(item_data(id="a-item"), runtime=rt)
     # When item B is submitted for the same moment
     submit(item_data(id="b-item"), runtime=rt)
@@ -51,7 +43,7 @@ def test_a_later_item_keeps_the_gap_from_an_earlier_item_s_post_on_the_same_acco
 
 def test_the_gap_counts_from_when_a_post_was_actually_published(cfg: Path, ledger_url: str, outbox: Path) -> None:
     # Given item A planned for 06:00 but published late, at 06:40
-    clock = Clock(T0)
+    clock = ManualClock(T0)
     rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=clock)
     sub = submit(item_data(id="a-item", locales=["en-US"]), runtime=rt)
     for loc in rt.ledger.mark_localizations_requested(sub.item_id, sub.revision):
@@ -68,7 +60,7 @@ def test_the_gap_counts_from_when_a_post_was_actually_published(cfg: Path, ledge
 
 def test_a_new_revision_is_not_pushed_back_by_the_rows_it_replaces(cfg: Path, ledger_url: str) -> None:
     # Given revision 1 planned at 06:00 on a
-    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=Clock(T0))
+    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=ManualClock(T0))
     submit(item_data(), runtime=rt)
     # When revision 2 is submitted at the same moment / Then it takes 06:00, not 07:00
     submit(item_data(revision=2, title="Edited"), runtime=rt)
@@ -82,7 +74,7 @@ def test_concurrent_submissions_through_redis_never_share_a_gap(
 ) -> None:
     # Given four producers on one Redis and one PostgreSQL ledger
     rts = [Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace,
-                          clock=Clock(T0)) for _ in range(4)]
+                          clock=ManualClock(T0)) for _ in range(4)]
     barrier = threading.Barrier(len(rts) * 2)
 
     def produce(rt: Runtime, n: int) -> None:
@@ -108,7 +100,7 @@ def test_a_route_that_filters_the_buying_stage_records_skipped_rows_with_the_rea
     # Given a route for awareness content only
     cfg = config_dir(accounts=sandbox_accounts("a"),
                      routes=[simple_route("r", ["en-US"], ["a"], buying_stages=["awareness"])])
-    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=Clock(T0))
+    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=ManualClock(T0))
     # When a decision-stage item is submitted
     sub = submit(item_data(buying_stage="decision"), runtime=rt)
     # Then its publication is stored as skipped, saying why, and nothing is localized for it

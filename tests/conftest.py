@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import write_config
+from tests.helpers import free_port, write_config
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -31,14 +30,6 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true and {reason}: the Redis- and PostgreSQL-backed tests must run in CI", pytrace=False)
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _redis_ok(url: str) -> bool:
@@ -63,7 +54,7 @@ def redis_server_url() -> Iterator[str]:
     exe = shutil.which("redis-server")
     if exe is None:
         _unavailable(f"Redis is not reachable at {url} and redis-server is not on PATH")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
@@ -134,7 +125,7 @@ def _start_postgres(tmp: Path) -> tuple[str, Callable[[], None]] | str:
             return "running as root and runuser is missing"
         prefix = ["runuser", "-u", "postgres", "--"]
         tmp.chmod(0o777)
-    data, port = tmp / "pgdata", _free_port()
+    data, port = tmp / "pgdata", free_port()
     init = subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
                           capture_output=True, text=True)
     if init.returncode != 0:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
@@ -21,18 +20,10 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from syndicate import Runtime, submit
 from syndicate.api import create_app
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
 
 TOKEN = "tok-schemathesis-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture
@@ -44,7 +35,7 @@ def api_schema(config_dir: Callable[..., Path], pg_url: str, outbox: Path,
                      settings={"api": {"max_body_bytes": 65536, "tokens": {"st": {"token": "${API_TOKEN_ST}"}}}})
     rt = Runtime.create(config=cfg, database_url=pg_url, redis_url="")
     submit(item_data(id="stored-item", campaign="spring"), runtime=rt, ignore_schedule=True)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

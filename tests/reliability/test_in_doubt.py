@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import resolve
+from syndicate import Runtime, resolve
 from syndicate.dispatcher import Dispatcher
 from syndicate.leader import LocalLease
 from syndicate.pipeline import RECONCILE_FIRST_DEFER, do_publish, do_reconcile, publication_ref, render_publication
@@ -34,15 +34,21 @@ def channel(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Channel]
     ch.stop()
 
 
+def in_doubt_after_a_500(rt: Runtime, channel: Channel) -> int:
+    """An enqueued publication whose create the platform made, then answered 500: now in doubt."""
+    pid = enqueued_one(rt)
+    channel.fake.fail_next(FAULTS["500 after the post was made"].build(channel))  # type: ignore[arg-type]
+    assert do_publish(rt, pid) == "in_doubt"
+    return pid
+
+
 def test_a_refused_search_leaves_the_row_unconfirmed_and_an_operator_resolves_it(
     channel: Channel, config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
     rt = runtime_for(channel, config_dir, sqlite_url, channel.fake.url)
     try:
         # Given a create answered 500 after the post was made
-        pid = enqueued_one(rt)
-        channel.fake.fail_next(FAULTS["500 after the post was made"].build(channel))  # type: ignore[arg-type]
-        assert do_publish(rt, pid) == "in_doubt"
+        pid = in_doubt_after_a_500(rt, channel)
         # When the search for the post is refused / Then the row waits for an operator, and nothing is posted again
         channel.fake.fail_next(channel.search_fault(403))
         assert do_reconcile(rt, pid) == "unconfirmed"
@@ -62,9 +68,7 @@ def test_an_unavailable_search_is_asked_again_later_then_finds_the_post(
 ) -> None:
     rt = runtime_for(channel, config_dir, sqlite_url, channel.fake.url)
     try:
-        pid = enqueued_one(rt)
-        channel.fake.fail_next(FAULTS["500 after the post was made"].build(channel))  # type: ignore[arg-type]
-        assert do_publish(rt, pid) == "in_doubt"
+        pid = in_doubt_after_a_500(rt, channel)
         # When the search answers 503 / Then reconciliation is deferred: a reconcile message is sent with a delay
         channel.fake.fail_next(channel.search_fault(503))
         assert do_reconcile(rt, pid) == "deferred"

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from .attribution import HostName
 from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
 from .errors import ConfigError, ConfigProblem
 from .fields import Duration, LocaleTag, WebUrl
@@ -157,6 +158,7 @@ class Route(_Strict):
     stagger: Duration | None = None
     utm: UtmSettings = Field(default_factory=UtmSettings)
     utm_overrides: dict[Slug, UtmSettings] = Field(default_factory=dict)
+    never_tag: list[HostName] = Field(default_factory=list, max_length=100)
     buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
 
     @field_validator("locales", "accounts")

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from .attribution import HostName
 from .errors import ContentError, NotApproved
 from .fields import AwareDatetime, Duration, LocaleTag, PlainText, WebUrl, check_text
 from .inputs import Document, InputError, load_file, load_json, load_yaml
@@ -46,6 +47,9 @@ BuyingStage = Literal["awareness", "consideration", "decision"]
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")]
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+
+#: Fields added to the item after items were stored: in the content hash only when set.
+_HASHED_ONLY_WHEN_SET = ("never_tag",)
 
 #: The fields of an item that are translated, in the order they are sent to an engine.
 TRANSLATABLE_FIELDS = ("title", "summary", "body", "cta_text")
@@ -155,6 +159,7 @@ class ContentItem(_Strict):
     body: str = ""
     canonical_url: WebUrl
     cta: CallToAction | None = None
+    never_tag: list[HostName] = Field(default_factory=list, max_length=50)
     campaign: Slug
     tags: list[Annotated[PlainText, StringConstraints(min_length=1)]] = Field(default_factory=list)
     media: list[Media] = Field(default_factory=list)
@@ -240,8 +245,16 @@ class ContentItem(_Strict):
         return self
 
     def content_hash(self) -> str:
-        """A stable hash of the item's content, to tell a true re-submission from an edit."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """A stable hash of the item's content, to tell a true re-submission from an edit.
+
+        Fields added after items were stored are left out while empty, so an item stored before
+        keeps its hash and its re-submission stays a no-op.
+        """
+        data = self.model_dump(mode="json")
+        for name in _HASHED_ONLY_WHEN_SET:
+            if not data.get(name):
+                data.pop(name, None)
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     @property

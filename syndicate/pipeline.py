@@ -20,12 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .attribution import same_site, tag_url
+from .attribution import item_link_tagger, tag_post_links
 from .channels import MediaRef, PostContent, PublicationRef, Receipt, Rendered, Safety
 from .errors import (
     AuthError,
@@ -174,11 +174,17 @@ class PostTarget(Protocol):
     def utm(self) -> dict[str, str]: ...
 
 
-def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget) -> PostContent:
-    """The render input for ``pub``: localized fields, tagged links, the slot's variant."""
+def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
+                  never_tag: Iterable[str] = ()) -> PostContent:
+    """The render input for ``pub``: localized fields, tagged links, the slot's variant.
+
+    The call to action and the links in the text to the canonical or call-to-action host carry
+    ``pub.utm``, except on the item's and ``never_tag``'s hosts (the route's; docs/attribution.md).
+    """
+    links = item_link_tagger(item, pub.utm, never_tag)
     cta_url = None
     if item.cta is not None:
-        cta_url = tag_url(item.cta.url, pub.utm) if same_site(item.cta.url, item.canonical_url) else item.cta.url
+        cta_url = links.url(item.cta.url)
     channel_text = None
     for key in (pub.account, pub.channel):
         by_locale = item.overrides.channels.get(key)
@@ -186,7 +192,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget)
             channel_text = by_locale[pub.locale]
             break
     channel_text, variant = evergreen_text(item, fields, pub.locale, pub.slot, channel_text)
-    return PostContent(
+    return tag_post_links(PostContent(
         item_id=item.id, revision=item.revision, locale=pub.locale,
         title=fields.get("title", item.title), summary=fields.get("summary", item.summary),
         body=fields.get("body", item.body), body_format=item.body_format,
@@ -194,7 +200,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget)
         cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
         tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
         channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
-        published_at=item.publish_at, rtl=is_rtl(pub.locale))
+        published_at=item.publish_at, rtl=is_rtl(pub.locale)), links)
 
 
 def render_publication(rt: Runtime, pub: Publication) -> Rendered:
@@ -209,7 +215,8 @@ def render_publication(rt: Runtime, pub: Publication) -> Rendered:
     loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
-    content = build_content(item, loc["fields"] or {}, pub)
+    route = rt.config.routes.get(pub.region)
+    content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else ())
     return rt.adapter(pub.account).render(content)
 
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .attribution import tag_url, utm_for
+from .attribution import LinkTagger, utm_content, utm_for
 from .config import Config, Route, UtmSettings
 from .ledger import NewPublication
 from .models import ContentItem
@@ -54,11 +54,6 @@ class PlanOptions:
     taken: Mapping[str, Sequence[datetime]] = field(default_factory=dict)
 
 
-def utm_content(item_id: str, locale: str, account: str, slot: int) -> str:
-    """``utm_content`` of one publication: unique per item, locale, account and slot."""
-    return f"{item_id}.{locale}.{account}.{slot}"
-
-
 def _slots(item: ContentItem, start: datetime) -> list[datetime]:
     """Base times of the item's slots: the first post, then one per repeat (count, until, expiry)."""
     times = [start]
@@ -86,7 +81,7 @@ def _utm(config: Config, route: Route, account: str, item: ContentItem, locale: 
         source=layered.source or cls.name,
         medium=layered.medium or cls.default_utm_medium,
         campaign=layered.campaign or item.campaign,
-        content=utm_content(item.id, locale, account, slot),
+        content=utm_content(item.id, item.revision, locale, account, slot),
         term=layered.term,
         id=layered.id,
     )
@@ -134,10 +129,12 @@ def plan_item(item: ContentItem, config: Config, options: PlanOptions) -> list[N
                     elif not options.ignore_schedule:
                         busy[account].append(when)
                     utm = _utm(config, route, account, item, locale, slot)
+                    # The canonical link is tagged unless its host is one never to tag (a partner's site).
+                    link = LinkTagger(utm, hosts=(), never_tag=(*item.never_tag, *route.never_tag))
                     out.append(NewPublication(
                         locale=locale, account=account, slot=slot, region=route.region,
                         channel=config.accounts[account].adapter, scheduled_for=when,
-                        tagged_url=tag_url(item.canonical_url, utm), utm=utm, state=state, reason=reason))
+                        tagged_url=link.url(item.canonical_url), utm=utm, state=state, reason=reason))
                 place += 1
     return out
 

@@ -80,7 +80,9 @@ def _localize(rt: Runtime, item: ContentItem, locale: str, cache: TranslationCac
 def _render(rt: Runtime, item: ContentItem, fields: Mapping[str, str], sources: dict[str, str],
             target: PostTarget, where: _Where, state: str, extra_warnings: Sequence[str]) -> PreviewPost:
     try:
-        rendered = rt.adapter(target.account).render(build_content(item, fields, target))
+        route = rt.config.routes.get(where.region)
+        content = build_content(item, fields, target, never_tag=route.never_tag if route else ())
+        rendered = rt.adapter(target.account).render(content)
     except ContentError as exc:
         return where.post("failed", error=str(exc), sources=sources)
     warnings = list(rendered.warnings) + list(extra_warnings)

@@ -134,7 +134,7 @@ def test_evergreen_slots_follow_the_interval_and_count_with_their_own_utm_conten
     plan = plan_item(item, cfg, PlanOptions(now=NOW))
     # Then it has three slots two days apart, each with its own utm_content
     assert [p.scheduled_for for p in plan] == [NOW, NOW + timedelta(days=2), NOW + timedelta(days=4)]
-    assert [p.utm["utm_content"] for p in plan] == [f"item-1.en-US.a.{i}" for i in range(3)]
+    assert [p.utm["utm_content"] for p in plan] == [f"item-1.r1.en-US.a.{i}" for i in range(3)]
     assert len({p.tagged_url for p in plan}) == 3
 
 

@@ -43,5 +43,5 @@ def test_embedded_run_publishes_every_locale_and_account_once(
         assert p.tagged_url in text
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         assert meta["key"] == p.key
-        assert p.utm["utm_content"] == f"item-1.{p.locale}.{p.account}.0"
+        assert p.utm["utm_content"] == f"item-1.r1.{p.locale}.{p.account}.0"
     assert len(list(outbox.rglob("*.txt"))) == 6

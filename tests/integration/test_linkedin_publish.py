@@ -15,7 +15,7 @@ import pytest
 
 from syndicate import Runtime, submit
 from syndicate.models import load_item_file
-from syndicate.pipeline import do_localize, do_publish, do_reconcile
+from syndicate.pipeline import do_localize, do_publish, do_reconcile, render_publication
 from syndicate.worker import run_until_settled
 from tests.fakes.base import Fault, refused_url
 from tests.fakes.linkedin import FakeLinkedIn, TokenGrant, visible_text
@@ -67,11 +67,11 @@ def enqueue(rt: Runtime, data: dict[str, Any] | None = None) -> int:
 
 
 WEBINAR_LINK = ("https://example.com/events/webinar-attribution-2026?utm_source=linkedin&utm_medium=social"
-                "&utm_campaign=webinar-2026-12&utm_content=webinar-2026-12-attribution.en-US.li.0")
+                "&utm_campaign=webinar-2026-12&utm_content=webinar-2026-12-attribution.r1.en-US.li.0")
 LAUNCH_LINK = ("https://example.com/blog/introducing-analytics?ref=launch&utm_source=linkedin&utm_medium=social"
-               "&utm_campaign=analytics-launch-2026&utm_content=launch-2026-analytics.en-US.li.0#top")
+               "&utm_campaign=analytics-launch-2026&utm_content=launch-2026-analytics.r1.en-US.li.0#top")
 CASE_LINK = ("https://example.com/customers/northwind?utm_source=linkedin&utm_medium=social"
-             "&utm_campaign=customer-stories&utm_content=case-study-northwind.en-US.li.0")
+             "&utm_campaign=customer-stories&utm_content=case-study-northwind.r1.en-US.li.0")
 
 EXPECTED = {
     WEBINAR_LINK: body(
@@ -224,7 +224,29 @@ def test_linkedin_token_close_to_expiry_publishes_and_records_the_warning(
 def test_linkedin_duplicate_answer_fails_with_linkedins_message(
     config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
 ) -> None:
-    # Given revision 1 of an item was posted, and revision 2 changes nothing LinkedIn sees
+    # Given the page already carries a post with exactly the commentary we are about to send
+    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
+    try:
+        pid = enqueue(rt)
+        pending = rt.ledger.publication(pid)
+        assert pending is not None
+        existing = linkedin.add_existing(AUTHOR, str(render_publication(rt, pending).text))
+        # When it is published
+        outcome = do_publish(rt, pid)
+        pub = rt.ledger.publication(pid)
+    finally:
+        rt.close()
+    # Then LinkedIn's 422 DUPLICATE_POST fails it, naming the post it duplicates
+    assert outcome == "failed" and pub is not None
+    assert "HTTP 422" in (pub.last_error or "") and "DUPLICATE_POST" in (pub.last_error or "")
+    assert f"Content is a duplicate of {existing}" in (pub.last_error or "")
+    assert len(linkedin.created()) == 1  # only the post that was there
+
+
+def test_linkedin_takes_an_unchanged_revision_2_because_its_link_names_the_revision(
+    config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
+) -> None:
+    # Given revision 1 of an item was posted, and revision 2 changes nothing LinkedIn shows
     rt = make_runtime(config_dir, sqlite_url, linkedin.url)
     try:
         first = enqueue(rt)
@@ -232,15 +254,14 @@ def test_linkedin_duplicate_answer_fails_with_linkedins_message(
         second = enqueue(rt, item_data(revision=2, body="A body edit LinkedIn never shows."))
         # When revision 2 is published
         outcome = do_publish(rt, second)
-        pub = rt.ledger.publication(second)
-        original = rt.ledger.publication(first)
+        old, new = rt.ledger.publication(first), rt.ledger.publication(second)
     finally:
         rt.close()
-    # Then LinkedIn's 422 DUPLICATE_POST fails it, naming the post it duplicates
-    assert outcome == "failed" and pub is not None and original is not None
-    assert "HTTP 422" in (pub.last_error or "") and "DUPLICATE_POST" in (pub.last_error or "")
-    assert f"Content is a duplicate of {original.remote_id}" in (pub.last_error or "")
-    assert len(linkedin.created()) == 1
+    # Then it is a post of its own, whose link differs from revision 1's only in utm_content
+    assert outcome == "published" and old is not None and new is not None
+    assert new.remote_id != old.remote_id and len(linkedin.created()) == 2
+    assert new.utm["utm_content"] == "item-1.r2.en-US.li.0" and old.utm["utm_content"] == "item-1.r1.en-US.li.0"
+    assert new.tagged_url == old.tagged_url.replace(".r1.", ".r2.")
 
 
 def test_linkedin_retired_version_fails_naming_the_linkedin_version_option(

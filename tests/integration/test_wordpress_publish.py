@@ -71,7 +71,7 @@ def rel(href: str, text: str) -> str:
 def tagged(url: str, campaign: str, item: str, *, keep: str = "") -> str:
     """``url`` with the UTM parameters of the ``blog`` account, HTML-escaped as in an href."""
     query = (f"utm_source=wordpress&amp;utm_medium=referral&amp;utm_campaign={campaign}"
-             f"&amp;utm_content={item}.en-US.blog.0")
+             f"&amp;utm_content={item}.r1.en-US.blog.0")
     return f"{url}?{keep}&amp;{query}" if keep else f"{url}?{query}"
 
 
@@ -100,7 +100,9 @@ LAUNCH = {
         "<h2>Every post, measured</h2>\n"
         "<p>Syndicate Analytics reads the UTM parameters on every link we publish and joins them to your\n"
         "CRM. No more guessing which post brought the lead: see it per region, locale and channel.</p>\n"
-        "<p>Questions? Ask @example_support or read https://example.com/docs/analytics.</p>\n"
+        # a bare link to the canonical host in the body is tagged too
+        "<p>Questions? Ask @example_support or read "
+        + tagged("https://example.com/docs/analytics", "analytics-launch-2026", "launch-2026-analytics") + ".</p>\n"
         "<p>" + rel(tagged("https://example.com/blog/introducing-analytics", "analytics-launch-2026",
                            "launch-2026-analytics"), "Read the announcement") + "</p>\n"
         "<p>Originally published at " + rel(tagged("https://example.com/blog/introducing-analytics",

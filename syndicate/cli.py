@@ -360,13 +360,15 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
 @click.option("--campaign", default=None, help="Only this campaign.")
 @click.option("--item", "item_id", default=None, help="Only this item.")
 @click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--utm-content", "utm_content", default=None,
+              help="Only the post whose utm_content is this value (as analytics shows it); exit 1 if none.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default=None,
               help="table (default on a terminal), csv (default otherwise), json, or html: a self-contained "
                    "page with a chart, for a campaign.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
 def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...],
-           fmt: str | None, output: Path | None) -> None:
+           utm_content: str | None, fmt: str | None, output: Path | None) -> None:
     """Export publications with back-links, UTM fields and engagement, for attribution."""
     from .report import report_rows, write_report
 
@@ -374,8 +376,13 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt,
-                            title=campaign or item_id)
+        rows = report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None,
+                           utm_content=utm_content)
+        if utm_content is not None and not rows:
+            rt.close()
+            _err(f"no publication has utm_content {utm_content!r}")
+            sys.exit(EXIT_INCOMPLETE)
+        text = write_report(rows, fmt, title=campaign or item_id or utm_content)
         if output:
             output.write_text(text, encoding="utf-8")
             click.echo(f"wrote {output}", err=True)

@@ -49,11 +49,19 @@ def _row(p: Publication, engagement: Mapping[str, int] | None, taken_at: datetim
 
 
 def report_rows(ledger: Ledger, *, campaign: str | None = None, item_id: str | None = None,
-                states: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Report rows for the publications that match, ordered by item, revision, locale, account."""
+                states: Sequence[str] | None = None, utm_content: str | None = None) -> list[dict[str, Any]]:
+    """Report rows for the publications that match, ordered by item, revision, locale, account.
+
+    ``utm_content`` finds the post a value seen in analytics belongs to.
+    """
     from .engagement import latest_engagement
 
-    pubs = ledger.publications(campaign=campaign, item_id=item_id, state=list(states) if states else None)
+    if utm_content is not None:
+        pubs = [p for p in ledger.publications_by_utm_content(utm_content)
+                if (campaign is None or p.campaign == campaign) and (item_id is None or p.item_id == item_id)
+                and (not states or p.state in states)]
+    else:
+        pubs = ledger.publications(campaign=campaign, item_id=item_id, state=list(states) if states else None)
     latest = latest_engagement(ledger, [p.id for p in pubs if p.state == "published"])
     out = []
     for p in pubs:

@@ -548,6 +548,14 @@ class Ledger:
             row = conn.execute(select(publications).where(publications.c.key == key)).mappings().first()
         return _pub(row) if row else None
 
+    def publications_by_utm_content(self, value: str) -> list[Publication]:
+        """The publications whose ``utm`` has ``utm_content`` equal to ``value`` (normally one)."""
+        q = (select(publications).where(publications.c.utm["utm_content"].as_string() == value)
+             .order_by(publications.c.item_id, publications.c.revision, publications.c.locale,
+                       publications.c.account, publications.c.slot))
+        with self._reader.connect() as conn:
+            return [_pub(r) for r in conn.execute(q).mappings()]
+
     def previous_remote_id(self, pub: Publication) -> str | None:
         """The remote id of the same item's published post on this account and slot in an earlier revision."""
         if pub.revision <= 1:

@@ -21,7 +21,7 @@ import ipaddress
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import idna
@@ -52,6 +52,8 @@ UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term
 #: Longest ``utm_content`` we write: GA4 keeps event parameter values up to 100 characters
 #: (support.google.com/analytics/answer/9267744, "Length of event parameter value").
 MAX_UTM_CONTENT_CHARS = 100
+
+_Text = TypeVar("_Text", str, str | None)
 
 #: Hex digits of the hash that ends a shortened ``utm_content``.
 _HASH_CHARS = 10
@@ -328,10 +330,10 @@ def item_link_tagger(item: ContentItem, params: Mapping[str, str], never_tag: It
 def tag_post_links(content: PostContent, links: LinkTagger) -> PostContent:
     """``content`` with the links in its text tagged: title, summary, body (as HTML when it is
     HTML), call-to-action text, the channel's hand-written text and the evergreen variant."""
-    def plain(text: str | None) -> str | None:
+    def plain(text: _Text) -> _Text:
         return links.text(text) if text else text
 
     return replace(
-        content, title=links.text(content.title), summary=plain(content.summary),
+        content, title=plain(content.title), summary=plain(content.summary),
         body=links.text(content.body, html_markup=content.body_format == "html"),
         cta_text=plain(content.cta_text), channel_text=plain(content.channel_text), variant=plain(content.variant))

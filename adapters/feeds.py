@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 import tempfile
 import threading
 import time
@@ -51,7 +52,7 @@ from syndicate.models import sanitize_html
 from syndicate.secrets import redact
 from syndicate.transport import markdown_to_html
 
-__all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for"]
+__all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for", "rss_html", "rss_title"]
 
 log = get_logger("adapters.feeds")
 
@@ -66,6 +67,9 @@ _MAX_HUB_ANSWER_BYTES = 16 * 1024
 # feedgen formats RSS dates inside locale.setlocale(LC_ALL, "C") ... setlocale(old): process-wide
 # and not thread-safe, so this process builds one feed at a time.
 _feedgen_lock = threading.Lock()
+
+#: Text that an HTML reader would not show as written: a tag or a character reference.
+_LOOKS_LIKE_HTML = re.compile(r"<|&[A-Za-z0-9#]")
 
 TagAuthority = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?,\d{4}(-\d{2}){0,2}$")]
 
@@ -192,12 +196,28 @@ class _RssHubLink:
         return feed
 
 
+def rss_html(text: str) -> str:
+    """Plain text for an RSS element readers take as HTML (``description``): escaped, so a
+    ``<img onerror=...>`` in a summary is shown as text, not run."""
+    return html.escape(text, quote=False)
+
+
+def rss_title(text: str) -> str:
+    """Plain text for an RSS ``title``, which some readers show as text and others (feedparser,
+    when it looks like HTML) as HTML: escaped when it holds ``<`` or ``&`` starting a character
+    reference, so both kinds show the same words; left as written otherwise."""
+    return rss_html(text) if _LOOKS_LIKE_HTML.search(text) else text
+
+
 def _generator(meta: FeedMeta, entries: Sequence[Mapping[str, Any]], self_url: str | None, *, rss: bool) -> Any:
+    # Atom's title and summary are type="text" (readers show them as text); RSS has no types,
+    # and readers take its description (and, some, its title) as HTML: plain text is escaped there.
+    title, as_html = (rss_title, rss_html) if rss else (str, str)
     fg = FeedGenerator()
     fg.id(meta.feed_id)
-    fg.title(meta.title)
-    fg.subtitle(meta.subtitle or meta.title)
-    fg.description(meta.subtitle or meta.title)
+    fg.title(title(meta.title))
+    fg.subtitle(as_html(meta.subtitle or meta.title))
+    fg.description(as_html(meta.subtitle or meta.title))
     fg.language(meta.locale)
     fg.generator("syndicate")
     if meta.author_name:
@@ -216,12 +236,12 @@ def _generator(meta: FeedMeta, entries: Sequence[Mapping[str, Any]], self_url: s
     for e in entries:
         fe = fg.add_entry(order="append")  # the default, "prepend", would reverse our order
         fe.id(e["id"])
-        fe.title(e["title"])
+        fe.title(title(e["title"]))
         fe.updated(_parse(e["updated"]))
         fe.published(_parse(e["published"]))
         fe.link(href=e["link"], rel="alternate")
         if e.get("summary"):
-            fe.summary(e["summary"])
+            fe.summary(as_html(e["summary"]))
         fe.content(e["content"], type="html")
         if e.get("categories"):
             fe.category([{"term": c, "label": c} for c in e["categories"]])

@@ -66,8 +66,7 @@ _HOST_CHARS = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _URL_IN_TEXT = re.compile(r"\bhttps?://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]")
 #: Just before a URL inside an HTML tag: the URL is an ``href`` value.
 _HREF_BEFORE = re.compile(r"\bhref\s*=\s*[\"']?\Z", re.IGNORECASE)
-#: How far back a Markdown ``](`` looks for the ``[`` of its label, to tell an image from a link.
-_LABEL_LOOKBACK = 1000
+_BRACKET = re.compile(r"[\[\]]")
 
 
 # -- URLs -------------------------------------------------------------------------------------
@@ -257,10 +256,11 @@ class LinkTagger:
         out: list[str] = []
         pos = 0
         tags = _TagTracker(text) if html_markup else None
+        openers = _label_openers(text) if tags is None and "](" in text else {}
         for start, end in _url_spans(text):
             if tags is not None and tags.inside_tag(start) and not _HREF_BEFORE.search(text, max(0, start - 16), start):
                 continue  # an attribute other than href: an image source, a title
-            if tags is None and _markdown_image(text, start):
+            if tags is None and _markdown_image(text, start, openers):
                 continue
             raw = text[start:end]
             url = html.unescape(raw) if html_markup else raw
@@ -294,23 +294,28 @@ class _TagTracker:
         return self._inside
 
 
-def _markdown_image(text: str, start: int) -> bool:
+def _label_openers(text: str) -> dict[int, int]:
+    """For each ``]`` of ``text``, the ``[`` it closes (paired like parentheses); one pass."""
+    opened: list[int] = []
+    pairs: dict[int, int] = {}
+    for m in _BRACKET.finditer(text):
+        if m.group() == "[":
+            opened.append(m.start())
+        elif opened:
+            pairs[m.start()] = opened.pop()
+    return pairs
+
+
+def _markdown_image(text: str, start: int, openers: Mapping[int, int]) -> bool:
     """Whether the URL at ``start`` is the destination of a Markdown image ``![alt](url)``."""
-    if not (start >= 2 and text.startswith("](", start - 2)) and not (start >= 3 and text.startswith("](<", start - 3)):
+    if start >= 2 and text.startswith("](", start - 2):
+        close = start - 2
+    elif start >= 3 and text.startswith("](<", start - 3):
+        close = start - 3
+    else:
         return False
-    depth = 0
-    i = text.rfind("]", max(0, start - 3), start)
-    stop = max(-1, i - _LABEL_LOOKBACK)
-    while i > stop:
-        c = text[i]
-        if c == "]":
-            depth += 1
-        elif c == "[":
-            depth -= 1
-            if depth == 0:
-                return i > 0 and text[i - 1] == "!"
-        i -= 1
-    return False
+    opener = openers.get(close)
+    return opener is not None and opener > 0 and text[opener - 1] == "!"
 
 
 def tag_links(text: str, params: Mapping[str, str], *, hosts: Iterable[str], never_tag: Iterable[str] = (),

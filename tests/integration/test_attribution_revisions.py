@@ -135,6 +135,12 @@ def test_report_finds_the_one_publication_a_utm_content_value_belongs_to(
         # When each value is looked up
         found = {v: report_rows(rt.ledger, utm_content=v) for v in sorted(values)}
         nothing = report_rows(rt.ledger, utm_content="item-1.en-US.a.0")
+        # and a row planned before utm_content named the revision keeps its stored value, found by it
+        [old] = rt.ledger.publications(item_id="item-1", revision=1, account="a")
+        with rt.ledger.begin() as conn:
+            conn.execute(update(publications).where(publications.c.id == old.id)
+                         .values(utm={**old.utm, "utm_content": "item-1.en-US.a.0"}))
+        legacy = report_rows(rt.ledger, utm_content="item-1.en-US.a.0")
     finally:
         rt.close()
     # Then the four posts have four values, and each value leads to exactly its post
@@ -143,8 +149,9 @@ def test_report_finds_the_one_publication_a_utm_content_value_belongs_to(
         [row] = rows
         assert row["utm_content"] == value and value in row["tagged_url"]
         assert (f"item-1.r{row['revision']}.en-US.{row['account']}.0") == value
-    # And a value no publication carries finds nothing
+    # And a value no publication carries finds nothing, while an old row is found by its old value
     assert nothing == []
+    assert [(r["revision"], r["account"]) for r in legacy] == [(1, "a")]
 
 
 def test_report_utm_content_on_the_command_line_prints_the_post_or_exits_1(

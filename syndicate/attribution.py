@@ -235,7 +235,8 @@ class LinkTagger:
         self.hosts = frozenset(k for h in hosts if (k := host_key(h)) and not is_never_tagged(k, self.never_tag))
 
     def url(self, url: str) -> str:
-        """``url`` tagged, unless its host is never tagged (the call to action: any other host)."""
+        """``url`` tagged whatever its host, unless that host is never tagged (for the call to
+        action and the canonical link, which are ours wherever they point)."""
         if is_never_tagged(_url_host(url), self.never_tag):
             return url
         return tag_url(url, self.params)

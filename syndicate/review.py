@@ -28,6 +28,7 @@ from .errors import ContentError
 from .locales import InvalidLocale, canonical, is_rtl
 from .localization import source_fields
 from .states import PublicationState
+from .terminal import printable
 
 if TYPE_CHECKING:
     from .ledger import Ledger, Publication
@@ -195,7 +196,11 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def format_review(review: Review, *, width: int = 100) -> str:
-    """``review`` as text for a terminal: each field's source and localized text side by side."""
+    """``review`` as text for a terminal: each field's source and localized text side by side.
+
+    Control, bidirectional and other characters a terminal would act on (a machine translation
+    may hold them) are shown as ``<U+XXXX>`` (see :mod:`syndicate.terminal`), never printed raw.
+    """
     col = max(24, (width - 3) // 2)
     out = [f"{review.item_id} revision {review.revision}: {review.source_locale} → {review.locale}"
            f"{' (right to left)' if review.rtl else ''}",
@@ -211,7 +216,7 @@ def format_review(review: Review, *, width: int = 100) -> str:
     for f in review.fields:
         out.append("")
         out.append(f"== {f.name} [{f.kind}] " + "=" * max(0, col * 2 - len(f.name) - len(f.kind) - 6))
-        left, right = _wrap(f.source, col), _wrap(f.localized, col)
+        left, right = _wrap(printable(f.source), col), _wrap(printable(f.localized), col)
         out.append(f"{review.source_locale:<{col}} | {review.locale}")
         for i in range(max(len(left), len(right))):
             a = left[i] if i < len(left) else ""
@@ -222,4 +227,4 @@ def format_review(review: Review, *, width: int = 100) -> str:
         out.append(f"{len(review.awaiting)} publication(s) await review: syndicate approve {review.item_id} "
                    f"--locale {review.locale} --by NAME, or syndicate reject {review.item_id} --locale "
                    f"{review.locale} --reason TEXT")
-    return "\n".join(out)
+    return printable("\n".join(out))

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -365,6 +365,26 @@ def config_dir_from_env(explicit: str | Path | None = None) -> Path:
     return Path(os.environ.get("SYNDICATE_CONFIG") or "config")
 
 
+def outside_directory(base: Path, name: str) -> str | None:
+    """Why ``name`` (a path a route gives, such as a glossary) is not a file inside the config
+    directory ``base``, or None when it is. Absolute paths and ``..`` are refused as written; the
+    rest is resolved, symbolic links included, and must stay under ``base`` resolved."""
+    if not name or PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() \
+            or PureWindowsPath(name).drive or name.startswith(("/", "\\", "~")):
+        return f"{name!r} is not a path relative to the config directory (write e.g. 'glossaries/product.yaml')"
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return f"{name!r} leaves the config directory ('..'); glossaries live inside it, e.g. under glossaries/"
+    try:
+        root = base.resolve(strict=False)
+        target = (base / name).resolve(strict=False)
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop
+        return f"{name!r} cannot be resolved: {exc}"
+    if not target.is_relative_to(root):
+        return (f"{name!r} resolves to a file outside the config directory (through a symbolic link); "
+                "glossaries must be files inside it")
+    return None
+
+
 def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = ()
                               ) -> list[ConfigProblem]:
     out = []
@@ -625,8 +645,12 @@ def load_config(
                 seen_pairs[(loc, acc_id)] = route.region
         if route.translation.glossary:
             gpath = base / route.translation.glossary
-            gdoc = _read_yaml(gpath, problems) if gpath.exists() else None
-            if not gpath.exists():
+            escape = outside_directory(base, route.translation.glossary)
+            gdoc = _read_yaml(gpath, problems) if gpath.exists() and not escape else None
+            if escape:
+                problems.append(ConfigProblem(str(path), line_of(doc, ("translation", "glossary")),
+                                              "translation.glossary", escape))
+            elif not gpath.exists():
                 problems.append(ConfigProblem(str(path), line_of(doc, ("translation", "glossary")),
                                               "translation.glossary", f"file {gpath} not found"))
             elif gdoc is not None:

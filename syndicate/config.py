@@ -240,8 +240,13 @@ class WorkerSettings(_Strict):
         return self
 
 
-ApiScope = Literal["submit", "read", "cancel", "review"]
-API_SCOPES: tuple[ApiScope, ...] = ("submit", "read", "cancel", "review")
+#: What an API token may do: ``submit`` items, ``read`` them, ``cancel`` its own items, ``review``
+#: (approve or reject machine translations), and ``admin`` (supersede or cancel items another
+#: token submitted). See docs/api.md.
+ApiScope = Literal["submit", "read", "cancel", "review", "admin"]
+API_SCOPES: tuple[ApiScope, ...] = ("submit", "read", "cancel", "review", "admin")
+#: A token's scopes when settings.yaml lists none: a producer submits and reads, nothing more.
+DEFAULT_API_SCOPES: tuple[ApiScope, ...] = ("submit", "read")
 #: Lifecycle events a producer webhook can receive (``publication.<state>``).
 LifecycleEvent = Literal["scheduled", "awaiting_review", "published", "failed", "in_doubt", "unconfirmed",
                          "cancelled", "skipped", "retrying"]
@@ -251,7 +256,7 @@ class ApiToken(_Strict):
     """A bearer token of the HTTP intake API: the value by ``${VAR}`` reference, and what it may do."""
 
     token: Annotated[SecretRef, BeforeValidator(parse_ref)]
-    scopes: list[ApiScope] = Field(default_factory=lambda: list(API_SCOPES))
+    scopes: list[ApiScope] = Field(default_factory=lambda: list(DEFAULT_API_SCOPES))
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
 

@@ -139,23 +139,24 @@ def _who(by: str) -> str:
     return name
 
 
-def approve_review(ledger: Ledger, item_id: str, locale: str, *, by: str, revision: int | None = None
-                   ) -> list[Publication]:
+def approve_review(ledger: Ledger, item_id: str, locale: str, *, by: str, revision: int | None = None,
+                   actor: str | None = None) -> list[Publication]:
     """Release the publications of ``item_id`` in ``locale`` that wait for review.
 
     They go back to ``scheduled``, ready, and are sent when due. Returns them (empty when none
-    was waiting).
+    was waiting). ``actor``: who is authenticated, when not the reviewer themselves (the HTTP
+    API passes ``api:<token name>``); the ledger records both.
 
     Raises:
         ContentError: the item is not in the ledger, or ``by`` is empty.
     """
     who = _who(by)
     return ledger.decide_review(item_id, _revision(ledger, item_id, revision), _locale(locale), approve=True,
-                                reviewer=who)
+                                reviewer=who, actor=actor)
 
 
-def reject_review(ledger: Ledger, item_id: str, locale: str, *, by: str, reason: str, revision: int | None = None
-                  ) -> list[Publication]:
+def reject_review(ledger: Ledger, item_id: str, locale: str, *, by: str, reason: str, revision: int | None = None,
+                  actor: str | None = None) -> list[Publication]:
     """Cancel the publications of ``item_id`` in ``locale`` that wait for review, with ``reason``.
 
     To publish a corrected text instead, submit a new revision with a human translation for the
@@ -168,7 +169,7 @@ def reject_review(ledger: Ledger, item_id: str, locale: str, *, by: str, reason:
     if not (reason or "").strip():
         raise ContentError("a rejection needs a reason", item_id=item_id)
     return ledger.decide_review(item_id, _revision(ledger, item_id, revision), _locale(locale), approve=False,
-                                reviewer=who, reason=reason.strip())
+                                reviewer=who, reason=reason.strip(), actor=actor)
 
 
 def _cells(text: str) -> int:

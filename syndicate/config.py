@@ -5,8 +5,12 @@ Layout of a config directory::
     config/
       accounts.yaml        channel accounts, by id
       routes/*.yaml        one file per region
-      settings.yaml        optional: intake limits and worker defaults
+      settings.yaml        optional: intake limits, worker defaults, API tokens, engine profiles
       glossaries/*.yaml    optional: term lists that routes name
+
+Routes are edited by regional marketers; accounts and settings by ops. A route never references
+an environment variable or names an endpoint: it names accounts by id and engine profiles by
+name (see :mod:`syndicate.engine_profiles`).
 
 :func:`load_config` reads and checks everything and raises :class:`~syndicate.errors.ConfigError`
 with **every** problem, each as ``file:line: field: message``.
@@ -35,11 +39,19 @@ from pydantic import (
 )
 
 from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
+from .engine_profiles import (
+    EngineProfile,
+    RouteTranslation,
+    TranslationProfiles,
+    profile_problems,
+    profile_secret_problems,
+    resolve,
+    route_file_problems,
+    route_translation_problems,
+)
 from .errors import ConfigError, ConfigProblem
 from .fields import Duration, LocaleTag, WebUrl
 from .inputs import Document, InputError, line_of, load_yaml
-from .locales import UnsupportedLocale, engine_code
-from .localization.engines import ENGINES
 from .localization.glossary import Glossary, GlossaryFile
 from .models import IntakeLimits
 from .secrets import Credentials, SecretRef, SecretSource, parse_ref
@@ -50,10 +62,12 @@ __all__ = [
     "ApiToken",
     "Config",
     "EngagementSettings",
+    "EngineProfile",
     "NotificationSettings",
     "ProducerWebhook",
     "RateLimit",
     "Route",
+    "RouteTranslation",
     "TranslationSettings",
     "UtmSettings",
     "Window",
@@ -116,15 +130,17 @@ class UtmSettings(_Strict):
 
 
 class TranslationSettings(_Strict):
-    """How a route localizes items whose source locale is not the route's locale.
+    """How a route localizes, resolved for the engines: what
+    :func:`~syndicate.localization.localize_item` takes. :meth:`Config.translation_for` builds
+    it from a route's :class:`RouteTranslation` and the engine profiles it names; a route file
+    never holds these options (a Python caller, being ops, may build one directly).
 
     Attributes:
         engine: ``deepl``, ``google``, ``microsoft``, ``libretranslate``, ``mymemory``, ``pseudo``
-            (pseudo-localization), or ``none`` (publish the source text; only when the route says
-            so). Unset: only human translations and items already in the route's language are
-            published; others are held with an error.
+            (pseudo-localization), or ``none`` (publish the source text). Unset: only human
+            translations and items already in the route's language are published.
         options: the engine's options (credentials as ``${VAR}``, formality, server URL, timeouts);
-            each engine's are listed in ``docs/localization.md`` and checked at start-up.
+            each engine's are listed in ``docs/localization.md``.
         glossary: a glossary file, relative to the config directory (``glossaries/x.yaml``).
         do_not_translate: terms kept as they are (brand and product names).
         review_required: machine output waits in ``awaiting_review`` until approved.
@@ -150,7 +166,7 @@ class Route(_Strict):
     description: str | None = None
     locales: list[LocaleTag]
     timezone: str
-    translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    translation: RouteTranslation = Field(default_factory=RouteTranslation)
     accounts: list[Slug]
     windows: list[Window] = Field(default_factory=list)
     min_gap: Duration | None = None
@@ -304,6 +320,7 @@ class _SettingsFile(_Strict):
     api: ApiSettings = Field(default_factory=ApiSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     engagement: EngagementSettings = Field(default_factory=EngagementSettings)
+    translation: TranslationProfiles = Field(default_factory=TranslationProfiles)
 
     @model_validator(mode="after")
     def _known_limits(self) -> _SettingsFile:
@@ -332,6 +349,12 @@ class Config:
     api: ApiSettings = field(default_factory=ApiSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    engine_profiles: dict[str, EngineProfile] = field(default_factory=dict)
+
+    def translation_for(self, route: Route) -> TranslationSettings:
+        """``route``'s translation with the engine profiles it names resolved: the engines and
+        their options (endpoint, key reference, the route's formality)."""
+        return TranslationSettings.model_validate(resolve(route.translation, self.engine_profiles))
 
     def adapter_class(self, account_id: str) -> type[Adapter]:
         """The adapter class of ``account_id`` (validated to exist at load)."""
@@ -408,47 +431,6 @@ def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple
     return out
 
 
-def _translation_problems(route: Route, doc: Document, secrets: SecretSource | None) -> list[ConfigProblem]:
-    """Engine and fallback names, each engine's options and credentials, and the locales each
-    engine can translate into."""
-    t = route.translation
-    out: list[ConfigProblem] = []
-
-    def problem(loc: tuple[str | int, ...], message: str) -> None:
-        out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(str(p) for p in loc), message))
-
-    known = ", ".join(sorted(ENGINES))
-    if t.engine is not None and t.engine not in ENGINES:
-        problem(("translation", "engine"), f"unknown engine {t.engine!r}; known: {known}")
-    if t.fallback not in ("hold", "source") and t.fallback not in ENGINES:
-        problem(("translation", "fallback"),
-                f"unknown fallback {t.fallback!r}: 'hold', 'source' or an engine ({known})")
-    if t.engine is None and t.options:
-        problem(("translation", "options"), "options without an engine")
-    if t.fallback_options and t.fallback not in ENGINES:
-        problem(("translation", "fallback_options"), "options for a fallback that is not an engine")
-    for name, key in ((t.engine, "options"), (t.fallback, "fallback_options")):
-        spec = ENGINES.get(name or "")
-        if spec is None:
-            continue
-        opts = t.options if key == "options" else t.fallback_options
-        try:
-            model = spec.options.model_validate(opts)
-        except ValidationError as exc:
-            out.extend(_problems_from_validation(doc, exc, ("translation", key)))
-            continue
-        for opt in getattr(model, "SECRETS", ()):
-            ref = getattr(model, opt, None)
-            if secrets is not None and isinstance(ref, SecretRef) and secrets.lookup(ref) is None:
-                problem(("translation", key, opt), f"environment variable {ref.var} is not set")
-        for i, loc in enumerate(route.locales):
-            try:
-                engine_code(spec.name, loc)
-            except UnsupportedLocale as exc:
-                problem(("locales", i), str(exc))
-    return out
-
-
 def _shared_locale_problems(routes: Mapping[str, Route], files: Mapping[str, Path]) -> list[ConfigProblem]:
     """A locale routed by several regions is localized once: their translation settings and time
     zones (which dates render in) must agree."""
@@ -521,6 +503,9 @@ def load_config(
                 worker = sf.worker
             except ValidationError as exc:
                 problems.extend(_problems_from_validation(doc, exc))
+            problems.extend(profile_problems(sf.translation.engines, doc))
+    profiles = sf.translation.engines
+    used_profiles: set[str] = set()
 
     # accounts.yaml
     accounts: dict[str, Account] = {}
@@ -627,10 +612,16 @@ def load_config(
                     known = ", ".join(sorted(accounts)) or "none"
                     problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
                                                   f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
+        # What a route may not hold (variables, endpoints, engine options), with where it belongs now.
+        refused, covered = route_file_problems(doc)
+        problems.extend(refused)
         try:
             route = Route.model_validate(doc.data)
         except ValidationError as exc:
-            problems.extend(_problems_from_validation(doc, exc))
+            problems.extend(p for p in _problems_from_validation(doc, exc)
+                            if not any(p.field == f or p.field.startswith(f + ".") for f in covered))
+            continue
+        if refused:
             continue
         if route.region in routes:
             problems.append(ConfigProblem(str(path), line_of(doc, ("region",)), "region",
@@ -667,18 +658,21 @@ def load_config(
                         glossaries[route.translation.glossary] = Glossary(GlossaryFile.model_validate(gdoc.data))
                     except ValidationError as exc:
                         problems.extend(_problems_from_validation(gdoc, exc))
-        problems.extend(_translation_problems(route, doc, secrets if check_secrets else None))
+        found, uses = route_translation_problems(route, doc, profiles)
+        problems.extend(found)
+        used_profiles |= uses
         routes[route.region] = route
         route_files[route.region] = path
 
     problems.extend(_shared_locale_problems(routes, route_files))
     if check_secrets and settings_doc is not None:
         problems.extend(_settings_secret_problems(sf, settings_doc, secrets))
+        problems.extend(profile_secret_problems(used_profiles, profiles, settings_doc, secrets))
     if problems:
         raise ConfigError(problems)
     return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
                   intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files,
-                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement)
+                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement, engine_profiles=dict(profiles))
 
 
 def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretSource) -> list[ConfigProblem]:

@@ -66,7 +66,9 @@ ENDPOINT_OR_CREDENTIAL_KEYS = frozenset({
 })
 
 Formality = Literal["default", "more", "less", "prefer_more", "prefer_less"]
+#: An engine's name (``deepl``) in a profile.
 EngineName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+#: A profile's name, as settings.yaml defines it and routes name it (``deepl-eu``).
 ProfileName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{0,63}$")]
 
 
@@ -92,13 +94,13 @@ class RouteTranslation(_Strict):
             ``source`` (publish the source text), or another engine profile (or ``pseudo``).
     """
 
-    engine: EngineName | None = None
+    engine: ProfileName | None = None
     formality: Formality | None = None
     glossary: str | None = None
     do_not_translate: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
         default_factory=list)
     review_required: bool = False
-    fallback: EngineName = "hold"
+    fallback: ProfileName = "hold"
 
 
 class EngineProfile(_Strict):

@@ -156,3 +156,10 @@ def test_syndicate_validate_refuses_the_old_route_form_with_file_line_and_field(
     assert (f"routes/emea.yaml:{line(d, '  options:')}: translation.options: engine options are not set in routes"
             in result.output)
     assert "settings.yaml" in result.output
+
+
+def test_a_route_names_any_profile_name_settings_yaml_allows(config_dir: Callable[..., Path]) -> None:
+    settings = {"translation": {"engines": {"deepl.eu-2": {"engine": "google"}}}}
+    d = config(config_dir, {"engine": "deepl.eu-2"}, settings=settings)
+    cfg = load_config(d, environ={})
+    assert cfg.translation_for(cfg.routes["emea"]).engine == "google"

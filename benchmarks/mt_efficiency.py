@@ -126,9 +126,10 @@ def main() -> None:
         platform = stack.enter_context(Platform(0.0))
         url = stack.enter_context(pg_database())
         ns = stack.enter_context(redis_namespace())
-        translation = {"engine": "deepl", "options": {"auth_key": f"${{{KEY_ENV}}}", "server_url": fake.url}}
+        profiles = {"translation": {"engines": {"deepl": {"engine": "deepl", "options": {
+            "auth_key": f"${{{KEY_ENV}}}", "server_url": fake.url}}}}}
         cfg = stack.enter_context(webhook_config(platform.url + "/hooks", accounts=1, locales=targets,
-                                                 translation=translation))
+                                                 translation={"engine": "deepl"}, settings=profiles))
         env = {KEY_ENV: KEY}
         rt = Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns,
                             environ={**env, "SYNDICATE_CONFIG": str(cfg)})

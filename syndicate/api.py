@@ -14,6 +14,8 @@ revision or a reused revision with other content. Errors are ``application/probl
 Auth: ``Authorization: Bearer <token>``; tokens come from ``settings.yaml`` ``api.tokens`` by
 ``${VAR}`` reference, each with scopes; every configured token is compared in constant time
 (``hmac.compare_digest``). The token's name is recorded in the ledger as ``api:<name>``.
+Scopes default to ``submit`` and ``read``. A token submits and cancels for itself: an item it did
+not submit first is refused with ``403`` unless the token also has the ``admin`` scope.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import ConfigError, ConfigProblem, ContentError, NotApproved
+from .errors import ConfigError, ConfigProblem, ContentError, NotApproved, NotOwner
 from .health import Readiness, broker_check, config_check, ledger_check
 from .inputs import InputError, load_json
 from .locales import InvalidLocale, canonical
@@ -158,6 +160,11 @@ def _tokens(rt: Runtime) -> list[_Token]:
 class _Auth:
     def __init__(self, tokens: Sequence[_Token]) -> None:
         self.tokens = list(tokens)
+        self.admins = frozenset(t.name for t in self.tokens if "admin" in t.scopes)
+
+    def producer(self, name: str) -> str | None:
+        """The producer identity whose ownership token ``name`` is held to; None for an admin."""
+        return None if name in self.admins else f"api:{name}"
 
     def __call__(self, request: Request, scope: str) -> str:
         header = request.headers.get("authorization", "")
@@ -271,6 +278,11 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
                                     config_check(rt.config.directory, check_secrets=False)])
     doc = openapi_document()
 
+    def forbidden() -> ApiError:
+        return ApiError(403, "not_owner", "the item belongs to another producer",
+                        [("id", "submitted by another token; only it, an admin token or an operator may supersede "
+                                "or cancel it")])
+
     def submit_sync(data: Any, producer: str) -> Response:
         from .producer import submit
 
@@ -285,7 +297,9 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
             raise ApiError(422, "invalid_item", "the item is invalid",
                            [("revision", f"must be at most {MAX_REVISION}")])
         try:
-            sub = submit(item, runtime=rt, actor=f"api:{producer}")
+            sub = submit(item, runtime=rt, actor=f"api:{producer}", producer=auth.producer(producer))
+        except NotOwner:
+            raise forbidden() from None
         except ContentError as exc:
             if exc.field == "revision":
                 raise ApiError(409, "revision_conflict", exc.reason, [("revision", exc.reason)]) from None
@@ -323,8 +337,12 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if rt.ledger.item(item_id) is None:
             raise ApiError(404, "not_found", "no such item")
         locale = _locale(req.locale) if req.locale else None
-        done = rt.ledger.cancel_item(item_id, actor=f"api:{producer}", locale=locale, account=req.account,
-                                     reason=req.reason or f"cancelled through the API by {producer}")
+        try:
+            done = rt.ledger.cancel_item(item_id, actor=f"api:{producer}", locale=locale, account=req.account,
+                                         reason=req.reason or f"cancelled through the API by {producer}",
+                                         producer=auth.producer(producer))
+        except NotOwner:
+            raise forbidden() from None
         log.info("api.cancelled", item=item_id, locale=locale, account=req.account, publications=len(done))
         return _json({"item_id": item_id, "cancelled": done})
 
@@ -338,13 +356,13 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         req = _small_body(raw, CancelRequest, optional=True)
         return await run_in_threadpool(cancel_sync, item_id, req, producer)
 
-    def review_sync(item_id: str, locale: str, req: ApproveRequest, approve: bool) -> Response:
+    def review_sync(item_id: str, locale: str, req: ApproveRequest, approve: bool, producer: str) -> Response:
         if rt.ledger.item(item_id, req.revision) is None:
             raise ApiError(404, "not_found", "no such item" if req.revision is None else "no such revision")
         reason = req.reason if isinstance(req, RejectRequest) else None
         try:
             moved = decide_review(rt, item_id, locale, approve=approve, by=req.by, reason=reason,
-                                  revision=req.revision)
+                                  revision=req.revision, actor=f"api:{producer}")
         except ContentError as exc:
             raise ApiError(422, "invalid_request", str(exc), [(exc.field or "", exc.reason)]) from None
         return _json({"item_id": item_id, "locale": locale, "decision": "approved" if approve else "rejected",
@@ -353,13 +371,13 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     def review_endpoint(approve: bool) -> Handler:
         @_errors
         async def endpoint(request: Request) -> Response:
-            auth(request, "review")
+            producer = auth(request, "review")
             item_id = _item_id(request)
             locale = _locale(str(request.path_params["locale"]))
             _require_json(request)
             raw = await _body(request, limit)
             req = _small_body(raw, ApproveRequest if approve else RejectRequest)
-            return await run_in_threadpool(review_sync, item_id, locale, req, approve)
+            return await run_in_threadpool(review_sync, item_id, locale, req, approve, producer)
 
         return endpoint
 
@@ -418,23 +436,26 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
 
 
 def decide_review(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
-                  revision: int | None) -> list[Publication]:
+                  revision: int | None, actor: str | None = None) -> list[Publication]:
     """Approve or reject a localization's publications waiting in ``awaiting_review``.
 
     Uses the review gate (``syndicate.review``); where it is not installed, makes the same two
     ledger transitions itself: ``awaiting_review`` → ``scheduled`` (ready) or → ``cancelled``.
+    ``actor`` (``api:<token name>``) is recorded as who decided; ``by`` as the name they gave.
     """
     try:
         from . import review
     except ImportError:  # pragma: no cover - the review gate ships with syndicate
-        return _decide_review_here(rt, item_id, locale, approve=approve, by=by, reason=reason, revision=revision)
+        return _decide_review_here(rt, item_id, locale, approve=approve, by=by, reason=reason, revision=revision,
+                                   actor=actor)
     if approve:
-        return review.approve_review(rt.ledger, item_id, locale, by=by, revision=revision)
-    return review.reject_review(rt.ledger, item_id, locale, by=by, reason=reason or "", revision=revision)
+        return review.approve_review(rt.ledger, item_id, locale, by=by, revision=revision, actor=actor)
+    return review.reject_review(rt.ledger, item_id, locale, by=by, reason=reason or "", revision=revision,
+                                actor=actor)
 
 
 def _decide_review_here(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
-                        revision: int | None) -> list[Publication]:
+                        revision: int | None, actor: str | None = None) -> list[Publication]:
     from .states import PublicationState as S
 
     stored = rt.ledger.item(item_id, revision)
@@ -444,11 +465,13 @@ def _decide_review_here(rt: Runtime, item_id: str, locale: str, *, approve: bool
     for p in rt.ledger.publications(item_id=item_id, revision=stored.item.revision, locale=locale,
                                     state=S.AWAITING_REVIEW.value):
         if approve:
-            moved = rt.ledger.transition(p.id, S.SCHEDULED, expect=(S.AWAITING_REVIEW,), actor=f"reviewer:{by}",
-                                         kind="approved", detail={"reviewer": by}, ready=True)
+            moved = rt.ledger.transition(p.id, S.SCHEDULED, expect=(S.AWAITING_REVIEW,),
+                                         actor=actor or f"reviewer:{by}", kind="approved", detail={"reviewer": by},
+                                         ready=True)
         else:
-            moved = rt.ledger.transition(p.id, S.CANCELLED, expect=(S.AWAITING_REVIEW,), actor=f"reviewer:{by}",
-                                         kind="rejected", error=f"rejected in review by {by}: {reason}",
+            moved = rt.ledger.transition(p.id, S.CANCELLED, expect=(S.AWAITING_REVIEW,),
+                                         actor=actor or f"reviewer:{by}", kind="rejected",
+                                         error=f"rejected in review by {by}: {reason}",
                                          detail={"reviewer": by, "reason": reason})
         if moved is not None:
             out.append(moved)
@@ -485,7 +508,8 @@ def openapi_document() -> dict[str, Any]:
                "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"}}
     locale = {"name": "locale", "in": "path", "required": True, "description": "BCP 47 tag, e.g. de-DE",
               "schema": {"type": "string", "minLength": 2, "maxLength": 35}}
-    auth_errors = {"401": _problem("Missing or invalid bearer token"), "403": _problem("Token lacks the scope")}
+    auth_errors = {"401": _problem("Missing or invalid bearer token"),
+                   "403": _problem("Token lacks the scope, or the item belongs to another producer")}
     _pubs = {"type": "array", "items": {"$ref": "#/components/schemas/Publication"}}
     pub_list = {"type": "object", "required": ["item_id", "revision", "state", "campaign", "publications"],
                 "properties": {"item_id": {"type": "string"}, "revision": {"type": "integer"},

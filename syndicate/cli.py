@@ -417,18 +417,19 @@ def review_localization(config_dir: Path | None, item_id: str, locale: str, revi
     import shutil
 
     from .review import format_review, show_review
+    from .terminal import printable_json
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
         r = show_review(rt.ledger, item_id, locale, revision=revision)
         if fmt == "json":
-            click.echo(json.dumps({
+            click.echo(printable_json(json.dumps({
                 "item_id": r.item_id, "revision": r.revision, "locale": r.locale, "source_locale": r.source_locale,
                 "state": r.state, "engine": r.engine, "rtl": r.rtl, "warnings": list(r.warnings), "error": r.error,
                 "fields": [{"name": f.name, "kind": f.kind, "source": f.source, "localized": f.localized}
                            for f in r.fields],
                 "publications": [{"id": p.id, "key": p.key, "account": p.account, "state": p.state}
-                                 for p in r.publications]}, indent=2, ensure_ascii=False))
+                                 for p in r.publications]}, indent=2, ensure_ascii=False)))
         else:
             click.echo(format_review(r, width=shutil.get_terminal_size((100, 24)).columns))
         rt.close()

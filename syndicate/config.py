@@ -5,8 +5,12 @@ Layout of a config directory::
     config/
       accounts.yaml        channel accounts, by id
       routes/*.yaml        one file per region
-      settings.yaml        optional: intake limits and worker defaults
+      settings.yaml        optional: intake limits, worker defaults, API tokens, engine profiles
       glossaries/*.yaml    optional: term lists that routes name
+
+Routes are edited by regional marketers; accounts and settings by ops. A route never references
+an environment variable or names an endpoint: it names accounts by id and engine profiles by
+name (see :mod:`syndicate.engine_profiles`).
 
 :func:`load_config` reads and checks everything and raises :class:`~syndicate.errors.ConfigError`
 with **every** problem, each as ``file:line: field: message``.
@@ -19,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,11 +40,19 @@ from pydantic import (
 
 from .attribution import HostName
 from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
+from .engine_profiles import (
+    EngineProfile,
+    RouteTranslation,
+    TranslationProfiles,
+    profile_problems,
+    profile_secret_problems,
+    resolve,
+    route_file_problems,
+    route_translation_problems,
+)
 from .errors import ConfigError, ConfigProblem
 from .fields import Duration, LocaleTag, WebUrl
 from .inputs import Document, InputError, line_of, load_yaml
-from .locales import UnsupportedLocale, engine_code
-from .localization.engines import ENGINES
 from .localization.glossary import Glossary, GlossaryFile
 from .models import IntakeLimits
 from .secrets import Credentials, SecretRef, SecretSource, parse_ref
@@ -51,10 +63,12 @@ __all__ = [
     "ApiToken",
     "Config",
     "EngagementSettings",
+    "EngineProfile",
     "NotificationSettings",
     "ProducerWebhook",
     "RateLimit",
     "Route",
+    "RouteTranslation",
     "TranslationSettings",
     "UtmSettings",
     "Window",
@@ -117,15 +131,17 @@ class UtmSettings(_Strict):
 
 
 class TranslationSettings(_Strict):
-    """How a route localizes items whose source locale is not the route's locale.
+    """How a route localizes, resolved for the engines: what
+    :func:`~syndicate.localization.localize_item` takes. :meth:`Config.translation_for` builds
+    it from a route's :class:`RouteTranslation` and the engine profiles it names; a route file
+    never holds these options (a Python caller, being ops, may build one directly).
 
     Attributes:
         engine: ``deepl``, ``google``, ``microsoft``, ``libretranslate``, ``mymemory``, ``pseudo``
-            (pseudo-localization), or ``none`` (publish the source text; only when the route says
-            so). Unset: only human translations and items already in the route's language are
-            published; others are held with an error.
+            (pseudo-localization), or ``none`` (publish the source text). Unset: only human
+            translations and items already in the route's language are published.
         options: the engine's options (credentials as ``${VAR}``, formality, server URL, timeouts);
-            each engine's are listed in ``docs/localization.md`` and checked at start-up.
+            each engine's are listed in ``docs/localization.md``.
         glossary: a glossary file, relative to the config directory (``glossaries/x.yaml``).
         do_not_translate: terms kept as they are (brand and product names).
         review_required: machine output waits in ``awaiting_review`` until approved.
@@ -151,7 +167,7 @@ class Route(_Strict):
     description: str | None = None
     locales: list[LocaleTag]
     timezone: str
-    translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    translation: RouteTranslation = Field(default_factory=RouteTranslation)
     accounts: list[Slug]
     windows: list[Window] = Field(default_factory=list)
     min_gap: Duration | None = None
@@ -242,8 +258,13 @@ class WorkerSettings(_Strict):
         return self
 
 
-ApiScope = Literal["submit", "read", "cancel", "review"]
-API_SCOPES: tuple[ApiScope, ...] = ("submit", "read", "cancel", "review")
+#: What an API token may do: ``submit`` items, ``read`` them, ``cancel`` its own items, ``review``
+#: (approve or reject machine translations), and ``admin`` (supersede or cancel items another
+#: token submitted). See docs/api.md.
+ApiScope = Literal["submit", "read", "cancel", "review", "admin"]
+API_SCOPES: tuple[ApiScope, ...] = ("submit", "read", "cancel", "review", "admin")
+#: A token's scopes when settings.yaml lists none: a producer submits and reads, nothing more.
+DEFAULT_API_SCOPES: tuple[ApiScope, ...] = ("submit", "read")
 #: Lifecycle events a producer webhook can receive (``publication.<state>``).
 LifecycleEvent = Literal["scheduled", "awaiting_review", "published", "failed", "in_doubt", "unconfirmed",
                          "cancelled", "skipped", "retrying"]
@@ -253,7 +274,7 @@ class ApiToken(_Strict):
     """A bearer token of the HTTP intake API: the value by ``${VAR}`` reference, and what it may do."""
 
     token: Annotated[SecretRef, BeforeValidator(parse_ref)]
-    scopes: list[ApiScope] = Field(default_factory=lambda: list(API_SCOPES))
+    scopes: list[ApiScope] = Field(default_factory=lambda: list(DEFAULT_API_SCOPES))
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -301,6 +322,7 @@ class _SettingsFile(_Strict):
     api: ApiSettings = Field(default_factory=ApiSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     engagement: EngagementSettings = Field(default_factory=EngagementSettings)
+    translation: TranslationProfiles = Field(default_factory=TranslationProfiles)
 
     @model_validator(mode="after")
     def _known_limits(self) -> _SettingsFile:
@@ -329,6 +351,12 @@ class Config:
     api: ApiSettings = field(default_factory=ApiSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    engine_profiles: dict[str, EngineProfile] = field(default_factory=dict)
+
+    def translation_for(self, route: Route) -> TranslationSettings:
+        """``route``'s translation with the engine profiles it names resolved: the engines and
+        their options (endpoint, key reference, the route's formality)."""
+        return TranslationSettings.model_validate(resolve(route.translation, self.engine_profiles))
 
     def adapter_class(self, account_id: str) -> type[Adapter]:
         """The adapter class of ``account_id`` (validated to exist at load)."""
@@ -367,6 +395,26 @@ def config_dir_from_env(explicit: str | Path | None = None) -> Path:
     return Path(os.environ.get("SYNDICATE_CONFIG") or "config")
 
 
+def outside_directory(base: Path, name: str) -> str | None:
+    """Why ``name`` (a path a route gives, such as a glossary) is not a file inside the config
+    directory ``base``, or None when it is. Absolute paths and ``..`` are refused as written; the
+    rest is resolved, symbolic links included, and must stay under ``base`` resolved."""
+    if not name or PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() \
+            or PureWindowsPath(name).drive or name.startswith(("/", "\\", "~")):
+        return f"{name!r} is not a path relative to the config directory (write e.g. 'glossaries/product.yaml')"
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return f"{name!r} leaves the config directory ('..'); glossaries live inside it, e.g. under glossaries/"
+    try:
+        root = base.resolve(strict=False)
+        target = (base / name).resolve(strict=False)
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop
+        return f"{name!r} cannot be resolved: {exc}"
+    if not target.is_relative_to(root):
+        return (f"{name!r} resolves to a file outside the config directory (through a symbolic link); "
+                "glossaries must be files inside it")
+    return None
+
+
 def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = ()
                               ) -> list[ConfigProblem]:
     out = []
@@ -382,47 +430,6 @@ def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple
             msg = msg.replace("Input should be", "must be")
         fld = ".".join(str(p) for p in loc)
         out.append(ConfigProblem(doc.source, line_of(doc, loc), fld, msg))
-    return out
-
-
-def _translation_problems(route: Route, doc: Document, secrets: SecretSource | None) -> list[ConfigProblem]:
-    """Engine and fallback names, each engine's options and credentials, and the locales each
-    engine can translate into."""
-    t = route.translation
-    out: list[ConfigProblem] = []
-
-    def problem(loc: tuple[str | int, ...], message: str) -> None:
-        out.append(ConfigProblem(doc.source, line_of(doc, loc), ".".join(str(p) for p in loc), message))
-
-    known = ", ".join(sorted(ENGINES))
-    if t.engine is not None and t.engine not in ENGINES:
-        problem(("translation", "engine"), f"unknown engine {t.engine!r}; known: {known}")
-    if t.fallback not in ("hold", "source") and t.fallback not in ENGINES:
-        problem(("translation", "fallback"),
-                f"unknown fallback {t.fallback!r}: 'hold', 'source' or an engine ({known})")
-    if t.engine is None and t.options:
-        problem(("translation", "options"), "options without an engine")
-    if t.fallback_options and t.fallback not in ENGINES:
-        problem(("translation", "fallback_options"), "options for a fallback that is not an engine")
-    for name, key in ((t.engine, "options"), (t.fallback, "fallback_options")):
-        spec = ENGINES.get(name or "")
-        if spec is None:
-            continue
-        opts = t.options if key == "options" else t.fallback_options
-        try:
-            model = spec.options.model_validate(opts)
-        except ValidationError as exc:
-            out.extend(_problems_from_validation(doc, exc, ("translation", key)))
-            continue
-        for opt in getattr(model, "SECRETS", ()):
-            ref = getattr(model, opt, None)
-            if secrets is not None and isinstance(ref, SecretRef) and secrets.lookup(ref) is None:
-                problem(("translation", key, opt), f"environment variable {ref.var} is not set")
-        for i, loc in enumerate(route.locales):
-            try:
-                engine_code(spec.name, loc)
-            except UnsupportedLocale as exc:
-                problem(("locales", i), str(exc))
     return out
 
 
@@ -498,6 +505,9 @@ def load_config(
                 worker = sf.worker
             except ValidationError as exc:
                 problems.extend(_problems_from_validation(doc, exc))
+            problems.extend(profile_problems(sf.translation.engines, doc))
+    profiles = sf.translation.engines
+    used_profiles: set[str] = set()
 
     # accounts.yaml
     accounts: dict[str, Account] = {}
@@ -604,10 +614,16 @@ def load_config(
                     known = ", ".join(sorted(accounts)) or "none"
                     problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
                                                   f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
+        # What a route may not hold (variables, endpoints, engine options), with where it belongs now.
+        refused, covered = route_file_problems(doc)
+        problems.extend(refused)
         try:
             route = Route.model_validate(doc.data)
         except ValidationError as exc:
-            problems.extend(_problems_from_validation(doc, exc))
+            problems.extend(p for p in _problems_from_validation(doc, exc)
+                            if not any(p.field == f or p.field.startswith(f + ".") for f in covered))
+            continue
+        if refused:
             continue
         if route.region in routes:
             problems.append(ConfigProblem(str(path), line_of(doc, ("region",)), "region",
@@ -627,8 +643,12 @@ def load_config(
                 seen_pairs[(loc, acc_id)] = route.region
         if route.translation.glossary:
             gpath = base / route.translation.glossary
-            gdoc = _read_yaml(gpath, problems) if gpath.exists() else None
-            if not gpath.exists():
+            escape = outside_directory(base, route.translation.glossary)
+            gdoc = _read_yaml(gpath, problems) if gpath.exists() and not escape else None
+            if escape:
+                problems.append(ConfigProblem(str(path), line_of(doc, ("translation", "glossary")),
+                                              "translation.glossary", escape))
+            elif not gpath.exists():
                 problems.append(ConfigProblem(str(path), line_of(doc, ("translation", "glossary")),
                                               "translation.glossary", f"file {gpath} not found"))
             elif gdoc is not None:
@@ -640,18 +660,21 @@ def load_config(
                         glossaries[route.translation.glossary] = Glossary(GlossaryFile.model_validate(gdoc.data))
                     except ValidationError as exc:
                         problems.extend(_problems_from_validation(gdoc, exc))
-        problems.extend(_translation_problems(route, doc, secrets if check_secrets else None))
+        found, uses = route_translation_problems(route, doc, profiles)
+        problems.extend(found)
+        used_profiles |= uses
         routes[route.region] = route
         route_files[route.region] = path
 
     problems.extend(_shared_locale_problems(routes, route_files))
     if check_secrets and settings_doc is not None:
         problems.extend(_settings_secret_problems(sf, settings_doc, secrets))
+        problems.extend(profile_secret_problems(used_profiles, profiles, settings_doc, secrets))
     if problems:
         raise ConfigError(problems)
     return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
                   intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files,
-                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement)
+                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement, engine_profiles=dict(profiles))
 
 
 def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretSource) -> list[ConfigProblem]:

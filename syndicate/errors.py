@@ -5,7 +5,8 @@ The tree::
     SyndicateError
     ├── ConfigError            invalid routes/accounts/settings: refuse to start
     ├── ContentError           an item cannot be validated or rendered: give up before any call
-    │   └── NotApproved        the item is not approved for publication
+    │   ├── NotApproved        the item is not approved for publication
+    │   └── NotOwner           the item belongs to another producer: they may not supersede or cancel it
     ├── LocalizationError      a localization could not be produced
     │   ├── TranslationUnavailable   engine down, timeout, 5xx: try again later (or the fallback)
     │   ├── TranslationQuotaExceeded engine quota or rate limit hit: fallback, else later
@@ -40,6 +41,7 @@ __all__ = [
     "InDoubt",
     "LocalizationError",
     "NotApproved",
+    "NotOwner",
     "PermanentError",
     "PlaceholderMismatch",
     "RateLimited",
@@ -108,6 +110,11 @@ class ContentError(SyndicateError):
 
 class NotApproved(ContentError):
     """The item is not approved (``approved`` must be literally ``true``)."""
+
+
+class NotOwner(ContentError):
+    """The item was submitted by another producer: only that producer, a token with the ``admin``
+    scope, or an operator (command line, Python without ``producer=``) may supersede or cancel it."""
 
 
 class LocalizationError(SyndicateError):

@@ -9,6 +9,11 @@
 transaction, and sends the ``intake`` wake-up. The same id and revision again is a no-op that
 returns the existing plan; a higher revision supersedes the unpublished rows of the old one.
 ``cancel`` stops every publication of an item (or of one locale or account) that has not gone out.
+
+Who may do what: a Python or command-line caller is an operator and may supersede or cancel any
+item. A caller acting for a producer (the HTTP API does, for each token) passes ``producer=``:
+the item is then recorded as that producer's when new, and a producer may not supersede or
+cancel an item another producer submitted (:class:`~syndicate.errors.NotOwner`).
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ def submit(
     runtime: Runtime | None = None,
     ignore_schedule: bool = False,
     actor: str = "api",
+    producer: str | None = None,
 ) -> Submission:
     """Validate, store, plan and enqueue ``item``.
 
@@ -107,10 +113,14 @@ def submit(
             (``SYNDICATE_CONFIG``, ``SYNDICATE_DATABASE_URL``, ``SYNDICATE_REDIS_URL``).
         ignore_schedule: plan every publication for now (demos and tests).
         actor: who submits, recorded in the audit trail.
+        producer: the producer this call acts for (``api:<token name>``), recorded as the owner of
+            a new item; a revision of an item another producer owns is refused. None: an
+            operator, who may submit revisions of any item (a new item's owner is ``actor``).
 
     Raises:
         syndicate.InvalidItem: the item is invalid (every problem listed).
         syndicate.NotApproved: the item is not approved.
+        syndicate.NotOwner: ``producer`` does not own the item.
         syndicate.ContentError: a stale revision, or a reused revision with different content.
     """
     rt = runtime or _runtime()
@@ -125,7 +135,7 @@ def submit(
             taken = rt.ledger.account_post_times(sorted(rt.config.accounts), since=gap_since(parsed, rt.config, now),
                                                  exclude_item=parsed.id)
         plan = plan_item(parsed, rt.config, PlanOptions(now=now, ignore_schedule=ignore_schedule, taken=taken))
-        outcome = rt.ledger.submit(parsed, plan, actor=actor)
+        outcome = rt.ledger.submit(parsed, plan, actor=actor, producer=producer)
     if outcome.status == "created":
         rt.actors.intake.send(parsed.id, parsed.revision)
     log.info("item.submitted", item=parsed.id, revision=parsed.revision, status=outcome.status,
@@ -161,6 +171,7 @@ def cancel(
     runtime: Runtime | None = None,
     reason: str | None = None,
     actor: str = "api",
+    producer: str | None = None,
 ) -> Cancellation:
     """Cancel every publication of ``item_id`` that has not gone out yet.
 
@@ -175,8 +186,11 @@ def cancel(
         runtime: config, ledger and broker to use; default built from the environment.
         reason: recorded as each row's ``last_error`` (default "cancelled by <actor>").
         actor: who cancels, recorded in the audit trail.
+        producer: the producer this call acts for; an item another producer owns is refused.
+            None: an operator, who may cancel any item.
 
     Raises:
+        syndicate.NotOwner: ``producer`` does not own the item.
         syndicate.ContentError: the item is not in the ledger.
     """
     rt = runtime or _runtime()
@@ -184,7 +198,7 @@ def cancel(
     if stored is None:
         raise ContentError("not found in the ledger", item_id=item_id)
     ids = set(rt.ledger.cancel_item(item_id, actor=actor, locale=locale, account=account,
-                                    reason=reason or f"cancelled by {actor}"))
+                                    reason=reason or f"cancelled by {actor}", producer=producer))
     pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision, locale=locale, account=account)
     open_or_done = OPEN_STATES | {PublicationState.PUBLISHED, PublicationState.CANCELLED,
                                   PublicationState.SKIPPED, PublicationState.FAILED}

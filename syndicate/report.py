@@ -18,7 +18,7 @@ from typing import Any
 
 from .ledger import Ledger, Publication
 
-__all__ = ["ENGAGEMENT_FIELDS", "REPORT_FIELDS", "render_html", "report_rows", "write_report"]
+__all__ = ["ENGAGEMENT_FIELDS", "REPORT_FIELDS", "csv_cell", "render_html", "report_rows", "write_report"]
 
 #: Engagement counts shown as columns (from the newest snapshot); others are in JSON's ``engagement``.
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "impressions", "clicks")
@@ -80,11 +80,27 @@ def write_report(rows: Iterable[dict[str, Any]], fmt: str, *, title: str | None 
     if fmt == "html":
         return render_html(rows, title=title)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(REPORT_FIELDS), lineterminator="\n", extrasaction="ignore")
+    # CRLF, as RFC 4180 says: the csv module then quotes a cell holding a CR as well as one holding
+    # an LF (with "\n" alone a bare CR in a platform's error text would start a new row).
+    writer = csv.DictWriter(buf, fieldnames=list(REPORT_FIELDS), lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        writer.writerow(r)
+        writer.writerow({k: csv_cell(v) for k, v in r.items()})
     return buf.getvalue()
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` safe to open in a spreadsheet: text that a spreadsheet would run as a formula
+    (it starts with ``= + - @``, a tab or a line break, after any spaces) gets a leading ``'``,
+    so it shows as text. Platform error messages, permalinks and producer-chosen ids reach the
+    report, so none of them is trusted. Numbers are left alone."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def render_table(rows: Sequence[dict[str, Any]]) -> str:

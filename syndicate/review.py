@@ -28,6 +28,7 @@ from .errors import ContentError
 from .locales import InvalidLocale, canonical, is_rtl
 from .localization import source_fields
 from .states import PublicationState
+from .terminal import printable
 
 if TYPE_CHECKING:
     from .ledger import Ledger, Publication
@@ -138,23 +139,24 @@ def _who(by: str) -> str:
     return name
 
 
-def approve_review(ledger: Ledger, item_id: str, locale: str, *, by: str, revision: int | None = None
-                   ) -> list[Publication]:
+def approve_review(ledger: Ledger, item_id: str, locale: str, *, by: str, revision: int | None = None,
+                   actor: str | None = None) -> list[Publication]:
     """Release the publications of ``item_id`` in ``locale`` that wait for review.
 
     They go back to ``scheduled``, ready, and are sent when due. Returns them (empty when none
-    was waiting).
+    was waiting). ``actor``: who is authenticated, when not the reviewer themselves (the HTTP
+    API passes ``api:<token name>``); the ledger records both.
 
     Raises:
         ContentError: the item is not in the ledger, or ``by`` is empty.
     """
     who = _who(by)
     return ledger.decide_review(item_id, _revision(ledger, item_id, revision), _locale(locale), approve=True,
-                                reviewer=who)
+                                reviewer=who, actor=actor)
 
 
-def reject_review(ledger: Ledger, item_id: str, locale: str, *, by: str, reason: str, revision: int | None = None
-                  ) -> list[Publication]:
+def reject_review(ledger: Ledger, item_id: str, locale: str, *, by: str, reason: str, revision: int | None = None,
+                  actor: str | None = None) -> list[Publication]:
     """Cancel the publications of ``item_id`` in ``locale`` that wait for review, with ``reason``.
 
     To publish a corrected text instead, submit a new revision with a human translation for the
@@ -167,7 +169,7 @@ def reject_review(ledger: Ledger, item_id: str, locale: str, *, by: str, reason:
     if not (reason or "").strip():
         raise ContentError("a rejection needs a reason", item_id=item_id)
     return ledger.decide_review(item_id, _revision(ledger, item_id, revision), _locale(locale), approve=False,
-                                reviewer=who, reason=reason.strip())
+                                reviewer=who, reason=reason.strip(), actor=actor)
 
 
 def _cells(text: str) -> int:
@@ -195,7 +197,11 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def format_review(review: Review, *, width: int = 100) -> str:
-    """``review`` as text for a terminal: each field's source and localized text side by side."""
+    """``review`` as text for a terminal: each field's source and localized text side by side.
+
+    Control, bidirectional and other characters a terminal would act on (a machine translation
+    may hold them) are shown as ``<U+XXXX>`` (see :mod:`syndicate.terminal`), never printed raw.
+    """
     col = max(24, (width - 3) // 2)
     out = [f"{review.item_id} revision {review.revision}: {review.source_locale} → {review.locale}"
            f"{' (right to left)' if review.rtl else ''}",
@@ -211,7 +217,7 @@ def format_review(review: Review, *, width: int = 100) -> str:
     for f in review.fields:
         out.append("")
         out.append(f"== {f.name} [{f.kind}] " + "=" * max(0, col * 2 - len(f.name) - len(f.kind) - 6))
-        left, right = _wrap(f.source, col), _wrap(f.localized, col)
+        left, right = _wrap(printable(f.source), col), _wrap(printable(f.localized), col)
         out.append(f"{review.source_locale:<{col}} | {review.locale}")
         for i in range(max(len(left), len(right))):
             a = left[i] if i < len(left) else ""
@@ -222,4 +228,4 @@ def format_review(review: Review, *, width: int = 100) -> str:
         out.append(f"{len(review.awaiting)} publication(s) await review: syndicate approve {review.item_id} "
                    f"--locale {review.locale} --by NAME, or syndicate reject {review.item_id} --locale "
                    f"{review.locale} --reason TEXT")
-    return "\n".join(out)
+    return printable("\n".join(out))

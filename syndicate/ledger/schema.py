@@ -81,6 +81,9 @@ items = Table(
     Column("state", String(16), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # Who submitted the item's first revision (``api:<token name>``, ``cli``...), copied to every
+    # revision: only they, an admin token or an operator may supersede or cancel it.
+    Column("owner", String(200), nullable=True),
     PrimaryKeyConstraint("item_id", "revision"),
     Index(None, "campaign"),
 )

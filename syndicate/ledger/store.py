@@ -43,7 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
-from ..errors import ContentError
+from ..errors import ContentError, NotOwner
 from ..models import ContentItem
 from ..secrets import redact
 from ..states import ALLOWED, OPEN_STATES, PublicationState
@@ -377,24 +377,34 @@ class Ledger:
 
     # -- items -----------------------------------------------------------------------------
 
-    def submit(self, item: ContentItem, plan: Sequence[NewPublication], *, actor: str) -> SubmitOutcome:
+    def submit(self, item: ContentItem, plan: Sequence[NewPublication], *, actor: str,
+               producer: str | None = None) -> SubmitOutcome:
         """Store ``item`` and its planned publications in one transaction.
 
         The same id and revision again is a no-op that returns the existing plan. A higher
         revision supersedes the older ones: their open publications are cancelled (published
         ones stay). A lower revision than one already stored is refused.
 
+        The item's owner is who submitted its first revision: ``producer``, else ``actor``.
+        With ``producer`` (a producer's identity, ``api:<token name>``), a new revision of an
+        item someone else owns is refused; without it the caller is an operator, who may.
+
         Raises:
+            NotOwner: ``producer`` does not own the item.
             ContentError: stale revision, or the same revision with different content.
         """
         now = self.now()
         content_hash = item.content_hash()
         with self.begin() as conn:
             rows = conn.execute(
-                select(items.c.revision, items.c.content_hash, items.c.state)
+                select(items.c.revision, items.c.content_hash, items.c.state, items.c.owner)
                 .where(items.c.item_id == item.id)
                 .order_by(items.c.revision.desc())
             ).all()
+            owner = rows[0].owner if rows else (producer or actor)
+            if rows and producer is not None and owner != producer:
+                raise NotOwner("was submitted by another producer: only that producer, a token with the admin "
+                               "scope or an operator may submit revisions of it", item_id=item.id)
             for row in rows:
                 if row.revision == item.revision:
                     if row.content_hash != content_hash:
@@ -424,7 +434,7 @@ class Ledger:
             conn.execute(insert(items).values(
                 item_id=item.id, revision=item.revision, payload=item.model_dump(mode="json"),
                 content_hash=content_hash, campaign=item.campaign, state="active",
-                received_at=now, updated_at=now))
+                received_at=now, updated_at=now, owner=owner))
             self._event(conn, kind="item.received", actor=actor, item_id=item.id, revision=item.revision,
                         detail={"publications": len(plan), "superseded": len(superseded)})
             for loc in sorted({p.locale for p in plan if p.state != S.SKIPPED}):
@@ -498,9 +508,21 @@ class Ledger:
         return content.expires_at.astimezone(UTC) if content is not None and content.expires_at else None
 
     def cancel_item(self, item_id: str, *, actor: str, locale: str | None = None, account: str | None = None,
-                    reason: str = "cancelled by operator") -> list[int]:
-        """Cancel every open publication of the item's active revision (optionally one locale/account)."""
+                    reason: str = "cancelled by operator", producer: str | None = None) -> list[int]:
+        """Cancel every open publication of the item's active revision (optionally one locale/account).
+
+        With ``producer`` (a producer's identity), an item someone else owns is refused.
+
+        Raises:
+            NotOwner: ``producer`` does not own the item.
+        """
         with self.begin() as conn:
+            if producer is not None:
+                owner = conn.execute(select(items.c.owner).where(items.c.item_id == item_id)
+                                     .order_by(items.c.revision.desc()).limit(1)).scalar_one_or_none()
+                if owner != producer:
+                    raise NotOwner("was submitted by another producer: only that producer, a token with the "
+                                   "admin scope or an operator may cancel it", item_id=item_id)
             q = select(publications.c.id).join(items, and_(items.c.item_id == publications.c.item_id,
                                                             items.c.revision == publications.c.revision))
             q = q.where(and_(publications.c.item_id == item_id, items.c.state == "active",
@@ -987,17 +1009,22 @@ class Ledger:
     # -- review ----------------------------------------------------------------------------
 
     def decide_review(self, item_id: str, revision: int, locale: str, *, approve: bool, reviewer: str,
-                      reason: str | None = None) -> list[Publication]:
+                      reason: str | None = None, actor: str | None = None) -> list[Publication]:
         """Approve or reject the publications of one localization that wait in ``awaiting_review``.
 
         Approve: ``awaiting_review`` → ``scheduled`` (ready; the dispatcher sends them when due).
         Reject: ``awaiting_review`` → ``cancelled`` with ``reason``. One event per publication and
         one ``review.approved``/``review.rejected`` event for the localization, naming the reviewer.
         Returns the publications moved (none when nothing was waiting).
+
+        ``actor`` is who is authenticated (``api:<token name>``), recorded as the events' actor;
+        ``reviewer`` is the name they gave, recorded in each event's detail. Without ``actor``
+        (an operator at the command line or in Python) the actor is ``reviewer:<reviewer>``.
         """
-        actor = f"reviewer:{reviewer}"[:200]
+        actor = (actor or f"reviewer:{reviewer}")[:200]
         kind = "review.approved" if approve else "review.rejected"
-        error = None if approve else f"rejected in review by {reviewer}: {reason or 'no reason given'}"
+        by = reviewer if actor == f"reviewer:{reviewer}" else f"{reviewer} ({actor})"
+        error = None if approve else f"rejected in review by {by}: {reason or 'no reason given'}"
         out: list[Publication] = []
         with self.begin() as conn:
             pids = conn.execute(select(publications.c.id).where(and_(

@@ -10,13 +10,18 @@ What deep-translator (1.11) does, and what we do about it:
   most :data:`MAX_IN_FLIGHT` calls per engine may be running: when abandoned calls fill that
   budget, further calls fail at once instead of piling up threads.
 * **Hard-coded URLs.** Each translator keeps its endpoint in the ``_base_url`` attribute; our
-  subclasses set it from ``translation.options.base_url`` (test fakes, self-hosted instances).
+  subclasses set it from the engine profile's ``base_url`` (test fakes, self-hosted instances).
   ``MicrosoftTranslator.__init__`` also downloads the language list from a hard-coded host with no
   timeout: our subclass answers from :mod:`syndicate.locales` instead.
-* **Secrets and text in errors.** LibreTranslate puts the API key in the query string and in
-  ``AuthorizationException``; ``requests`` errors carry the URL, query string included; Microsoft's
-  error bodies are echoed. Every message is passed through :func:`~syndicate.secrets.redact` (keys
-  are registered with ``add_secret``) and the original exception is not chained.
+* **Keys in query strings.** deep-translator's LibreTranslate sends the API key, and the text, in
+  the query string, where servers, proxies and ``requests`` error messages log them; LibreTranslate
+  accepts them in a JSON body, so our subclass sends them there. Microsoft's key travels in a
+  header (``Ocp-Apim-Subscription-Key``). Google and MyMemory take no key (MyMemory's ``de=``
+  contact address goes in the query string: it has no other way).
+* **Secrets and text in errors.** LibreTranslate puts the API key in ``AuthorizationException``;
+  ``requests`` errors carry the URL, query string included; Microsoft's error bodies are echoed.
+  Every message is passed through :func:`~syndicate.secrets.redact` (keys are registered with
+  ``add_secret``) and the original exception is not chained.
 * **Untyped errors.** We map them: network faults, 5xx, unparseable answers and timeouts →
   ``TranslationUnavailable``; HTTP 429, Microsoft 403001/429xxx, MyMemory's quota warning →
   ``TranslationQuotaExceeded``; bad key, unsupported language, other 4xx → ``TranslationRejected``.
@@ -223,10 +228,30 @@ class MicrosoftEngine(_DeepTranslatorEngine):
 
 
 class _Libre(LibreTranslator):  # type: ignore[misc]
-    def __init__(self, base_url: str, api_key: str | None, **kwargs: Any) -> None:
+    def __init__(self, base_url: str, api_key: str | None, timeouts: tuple[float, float], **kwargs: Any) -> None:
         # deep-translator insists on a key; an instance without keys gets none sent.
         super().__init__(api_key=api_key or "-", custom_url=base_url, **kwargs)
         self.api_key = api_key
+        self._timeouts = timeouts
+
+    def translate(self, text: str, **kwargs: Any) -> str:
+        """As deep-translator's, but the text and the key go in a JSON body (LibreTranslate's
+        ``/translate`` reads either), never in the query string, and with our timeouts."""
+        if self._same_source_target() or not text:
+            return text
+        body = {"q": text, "source": self._source, "target": self._target, "format": "text"}
+        if self.api_key:
+            body["api_key"] = self.api_key
+        response = requests.post(self._base_url + "translate", json=body, timeout=self._timeouts)
+        if response.status_code == 403:
+            said = response.text.strip()[:300]
+            raise dt.AuthorizationException(f"(not shown); the server said: {said}" if said else "(not shown)")
+        if not 200 <= response.status_code < 300:
+            raise dt.ServerException(response.status_code)
+        answer = response.json()
+        if not answer:
+            raise dt.TranslationNotFound(text)
+        return answer["translatedText"]  # type: ignore[no-any-return]
 
 
 class LibreTranslateEngine(_DeepTranslatorEngine):
@@ -244,7 +269,8 @@ class LibreTranslateEngine(_DeepTranslatorEngine):
         self._url = options.base_url.rstrip("/") + "/"
 
     def _client(self, source: str, target: str) -> Any:
-        return _Libre(self._url, self._key, source=source, target=target)
+        return _Libre(self._url, self._key, (self.options.connect_timeout_s, self.options.read_timeout_s),
+                      source=source, target=target)
 
 
 # -- MyMemory ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Translation engines: the ``Translator`` protocol, the engine registry, and each engine's options.
 
-Engines, by the name a route gives in ``translation.engine``:
+Engines, by the name an engine profile gives in ``engine`` (routes name profiles, see
+:mod:`syndicate.engine_profiles`):
 
 =============== =================================================================================
 ``deepl``       DeepL through the official ``deepl`` client (:mod:`.deepl_engine`)
@@ -20,12 +21,14 @@ for redaction; they never enter cache keys, logs or the ledger.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, Protocol
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..errors import TranslationRejected
 from ..fields import WebUrl
@@ -52,12 +55,37 @@ __all__ = [
 SecretField = Annotated[SecretRef, BeforeValidator(parse_ref)]
 
 
+def _loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def encrypted_unless_loopback(url: str) -> str:
+    """``url`` unchanged if it is ``https://``, or ``http://`` to this machine; else ``ValueError``:
+    plain http to another host would carry the text, and any key, in clear."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "http" and not _loopback(parts.hostname):
+        raise ValueError(f"plain http:// to {parts.hostname} would send the text and the key unencrypted: use "
+                         "https://, or http:// only to this machine (127.0.0.1, ::1, localhost)")
+    return url
+
+
+#: An engine's endpoint: an absolute URL, https unless it is on this machine.
+EngineUrl = Annotated[WebUrl, AfterValidator(encrypted_unless_loopback)]
+
+
 @dataclass(frozen=True)
 class TranslateOptions:
     """Options for one batch call.
 
     Attributes:
-        engine_options: the route's ``translation.options`` (formality, server URL, ...).
+        engine_options: the engine profile's ``options`` (formality, server URL, ...).
         glossary: term → translation for the target language.
         glossary_version: a hash of the glossary, part of cache keys.
     """
@@ -162,7 +190,7 @@ class DeepLOptions(EngineOptions):
     SECRETS: ClassVar[tuple[str, ...]] = ("auth_key",)
 
     auth_key: SecretField
-    server_url: WebUrl | None = None
+    server_url: EngineUrl | None = None
     formality: Literal["default", "more", "less", "prefer_more", "prefer_less"] = "default"
     max_request_bytes: Annotated[int, Field(ge=1_000, le=128 * 1024)] = 120_000
 
@@ -171,7 +199,7 @@ class GoogleOptions(EngineOptions):
     """Google Translate through deep-translator (``engine: google``), which reads the public web
     endpoint: no key, 5,000 characters per request, HTTP 429 when it throttles."""
 
-    base_url: WebUrl = "https://translate.google.com/m"
+    base_url: EngineUrl = "https://translate.google.com/m"
     max_request_chars: Annotated[int, Field(ge=100, le=4_999)] = 4_999
 
 
@@ -189,7 +217,7 @@ class MicrosoftOptions(EngineOptions):
 
     api_key: SecretField
     region: Annotated[str, Field(pattern=r"^[a-z0-9]{2,32}$")] | None = None
-    base_url: WebUrl = "https://api.cognitive.microsofttranslator.com"
+    base_url: EngineUrl = "https://api.cognitive.microsofttranslator.com"
     max_request_chars: Annotated[int, Field(ge=100, le=50_000)] = 50_000
 
 
@@ -206,7 +234,7 @@ class LibreTranslateOptions(EngineOptions):
     SECRETS: ClassVar[tuple[str, ...]] = ("api_key",)
 
     api_key: SecretField | None = None
-    base_url: WebUrl = "https://libretranslate.com"
+    base_url: EngineUrl = "https://libretranslate.com"
     max_request_chars: Annotated[int, Field(ge=100, le=100_000)] = 5_000
 
 
@@ -219,7 +247,7 @@ class MyMemoryOptions(EngineOptions):
     """
 
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=200)] | None = None
-    base_url: WebUrl = "https://api.mymemory.translated.net/get"
+    base_url: EngineUrl = "https://api.mymemory.translated.net/get"
     max_request_bytes: Annotated[int, Field(ge=50, le=500)] = 500
 
 
@@ -231,7 +259,7 @@ def _secret(name: str, option: str, ref: SecretRef | None, secrets: SecretSource
         return None
     value = secrets.lookup(ref)
     if value is None:
-        raise TranslationRejected(f"{name}: translation.options.{option} needs the environment variable "
+        raise TranslationRejected(f"{name}: the engine option {option} needs the environment variable "
                                   f"{ref.var}, which is not set")
     return value
 
@@ -323,7 +351,7 @@ def build_translator(name: str, options: Mapping[str, Any], *, secrets: SecretSo
 
     Args:
         name: the engine's name.
-        options: the route's ``translation.options``.
+        options: the engine's options (an engine profile's ``options``).
         secrets: where ``${VAR}`` references resolve (default: the environment).
 
     Raises:

@@ -335,14 +335,15 @@ def localize_for_route(rt: Runtime, route: Route, item: ContentItem, locale: str
                        cache: TranslationCache | None = None) -> Localization:
     """Localize ``item`` into ``locale`` as ``route`` says, with the runtime's secrets and glossaries.
 
-    What the worker does (``do_localize``) and what a preview should do: the route's engine and
-    fallback engine with their own options, its glossary, its time zone. Pass ``cache`` (see
-    :func:`~syndicate.localization.cache.translation_cache`) to reuse and store translations.
+    What the worker does (``do_localize``) and what a preview should do: the engine profiles the
+    route names (engine and fallback, each with its profile's options), its glossary, its time
+    zone. Pass ``cache`` (see :func:`~syndicate.localization.cache.translation_cache`) to reuse
+    and store translations.
 
     Raises:
         LocalizationError: as :func:`localize_item`.
     """
-    settings = route.translation
+    settings = rt.config.translation_for(route)
     with open_translators(settings, secrets=rt.config.secrets) as translators:
         return localize_item(item, locale, settings, translators=translators, glossary=rt.config.glossary_for(route),
                              cache=cache, secrets=rt.config.secrets, timezone=route.tz)

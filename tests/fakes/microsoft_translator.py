@@ -9,6 +9,7 @@ HTTP status (403001: free quota used up; 429001: too many requests). ``textType=
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.base import FakeServer, Fault, Request, Response
@@ -26,14 +27,16 @@ class FakeMicrosoftTranslator(FakeServer):
 
     Attributes:
         mangle: see :mod:`tests.fakes.machine_translation`.
-        echo_key: answer with 401 and a message repeating the key sent.
+        echo_key: answer with 401 and a message repeating the key sent; a function instead of
+            True repeats it as that function encodes it (``urllib.parse.quote_plus``: a gateway
+            that echoes the request it refused, percent-encoded).
     """
 
     def __init__(self, api_key: str = "fake-ms-key-0123456789") -> None:
         super().__init__()
         self.api_key = api_key
         self.mangle: str | None = None
-        self.echo_key = False
+        self.echo_key: bool | Callable[[str], str] = False
         self.route("POST", r"/translate", self._translate)
         self.route("GET", r"/languages", self._languages)
 
@@ -51,7 +54,8 @@ class FakeMicrosoftTranslator(FakeServer):
     def _translate(self, req: Request) -> Response:
         key = req.header("Ocp-Apim-Subscription-Key")
         if self.echo_key:
-            return _error(401000, f"Access denied due to invalid subscription key {key}. Make sure to provide "
+            shown = self.echo_key(key or "") if callable(self.echo_key) else key
+            return _error(401000, f"Access denied due to invalid subscription key {shown}. Make sure to provide "
                           "a valid key for an active subscription.")
         if key != self.api_key:
             return _error(401000, "The request is not authorized because credentials are missing or invalid.")

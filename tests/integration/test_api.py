@@ -56,7 +56,7 @@ def api_config(config_dir: Callable[..., Path], monkeypatch: pytest.MonkeyPatch)
                 simple_route("dach", ["de-DE", "de-AT"], ["d1"],
                              translation={"engine": "pseudo", "review_required": True})],
         settings={"api": {"max_body_bytes": 4096, "tokens": {
-            "cms": {"token": "${API_TOKEN_PRODUCER}"},
+            "cms": {"token": "${API_TOKEN_PRODUCER}", "scopes": ["submit", "read", "cancel", "review"]},
             "dashboard": {"token": "${API_TOKEN_READER}", "scopes": ["read"]}}}})
 
 

@@ -110,8 +110,9 @@ def test_a_complete_human_translation_is_not_held(rt: Runtime) -> None:
 def test_cached_machine_text_is_reviewed_too(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path) -> None:
     # Given a DeepL review route, and revision 1 approved and published
     with FakeDeepL("k-review:fx") as deepl:
-        d = config_dir(accounts=sandbox_accounts("a-de"), routes=[review_route(
-            engine="deepl", options={"auth_key": "${DEEPL_AUTH_KEY}", "server_url": deepl.url})])
+        d = config_dir(accounts=sandbox_accounts("a-de"), routes=[review_route(engine="deepl")],
+                       settings={"translation": {"engines": {"deepl": {"engine": "deepl", "options": {
+                           "auth_key": "${DEEPL_AUTH_KEY}", "server_url": deepl.url}}}}})
         rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={"DEEPL_AUTH_KEY": "k-review:fx"})
         try:
             submit(item_data(), runtime=rt, ignore_schedule=True)
@@ -134,9 +135,9 @@ def test_cached_machine_text_is_reviewed_too(config_dir: Callable[..., Path], sq
 def test_a_fallback_to_the_source_text_is_held_for_review(config_dir: Callable[..., Path], sqlite_url: str,
                                                           outbox: Path) -> None:
     # Given a review route whose engine cannot work (its key variable is unset) and falls back to the source
-    d = config_dir(accounts=sandbox_accounts("a-de"), routes=[review_route(
-        engine="deepl", options={"auth_key": "${DEEPL_AUTH_KEY}", "server_url": "http://127.0.0.1:9"},
-        fallback="source")])
+    d = config_dir(accounts=sandbox_accounts("a-de"), routes=[review_route(engine="deepl", fallback="source")],
+                   settings={"translation": {"engines": {"deepl": {"engine": "deepl", "options": {
+                       "auth_key": "${DEEPL_AUTH_KEY}", "server_url": "http://127.0.0.1:9"}}}}})
     rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={})
     try:
         submit(item_data(), runtime=rt, ignore_schedule=True)

@@ -32,16 +32,21 @@ def deepl() -> Iterator[FakeDeepL]:
         yield fake
 
 
-def deepl_route(fake: FakeDeepL) -> dict[str, object]:
-    return simple_route("dach", ["de-DE", "de-AT"], ["a"], translation={
-        "engine": "deepl", "options": {"auth_key": "${DEEPL_AUTH_KEY}", "server_url": fake.url}})
+def deepl_route() -> dict[str, object]:
+    return simple_route("dach", ["de-DE", "de-AT"], ["a"], translation={"engine": "deepl-eu"})
+
+
+def deepl_profile(fake: FakeDeepL) -> dict[str, object]:
+    """settings.yaml with the engine profile the route names."""
+    return {"translation": {"engines": {"deepl-eu": {"engine": "deepl", "options": {
+        "auth_key": "${DEEPL_AUTH_KEY}", "server_url": fake.url}}}}}
 
 
 def test_with_redis_the_cache_is_in_redis_and_a_new_revision_sends_nothing(
         config_dir: Callable[..., Path], deepl: FakeDeepL, sqlite_url: str, redis_url: str, redis_namespace: str,
         outbox: Path) -> None:
     # Given a runtime with Redis
-    d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route(deepl)])
+    d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route()], settings=deepl_profile(deepl))
     rt = Runtime.create(config=d, database_url=sqlite_url, redis_url=redis_url, namespace=redis_namespace,
                         environ={"DEEPL_AUTH_KEY": KEY})
     client = redis.Redis.from_url(redis_url)
@@ -70,7 +75,7 @@ def test_with_redis_the_cache_is_in_redis_and_a_new_revision_sends_nothing(
 
 def test_without_redis_the_cache_is_in_the_ledger(config_dir: Callable[..., Path], deepl: FakeDeepL,
                                                   sqlite_url: str, outbox: Path) -> None:
-    d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route(deepl)])
+    d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route()], settings=deepl_profile(deepl))
     rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={"DEEPL_AUTH_KEY": KEY})
     try:
         assert isinstance(translation_cache(rt), LedgerCache)

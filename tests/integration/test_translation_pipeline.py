@@ -81,27 +81,36 @@ def article_accounts(*ids: str) -> dict[str, Any]:
     return {i: {"adapter": "sandbox", "options": {"style": "article", "max_length": 100_000}} for i in ids}
 
 
-def routes(f: Fakes, **deepl_extra: Any) -> list[dict[str, Any]]:
+def profiles(f: Fakes) -> dict[str, Any]:
+    """settings.yaml's engine profiles (ops' file): one per fake, named after its engine."""
     timeouts = {"read_timeout_s": 1.0, "connect_timeout_s": 1.0}
+    return {"translation": {"engines": {
+        "deepl": {"engine": "deepl", "options": {"auth_key": "${DEEPL_AUTH_KEY}", "server_url": f.deepl.url,
+                                                 **timeouts}},
+        "google": {"engine": "google", "options": {"base_url": f.google.base_url, **timeouts}},
+        "microsoft": {"engine": "microsoft", "options": {"api_key": "${MS_TRANSLATOR_KEY}",
+                                                         "base_url": f.microsoft.url, **timeouts}},
+        "libretranslate": {"engine": "libretranslate", "options": {"api_key": "${LIBRETRANSLATE_API_KEY}",
+                                                                   "base_url": f.libre.url, **timeouts}},
+    }}}
+
+
+def routes(**deepl_extra: Any) -> list[dict[str, Any]]:
     return [
         simple_route("dach", ["de-DE"], ["a-de"], timezone="Europe/Berlin", translation={
-            "engine": "deepl", "glossary": "glossaries/launch.yaml",
-            "options": {"auth_key": "${DEEPL_AUTH_KEY}", "server_url": f.deepl.url, **timeouts},
-            **deepl_extra}),
+            "engine": "deepl", "glossary": "glossaries/launch.yaml", **deepl_extra}),
         simple_route("france", ["fr-FR"], ["a-fr"], timezone="Europe/Paris", translation={
-            "engine": "google", "glossary": "glossaries/launch.yaml",
-            "options": {"base_url": f.google.base_url, **timeouts}}),
+            "engine": "google", "glossary": "glossaries/launch.yaml"}),
         simple_route("japan", ["ja-JP"], ["a-ja"], timezone="Asia/Tokyo", translation={
-            "engine": "microsoft", "glossary": "glossaries/launch.yaml",
-            "options": {"api_key": "${MS_TRANSLATOR_KEY}", "base_url": f.microsoft.url, **timeouts}}),
+            "engine": "microsoft", "glossary": "glossaries/launch.yaml"}),
         simple_route("spain", ["es-ES"], ["a-es"], timezone="Europe/Madrid", translation={
-            "engine": "libretranslate", "glossary": "glossaries/launch.yaml",
-            "options": {"api_key": "${LIBRETRANSLATE_API_KEY}", "base_url": f.libre.url, **timeouts}}),
+            "engine": "libretranslate", "glossary": "glossaries/launch.yaml"}),
     ]
 
 
 def runtime(config_dir: Callable[..., Path], f: Fakes, url: str, **deepl_extra: Any) -> Runtime:
-    d = config_dir(accounts=article_accounts("a-de", "a-fr", "a-ja", "a-es"), routes=routes(f, **deepl_extra),
+    d = config_dir(accounts=article_accounts("a-de", "a-fr", "a-ja", "a-es"), routes=routes(**deepl_extra),
+                   settings=profiles(f),
                    extra_files={"glossaries/launch.yaml": yaml.safe_dump(GLOSSARY, allow_unicode=True)})
     return Runtime.create(config=d, database_url=url, redis_url="", environ=ENV)
 
@@ -240,8 +249,7 @@ def test_a_duplicated_placeholder_is_translated_again_by_the_fallback_engine_and
         config_dir: Callable[..., Path], fakes: Fakes, sqlite_url: str, outbox: Path, logs: list[str]) -> None:
     # Given DeepL repeating a placeholder, with Microsoft as the route's fallback
     fakes.deepl.mangle = "duplicate"
-    rt = runtime(config_dir, fakes, sqlite_url, fallback="microsoft",
-                 fallback_options={"api_key": "${MS_TRANSLATOR_KEY}", "base_url": fakes.microsoft.url})
+    rt = runtime(config_dir, fakes, sqlite_url, fallback="microsoft")
     try:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         pubs = {p.locale: p for p in settle(rt)}

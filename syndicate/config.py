@@ -158,6 +158,8 @@ class Route(_Strict):
     utm: UtmSettings = Field(default_factory=UtmSettings)
     utm_overrides: dict[Slug, UtmSettings] = Field(default_factory=dict)
     buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
+    #: Skip items without a ``buying_stage`` (by default they go to every route).
+    require_stage: bool = False
 
     @field_validator("locales", "accounts")
     @classmethod

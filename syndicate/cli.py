@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ import click
 
 from .config import Config, load_config
 from .errors import ConfigError, ContentError, SyndicateError
+from .holds import held_note
 from .inputs import InputError
 from .ledger import Publication
 from .logging import configure_logging
@@ -108,9 +108,10 @@ def migrate(config_dir: Path | None) -> None:
         click.echo(f"ledger at {led.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
-def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:
+def _load_items(sources: tuple[str, ...], cfg: Config) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The items of the valid files, and ``(file, reason)`` for each file refused."""
     items = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for src in sources:
         try:
             if src == "-":
@@ -118,13 +119,20 @@ def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:
             else:
                 items.append(load_item_file(Path(src), limits=cfg.intake_limits))
         except InvalidItem as exc:
-            problems.append(str(exc))
+            problems.append((src, str(exc)))
         except ContentError as exc:
-            problems.append(f"{src}: {exc}")
+            problems.append((src, f"{src}: {exc}"))
+    return items, problems
+
+
+def _read_items(sources: tuple[str, ...], cfg: Config, *, submitting: bool = True) -> list[Any]:
+    """Every file's item, or exit 2 naming every refused file (all or nothing)."""
+    items, problems = _load_items(sources, cfg)
     if problems:
-        for p in problems:
+        for _src, p in problems:
             _err(p)
-        _err(f"{len(problems)} of {len(sources)} item file(s) refused; nothing was submitted")
+        _err(f"{len(problems)} of {len(sources)} item file(s) refused" + ("; nothing was submitted" if submitting
+                                                                           else ""))
         sys.exit(EXIT_INVALID)
     return items
 
@@ -133,8 +141,7 @@ def _describe(sub: Any) -> str:
     states = Counter(p.state for p in sub.publications)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     if sub.status == "unchanged":
-        return (f"{sub.item_id} r{sub.revision}: already submitted; nothing new to publish "
-                f"({summary or 'no publications'})")
+        return f"{sub.item_id} r{sub.revision}: already submitted with this revision ({summary or 'no publications'})"
     extra = f"; superseded {len(sub.superseded)} open publication(s) of older revisions" if sub.superseded else ""
     return f"{sub.item_id} r{sub.revision}: planned {len(sub.publications)} publication(s) ({summary}){extra}"
 
@@ -236,26 +243,40 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
               help="Publish at once, ignoring publish_at, posting windows, gaps and stagger.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
 @click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
-              help="Give up waiting after this many seconds.")
+              help="Stop waiting after this many seconds; what is still pending is listed with its next attempt.")
 def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, threads: int, timeout: int) -> None:
-    """Embedded run: submit FILE(s), publish every due publication, print a summary.
+    """Embedded run: submit FILE(s), publish every due publication, print what this run did.
 
     Runs in this process (in-process broker, the ledger from SYNDICATE_DATABASE_URL or
-    ./syndicate.db) and stops when every publication that is due has reached a final state.
-    Publications planned for later (posting windows, evergreen repeats) are left for
-    'syndicate worker'. Exit 0 when every due publication was published or skipped by a route's
-    rules, 1 otherwise (failed, in doubt, held), 2 on invalid input.
+    ./syndicate.db) until every publication that is due has gone out or needs a human. A retry
+    (after a 500 or a refused connection) that comes due before --timeout is waited for; one due
+    later is listed with its time. Publications planned for later (posting windows, evergreen
+    repeats) are left for 'syndicate worker'. A file that is invalid is reported with its reason
+    and the valid ones still go out.
+
+    Exit 0 when every due publication was published or skipped by a route's rules; 1 when one
+    failed, is in doubt, awaits review, waits for a held account (expired credentials: see
+    'syndicate accounts reset'), or is still pending when the run ends; 2 when an item file or
+    the config is invalid (the valid files are still published).
     """
+    from .embedded import run_embedded
     from .producer import submit
-    from .worker import run_until_settled
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        items = _read_items(files, rt.config)
+        items, refused = _load_items(files, rt.config)
+        for _src, problem in refused:
+            _err(problem)
+        if refused and not items:
+            rt.close()
+            _err(f"{len(refused)} of {len(files)} item file(s) refused; nothing was submitted")
+            sys.exit(EXIT_INVALID)
         subs = [submit(i, runtime=rt, ignore_schedule=ignore_schedule, actor="cli") for i in items]
         for s in subs:
             click.echo(_describe(s))
         keys = [(s.item_id, s.revision) for s in subs]
+        # What existed before this run, so the summary counts what the run itself did.
+        before = {p.id: p.state for s in subs if s.status == "unchanged" for p in s.publications}
 
         def current() -> list[Publication]:
             out: list[Publication] = []
@@ -263,55 +284,39 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
                 out.extend(rt.ledger.publications(item_id=item_id, revision=rev))
             return out
 
-        progress = _Progress("settled")
-        pubs = run_until_settled(rt, current, threads=threads, timeout=timedelta(seconds=timeout),
-                                 on_progress=progress.update)
+        progress = _Progress("publishing")
+        result = run_embedded(rt, current, before=before, threads=threads, timeout=timedelta(seconds=timeout),
+                              on_progress=progress.update)
         progress.close()
-        new = [p for p in pubs if not any(s.status == "unchanged" and s.item_id == p.item_id for s in subs)]
-        counts = Counter(p.state for p in new)
-        now = rt.ledger.now()
-        later = [p for p in new if p.state in ("scheduled", "retrying") and p.scheduled_for > now]
-        if not new:
-            click.echo("nothing new to publish: every item was already submitted with this revision")
-        else:
-            click.echo("publications: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        if later:
-            click.echo(f"{len(later)} publication(s) are scheduled for later; run 'syndicate worker' to publish "
-                       "them when due")
-        problems = [p for p in new if p.state not in ("published", "skipped") and p not in later]
-        for p in problems[:20]:
-            click.echo(f"  {p.key}: {p.state}: {p.last_error or ''}", err=True)
         rt.close()
-        sys.exit(EXIT_OK if not problems else EXIT_INCOMPLETE)
+        for line in result.summary():
+            click.echo(line)
+        if refused:
+            click.echo(f"{len(refused)} of {len(files)} item file(s) refused and not submitted: "
+                       + ", ".join(src for src, _ in refused))
+        for line in result.problems():
+            _err(line)
+        sys.exit(EXIT_INVALID if refused else EXIT_OK if result.complete else EXIT_INCOMPLETE)
 
 
 class _Progress:
-    """A progress bar on a terminal; on a pipe, a line when the count changes (at most every 2 s)."""
+    """One self-rewriting status line on stderr, only when stderr is a terminal (nothing on a pipe)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.tty = sys.stderr.isatty()
-        self.bar: Any = None
-        self.last_line = 0.0
-        self.state = (0, 0)
+        self.shown = False
 
-    def update(self, done: int, total: int) -> None:
-        self.state = (done, total)
-        if not total:
+    def update(self, done: int, total: int, note: str | None = None) -> None:
+        if not self.tty or not total:
             return
-        if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
-                self.bar.__enter__()
-            self.bar.length = total
-            self.bar.update(done - self.bar.pos)
-        elif time.monotonic() - self.last_line >= 2 or done == total:
-            self.last_line = time.monotonic()
-            click.echo(f"{self.label}: {done}/{total}", err=True)
+        line = f"{self.label}: {done}/{total} settled" + (f" · {note}" if note else "")
+        click.echo(f"\r\x1b[K{line}", err=True, nl=False)
+        self.shown = True
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 def _local(pub: Publication, cfg: Config) -> str:
@@ -335,6 +340,7 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
             _err(f"item {item_id!r} not found in the ledger")
             sys.exit(EXIT_INCOMPLETE)
         pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision)
+        held = rt.ledger.held_accounts()
         if fmt == "json":
             click.echo(json.dumps({
                 "item_id": item_id, "revision": stored.item.revision, "state": stored.state,
@@ -343,6 +349,7 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                     "state": p.state, "scheduled_for": p.scheduled_for.isoformat(),
                     "scheduled_local": _local(p, rt.config), "permalink": p.permalink,
                     "tagged_url": p.tagged_url, "attempts": p.attempts, "last_error": p.last_error,
+                    "waiting": held_note(p, held),
                 } for p in pubs]}, indent=2, ensure_ascii=False))
         else:
             click.echo(f"{item_id} revision {stored.item.revision} ({stored.state}), {len(pubs)} publication(s)")
@@ -352,6 +359,9 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                            f"  {p.permalink or ''}")
                 if p.last_error and p.state != "published":
                     click.echo(f"      {p.last_error}")
+                note = held_note(p, held)
+                if note:
+                    click.echo(f"      {note}")
         rt.close()
 
 
@@ -501,7 +511,7 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
         is_file = source == "-" or Path(source).is_file()
         rt = Runtime.create(config=config_dir, migrate=not is_file)
         if is_file:
-            [item] = _read_items((source,), rt.config)
+            [item] = _read_items((source,), rt.config, submitting=False)
             # Read the translation cache where there is one; a file preview never creates a ledger.
             has_ledger = rt.ledger.dialect != "sqlite" or Path(rt.ledger.engine.url.database or "").exists()
             cache = translation_cache(rt) if rt.redis() is not None or has_ledger else None

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
@@ -22,6 +22,7 @@ from typing import Any
 from dramatiq import Worker
 
 from .dispatcher import Dispatcher
+from .holds import held_note
 from .ledger import Publication
 from .logging import get_logger
 from .runtime import Runtime
@@ -137,10 +138,12 @@ def supervise(processes: int, child_argv: Sequence[str], *, on_child_exit: Calla
     return code
 
 
-def _settled(rt: Runtime, pub: Publication) -> bool:
+def _settled(rt: Runtime, pub: Publication, held: Mapping[str, tuple[str, str | None]]) -> bool:
     state = PublicationState(pub.state)
     if state in TERMINAL_STATES or state is PublicationState.AWAITING_REVIEW:
         return True
+    if held_note(pub, held) is not None:
+        return True  # its account is held: waits for 'syndicate accounts reset'
     if state is PublicationState.SCHEDULED and not pub.ready:
         loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
         return loc is not None and loc["state"] == "failed"  # held: needs a human
@@ -155,7 +158,9 @@ def run_until_settled(
     timeout: timedelta = timedelta(minutes=10),
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Publication]:
-    """Embedded mode: run worker threads and the dispatcher until every due publication is terminal.
+    """Embedded mode: run worker threads and the dispatcher until every due publication is terminal
+    (or waits for a human: review, a held account, a failed localization). Retries not yet due
+    count as settled; ``syndicate run`` waits for them (:func:`syndicate.embedded.run_embedded`).
 
     Args:
         rt: an embedded runtime.
@@ -177,7 +182,8 @@ def run_until_settled(
             now = rt.ledger.now()
             due = [p for p in pubs if p.scheduled_for <= now or PublicationState(p.state) not in
                    (PublicationState.SCHEDULED, PublicationState.RETRYING, PublicationState.AWAITING_REVIEW)]
-            settled = sum(1 for p in due if _settled(rt, p))
+            held = rt.ledger.held_accounts()
+            settled = sum(1 for p in due if _settled(rt, p, held))
             if on_progress and settled != last:
                 on_progress(settled, len(due))
                 last = settled

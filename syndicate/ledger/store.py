@@ -1027,6 +1027,13 @@ class Ledger:
             row = conn.execute(_ACCOUNT_STATUS, {"account": account}).first()
         return (row.status, row.reason) if row else ("ok", None)
 
+    def held_accounts(self) -> dict[str, tuple[str, str | None]]:
+        """Every account whose status is not ``ok``: ``{account: (status, reason)}`` (one query)."""
+        with self._reader.connect() as conn:
+            rows = conn.execute(select(accounts.c.account, accounts.c.status, accounts.c.reason)
+                                .where(accounts.c.status != "ok")).all()
+        return {r.account: (r.status, r.reason) for r in rows}
+
     def set_account_status(self, account: str, status: str, reason: str | None, *, actor: str) -> None:
         """Mark an account (``ok``, ``needs_credentials`` or ``disabled``), with an event.
 

@@ -33,7 +33,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import ConfigError, ConfigProblem, ContentError, NotApproved
+from .errors import ConfigError, ConfigProblem, ContentError, InvalidFilter, NotApproved
+from .filters import nothing_matched
 from .health import Readiness, broker_check, config_check, ledger_check
 from .inputs import InputError, load_json
 from .locales import InvalidLocale, canonical
@@ -320,13 +321,22 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         return await run_in_threadpool(item_publications_sync, item_id, revision)
 
     def cancel_sync(item_id: str, req: CancelRequest, producer: str) -> Response:
+        from .producer import cancel as cancel_item
+
         if rt.ledger.item(item_id) is None:
             raise ApiError(404, "not_found", "no such item")
         locale = _locale(req.locale) if req.locale else None
-        done = rt.ledger.cancel_item(item_id, actor=f"api:{producer}", locale=locale, account=req.account,
-                                     reason=req.reason or f"cancelled through the API by {producer}")
-        log.info("api.cancelled", item=item_id, locale=locale, account=req.account, publications=len(done))
-        return _json({"item_id": item_id, "cancelled": done})
+        try:
+            done = cancel_item(item_id, locale=locale, account=req.account, runtime=rt, actor=f"api:{producer}",
+                               reason=req.reason or f"cancelled through the API by {producer}")
+        except InvalidFilter as exc:
+            raise ApiError(422, "invalid_request", f"unknown {exc.field}", [(exc.field or "", str(exc))]) from None
+        ids = [p.id for p in done.cancelled]
+        log.info("api.cancelled", item=item_id, locale=locale, account=req.account, publications=len(ids))
+        body: dict[str, Any] = {"item_id": item_id, "cancelled": ids}
+        if not ids and not done.in_flight:
+            body["note"] = "nothing left to cancel: every publication has gone out, failed, or was cancelled or skipped"
+        return _json(body)
 
     @_errors
     async def cancel(request: Request) -> Response:
@@ -364,9 +374,14 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         return endpoint
 
     def campaign_sync(campaign: str, states: list[str] | None, limit_n: int, offset: int) -> Response:
+        if not rt.ledger.distinct_values("campaign", campaign=campaign):
+            raise ApiError(404, "not_found", f"no publications in campaign {campaign!r}")
         pubs = rt.ledger.publications(campaign=campaign, state=states)
-        return _json({"campaign": campaign, "total": len(pubs), "offset": offset, "limit": limit_n,
-                      "publications": [publication_json(p) for p in pubs[offset:offset + limit_n]]})
+        body: dict[str, Any] = {"campaign": campaign, "total": len(pubs), "offset": offset, "limit": limit_n,
+                                "publications": [publication_json(p) for p in pubs[offset:offset + limit_n]]}
+        if not pubs:
+            body["note"] = nothing_matched("publications", {"campaign": campaign, "state": states})
+        return _json(body)
 
     @_errors
     async def campaign_publications(request: Request) -> Response:
@@ -376,12 +391,13 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if states is not None:
             bad = [s for s in states if s not in _STATES]
             if bad:
-                raise ApiError(422, "invalid_request", "unknown state", [("state", s[:50]) for s in bad])
+                raise ApiError(422, "invalid_request", "unknown state",
+                               [("state", f"unknown state {s[:50]!r}; one of: {', '.join(_STATES)}") for s in bad])
         limit_n = _int_param(request, "limit", default=500, low=1, high=5000)
         offset = _int_param(request, "offset", default=0, low=0, high=10_000_000)
         assert limit_n is not None and offset is not None
         if not _CAMPAIGN.fullmatch(campaign):
-            return _json({"campaign": campaign, "total": 0, "offset": offset, "limit": limit_n, "publications": []})
+            raise ApiError(404, "not_found", "no publications in this campaign")
         return await run_in_threadpool(campaign_sync, campaign, states, limit_n, offset)
 
     async def openapi(_request: Request) -> Response:
@@ -525,12 +541,16 @@ def openapi_document() -> dict[str, Any]:
             "type": "object", "required": ["campaign", "total", "offset", "limit", "publications"],
             "properties": {"campaign": {"type": "string"}, "total": {"type": "integer"},
                            "offset": {"type": "integer"}, "limit": {"type": "integer"},
-                           "publications": {"type": "array", "items": {"$ref": "#/components/schemas/Publication"}}},
+                           "publications": {"type": "array", "items": {"$ref": "#/components/schemas/Publication"}},
+                           "note": {"type": "string",
+                                    "description": "Present when the state filter matches nothing"}},
         },
         "CancelRequest": CancelRequest.model_json_schema(),
         "Cancelled": {"type": "object", "required": ["item_id", "cancelled"],
                       "properties": {"item_id": {"type": "string"},
-                                     "cancelled": {"type": "array", "items": {"type": "integer"}}}},
+                                     "cancelled": {"type": "array", "items": {"type": "integer"}},
+                                     "note": {"type": "string",
+                                              "description": "Present when nothing was left to cancel"}}},
         "ApproveRequest": ApproveRequest.model_json_schema(),
         "RejectRequest": RejectRequest.model_json_schema(),
         "ReviewDecision": {
@@ -596,7 +616,9 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [item_id], "requestBody": body("CancelRequest", required=False),
                 "responses": {"200": ok("Cancelled", "The publications cancelled (may be none)"),
                               "404": _problem("No such item"), "413": _problem("Body too large"),
-                              "415": _problem("Body is not JSON"), "422": _problem("Invalid body"), **auth_errors}}},
+                              "415": _problem("Body is not JSON"),
+                              "422": _problem("Invalid body, or a locale or account the item has no publication "
+                                              "for (the reason lists the ones it has)"), **auth_errors}}},
             "/v1/items/{item_id}/locales/{locale}/approve": {"post": {
                 "operationId": "approveReview", "summary": "Release a localization waiting for review",
                 "parameters": [item_id, locale], "requestBody": body("ApproveRequest"),
@@ -618,7 +640,9 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "offset", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}}],
                 "responses": {"200": ok("CampaignPublications", "A page of the campaign's publications"),
-                              "422": _problem("Invalid query"), **auth_errors}}},
+                              "404": _problem("No publication in this campaign"),
+                              "422": _problem("Invalid query (an unknown state: the reason lists the states)"),
+                              **auth_errors}}},
             "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {"schema": {

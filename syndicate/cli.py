@@ -21,6 +21,7 @@ import click
 
 from .config import Config, load_config
 from .errors import ConfigError, ContentError, SyndicateError
+from .filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
 from .holds import held_note
 from .inputs import InputError
 from .ledger import Publication
@@ -336,6 +337,9 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
     with _handled():
         rt = _runtime(config_dir, embedded=True)
         stored = rt.ledger.item(item_id, revision)
+        if stored is None and revision is not None and rt.ledger.item(item_id) is not None:
+            check_choice("revision", str(revision), [str(r) for r in rt.ledger.item_revisions(item_id)],
+                         where=f"of item {item_id!r}")
         if stored is None:
             _err(f"item {item_id!r} not found in the ledger")
             sys.exit(EXIT_INCOMPLETE)
@@ -369,7 +373,7 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
 @config_option
 @click.option("--campaign", default=None, help="Only this campaign.")
 @click.option("--item", "item_id", default=None, help="Only this item.")
-@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--state", "states", multiple=True, type=click.Choice(STATES), help="Only these states (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default=None,
               help="table (default on a terminal), csv (default otherwise), json, or html: a self-contained "
                    "page with a chart, for a campaign.")
@@ -384,8 +388,12 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt,
-                            title=campaign or item_id)
+        check_in_ledger(rt.ledger, "campaign", "campaign", campaign)
+        check_in_ledger(rt.ledger, "item", "item_id", item_id)
+        rows = report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None)
+        if not rows:
+            _err(nothing_matched("publications", {"campaign": campaign, "item": item_id, "state": states}))
+        text = write_report(rows, fmt, title=campaign or item_id)
         if output:
             output.write_text(text, encoding="utf-8")
             click.echo(f"wrote {output}", err=True)
@@ -510,6 +518,7 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     with _handled():
         is_file = source == "-" or Path(source).is_file()
         rt = Runtime.create(config=config_dir, migrate=not is_file)
+        locales, channels = _preview_filters(rt, None if is_file else source, locales, channels)
         if is_file:
             [item] = _read_items((source,), rt.config, submitting=False)
             # Read the translation cache where there is one; a file preview never creates a ledger.
@@ -541,9 +550,31 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
                     click.echo(f"   warning: {w}")
                 click.echo("")
         rt.close()
+        if not posts:
+            _err(nothing_matched("posts", {"locale": locales, "channel": channels}))
         bad = [p for p in posts if p.error and p.state not in ("skipped", "published", "cancelled")]
         over = [p for p in posts if p.limit and p.length > p.limit]
         sys.exit(EXIT_INCOMPLETE if bad or over else EXIT_OK)
+
+
+def _preview_filters(rt: Runtime, item_id: str | None, locales: tuple[str, ...], channels: tuple[str, ...]
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--locale`` and ``--channel`` checked against what the routes (or the stored item) have."""
+    if item_id is None:
+        known_locales = sorted({loc for r in rt.config.routes.values() for loc in r.locales})
+        known_channels = sorted(set(rt.config.accounts) | {a.adapter for a in rt.config.accounts.values()})
+        where = "in the routes"
+    else:
+        stored = rt.ledger.item(item_id)
+        revision = stored.item.revision if stored is not None else None
+        known_locales = rt.ledger.distinct_values("locale", item_id=item_id, revision=revision)
+        known_channels = sorted(set(rt.ledger.distinct_values("account", item_id=item_id, revision=revision))
+                                | set(rt.ledger.distinct_values("channel", item_id=item_id, revision=revision)))
+        where = f"of item {item_id!r}"
+    if item_id is not None and not known_locales:
+        return locales, channels  # not in the ledger: preview_stored says so
+    return (tuple(check_locale(loc, known_locales, where=where) for loc in locales),
+            tuple(check_choice("channel", c, known_channels, where=where) for c in channels))
 
 
 @main.group()
@@ -589,9 +620,7 @@ def accounts_reset(config_dir: Path | None, account: str, by: str | None) -> Non
     """
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        if account not in rt.config.accounts:
-            _err(f"unknown account {account!r}; accounts.yaml defines: {', '.join(sorted(rt.config.accounts))}")
-            sys.exit(EXIT_INVALID)
+        check_choice("account", account, sorted(rt.config.accounts), where="in accounts.yaml")
         before, _ = rt.ledger.account_status(account)
         rt.ledger.set_account_status(account, "ok", f"reset from {before}", actor=f"cli:{by or 'operator'}")
         rt.close()
@@ -644,7 +673,8 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
     Scheduled, enqueued, retrying and awaiting-review publications of the newest revision are
     cancelled; published ones stay recorded. Publications being called right now cannot be
     stopped and are listed. Without --locale and --account the item itself is cancelled too.
-    Exit 0 when done (also when nothing was left to cancel), 1 when the item is unknown.
+    Exit 0 when done (also when nothing was left to cancel), 1 when the item is unknown, 2 when
+    the item has no publication in --locale or on --account (the ones it has are listed).
     """
     from .producer import cancel as cancel_item
 
@@ -655,6 +685,10 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
             sys.exit(EXIT_INCOMPLETE)
         actor = f"cli:{os.environ.get('USER') or 'unknown'}"
         done = cancel_item(item_id, locale=locale, account=account, runtime=rt, reason=reason, actor=actor)
+        if locale:
+            from .locales import canonical
+
+            locale = canonical(locale)  # valid: cancel_item checked it
         scope = " ".join(s for s in (f"locale {locale}" if locale else "", f"account {account}" if account else "")
                          if s) or "all locales and accounts"
         click.echo(f"{item_id} revision {done.revision} ({scope}): cancelled {len(done.cancelled)} publication(s); "
@@ -665,6 +699,9 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
         for p in done.in_flight:
             click.echo(f"  {p.state:<10} {p.locale:<10} {p.account:<20} #{p.slot}  in flight or in doubt: "
                        "may still go out; check with 'syndicate status'")
+        if not done.cancelled and not done.in_flight:
+            click.echo(f"nothing left to cancel ({scope}): every publication has gone out, failed, or was "
+                       "cancelled or skipped before")
         rt.close()
 
 
@@ -754,7 +791,7 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
     of a superseded or cancelled revision, of an account gone from accounts.yaml, or of an account
     that is not ok (unless --include-held) are skipped with the reason. A running worker or
     scheduler sends the replayed rows on its next tick. Exit 0 when done (also when nothing
-    matched), 2 on invalid options.
+    matched, which it says), 2 on invalid options (an item or account the ledger does not know).
     """
     from .operator import ResolveError, describe
     from .operator import replay as do_replay
@@ -765,6 +802,10 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
         raise click.UsageError("--localizations needs --item")
     with _handled():
         rt = _runtime(config_dir, embedded=True)
+        if account is not None:  # an account gone from accounts.yaml may still have rows to replay
+            known = sorted(set(rt.config.accounts) | set(rt.ledger.distinct_values("account")))
+            check_choice("account", account, known, where="in accounts.yaml or the ledger")
+        check_in_ledger(rt.ledger, "item", "item_id", item_id)
         now = rt.ledger.now()
         try:
             plan = do_replay(runtime=rt, by=_reviewer(by), item=item_id, account=account,
@@ -779,6 +820,9 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
             click.echo(line)
         for item, revision, locale in plan.localizations:
             click.echo(f"{'would ask' if dry_run else 'asked'} again for the localization {item}/{revision}/{locale}")
+        if not plan.rows:
+            click.echo(nothing_matched(f"{' or '.join(states or ('failed',))} publications",
+                                       {"item": item_id, "account": account, "since": since, "until": until}))
         verb = "would replay" if dry_run else "replayed"
         click.echo(f"{verb} {len(plan.replayed)} publication(s); skipped {len(plan.skipped)}"
                    + ("; dry run: nothing changed" if dry_run else ""))

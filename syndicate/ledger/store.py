@@ -536,6 +536,22 @@ class Ledger:
         with self._reader.connect() as conn:
             return self._publications(conn, **filters)
 
+    def distinct_values(self, column: str, **filters: Any) -> list[Any]:
+        """The distinct values of one ``publications`` column, sorted, with optional equality filters
+        (what a filter such as ``--account`` may name)."""
+        col = publications.c[column]
+        q = select(col).distinct()
+        for name, value in filters.items():
+            if value is not None:
+                q = q.where(publications.c[name] == value)
+        with self._reader.connect() as conn:
+            return sorted(conn.execute(q).scalars().all())
+
+    def item_revisions(self, item_id: str) -> list[int]:
+        """The revisions of an item in the ledger, oldest first."""
+        with self._reader.connect() as conn:
+            return sorted(conn.execute(select(items.c.revision).where(items.c.item_id == item_id)).scalars().all())
+
     def publication(self, pub_id: int) -> Publication | None:
         """One publication by row id."""
         with self._reader.connect() as conn:

@@ -536,8 +536,10 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
                 route = rt.config.routes.get(p.region)
                 if route is not None:
                     local = p.scheduled_for.astimezone(ZoneInfo(route.timezone)).strftime(" (%Y-%m-%d %H:%M %Z)")
-                click.echo(f"== {p.locale} · {p.account} ({p.channel}) · slot {p.slot} · "
-                           f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC{local} · {p.state}")
+                label = rt.adapter(p.account).label if p.account in rt.config.accounts else p.channel
+                state = "awaiting review" if p.state == "awaiting_review" else p.state
+                click.echo(f"== {p.locale} · {p.account} ({label}) · slot {p.slot} · "
+                           f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC{local} · {state}")
                 if p.error:
                     click.echo(f"   {p.error}")
                     continue

@@ -42,6 +42,7 @@ from .logging import get_logger
 from .models import InvalidItem, parse_item
 
 if TYPE_CHECKING:
+    from .config import Config
     from .ledger import Publication
     from .runtime import Runtime
 
@@ -136,12 +137,12 @@ class _Token:
     scopes: frozenset[str]
 
 
-def _tokens(rt: Runtime) -> list[_Token]:
+def _tokens(cfg: Config) -> list[_Token]:
     out: list[_Token] = []
     problems: list[ConfigProblem] = []
-    where = str(rt.config.directory / "settings.yaml")
-    for name, tok in rt.config.api.tokens.items():
-        value = rt.config.secrets.lookup(tok.token)
+    where = str(cfg.directory / "settings.yaml")
+    for name, tok in cfg.api.tokens.items():
+        value = cfg.secrets.lookup(tok.token)
         if value is None or len(value) < 16:
             problems.append(ConfigProblem(where, None, f"api.tokens.{name}.token",
                                           f"environment variable {tok.token.var} must hold a token of at least "
@@ -158,6 +159,10 @@ def _tokens(rt: Runtime) -> list[_Token]:
 
 class _Auth:
     def __init__(self, tokens: Sequence[_Token]) -> None:
+        self.tokens = list(tokens)
+
+    def replace(self, tokens: Sequence[_Token]) -> None:
+        """Use ``tokens`` from now on (a config reload); one assignment, so a request sees old or new."""
         self.tokens = list(tokens)
 
     def __call__(self, request: Request, scope: str) -> str:
@@ -266,7 +271,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     Raises:
         ConfigError: no API token is configured, or a token's variable is unset or too short.
     """
-    auth = _Auth(_tokens(rt))
+    auth = _Auth(_tokens(rt.config))
     limit = rt.config.api.max_body_bytes
     ready = readiness or Readiness([broker_check(rt.redis_url), ledger_check(rt.ledger),
                                     config_check(rt.config.directory, check_secrets=False)])
@@ -430,7 +435,11 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     async def not_allowed(_request: Request, _exc: Exception) -> Response:
         return ApiError(405, "method_not_allowed", "method not allowed").response()
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    # For syndicate.reload (SIGHUP): a config without a valid token is refused; a valid one's tokens apply at once.
+    app.state.config_checks = [_tokens]
+    app.state.on_config_reload = [lambda cfg: auth.replace(_tokens(cfg))]
+    return app
 
 
 def decide_review(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
@@ -657,10 +666,15 @@ def openapi_document() -> dict[str, Any]:
 
 
 def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
-    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles the signals)."""
+    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles those); reload the config on
+    SIGHUP (:mod:`syndicate.reload`)."""
     import uvicorn
 
+    from .reload import ConfigReloader
+
     app = create_app(rt)
+    ConfigReloader(rt, check_secrets=False, checks=app.state.config_checks,
+                   on_reload=app.state.on_config_reload).install()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower(),
                             proxy_headers=False, server_header=False, timeout_keep_alive=5,
                             limit_concurrency=200, timeout_graceful_shutdown=30)

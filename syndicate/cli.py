@@ -184,7 +184,7 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
               help="Address for --metrics-port.")
 def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
            metrics_port: int | None, metrics_host: str) -> None:
-    """Run workers until SIGTERM/SIGINT. Refuses to start on an invalid config (exit 2).
+    """Run workers until SIGTERM/SIGINT; SIGHUP reloads the config. Refuses to start on an invalid config (exit 2).
 
     With SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
     the worker runs in embedded mode on the local ledger.
@@ -837,7 +837,7 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
 @click.option("--interval", "interval", default=None,
               help="Time between ticks (e.g. 1s; default: settings.yaml worker.dispatch_interval, else 1s).")
 def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None:
-    """Run the dispatcher alone (no worker threads) until SIGTERM/SIGINT.
+    """Run the dispatcher alone (no worker threads) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Any number of schedulers and workers may run: they elect one leader through a lease in Redis,
     and the others stand by. Needs SYNDICATE_REDIS_URL: in embedded mode the worker dispatches.
@@ -869,6 +869,9 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        from .reload import ConfigReloader
+
+        ConfigReloader(rt, check_secrets=False).install()  # SIGHUP reloads (it would otherwise end the process)
         try:
             dispatcher.run(every)
         finally:
@@ -880,7 +883,7 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
 def api(config_dir: Path | None, host: str, port: int) -> None:
-    """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT.
+    """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
     config (exit 2). The OpenAPI document is at /openapi.json; /healthz and /readyz for probes.

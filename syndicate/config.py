@@ -313,9 +313,9 @@ class _SettingsFile(_Strict):
         return self
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
-    """A validated configuration directory."""
+    """A validated configuration directory (immutable: a reload builds a new one and swaps it in)."""
 
     directory: Path
     routes: dict[str, Route]

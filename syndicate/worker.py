@@ -1,7 +1,8 @@
 """Running workers: Dramatiq worker threads plus the dispatcher, in this process or in several.
 
 ``syndicate worker --processes N --threads M`` runs N processes of M threads each; the parent
-supervises them (restarts a child that dies, forwards SIGTERM/SIGINT). Shutdown order: stop
+supervises them (restarts a child that dies, forwards SIGTERM/SIGINT, and SIGHUP, on which each
+process reloads its configuration: :mod:`syndicate.reload`). Shutdown order: stop
 taking messages, let running actors finish within the shutdown timeout (which exceeds the publish
 time limit, which exceeds the HTTP timeouts), then close the ledger and broker.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 from dramatiq import Worker
 
+from .config import Config
 from .dispatcher import Dispatcher
 from .holds import held_note
 from .ledger import Publication
@@ -55,13 +57,23 @@ class WorkerHost:
                 interval = min(interval, timedelta(milliseconds=200))
             self._dispatcher.start(interval)
         # Producer webhooks and engagement snapshots: each loop is safe to run in every worker.
+        self._start_loops()
+        log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
+                 broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+
+    def _start_loops(self) -> None:
         from .engagement import EngagementJob
         from .notify import Notifier
 
         self._loops = [loop.start() for loop in (Notifier.for_runtime(self.rt), EngagementJob.for_runtime(self.rt))
                        if loop is not None]
-        log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
-                 broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+
+    def config_reloaded(self, _new: Config) -> None:
+        """After a reload: restart the webhook sender and the engagement collector, which copied
+        their settings (endpoints, secrets, intervals) when they started."""
+        for loop in self._loops:
+            loop.stop()
+        self._start_loops()
 
     def stop(self) -> None:
         """Stop dispatching, then let running messages finish (up to the shutdown timeout)."""
@@ -75,7 +87,10 @@ class WorkerHost:
 
 
 def serve_forever(rt: Runtime, *, threads: int, dispatcher: bool) -> int:
-    """Run a :class:`WorkerHost` until SIGTERM or SIGINT; returns the exit code."""
+    """Run a :class:`WorkerHost` until SIGTERM or SIGINT, reloading the config on SIGHUP; returns
+    the exit code."""
+    from .reload import ConfigReloader
+
     host = WorkerHost(rt, threads=threads, dispatcher=dispatcher)
     stop = threading.Event()
 
@@ -85,6 +100,7 @@ def serve_forever(rt: Runtime, *, threads: int, dispatcher: bool) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    ConfigReloader(rt, check_secrets=True, on_reload=[host.config_reloaded]).install()
     host.start()
     try:
         while not stop.wait(1.0):
@@ -113,8 +129,14 @@ def supervise(processes: int, child_argv: Sequence[str], *, on_child_exit: Calla
             if p.poll() is None:
                 p.send_signal(signum)
 
+    def forward(signum: int, _frame: FrameType | None) -> None:  # SIGHUP: each child reloads its config
+        for p in children.values():
+            if p.poll() is None:
+                p.send_signal(signum)
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, forward)
     for slot in range(processes):
         spawn(slot)
     restarts: dict[int, float] = {}

@@ -22,7 +22,7 @@ import click
 from .config import Config, load_config
 from .errors import ConfigError, ContentError, SyndicateError
 from .filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
-from .holds import held_note
+from .holds import HELD_STATES, held_note
 from .inputs import InputError
 from .ledger import Publication
 from .logging import configure_logging
@@ -257,8 +257,8 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
 
     Exit 0 when every due publication was published or skipped by a route's rules; 1 when one
     failed, is in doubt, awaits review, waits for a held account (expired credentials: see
-    'syndicate accounts reset'), or is still pending when the run ends; 2 when an item file or
-    the config is invalid (the valid files are still published).
+    'syndicate accounts reset'), or is still pending when the run ends; 2 when an item file is
+    invalid (the valid ones are still published) or the config is (nothing runs).
     """
     from .embedded import run_embedded
     from .producer import submit
@@ -594,7 +594,8 @@ def accounts_list(config_dir: Path | None, fmt: str) -> None:
         rows = []
         for acc_id, acc in sorted(rt.config.accounts.items()):
             status, reason = rt.ledger.account_status(acc_id)
-            held = rt.ledger.count_by_state(account=acc_id).get("scheduled", 0) if status != "ok" else 0
+            counts = rt.ledger.count_by_state(account=acc_id) if status != "ok" else {}
+            held = sum(counts.get(str(s), 0) for s in HELD_STATES)
             rows.append({"account": acc_id, "adapter": acc.adapter, "enabled": acc.enabled, "status": status,
                          "reason": reason, "held": held})
         rt.close()

@@ -184,9 +184,11 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
               help="Address for --metrics-port.")
 def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
            metrics_port: int | None, metrics_host: str) -> None:
-    """Run workers until SIGTERM/SIGINT; SIGHUP reloads the config. Refuses to start on an invalid config (exit 2).
+    """Run workers until SIGTERM/SIGINT; SIGHUP reloads the config.
 
-    With SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
+    Refuses to start on an invalid config (exit 2). On SIGHUP the config directory is validated
+    again: an invalid one is logged and the running config kept (docs/operations.md). With
+    SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
     the worker runs in embedded mode on the local ledger.
     """
     from .actors import ACTOR_NAMES

@@ -4,6 +4,15 @@ Used by the embedded default and for trying routes without credentials. Each pub
 ``<outbox>/<account>/<item>/r<revision>.<locale>.<slot>.txt`` (the exact text) plus a ``.json``
 with the metadata (link, UTM, media, warnings). Writing the same publication twice replaces the
 same files, so a repeat is harmless (``idempotent``).
+
+**Standing in for a real channel.** With ``as: x`` (or ``linkedin``, ``wordpress``, ``feeds``,
+``webhooks``, or any installed adapter's name) the account renders with that adapter's own
+``render`` (pure, no I/O) and limits: X's weighted length and hashtags, LinkedIn's escaped
+commentary, WordPress's sanitized HTML. So ``syndicate preview`` and the outbox show what would
+really be posted, and the sandbox writes it instead of publishing. ``as_options`` are the real
+adapter's ``options:`` (checked as they would be for a real account); the account's ``base_url``
+is passed on (a WordPress stand-in needs one). The adapter is found through the registry, never
+imported by name. Rate limits and credentials are not simulated.
 """
 
 from __future__ import annotations
@@ -11,15 +20,26 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.errors import PermanentError, TransientError
+from syndicate.channels import (
+    AccountContext,
+    Adapter,
+    Limits,
+    PostContent,
+    PublicationRef,
+    Receipt,
+    Rendered,
+    Safety,
+    default_registry,
+)
+from syndicate.errors import ConfigError, PermanentError, TransientError
 from syndicate.rendering import compose, hashtags
+from syndicate.secrets import Credentials
 
 __all__ = ["SandboxAdapter"]
 
@@ -32,6 +52,9 @@ class SandboxOptions(BaseModel):
         max_length: longest post, in code points, to exercise cutting like a real channel.
         style: ``short`` (social post: text, call to action, link, hashtags) or ``article``
             (title, summary and body, for blog-like targets).
+        stand_in: (``as:`` in YAML) the adapter to render like: its ``render`` and limits are
+            used, so ``max_length`` and ``style`` do not apply.
+        as_options: that adapter's options.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -39,6 +62,43 @@ class SandboxOptions(BaseModel):
     directory: str | None = None
     max_length: int = Field(default=3000, ge=50, le=100_000)
     style: Literal["short", "article"] = "short"
+    stand_in: str | None = Field(default=None, alias="as", pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    as_options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _stand_in(self) -> SandboxOptions:
+        if self.stand_in is None:
+            if self.as_options:
+                raise ValueError("as_options: set 'as' to the adapter these options are for")
+            return self
+        overridden = sorted({"max_length", "style"} & self.model_fields_set)
+        if overridden:
+            raise ValueError(f"{' and '.join(overridden)}: do not apply with 'as: {self.stand_in}' "
+                             f"(the {self.stand_in} adapter's own limits and rendering are used)")
+        stand_in_options(self.stand_in, self.as_options)
+        return self
+
+
+def stand_in_options(name: str, options: dict[str, Any]) -> tuple[type[Adapter], BaseModel]:
+    """The adapter called ``name`` and ``options`` validated for it.
+
+    Raises:
+        ValueError: no such adapter, the sandbox itself, or invalid options (every problem listed).
+    """
+    registry = default_registry()
+    try:
+        cls = registry.get(name)
+    except ConfigError as exc:
+        raise ValueError(f"as: {exc}") from None
+    if cls is None or cls is SandboxAdapter:
+        others = [n for n in registry.names() if n != SandboxAdapter.name]
+        raise ValueError(f"as: {name!r} is not an adapter the sandbox can stand in for; installed: {', '.join(others)}")
+    try:
+        return cls, cls.Options.model_validate(options)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(options)'}: "
+                             f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
+        raise ValueError(f"as_options (for {name}): {problems}") from None
 
 
 def _outbox(options: SandboxOptions) -> Path:
@@ -52,6 +112,15 @@ class SandboxAdapter(Adapter):
     Options = SandboxOptions
     publish_safety = Safety.IDEMPOTENT
 
+    def __init__(self, account: AccountContext) -> None:
+        super().__init__(account)
+        self._real: Adapter | None = None
+        stand_in = self.options.stand_in
+        if stand_in is not None:
+            cls, options = stand_in_options(stand_in, self.options.as_options)
+            # No credentials and no state: rendering needs neither, and nothing is ever sent.
+            self._real = cls(replace(account, options=options, credentials=Credentials(account.id, {}), state=None))
+
     @property
     def options(self) -> SandboxOptions:
         """This account's options."""
@@ -60,12 +129,22 @@ class SandboxAdapter(Adapter):
         return opts
 
     @property
+    def label(self) -> str:
+        """``sandbox``, or ``sandbox as x`` for a stand-in."""
+        return f"{self.name} as {self.options.stand_in}" if self.options.stand_in else self.name
+
+    @property
     def limits(self) -> Limits:
-        """A code-point limit from the account's ``max_length``."""
+        """A code-point limit from the account's ``max_length``, or the stood-in channel's limits
+        (without its rate windows: the outbox takes any number of posts)."""
+        if self._real is not None:
+            return replace(self._real.limits, rate_windows=())
         return Limits(max_length=self.options.max_length)
 
     def render(self, content: PostContent) -> Rendered:
-        """Compose the post; ``article`` style keeps the whole body."""
+        """Compose the post; ``article`` style keeps the whole body; a stand-in renders as its channel."""
+        if self._real is not None:
+            return self._real.render(content)
         lim = self.limits
         warnings = [f"media {m.url} has no alt text" for m in content.media if not m.alt]
         if self.options.style == "article":
@@ -117,6 +196,11 @@ class SandboxAdapter(Adapter):
         if meta.get("marker") != publication.marker or not path.exists():
             return None
         return Receipt(remote_id=publication.marker, permalink=path.as_uri(), raw={"path": str(path)})
+
+    def close(self) -> None:
+        """Close the stood-in adapter (it never opened a connection, but it may own a session object)."""
+        if self._real is not None:
+            self._real.close()
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -168,26 +168,33 @@ def declare_actors(rt: Runtime) -> Actors:
     t = rt.timing
     infra_retries: dict[str, Any] = {"max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
 
+    # Each message runs on the configuration it started with (rt.pinned_config): a reload on SIGHUP
+    # applies from the next message on, never half-way through a render and its call.
+
     def intake(item_id: str, revision: int) -> None:
-        do_intake(rt, item_id, revision)
+        with rt.pinned_config():
+            do_intake(rt, item_id, revision)
 
     def localize(item_id: str, revision: int, locale: str) -> None:
         # The localization claim belongs to the message: Dramatiq's retry of this message (after a
         # database blip, say) or its redelivery after its worker died takes it back at once, while
         # a different message for the same localization still finds it held.
         message = CurrentMessage.get_current_message()
-        do_localize(rt, item_id, revision, locale,
-                    claim_owner=f"message:{message.message_id}" if message is not None else None)
+        with rt.pinned_config():
+            do_localize(rt, item_id, revision, locale,
+                        claim_owner=f"message:{message.message_id}" if message is not None else None)
 
     def observe(outcome: str, pub: Publication | None) -> None:
         # The step returns the row as it left it: no second read for the metrics.
         metrics.observe_publication(outcome, None if outcome in ("not-claimable", "not-in-doubt") else pub)
 
     def publish(publication_id: int) -> None:
-        observe(*publish_step(rt, publication_id))
+        with rt.pinned_config():
+            observe(*publish_step(rt, publication_id))
 
     def reconcile(publication_id: int) -> None:
-        observe(*reconcile_step(rt, publication_id))
+        with rt.pinned_config():
+            observe(*reconcile_step(rt, publication_id))
 
     def publish_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         """Dramatiq gave up on a publish message: record it, so nothing fails silently."""

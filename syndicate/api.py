@@ -35,7 +35,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import ConfigError, ConfigProblem, ContentError, NotApproved, NotOwner
+from .errors import ConfigError, ConfigProblem, ContentError, InvalidFilter, NotApproved, NotOwner
+from .filters import nothing_matched
 from .health import Readiness, broker_check, config_check, ledger_check
 from .inputs import InputError, load_json
 from .locales import InvalidLocale, canonical
@@ -43,6 +44,7 @@ from .logging import get_logger
 from .models import InvalidItem, parse_item
 
 if TYPE_CHECKING:
+    from .config import Config
     from .ledger import Publication
     from .runtime import Runtime
 
@@ -137,12 +139,12 @@ class _Token:
     scopes: frozenset[str]
 
 
-def _tokens(rt: Runtime) -> list[_Token]:
+def _tokens(cfg: Config) -> list[_Token]:
     out: list[_Token] = []
     problems: list[ConfigProblem] = []
-    where = str(rt.config.directory / "settings.yaml")
-    for name, tok in rt.config.api.tokens.items():
-        value = rt.config.secrets.lookup(tok.token)
+    where = str(cfg.directory / "settings.yaml")
+    for name, tok in cfg.api.tokens.items():
+        value = cfg.secrets.lookup(tok.token)
         if value is None or len(value) < 16:
             problems.append(ConfigProblem(where, None, f"api.tokens.{name}.token",
                                           f"environment variable {tok.token.var} must hold a token of at least "
@@ -165,6 +167,10 @@ class _Auth:
     def producer(self, name: str) -> str | None:
         """The producer identity whose ownership token ``name`` is held to; None for an admin."""
         return None if name in self.admins else f"api:{name}"
+
+    def replace(self, tokens: Sequence[_Token]) -> None:
+        """Use ``tokens`` from now on (a config reload); one assignment, so a request sees old or new."""
+        self.tokens = list(tokens)
 
     def __call__(self, request: Request, scope: str) -> str:
         header = request.headers.get("authorization", "")
@@ -272,7 +278,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     Raises:
         ConfigError: no API token is configured, or a token's variable is unset or too short.
     """
-    auth = _Auth(_tokens(rt))
+    auth = _Auth(_tokens(rt.config))
     limit = rt.config.api.max_body_bytes
     ready = readiness or Readiness([broker_check(rt.redis_url), ledger_check(rt.ledger),
                                     config_check(rt.config.directory, check_secrets=False)])
@@ -334,17 +340,25 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         return await run_in_threadpool(item_publications_sync, item_id, revision)
 
     def cancel_sync(item_id: str, req: CancelRequest, producer: str) -> Response:
+        from .producer import cancel as cancel_item
+
         if rt.ledger.item(item_id) is None:
             raise ApiError(404, "not_found", "no such item")
         locale = _locale(req.locale) if req.locale else None
         try:
-            done = rt.ledger.cancel_item(item_id, actor=f"api:{producer}", locale=locale, account=req.account,
-                                         reason=req.reason or f"cancelled through the API by {producer}",
-                                         producer=auth.producer(producer))
+            done = cancel_item(item_id, locale=locale, account=req.account, runtime=rt, actor=f"api:{producer}",
+                               reason=req.reason or f"cancelled through the API by {producer}",
+                               producer=auth.producer(producer))
         except NotOwner:
             raise forbidden() from None
-        log.info("api.cancelled", item=item_id, locale=locale, account=req.account, publications=len(done))
-        return _json({"item_id": item_id, "cancelled": done})
+        except InvalidFilter as exc:
+            raise ApiError(422, "invalid_request", f"unknown {exc.field}", [(exc.field or "", str(exc))]) from None
+        ids = [p.id for p in done.cancelled]
+        log.info("api.cancelled", item=item_id, locale=locale, account=req.account, publications=len(ids))
+        body: dict[str, Any] = {"item_id": item_id, "cancelled": ids}
+        if not ids and not done.in_flight:
+            body["note"] = "nothing left to cancel: every publication has gone out, failed, or was cancelled or skipped"
+        return _json(body)
 
     @_errors
     async def cancel(request: Request) -> Response:
@@ -382,9 +396,14 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         return endpoint
 
     def campaign_sync(campaign: str, states: list[str] | None, limit_n: int, offset: int) -> Response:
+        if not rt.ledger.distinct_values("campaign", campaign=campaign):
+            raise ApiError(404, "not_found", f"no publications in campaign {campaign!r}")
         pubs = rt.ledger.publications(campaign=campaign, state=states)
-        return _json({"campaign": campaign, "total": len(pubs), "offset": offset, "limit": limit_n,
-                      "publications": [publication_json(p) for p in pubs[offset:offset + limit_n]]})
+        body: dict[str, Any] = {"campaign": campaign, "total": len(pubs), "offset": offset, "limit": limit_n,
+                                "publications": [publication_json(p) for p in pubs[offset:offset + limit_n]]}
+        if not pubs:
+            body["note"] = nothing_matched("publications", {"campaign": campaign, "state": states})
+        return _json(body)
 
     @_errors
     async def campaign_publications(request: Request) -> Response:
@@ -394,12 +413,13 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if states is not None:
             bad = [s for s in states if s not in _STATES]
             if bad:
-                raise ApiError(422, "invalid_request", "unknown state", [("state", s[:50]) for s in bad])
+                raise ApiError(422, "invalid_request", "unknown state",
+                               [("state", f"unknown state {s[:50]!r}; one of: {', '.join(_STATES)}") for s in bad])
         limit_n = _int_param(request, "limit", default=500, low=1, high=5000)
         offset = _int_param(request, "offset", default=0, low=0, high=10_000_000)
         assert limit_n is not None and offset is not None
         if not _CAMPAIGN.fullmatch(campaign):
-            return _json({"campaign": campaign, "total": 0, "offset": offset, "limit": limit_n, "publications": []})
+            raise ApiError(404, "not_found", "no publications in this campaign")
         return await run_in_threadpool(campaign_sync, campaign, states, limit_n, offset)
 
     async def openapi(_request: Request) -> Response:
@@ -432,7 +452,11 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     async def not_allowed(_request: Request, _exc: Exception) -> Response:
         return ApiError(405, "method_not_allowed", "method not allowed").response()
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    # For syndicate.reload (SIGHUP): a config without a valid token is refused; a valid one's tokens apply at once.
+    app.state.config_checks = [_tokens]
+    app.state.on_config_reload = [lambda cfg: auth.replace(_tokens(cfg))]
+    return app
 
 
 def decide_review(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
@@ -549,12 +573,16 @@ def openapi_document() -> dict[str, Any]:
             "type": "object", "required": ["campaign", "total", "offset", "limit", "publications"],
             "properties": {"campaign": {"type": "string"}, "total": {"type": "integer"},
                            "offset": {"type": "integer"}, "limit": {"type": "integer"},
-                           "publications": {"type": "array", "items": {"$ref": "#/components/schemas/Publication"}}},
+                           "publications": {"type": "array", "items": {"$ref": "#/components/schemas/Publication"}},
+                           "note": {"type": "string",
+                                    "description": "Present when the state filter matches nothing"}},
         },
         "CancelRequest": CancelRequest.model_json_schema(),
         "Cancelled": {"type": "object", "required": ["item_id", "cancelled"],
                       "properties": {"item_id": {"type": "string"},
-                                     "cancelled": {"type": "array", "items": {"type": "integer"}}}},
+                                     "cancelled": {"type": "array", "items": {"type": "integer"}},
+                                     "note": {"type": "string",
+                                              "description": "Present when nothing was left to cancel"}}},
         "ApproveRequest": ApproveRequest.model_json_schema(),
         "RejectRequest": RejectRequest.model_json_schema(),
         "ReviewDecision": {
@@ -620,7 +648,9 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [item_id], "requestBody": body("CancelRequest", required=False),
                 "responses": {"200": ok("Cancelled", "The publications cancelled (may be none)"),
                               "404": _problem("No such item"), "413": _problem("Body too large"),
-                              "415": _problem("Body is not JSON"), "422": _problem("Invalid body"), **auth_errors}}},
+                              "415": _problem("Body is not JSON"),
+                              "422": _problem("Invalid body, or a locale or account the item has no publication "
+                                              "for (the reason lists the ones it has)"), **auth_errors}}},
             "/v1/items/{item_id}/locales/{locale}/approve": {"post": {
                 "operationId": "approveReview", "summary": "Release a localization waiting for review",
                 "parameters": [item_id, locale], "requestBody": body("ApproveRequest"),
@@ -642,7 +672,9 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "offset", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}}],
                 "responses": {"200": ok("CampaignPublications", "A page of the campaign's publications"),
-                              "422": _problem("Invalid query"), **auth_errors}}},
+                              "404": _problem("No publication in this campaign"),
+                              "422": _problem("Invalid query (an unknown state: the reason lists the states)"),
+                              **auth_errors}}},
             "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {"schema": {
@@ -657,10 +689,15 @@ def openapi_document() -> dict[str, Any]:
 
 
 def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
-    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles the signals)."""
+    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles those); reload the config on
+    SIGHUP (:mod:`syndicate.reload`)."""
     import uvicorn
 
+    from .reload import ConfigReloader
+
     app = create_app(rt)
+    ConfigReloader(rt, check_secrets=False, checks=app.state.config_checks,
+                   on_reload=app.state.on_config_reload).install()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower(),
                             proxy_headers=False, server_header=False, timeout_keep_alive=5,
                             limit_concurrency=200, timeout_graceful_shutdown=30)

@@ -279,6 +279,11 @@ class Adapter(ABC):
         ``clicks``, ...), or None when the channel offers none. Read-only: safe to repeat."""
         return None
 
+    @property
+    def label(self) -> str:
+        """How the account's channel is named to people (``preview``): the adapter's name by default."""
+        return self.name
+
     def safety_for(self, publication: PublicationRef) -> Safety:
         """The safety of publishing ``publication`` (an update in place may be idempotent)."""
         return self.publish_safety

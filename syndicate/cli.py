@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,8 @@ import click
 
 from .config import Config, load_config
 from .errors import ConfigError, ContentError, SyndicateError
+from .filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
+from .holds import HELD_STATES, held_note
 from .inputs import InputError
 from .ledger import Publication
 from .logging import configure_logging
@@ -108,9 +109,10 @@ def migrate(config_dir: Path | None) -> None:
         click.echo(f"ledger at {led.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
-def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:
+def _load_items(sources: tuple[str, ...], cfg: Config) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The items of the valid files, and ``(file, reason)`` for each file refused."""
     items = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for src in sources:
         try:
             if src == "-":
@@ -118,13 +120,20 @@ def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:
             else:
                 items.append(load_item_file(Path(src), limits=cfg.intake_limits))
         except InvalidItem as exc:
-            problems.append(str(exc))
+            problems.append((src, str(exc)))
         except ContentError as exc:
-            problems.append(f"{src}: {exc}")
+            problems.append((src, f"{src}: {exc}"))
+    return items, problems
+
+
+def _read_items(sources: tuple[str, ...], cfg: Config, *, submitting: bool = True) -> list[Any]:
+    """Every file's item, or exit 2 naming every refused file (all or nothing)."""
+    items, problems = _load_items(sources, cfg)
     if problems:
-        for p in problems:
+        for _src, p in problems:
             _err(p)
-        _err(f"{len(problems)} of {len(sources)} item file(s) refused; nothing was submitted")
+        _err(f"{len(problems)} of {len(sources)} item file(s) refused" + ("; nothing was submitted" if submitting
+                                                                           else ""))
         sys.exit(EXIT_INVALID)
     return items
 
@@ -133,8 +142,7 @@ def _describe(sub: Any) -> str:
     states = Counter(p.state for p in sub.publications)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     if sub.status == "unchanged":
-        return (f"{sub.item_id} r{sub.revision}: already submitted; nothing new to publish "
-                f"({summary or 'no publications'})")
+        return f"{sub.item_id} r{sub.revision}: already submitted with this revision ({summary or 'no publications'})"
     extra = f"; superseded {len(sub.superseded)} open publication(s) of older revisions" if sub.superseded else ""
     return f"{sub.item_id} r{sub.revision}: planned {len(sub.publications)} publication(s) ({summary}){extra}"
 
@@ -176,9 +184,11 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
               help="Address for --metrics-port.")
 def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
            metrics_port: int | None, metrics_host: str) -> None:
-    """Run workers until SIGTERM/SIGINT. Refuses to start on an invalid config (exit 2).
+    """Run workers until SIGTERM/SIGINT; SIGHUP reloads the config.
 
-    With SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
+    Refuses to start on an invalid config (exit 2). On SIGHUP the config directory is validated
+    again: an invalid one is logged and the running config kept (docs/operations.md). With
+    SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
     the worker runs in embedded mode on the local ledger.
     """
     from .actors import ACTOR_NAMES
@@ -236,26 +246,40 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
               help="Publish at once, ignoring publish_at, posting windows, gaps and stagger.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
 @click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
-              help="Give up waiting after this many seconds.")
+              help="Stop waiting after this many seconds; what is still pending is listed with its next attempt.")
 def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, threads: int, timeout: int) -> None:
-    """Embedded run: submit FILE(s), publish every due publication, print a summary.
+    """Embedded run: submit FILE(s), publish every due publication, print what this run did.
 
     Runs in this process (in-process broker, the ledger from SYNDICATE_DATABASE_URL or
-    ./syndicate.db) and stops when every publication that is due has reached a final state.
-    Publications planned for later (posting windows, evergreen repeats) are left for
-    'syndicate worker'. Exit 0 when every due publication was published or skipped by a route's
-    rules, 1 otherwise (failed, in doubt, held), 2 on invalid input.
+    ./syndicate.db) until every publication that is due has gone out or needs a human. A retry
+    (after a 500 or a refused connection) that comes due before --timeout is waited for; one due
+    later is listed with its time. Publications planned for later (posting windows, evergreen
+    repeats) are left for 'syndicate worker'. A file that is invalid is reported with its reason
+    and the valid ones still go out.
+
+    Exit 0 when every due publication was published or skipped by a route's rules; 1 when one
+    failed, is in doubt, awaits review, waits for a held account (expired credentials: see
+    'syndicate accounts reset'), or is still pending when the run ends; 2 when an item file is
+    invalid (the valid ones are still published) or the config is (nothing runs).
     """
+    from .embedded import run_embedded
     from .producer import submit
-    from .worker import run_until_settled
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        items = _read_items(files, rt.config)
+        items, refused = _load_items(files, rt.config)
+        for _src, problem in refused:
+            _err(problem)
+        if refused and not items:
+            rt.close()
+            _err(f"{len(refused)} of {len(files)} item file(s) refused; nothing was submitted")
+            sys.exit(EXIT_INVALID)
         subs = [submit(i, runtime=rt, ignore_schedule=ignore_schedule, actor="cli") for i in items]
         for s in subs:
             click.echo(_describe(s))
         keys = [(s.item_id, s.revision) for s in subs]
+        # What existed before this run, so the summary counts what the run itself did.
+        before = {p.id: p.state for s in subs if s.status == "unchanged" for p in s.publications}
 
         def current() -> list[Publication]:
             out: list[Publication] = []
@@ -263,55 +287,39 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
                 out.extend(rt.ledger.publications(item_id=item_id, revision=rev))
             return out
 
-        progress = _Progress("settled")
-        pubs = run_until_settled(rt, current, threads=threads, timeout=timedelta(seconds=timeout),
-                                 on_progress=progress.update)
+        progress = _Progress("publishing")
+        result = run_embedded(rt, current, before=before, threads=threads, timeout=timedelta(seconds=timeout),
+                              on_progress=progress.update)
         progress.close()
-        new = [p for p in pubs if not any(s.status == "unchanged" and s.item_id == p.item_id for s in subs)]
-        counts = Counter(p.state for p in new)
-        now = rt.ledger.now()
-        later = [p for p in new if p.state in ("scheduled", "retrying") and p.scheduled_for > now]
-        if not new:
-            click.echo("nothing new to publish: every item was already submitted with this revision")
-        else:
-            click.echo("publications: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        if later:
-            click.echo(f"{len(later)} publication(s) are scheduled for later; run 'syndicate worker' to publish "
-                       "them when due")
-        problems = [p for p in new if p.state not in ("published", "skipped") and p not in later]
-        for p in problems[:20]:
-            click.echo(f"  {p.key}: {p.state}: {p.last_error or ''}", err=True)
         rt.close()
-        sys.exit(EXIT_OK if not problems else EXIT_INCOMPLETE)
+        for line in result.summary():
+            click.echo(line)
+        if refused:
+            click.echo(f"{len(refused)} of {len(files)} item file(s) refused and not submitted: "
+                       + ", ".join(src for src, _ in refused))
+        for line in result.problems():
+            _err(line)
+        sys.exit(EXIT_INVALID if refused else EXIT_OK if result.complete else EXIT_INCOMPLETE)
 
 
 class _Progress:
-    """A progress bar on a terminal; on a pipe, a line when the count changes (at most every 2 s)."""
+    """One self-rewriting status line on stderr, only when stderr is a terminal (nothing on a pipe)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.tty = sys.stderr.isatty()
-        self.bar: Any = None
-        self.last_line = 0.0
-        self.state = (0, 0)
+        self.shown = False
 
-    def update(self, done: int, total: int) -> None:
-        self.state = (done, total)
-        if not total:
+    def update(self, done: int, total: int, note: str | None = None) -> None:
+        if not self.tty or not total:
             return
-        if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
-                self.bar.__enter__()
-            self.bar.length = total
-            self.bar.update(done - self.bar.pos)
-        elif time.monotonic() - self.last_line >= 2 or done == total:
-            self.last_line = time.monotonic()
-            click.echo(f"{self.label}: {done}/{total}", err=True)
+        line = f"{self.label}: {done}/{total} settled" + (f" · {note}" if note else "")
+        click.echo(f"\r\x1b[K{line}", err=True, nl=False)
+        self.shown = True
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 def _local(pub: Publication, cfg: Config) -> str:
@@ -331,10 +339,14 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
     with _handled():
         rt = _runtime(config_dir, embedded=True)
         stored = rt.ledger.item(item_id, revision)
+        if stored is None and revision is not None and rt.ledger.item(item_id) is not None:
+            check_choice("revision", str(revision), [str(r) for r in rt.ledger.item_revisions(item_id)],
+                         where=f"of item {item_id!r}")
         if stored is None:
             _err(f"item {item_id!r} not found in the ledger")
             sys.exit(EXIT_INCOMPLETE)
         pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision)
+        held = rt.ledger.held_accounts()
         if fmt == "json":
             click.echo(json.dumps({
                 "item_id": item_id, "revision": stored.item.revision, "state": stored.state,
@@ -343,6 +355,7 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                     "state": p.state, "scheduled_for": p.scheduled_for.isoformat(),
                     "scheduled_local": _local(p, rt.config), "permalink": p.permalink,
                     "tagged_url": p.tagged_url, "attempts": p.attempts, "last_error": p.last_error,
+                    "waiting": held_note(p, held),
                 } for p in pubs]}, indent=2, ensure_ascii=False))
         else:
             click.echo(f"{item_id} revision {stored.item.revision} ({stored.state}), {len(pubs)} publication(s)")
@@ -352,6 +365,9 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                            f"  {p.permalink or ''}")
                 if p.last_error and p.state != "published":
                     click.echo(f"      {p.last_error}")
+                note = held_note(p, held)
+                if note:
+                    click.echo(f"      {note}")
         rt.close()
 
 
@@ -359,7 +375,7 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
 @config_option
 @click.option("--campaign", default=None, help="Only this campaign.")
 @click.option("--item", "item_id", default=None, help="Only this item.")
-@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--state", "states", multiple=True, type=click.Choice(STATES), help="Only these states (repeatable).")
 @click.option("--utm-content", "utm_content", default=None,
               help="Only the post whose utm_content is this value (as analytics shows it); exit 1 if none.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default=None,
@@ -376,12 +392,16 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
     with _handled():
         rt = _runtime(config_dir, embedded=True)
+        check_in_ledger(rt.ledger, "campaign", "campaign", campaign)
+        check_in_ledger(rt.ledger, "item", "item_id", item_id)
         rows = report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None,
                            utm_content=utm_content)
         if utm_content is not None and not rows:
             rt.close()
             _err(f"no publication has utm_content {utm_content!r}")
             sys.exit(EXIT_INCOMPLETE)
+        if not rows:
+            _err(nothing_matched("publications", {"campaign": campaign, "item": item_id, "state": states}))
         text = write_report(rows, fmt, title=campaign or item_id or utm_content)
         if output:
             output.write_text(text, encoding="utf-8")
@@ -508,8 +528,9 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     with _handled():
         is_file = source == "-" or Path(source).is_file()
         rt = Runtime.create(config=config_dir, migrate=not is_file)
+        locales, channels = _preview_filters(rt, None if is_file else source, locales, channels)
         if is_file:
-            [item] = _read_items((source,), rt.config)
+            [item] = _read_items((source,), rt.config, submitting=False)
             # Read the translation cache where there is one; a file preview never creates a ledger.
             has_ledger = rt.ledger.dialect != "sqlite" or Path(rt.ledger.engine.url.database or "").exists()
             cache = translation_cache(rt) if rt.redis() is not None or has_ledger else None
@@ -525,8 +546,10 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
                 route = rt.config.routes.get(p.region)
                 if route is not None:
                     local = p.scheduled_for.astimezone(ZoneInfo(route.timezone)).strftime(" (%Y-%m-%d %H:%M %Z)")
-                click.echo(f"== {p.locale} · {p.account} ({p.channel}) · slot {p.slot} · "
-                           f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC{local} · {p.state}")
+                label = rt.adapter(p.account).label if p.account in rt.config.accounts else p.channel
+                state = "awaiting review" if p.state == "awaiting_review" else p.state
+                click.echo(f"== {p.locale} · {p.account} ({label}) · slot {p.slot} · "
+                           f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC{local} · {state}")
                 if p.error:
                     click.echo(f"   {p.error}")
                     continue
@@ -539,9 +562,31 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
                     click.echo(f"   warning: {w}")
                 click.echo("")
         rt.close()
+        if not posts:
+            _err(nothing_matched("posts", {"locale": locales, "channel": channels}))
         bad = [p for p in posts if p.error and p.state not in ("skipped", "published", "cancelled")]
         over = [p for p in posts if p.limit and p.length > p.limit]
         sys.exit(EXIT_INCOMPLETE if bad or over else EXIT_OK)
+
+
+def _preview_filters(rt: Runtime, item_id: str | None, locales: tuple[str, ...], channels: tuple[str, ...]
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--locale`` and ``--channel`` checked against what the routes (or the stored item) have."""
+    if item_id is None:
+        known_locales = sorted({loc for r in rt.config.routes.values() for loc in r.locales})
+        known_channels = sorted(set(rt.config.accounts) | {a.adapter for a in rt.config.accounts.values()})
+        where = "in the routes"
+    else:
+        stored = rt.ledger.item(item_id)
+        revision = stored.item.revision if stored is not None else None
+        known_locales = rt.ledger.distinct_values("locale", item_id=item_id, revision=revision)
+        known_channels = sorted(set(rt.ledger.distinct_values("account", item_id=item_id, revision=revision))
+                                | set(rt.ledger.distinct_values("channel", item_id=item_id, revision=revision)))
+        where = f"of item {item_id!r}"
+    if item_id is not None and not known_locales:
+        return locales, channels  # not in the ledger: preview_stored says so
+    return (tuple(check_locale(loc, known_locales, where=where) for loc in locales),
+            tuple(check_choice("channel", c, known_channels, where=where) for c in channels))
 
 
 @main.group()
@@ -559,7 +604,8 @@ def accounts_list(config_dir: Path | None, fmt: str) -> None:
         rows = []
         for acc_id, acc in sorted(rt.config.accounts.items()):
             status, reason = rt.ledger.account_status(acc_id)
-            held = rt.ledger.count_by_state(account=acc_id).get("scheduled", 0) if status != "ok" else 0
+            counts = rt.ledger.count_by_state(account=acc_id) if status != "ok" else {}
+            held = sum(counts.get(str(s), 0) for s in HELD_STATES)
             rows.append({"account": acc_id, "adapter": acc.adapter, "enabled": acc.enabled, "status": status,
                          "reason": reason, "held": held})
         rt.close()
@@ -587,9 +633,7 @@ def accounts_reset(config_dir: Path | None, account: str, by: str | None) -> Non
     """
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        if account not in rt.config.accounts:
-            _err(f"unknown account {account!r}; accounts.yaml defines: {', '.join(sorted(rt.config.accounts))}")
-            sys.exit(EXIT_INVALID)
+        check_choice("account", account, sorted(rt.config.accounts), where="in accounts.yaml")
         before, _ = rt.ledger.account_status(account)
         rt.ledger.set_account_status(account, "ok", f"reset from {before}", actor=f"cli:{by or 'operator'}")
         rt.close()
@@ -642,7 +686,8 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
     Scheduled, enqueued, retrying and awaiting-review publications of the newest revision are
     cancelled; published ones stay recorded. Publications being called right now cannot be
     stopped and are listed. Without --locale and --account the item itself is cancelled too.
-    Exit 0 when done (also when nothing was left to cancel), 1 when the item is unknown.
+    Exit 0 when done (also when nothing was left to cancel), 1 when the item is unknown, 2 when
+    the item has no publication in --locale or on --account (the ones it has are listed).
     """
     from .producer import cancel as cancel_item
 
@@ -653,6 +698,10 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
             sys.exit(EXIT_INCOMPLETE)
         actor = f"cli:{os.environ.get('USER') or 'unknown'}"
         done = cancel_item(item_id, locale=locale, account=account, runtime=rt, reason=reason, actor=actor)
+        if locale:
+            from .locales import canonical
+
+            locale = canonical(locale)  # valid: cancel_item checked it
         scope = " ".join(s for s in (f"locale {locale}" if locale else "", f"account {account}" if account else "")
                          if s) or "all locales and accounts"
         click.echo(f"{item_id} revision {done.revision} ({scope}): cancelled {len(done.cancelled)} publication(s); "
@@ -663,6 +712,9 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
         for p in done.in_flight:
             click.echo(f"  {p.state:<10} {p.locale:<10} {p.account:<20} #{p.slot}  in flight or in doubt: "
                        "may still go out; check with 'syndicate status'")
+        if not done.cancelled and not done.in_flight:
+            click.echo(f"nothing left to cancel ({scope}): every publication has gone out, failed, or was "
+                       "cancelled or skipped before")
         rt.close()
 
 
@@ -752,7 +804,7 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
     of a superseded or cancelled revision, of an account gone from accounts.yaml, or of an account
     that is not ok (unless --include-held) are skipped with the reason. A running worker or
     scheduler sends the replayed rows on its next tick. Exit 0 when done (also when nothing
-    matched), 2 on invalid options.
+    matched, which it says), 2 on invalid options (an item or account the ledger does not know).
     """
     from .operator import ResolveError, describe
     from .operator import replay as do_replay
@@ -763,6 +815,10 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
         raise click.UsageError("--localizations needs --item")
     with _handled():
         rt = _runtime(config_dir, embedded=True)
+        if account is not None:  # an account gone from accounts.yaml may still have rows to replay
+            known = sorted(set(rt.config.accounts) | set(rt.ledger.distinct_values("account")))
+            check_choice("account", account, known, where="in accounts.yaml or the ledger")
+        check_in_ledger(rt.ledger, "item", "item_id", item_id)
         now = rt.ledger.now()
         try:
             plan = do_replay(runtime=rt, by=_reviewer(by), item=item_id, account=account,
@@ -777,6 +833,9 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
             click.echo(line)
         for item, revision, locale in plan.localizations:
             click.echo(f"{'would ask' if dry_run else 'asked'} again for the localization {item}/{revision}/{locale}")
+        if not plan.rows:
+            click.echo(nothing_matched(f"{' or '.join(states or ('failed',))} publications",
+                                       {"item": item_id, "account": account, "since": since, "until": until}))
         verb = "would replay" if dry_run else "replayed"
         click.echo(f"{verb} {len(plan.replayed)} publication(s); skipped {len(plan.skipped)}"
                    + ("; dry run: nothing changed" if dry_run else ""))
@@ -789,7 +848,7 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
 @click.option("--interval", "interval", default=None,
               help="Time between ticks (e.g. 1s; default: settings.yaml worker.dispatch_interval, else 1s).")
 def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None:
-    """Run the dispatcher alone (no worker threads) until SIGTERM/SIGINT.
+    """Run the dispatcher alone (no worker threads) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Any number of schedulers and workers may run: they elect one leader through a lease in Redis,
     and the others stand by. Needs SYNDICATE_REDIS_URL: in embedded mode the worker dispatches.
@@ -821,6 +880,9 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        from .reload import ConfigReloader
+
+        ConfigReloader(rt, check_secrets=False).install()  # SIGHUP reloads (it would otherwise end the process)
         try:
             dispatcher.run(every)
         finally:
@@ -832,7 +894,7 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
 def api(config_dir: Path | None, host: str, port: int) -> None:
-    """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT.
+    """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
     config (exit 2). The OpenAPI document is at /openapi.json; /healthz and /readyz for probes.

@@ -176,6 +176,8 @@ class Route(_Strict):
     utm_overrides: dict[Slug, UtmSettings] = Field(default_factory=dict)
     never_tag: list[HostName] = Field(default_factory=list, max_length=100)
     buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
+    #: Skip items without a ``buying_stage`` (by default they go to every route).
+    require_stage: bool = False
 
     @field_validator("locales", "accounts")
     @classmethod
@@ -335,9 +337,9 @@ class _SettingsFile(_Strict):
         return self
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
-    """A validated configuration directory."""
+    """A validated configuration directory (immutable: a reload builds a new one and swaps it in)."""
 
     directory: Path
     routes: dict[str, Route]

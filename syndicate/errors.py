@@ -6,7 +6,8 @@ The tree::
     ├── ConfigError            invalid routes/accounts/settings: refuse to start
     ├── ContentError           an item cannot be validated or rendered: give up before any call
     │   ├── NotApproved        the item is not approved for publication
-    │   └── NotOwner           the item belongs to another producer: they may not supersede or cancel it
+    │   ├── NotOwner           the item belongs to another producer: they may not supersede or cancel it
+    │   └── InvalidFilter      a filter names a state, account, locale... that does not exist
     ├── LocalizationError      a localization could not be produced
     │   ├── TranslationUnavailable   engine down, timeout, 5xx: try again later (or the fallback)
     │   ├── TranslationQuotaExceeded engine quota or rate limit hit: fallback, else later
@@ -39,6 +40,7 @@ __all__ = [
     "ContentError",
     "EndpointGone",
     "InDoubt",
+    "InvalidFilter",
     "LocalizationError",
     "NotApproved",
     "NotOwner",
@@ -115,6 +117,29 @@ class NotApproved(ContentError):
 class NotOwner(ContentError):
     """The item was submitted by another producer: only that producer, a token with the ``admin``
     scope, or an operator (command line, Python without ``producer=``) may supersede or cancel it."""
+
+
+class InvalidFilter(ContentError):
+    """A filter (a command's ``--state``, ``--account``, ``--locale``, ``--channel``..., an API
+    query or body field) names a value that does not exist. Matching nothing silently would look
+    like "nothing to do"; this names the filter and lists the values that exist.
+
+    Args:
+        name: the filter (``state``, ``account``, ``locale``...).
+        value: what was given.
+        message: the whole message, naming the valid values.
+        valid: the valid values.
+    """
+
+    def __init__(self, name: str, value: str, message: str, valid: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.args = (message,)  # no "field 'x':" prefix: the message names the filter itself
+        self.field = name
+        self.value = value
+        self.valid = tuple(valid)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class LocalizationError(SyndicateError):

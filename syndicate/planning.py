@@ -3,7 +3,8 @@
 For every route, the item goes to the route's locales (narrowed by the item's ``locales``) on the
 route's accounts (narrowed by the item's ``channels``, which name adapters or account ids).
 Publications that a route filters out (buying stage, expiry) are planned as ``skipped`` with the
-reason, so the ledger says why nothing went out. Evergreen items get one slot per repeat.
+reason, so the ledger says why nothing went out. An item without a buying stage goes to every
+route unless the route sets ``require_stage: true``. Evergreen items get one slot per repeat.
 
 When each publication goes out, in order:
 
@@ -93,6 +94,23 @@ def _wanted_account(item: ContentItem, config: Config, account: str) -> bool:
     return account in item.channels or config.accounts[account].adapter in item.channels
 
 
+def _stage_skip_reason(route: Route, item: ContentItem) -> str | None:
+    """Why ``route`` does not take ``item`` by its buying stage, or None when it does.
+
+    An item without a stage goes to every route, unless the route says ``require_stage: true``:
+    a producer who never heard of stages must not find that nothing was published.
+    """
+    if item.buying_stage is None:
+        if not route.require_stage:
+            return None
+        accepted = f"buying stages {', '.join(route.buying_stages)}" if route.buying_stages else "a buying stage"
+        return f"route {route.region!r} requires {accepted}; the item has none"
+    if route.buying_stages is not None and item.buying_stage not in route.buying_stages:
+        return (f"route {route.region!r} accepts buying stages {', '.join(route.buying_stages)}; "
+                f"the item's is {item.buying_stage}")
+    return None
+
+
 def plan_item(item: ContentItem, config: Config, options: PlanOptions) -> list[NewPublication]:
     """Every publication ``item`` asks for under ``config``, in a stable order.
 
@@ -109,10 +127,7 @@ def plan_item(item: ContentItem, config: Config, options: PlanOptions) -> list[N
     for route in sorted(config.routes.values(), key=lambda r: r.region):
         locales = [loc for loc in route.locales if item.locales is None or loc in item.locales]
         accounts = [a for a in route.accounts if _wanted_account(item, config, a) and config.accounts[a].enabled]
-        skip_reason: str | None = None
-        if route.buying_stages is not None and item.buying_stage not in route.buying_stages:
-            skip_reason = (f"route {route.region!r} accepts buying stages {', '.join(route.buying_stages)}; "
-                           f"the item's is {item.buying_stage or 'unset'}")
+        skip_reason = _stage_skip_reason(route, item)
         place = 0
         for locale in locales:
             for account in accounts:

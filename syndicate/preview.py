@@ -2,8 +2,9 @@
 
 A regional marketer runs ``syndicate preview item.yaml`` before approving: for each locale and
 account it shows the final text (or HTML), its length against the channel's limit, the tagged
-link, thread parts and warnings (cut text, missing alt text, machine or missing translation).
-Nothing is stored and nothing is sent. The render call is the same one publishing makes
+link, thread parts and warnings (cut text, missing alt text, machine or missing translation),
+and the state it would start in (``awaiting_review`` where the route requires a reviewer for
+machine text). Nothing is stored and nothing is sent. The render call is the same one publishing makes
 (``adapter.render(build_content(...))``), so a preview is byte-identical to what is posted.
 """
 
@@ -132,7 +133,11 @@ def preview_item(rt: Runtime, item: ContentItem, *, now: datetime, locales: Sequ
         if isinstance(loc, LocalizationError):
             out.append(where.post("held", error=f"no translation: {loc}"))
             continue
-        out.append(_render(rt, item, loc.fields, loc.sources, p, where, "scheduled", loc.warnings))
+        # As the worker decides: machine text on a route that requires review waits for a reviewer.
+        route = rt.config.routes_for_locale(p.locale)[0]
+        review = route.translation.review_required and loc.needs_review
+        state = PublicationState.AWAITING_REVIEW.value if review else PublicationState.SCHEDULED.value
+        out.append(_render(rt, item, loc.fields, loc.sources, p, where, state, loc.warnings))
     return out
 
 

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import ContentError
+from .filters import check_choice, check_locale
 from .leader import ProcessLock, RedisLease
 from .ledger import Publication, SubmitOutcome
 from .logging import get_logger
@@ -192,11 +193,14 @@ def cancel(
     Raises:
         syndicate.NotOwner: ``producer`` does not own the item.
         syndicate.ContentError: the item is not in the ledger.
+        syndicate.InvalidFilter: the item has no publication in ``locale`` or on ``account`` (the
+            message lists the ones it has).
     """
     rt = runtime or _runtime()
     stored = rt.ledger.item(item_id)
     if stored is None:
         raise ContentError("not found in the ledger", item_id=item_id)
+    locale, account = _check_filters(rt, item_id, stored.item.revision, locale, account)
     ids = set(rt.ledger.cancel_item(item_id, actor=actor, locale=locale, account=account,
                                     reason=reason or f"cancelled by {actor}", producer=producer))
     pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision, locale=locale, account=account)
@@ -210,3 +214,16 @@ def cancel(
     log.info("item.cancelled", item=item_id, revision=stored.item.revision, locale=locale, account=account,
              cancelled=len(result.cancelled), in_flight=len(result.in_flight), published=len(result.published))
     return result
+
+
+def _check_filters(rt: Runtime, item_id: str, revision: int, locale: str | None, account: str | None
+                   ) -> tuple[str | None, str | None]:
+    """The locale (canonical) and account to cancel, each one the item's revision has publications for."""
+    where = f"of item {item_id!r} revision {revision}"
+    if locale is not None:
+        locale = check_locale(locale, rt.ledger.distinct_values("locale", item_id=item_id, revision=revision),
+                              where=where)
+    if account is not None:
+        check_choice("account", account, rt.ledger.distinct_values("account", item_id=item_id, revision=revision),
+                     where=where)
+    return locale, account

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .holds import held_note
 from .ledger import Ledger, Publication
 
 __all__ = ["ENGAGEMENT_FIELDS", "REPORT_FIELDS", "csv_cell", "render_html", "report_rows", "write_report"]
@@ -63,10 +64,15 @@ def report_rows(ledger: Ledger, *, campaign: str | None = None, item_id: str | N
     else:
         pubs = ledger.publications(campaign=campaign, item_id=item_id, state=list(states) if states else None)
     latest = latest_engagement(ledger, [p.id for p in pubs if p.state == "published"])
+    held = ledger.held_accounts()
     out = []
     for p in pubs:
         snap = latest.get(p.id)
-        out.append(_row(p, snap.counts if snap else None, snap.taken_at if snap else None))
+        row = _row(p, snap.counts if snap else None, snap.taken_at if snap else None)
+        note = held_note(p, held)  # nothing in the row says why it waits: say it where the error goes
+        if note:
+            row["last_error"] = note + (f"; last error: {p.last_error}" if p.last_error else "")
+        out.append(row)
     return out
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -133,9 +134,15 @@ def make_broker(redis_url: str | None, *, namespace: str = REDIS_NAMESPACE, timi
 
 @dataclass
 class Runtime:
-    """Services shared by the actors and the dispatcher of one process."""
+    """Services shared by the actors and the dispatcher of one process.
 
-    config: Config
+    ``config`` is swapped whole when the configuration is reloaded (:meth:`swap_config`, called by
+    :mod:`syndicate.reload` on SIGHUP). Work that must see one configuration from start to end (a
+    message being processed) runs inside :meth:`pinned_config`, so a reload never changes it
+    half-way; adapters built from an older configuration are rebuilt on their thread's next use.
+    """
+
+    _config: Config
     ledger: Ledger
     broker: dramatiq.Broker
     timing: Timing = field(default_factory=Timing)
@@ -145,6 +152,39 @@ class Runtime:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _redis: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pins: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """The configuration: the one pinned by this thread's :meth:`pinned_config`, else the current one."""
+        pinned: Config | None = getattr(self._pins, "config", None)
+        return pinned if pinned is not None else self._config
+
+    @property
+    def current_config(self) -> Config:
+        """The current configuration, whatever this thread pinned."""
+        return self._config
+
+    def swap_config(self, new: Config) -> Config:
+        """Make ``new`` (validated, immutable) the configuration from now on; returns the previous one.
+
+        One attribute assignment: every reader sees the old or the new object, never a mix. Work
+        already running inside :meth:`pinned_config` keeps the configuration it started with.
+        """
+        old, self._config = self._config, new
+        return old
+
+    @contextmanager
+    def pinned_config(self) -> Iterator[Config]:
+        """Within this block, this thread's :attr:`config` stays what it is now, even if swapped."""
+        if getattr(self._pins, "config", None) is not None:  # nested: the outer pin holds
+            yield self._pins.config
+            return
+        self._pins.config = cfg = self._config
+        try:
+            yield cfg
+        finally:
+            self._pins.config = None
 
     @classmethod
     def create(
@@ -183,7 +223,7 @@ class Runtime:
         if migrate:
             ledger.migrate()
         broker = make_broker(url, namespace=ns, timing=t)
-        rt = cls(config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
+        rt = cls(_config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
         from .actors import declare_actors
 
         rt.actors = declare_actors(rt)
@@ -206,29 +246,37 @@ class Runtime:
             return self._redis
 
     def adapter(self, account_id: str) -> Adapter:
-        """This thread's adapter instance for ``account_id`` (sessions are not shared across threads)."""
-        cache: dict[str, Adapter] | None = getattr(self._local, "adapters", None)
+        """This thread's adapter instance for ``account_id`` (sessions are not shared across threads).
+
+        An adapter built from an earlier configuration (before a reload: other options, base URL
+        or credentials) is closed and built again from this thread's :attr:`config`.
+        """
+        cache: dict[str, tuple[Config, Adapter]] | None = getattr(self._local, "adapters", None)
         if cache is None:
             cache = {}
             self._local.adapters = cache
             with self._lock:
-                all_caches: list[dict[str, Adapter]] = getattr(self, "_all_caches", [])
+                all_caches: list[dict[str, tuple[Config, Adapter]]] = getattr(self, "_all_caches", [])
                 all_caches.append(cache)
                 self._all_caches = all_caches
-        adapter = cache.get(account_id)
-        if adapter is None:
-            from .statestore import StateStore
+        cfg = self.config
+        cached = cache.get(account_id)
+        if cached is not None and cached[0] is cfg:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()  # this thread's own instance, not in use: the caller asks for a new one
+        from .statestore import StateStore
 
-            cls = self.config.adapter_class(account_id)
-            ctx = self.config.account_context(account_id, state=StateStore(self, account_id))
-            adapter = cls(ctx)
-            cache[account_id] = adapter
+        cls = cfg.adapter_class(account_id)
+        ctx = cfg.account_context(account_id, state=StateStore(self, account_id))
+        adapter = cls(ctx)
+        cache[account_id] = (cfg, adapter)
         return adapter
 
     def close(self) -> None:
         """Close adapters, the broker and the ledger."""
         for cache in getattr(self, "_all_caches", []):
-            for adapter in cache.values():
+            for _cfg, adapter in cache.values():
                 adapter.close()
         self.broker.close()
         self.ledger.close()

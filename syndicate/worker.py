@@ -1,7 +1,8 @@
 """Running workers: Dramatiq worker threads plus the dispatcher, in this process or in several.
 
 ``syndicate worker --processes N --threads M`` runs N processes of M threads each; the parent
-supervises them (restarts a child that dies, forwards SIGTERM/SIGINT). Shutdown order: stop
+supervises them (restarts a child that dies, forwards SIGTERM/SIGINT, and SIGHUP, on which each
+process reloads its configuration: :mod:`syndicate.reload`). Shutdown order: stop
 taking messages, let running actors finish within the shutdown timeout (which exceeds the publish
 time limit, which exceeds the HTTP timeouts), then close the ledger and broker.
 """
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
@@ -21,7 +22,9 @@ from typing import Any
 
 from dramatiq import Worker
 
+from .config import Config
 from .dispatcher import Dispatcher
+from .holds import held_note
 from .ledger import Publication
 from .logging import get_logger
 from .runtime import Runtime
@@ -54,13 +57,23 @@ class WorkerHost:
                 interval = min(interval, timedelta(milliseconds=200))
             self._dispatcher.start(interval)
         # Producer webhooks and engagement snapshots: each loop is safe to run in every worker.
+        self._start_loops()
+        log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
+                 broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+
+    def _start_loops(self) -> None:
         from .engagement import EngagementJob
         from .notify import Notifier
 
         self._loops = [loop.start() for loop in (Notifier.for_runtime(self.rt), EngagementJob.for_runtime(self.rt))
                        if loop is not None]
-        log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
-                 broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+
+    def config_reloaded(self, _new: Config) -> None:
+        """After a reload: restart the webhook sender and the engagement collector, which copied
+        their settings (endpoints, secrets, intervals) when they started."""
+        for loop in self._loops:
+            loop.stop()
+        self._start_loops()
 
     def stop(self) -> None:
         """Stop dispatching, then let running messages finish (up to the shutdown timeout)."""
@@ -74,7 +87,10 @@ class WorkerHost:
 
 
 def serve_forever(rt: Runtime, *, threads: int, dispatcher: bool) -> int:
-    """Run a :class:`WorkerHost` until SIGTERM or SIGINT; returns the exit code."""
+    """Run a :class:`WorkerHost` until SIGTERM or SIGINT, reloading the config on SIGHUP; returns
+    the exit code."""
+    from .reload import ConfigReloader
+
     host = WorkerHost(rt, threads=threads, dispatcher=dispatcher)
     stop = threading.Event()
 
@@ -84,6 +100,7 @@ def serve_forever(rt: Runtime, *, threads: int, dispatcher: bool) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    ConfigReloader(rt, check_secrets=True, on_reload=[host.config_reloaded]).install()
     host.start()
     try:
         while not stop.wait(1.0):
@@ -112,8 +129,14 @@ def supervise(processes: int, child_argv: Sequence[str], *, on_child_exit: Calla
             if p.poll() is None:
                 p.send_signal(signum)
 
+    def forward(signum: int, _frame: FrameType | None) -> None:  # SIGHUP: each child reloads its config
+        for p in children.values():
+            if p.poll() is None:
+                p.send_signal(signum)
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, forward)
     for slot in range(processes):
         spawn(slot)
     restarts: dict[int, float] = {}
@@ -137,10 +160,12 @@ def supervise(processes: int, child_argv: Sequence[str], *, on_child_exit: Calla
     return code
 
 
-def _settled(rt: Runtime, pub: Publication) -> bool:
+def _settled(rt: Runtime, pub: Publication, held: Mapping[str, tuple[str, str | None]]) -> bool:
     state = PublicationState(pub.state)
     if state in TERMINAL_STATES or state is PublicationState.AWAITING_REVIEW:
         return True
+    if held_note(pub, held) is not None:
+        return True  # its account is held: waits for 'syndicate accounts reset'
     if state is PublicationState.SCHEDULED and not pub.ready:
         loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
         return loc is not None and loc["state"] == "failed"  # held: needs a human
@@ -155,7 +180,9 @@ def run_until_settled(
     timeout: timedelta = timedelta(minutes=10),
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Publication]:
-    """Embedded mode: run worker threads and the dispatcher until every due publication is terminal.
+    """Embedded mode: run worker threads and the dispatcher until every due publication is terminal
+    (or waits for a human: review, a held account, a failed localization). Retries not yet due
+    count as settled; ``syndicate run`` waits for them (:func:`syndicate.embedded.run_embedded`).
 
     Args:
         rt: an embedded runtime.
@@ -177,7 +204,8 @@ def run_until_settled(
             now = rt.ledger.now()
             due = [p for p in pubs if p.scheduled_for <= now or PublicationState(p.state) not in
                    (PublicationState.SCHEDULED, PublicationState.RETRYING, PublicationState.AWAITING_REVIEW)]
-            settled = sum(1 for p in due if _settled(rt, p))
+            held = rt.ledger.held_accounts()
+            settled = sum(1 for p in due if _settled(rt, p, held))
             if on_progress and settled != last:
                 on_progress(settled, len(due))
                 last = settled

@@ -558,6 +558,22 @@ class Ledger:
         with self._reader.connect() as conn:
             return self._publications(conn, **filters)
 
+    def distinct_values(self, column: str, **filters: Any) -> list[Any]:
+        """The distinct values of one ``publications`` column, sorted, with optional equality filters
+        (what a filter such as ``--account`` may name)."""
+        col = publications.c[column]
+        q = select(col).distinct()
+        for name, value in filters.items():
+            if value is not None:
+                q = q.where(publications.c[name] == value)
+        with self._reader.connect() as conn:
+            return sorted(conn.execute(q).scalars().all())
+
+    def item_revisions(self, item_id: str) -> list[int]:
+        """The revisions of an item in the ledger, oldest first."""
+        with self._reader.connect() as conn:
+            return sorted(conn.execute(select(items.c.revision).where(items.c.item_id == item_id)).scalars().all())
+
     def publication(self, pub_id: int) -> Publication | None:
         """One publication by row id."""
         with self._reader.connect() as conn:
@@ -1061,6 +1077,13 @@ class Ledger:
         with self._reader.connect() as conn:
             row = conn.execute(_ACCOUNT_STATUS, {"account": account}).first()
         return (row.status, row.reason) if row else ("ok", None)
+
+    def held_accounts(self) -> dict[str, tuple[str, str | None]]:
+        """Every account whose status is not ``ok``: ``{account: (status, reason)}`` (one query)."""
+        with self._reader.connect() as conn:
+            rows = conn.execute(select(accounts.c.account, accounts.c.status, accounts.c.reason)
+                                .where(accounts.c.status != "ok")).all()
+        return {r.account: (r.status, r.reason) for r in rows}
 
     def set_account_status(self, account: str, status: str, reason: str | None, *, actor: str) -> None:
         """Mark an account (``ok``, ``needs_credentials`` or ``disabled``), with an event.

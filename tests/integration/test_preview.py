@@ -60,5 +60,5 @@ def test_preview_cli_shows_every_post_with_length_and_json(tmp_path: Path) -> No
     text = subprocess.run([sys.executable, "-m", "syndicate", "preview", launch, "--locale", "de-DE",
                            "--channel", "x-dach"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert text.returncode == 0
-    assert text.stdout.startswith("== de-DE · x-dach (sandbox) · slot 0 · ")
+    assert text.stdout.startswith("== de-DE · x-dach (sandbox as x) · slot 0 · ")
     assert "/280 · text · link https://example.com/" in text.stdout

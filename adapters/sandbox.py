@@ -175,7 +175,7 @@ class SandboxAdapter(Adapter):
         meta = {
             "key": publication.key, "marker": publication.marker, "account": publication.account,
             "locale": publication.locale, "link": rendered.link, "tagged_url": publication.tagged_url,
-            "title": rendered.title, "length": rendered.length, "limit": rendered.limit,
+            "title": rendered.title, "format": rendered.format, "length": rendered.length, "limit": rendered.limit,
             "media": [asdict(m) for m in rendered.media], "warnings": list(rendered.warnings),
         }
         try:

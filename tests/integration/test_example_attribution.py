@@ -3,6 +3,7 @@ links with exactly the tagged URL the report shows for it."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from tests.helpers import REPO
 EXAMPLES = sorted((REPO / "examples" / "content").glob("*.yaml"))
 #: Every link to the example site in a post.
 OUR_LINKS = re.compile(r"https://example\.com/[^\s<>\"')]*")
+HREF = re.compile(r'href="([^"]*)"')
 
 
 def syndicate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -36,11 +38,14 @@ def test_the_example_run_links_every_post_with_the_tagged_url_the_report_shows(t
     assert {r["item_id"] for r in published} == {load_item_file(p).id for p in EXAMPLES}
     for r in published:
         post = Path(r["permalink"].removeprefix("file://"))
-        text = post.read_text(encoding="utf-8")
         meta = json.loads(post.with_suffix(".json").read_text(encoding="utf-8"))
-        # and each post's link is the report's tagged URL, which the post carries
+        text = post.read_text(encoding="utf-8")
+        if meta["format"] == "html":  # a stand-in for a blog writes HTML: its links are the href values
+            text = " ".join(html.unescape(href) for href in HREF.findall(text))
+        # and each post's link is the report's tagged URL, which a social post carries in its text (an
+        # article's link is its entry's or page's own link, beside the text)
         assert meta["link"] == meta["tagged_url"] == r["tagged_url"]
-        assert r["tagged_url"] in text
+        assert meta["format"] == "html" or r["tagged_url"] in text
         assert f"utm_content={r['utm_content']}" in r["tagged_url"]
         # and every other link to our site in the post (CTA, links in the body) carries the same tag
         links = OUR_LINKS.findall(text)

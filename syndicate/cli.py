@@ -25,7 +25,7 @@ from .errors import ConfigError, ContentError, SyndicateError
 from .inputs import InputError
 from .ledger import Publication
 from .logging import configure_logging
-from .models import InvalidItem, load_item_bytes, load_item_file
+from .models import InvalidItem, channel_names, load_item_bytes, load_item_file
 from .runtime import Runtime
 
 __all__ = ["main"]
@@ -114,9 +114,11 @@ def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:
     for src in sources:
         try:
             if src == "-":
-                items.append(load_item_bytes(sys.stdin.buffer.read(), "<stdin>", limits=cfg.intake_limits))
+                items.append(load_item_bytes(sys.stdin.buffer.read(), "<stdin>", limits=cfg.intake_limits,
+                                             channels=channel_names(cfg.registry.names(), cfg.accounts)))
             else:
-                items.append(load_item_file(Path(src), limits=cfg.intake_limits))
+                items.append(load_item_file(Path(src), limits=cfg.intake_limits,
+                                            channels=channel_names(cfg.registry.names(), cfg.accounts)))
         except InvalidItem as exc:
             problems.append(str(exc))
         except ContentError as exc:

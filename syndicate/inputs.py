@@ -19,7 +19,8 @@ are refused. JSON is strict too: no NaN or Infinity, no duplicate keys.
 
 Both readers return a :class:`Document`: the data plus a map from each value's path (a tuple of
 keys and indexes) to its 1-based line, so validation errors can name ``file:line: field``. For
-JSON the lines come from a small linear scanner run over the text once ``json`` has accepted it.
+JSON the lines come from a small linear scanner run over the text, once ``json`` has accepted it
+and only when a line is asked for (valid input never pays for it).
 """
 
 from __future__ import annotations
@@ -98,11 +99,13 @@ class InputError(ValueError):
 
 @dataclass
 class Document:
-    """Parsed data plus the line where each value starts."""
+    """Parsed data plus the line where each value starts (for JSON, found on first use)."""
 
     source: str
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    #: JSON text whose lines :func:`line_of` has yet to find (only an error needs them).
+    json_text: str | None = field(default=None, repr=False)
 
 
 def dotted(path: Path_) -> str:
@@ -112,6 +115,8 @@ def dotted(path: Path_) -> str:
 
 def line_of(doc: Document, path: Path_) -> int | None:
     """The line of ``path`` in ``doc``, or of its nearest ancestor that has one."""
+    if doc.json_text is not None:
+        doc.lines, doc.json_text = _json_lines(doc.json_text), None
     p = tuple(path)
     while True:
         if p in doc.lines:
@@ -391,9 +396,7 @@ def load_json(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
         raise InputError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except (ValueError, RecursionError) as exc:
         raise InputError(source, f"invalid JSON: {exc}") from None
-    doc = Document(source=source, data=data)
-    if isinstance(data, Mapping | list):
-        doc.lines = _json_lines(text)
+    doc = Document(source=source, data=data, json_text=text if isinstance(data, Mapping | list) else None)
     _refuse_values(doc)
     return doc
 

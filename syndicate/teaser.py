@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from .rendering import grapheme_boundaries
-from .transport import body_html
+from .transport import markdown_to_html
 
 if TYPE_CHECKING:
     from .models import ContentItem
@@ -31,10 +31,10 @@ _ELLIPSIS = "…"
 
 
 class _Paragraphs(HTMLParser):
-    """The text of sanitized HTML, block by block, without headings and preformatted code."""
+    """The text of HTML, block by block, without headings, preformatted code, scripts and styles."""
 
     _BLOCKS = frozenset({"p", "div", "br", "li", "blockquote", "tr", "td", "th", "figcaption", "hr"})
-    _SKIPPED = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "pre"})
+    _SKIPPED = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "pre", "script", "style", "template"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -60,7 +60,7 @@ class _Paragraphs(HTMLParser):
 
 def _plain(body: str, body_format: str) -> str:
     parser = _Paragraphs()
-    parser.feed(body_html(body, body_format))
+    parser.feed(body if body_format == "html" else markdown_to_html(body))
     parser.close()
     return " ".join(" ".join("".join(block).split()) for block in parser.blocks if "".join(block).strip())
 

@@ -362,10 +362,9 @@ _accepted("URL with a query and fragment", canonical_url="https://example.com/p?
 _accepted("IDN host", canonical_url="https://bücher.example/p")
 _accepted("maximum title", title="t" * 300)
 _accepted("a minimal item: no summary, CTA, tags or media", summary=None, cta=None, tags=None)
-_accepted("line breaks and tabs in the summary, body, channel texts and variants",
+_accepted("line breaks and tabs in the summary, body and channel texts",
           summary="one\r\ntwo\tthree", body="col1\tcol2\r\nrow", overrides={"channels": {"sandbox": {
-              "en-US": "Line one\nline two\tand a tab"}}},
-          repeat={"interval": "1d", "count": 2, "variants": ["First line\nsecond line"]})
+              "en-US": "Line one\nline two\tand a tab"}}})
 _accepted("an HTML body without a summary gets a teaser from its text", summary=None, body_format="html",
           body="<h2>Heading</h2><p>First sentence. Second <b>sentence</b>!</p><script>alert(1)</script>")
 ITEM_CASES.append(ItemCase("BOM at the start of the file", b"\xef\xbb\xbf" + _GOOD.encode(), "yaml", "accepted"))

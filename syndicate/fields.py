@@ -43,9 +43,10 @@ _BIDI_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
 _BIDI_ISOLATES = frozenset("\u2066\u2067\u2068")
 #: Unpaired UTF-16 halves: not characters; they cannot be encoded, stored or sent.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-#: The 66 noncharacters: U+FDD0..U+FDEF and the last two code points of every plane.
-_NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(chr(p * 0x10000 + 0xFFFE) + chr(p * 0x10000 + 0xFFFF)
-                                                      for p in range(17)) + "]")
+#: Where the 66 noncharacters can be: U+FDD0..U+FDEF and the last two code points of every plane
+#: (one wide class is fast; the few astral candidates it finds are checked one by one).
+_NONCHARACTER_CANDIDATE = re.compile("[\ufdd0-\ufdef\ufffe\uffff\U0001fffe-\U0010ffff]")
+_BIDI = re.compile("[\u202a\u202b\u202d\u202e\u2066\u2067\u2068]")
 #: What a single-line field (title, CTA text, tag, alt text, approver) may not contain.
 _LINE_BREAKS = {"\r": "carriage return (U+000D)", "\n": "line feed (U+000A)", "\t": "tab (U+0009)"}
 #: Validation context key set when a stored item is read back (see :func:`at_intake`).
@@ -145,13 +146,16 @@ def check_text(value: str) -> str:
     m = _CONTROL.search(value)
     if m:
         raise ValueError(f"contains the control character U+{ord(m.group()):04X}")
+    if value.isascii():
+        return value
     m = _SURROGATE.search(value)
     if m:
         raise ValueError(f"contains the lone surrogate U+{ord(m.group()):04X}, which is not a character")
-    m = _NONCHARACTER.search(value)
-    if m:
-        raise ValueError(f"contains the noncharacter U+{ord(m.group()):04X}")
-    if not any(c in _BIDI_EMBEDDINGS or c in _BIDI_ISOLATES for c in value):
+    for m in _NONCHARACTER_CANDIDATE.finditer(value):
+        code = ord(m.group())
+        if code <= 0xFFFF or code & 0xFFFE == 0xFFFE:
+            raise ValueError(f"contains the noncharacter U+{code:04X}")
+    if not _BIDI.search(value):
         return value
     open_: list[str] = []
     for c in value:

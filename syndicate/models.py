@@ -488,6 +488,12 @@ def _json_bytes(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8"))
 
 
+def _at(data: Any, path: Path_) -> Any:
+    for key in path:
+        data = data[key]
+    return data
+
+
 def _size_problems(data: dict[str, Any], size: int, limit: int) -> list[tuple[Path_, str]]:
     """The fields that make an item of ``size`` bytes bigger than ``limit``: the largest values,
     biggest first, until what is left would fit (at most five; top-level fields if it takes more)."""
@@ -500,12 +506,13 @@ def _size_problems(data: dict[str, Any], size: int, limit: int) -> list[tuple[Pa
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, (*path, i))
-        else:
-            leaves.append((_json_bytes(value), path))
+        else:  # roughly its JSON size, to rank: exact sizes are measured for the few that are named
+            leaves.append((len(value.encode("utf-8")) + 2 if isinstance(value, str) else len(repr(value)), path))
 
     def biggest(sized: list[tuple[int, Path_]]) -> list[tuple[int, Path_]] | None:
         chosen, left = [], size
-        for n, path in sorted(sized, key=lambda t: -t[0])[:5]:
+        for _, path in sorted(sized, key=lambda t: -t[0])[:5]:
+            n = _json_bytes(_at(data, path))
             chosen.append((n, path))
             left -= n
             if left <= limit:

@@ -497,6 +497,8 @@ _conf("route: unknown key", _ROUTE, _route(colour="blue"), "colour")
 _conf("route: python tag", _ROUTE, "region: !!python/name:os.system test\n", None, "explicit tags")
 _conf("route: escape character in the region", _ROUTE, _route(region="te\x1bst"), "region")
 _conf("route: raw control character in the file", _ROUTE, "region: te\x1bst\n", None, "U+001B")
+_conf("route: lone surrogate from an escape", _ROUTE, 'region: "te\\ud800st"\n', None, "lone surrogate")
+_conf("settings: two byte-order marks", _SET, b"\xef\xbb\xbf\xef\xbb\xbfworker: {}\n", None, "byte-order mark")
 
 #: Every case, by kind, for the figures in docs/reliability.md.
 COUNTS: Callable[[], dict[str, int]] = lambda: {  # noqa: E731

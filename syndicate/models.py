@@ -8,6 +8,7 @@ nothing is stored from a refused item. ``docs/items.md`` states every rule.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections import Counter
@@ -147,11 +148,11 @@ def _body_text(value: str, info: ValidationInfo, body_format: object) -> str:
     return clean
 
 
-def _visible_html(html: str) -> bool:
+def _visible_html(markup: str) -> bool:
     """Whether sanitized HTML shows anything: text, or an image."""
-    if "<img" in html:
+    if "<img" in markup:
         return True
-    text = nh3.clean(html, tags=set())
+    text = html.unescape(nh3.clean(markup, tags=set()))
     try:
         check_not_blank(text)
     except ValueError:
@@ -167,8 +168,6 @@ class _Strict(BaseModel):
 MAX_CTA_CHARS = 200
 #: Longest ``approved_by``, in characters.
 MAX_APPROVER_CHARS = 200
-#: Longest alt text of a media item, in characters.
-MAX_ALT_CHARS = 1000
 
 
 def _lead(value: str, info: ValidationInfo) -> str:
@@ -200,15 +199,13 @@ class Media(_Strict):
     """An image or video shown with the post. ``alt`` is the accessible description."""
 
     url: WebUrl
-    alt: SingleLineText | None = None
+    alt: Annotated[PlainText, StringConstraints(max_length=1000)] | None = None
+    kind: Literal["image", "video"] = "image"
 
     @field_validator("alt")
     @classmethod
-    def _alt(cls, v: str | None, info: ValidationInfo) -> str | None:
-        if v is not None and at_intake(info) and len(v) > MAX_ALT_CHARS:
-            raise ValueError(f"is {len(v):,} characters, more than the limit of {MAX_ALT_CHARS:,}")
-        return v
-    kind: Literal["image", "video"] = "image"
+    def _alt_single_line(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return v if v is None or not at_intake(info) else check_single_line(v)
 
 
 class LocalizedFields(_Strict):

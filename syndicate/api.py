@@ -41,7 +41,7 @@ from .health import Readiness, broker_check, config_check, ledger_check
 from .inputs import InputError, load_json
 from .locales import InvalidLocale, canonical
 from .logging import get_logger
-from .models import InvalidItem, parse_item
+from .models import InvalidItem, channel_names, parse_item
 
 if TYPE_CHECKING:
     from .config import Config
@@ -217,7 +217,7 @@ def _parse_json(raw: bytes, what: str) -> Any:
     try:
         return load_json(raw, what).data
     except InputError as exc:
-        raise ApiError(422, "invalid_json", f"{what} is not valid JSON", [("", exc.reason)]) from None
+        raise ApiError(422, "invalid_json", f"{what} is not valid JSON", [(exc.field, exc.reason)]) from None
 
 
 def _small_body(raw: bytes, model: type[BaseModel], *, optional: bool = False) -> Any:
@@ -293,7 +293,8 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         from .producer import submit
 
         try:
-            item = parse_item(data, limits=rt.config.intake_limits, source="request body")
+            item = parse_item(data, limits=rt.config.intake_limits, source="request body",
+                              channels=channel_names(rt.config.registry.names(), rt.config.accounts))
         except InvalidItem as exc:
             raise ApiError(422, "invalid_item", "the item is invalid", exc.problems) from None
         except NotApproved as exc:

@@ -26,7 +26,7 @@ from .holds import HELD_STATES, held_note
 from .inputs import InputError
 from .ledger import Publication
 from .logging import configure_logging
-from .models import InvalidItem, load_item_bytes, load_item_file
+from .models import InvalidItem, channel_names, load_item_bytes, load_item_file
 from .runtime import Runtime
 
 __all__ = ["main"]
@@ -113,12 +113,14 @@ def _load_items(sources: tuple[str, ...], cfg: Config) -> tuple[list[Any], list[
     """The items of the valid files, and ``(file, reason)`` for each file refused."""
     items = []
     problems: list[tuple[str, str]] = []
+    channels = channel_names(cfg.registry.names(), cfg.accounts)
     for src in sources:
         try:
             if src == "-":
-                items.append(load_item_bytes(sys.stdin.buffer.read(), "<stdin>", limits=cfg.intake_limits))
+                items.append(load_item_bytes(sys.stdin.buffer.read(), "<stdin>", limits=cfg.intake_limits,
+                                             channels=channels))
             else:
-                items.append(load_item_file(Path(src), limits=cfg.intake_limits))
+                items.append(load_item_file(Path(src), limits=cfg.intake_limits, channels=channels))
         except InvalidItem as exc:
             problems.append((src, str(exc)))
         except ContentError as exc:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
 from . import locales
 
@@ -17,7 +17,11 @@ __all__ = [
     "Duration",
     "LocaleTag",
     "PlainText",
+    "SingleLineText",
     "WebUrl",
+    "at_intake",
+    "check_not_blank",
+    "check_single_line",
     "check_text",
     "parse_aware_datetime",
     "parse_duration",
@@ -37,6 +41,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 #: Bidirectional embeddings and overrides (closed by U+202C) and isolates (closed by U+2069).
 _BIDI_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
 _BIDI_ISOLATES = frozenset("\u2066\u2067\u2068")
+#: Unpaired UTF-16 halves: not characters; they cannot be encoded, stored or sent.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Where the 66 noncharacters can be: U+FDD0..U+FDEF and the last two code points of every plane
+#: (one wide class is fast; the few astral candidates it finds are checked one by one).
+_NONCHARACTER_CANDIDATE = re.compile("[\ufdd0-\ufdef\ufffe\uffff\U0001fffe-\U0010ffff]")
+_BIDI = re.compile("[\u202a\u202b\u202d\u202e\u2066\u2067\u2068]")
+#: What a single-line field (title, CTA text, tag, alt text, approver) may not contain.
+_LINE_BREAKS = {"\r": "carriage return (U+000D)", "\n": "line feed (U+000A)", "\t": "tab (U+0009)"}
+#: Validation context key set when a stored item is read back (see :func:`at_intake`).
+STORED = "stored"
 
 
 def parse_aware_datetime(value: object) -> datetime:
@@ -113,14 +127,35 @@ def _locale(value: object) -> str:
         raise ValueError(str(exc)) from None
 
 
+def at_intake(info: ValidationInfo) -> bool:
+    """Whether this validation is a producer's submission, not a stored item read back.
+
+    Rules added or limits changed after an item was accepted must not make it unreadable, so
+    intake-only rules (sizes, blank fields, single-line fields) are skipped when the validation
+    context holds ``{"stored": True}``.
+    """
+    ctx = info.context
+    return not (isinstance(ctx, dict) and ctx.get(STORED))
+
+
 def check_text(value: str) -> str:
-    """``value`` unchanged, or ``ValueError`` for control characters and for a bidirectional
-    embedding, override or isolate left open (it would reorder the text after the field, the post's
-    link included: "Trojan Source"). Balanced pairs, and stray closers (which do nothing), are kept."""
+    """``value`` unchanged, or ``ValueError`` for control characters, lone surrogates, noncharacters
+    and for a bidirectional embedding, override or isolate left open (it would reorder the text after
+    the field, the post's link included: "Trojan Source"). Balanced pairs, and stray closers (which
+    do nothing), are kept."""
     m = _CONTROL.search(value)
     if m:
         raise ValueError(f"contains the control character U+{ord(m.group()):04X}")
-    if not any(c in _BIDI_EMBEDDINGS or c in _BIDI_ISOLATES for c in value):
+    if value.isascii():
+        return value
+    m = _SURROGATE.search(value)
+    if m:
+        raise ValueError(f"contains the lone surrogate U+{ord(m.group()):04X}, which is not a character")
+    for m in _NONCHARACTER_CANDIDATE.finditer(value):
+        code = ord(m.group())
+        if code <= 0xFFFF or code & 0xFFFE == 0xFFFE:
+            raise ValueError(f"contains the noncharacter U+{code:04X}")
+    if not _BIDI.search(value):
         return value
     open_: list[str] = []
     for c in value:
@@ -139,8 +174,33 @@ def check_text(value: str) -> str:
     return value
 
 
+def check_single_line(value: str) -> str:
+    """``value`` unchanged, or ``ValueError`` if it holds a CR, LF or TAB (titles, CTA texts, tags...)."""
+    for c in value:
+        if c in _LINE_BREAKS:
+            raise ValueError(f"contains a {_LINE_BREAKS[c]}: this field is a single line, without line breaks "
+                             "or tabs")
+    return value
+
+
+def check_not_blank(value: str) -> str:
+    """``value`` unchanged, or ``ValueError`` if it is empty or holds only whitespace and invisible
+    characters (zero-width spaces, joiners, byte-order marks)."""
+    if not value:
+        raise ValueError("is empty")
+    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in value):
+        raise ValueError("is blank: it holds only whitespace or invisible characters")
+    return value
+
+
 def _plain_text(value: str) -> str:
     return unicodedata.normalize("NFC", check_text(value))
+
+
+def _single_line_text(value: str, info: ValidationInfo) -> str:
+    if at_intake(info):
+        check_single_line(value)
+    return _plain_text(value)
 
 
 #: An aware datetime, parsed from ISO 8601 with an offset.
@@ -153,3 +213,5 @@ LocaleTag = Annotated[str, BeforeValidator(_locale)]
 WebUrl = Annotated[str, AfterValidator(validate_url)]
 #: Text without control characters, normalized to NFC.
 PlainText = Annotated[str, AfterValidator(_plain_text)]
+#: Plain text on one line: no CR, LF or TAB either (checked at intake, not on stored items).
+SingleLineText = Annotated[str, AfterValidator(_single_line_text)]

@@ -7,7 +7,10 @@ config or an item never needs and what makes files mean something other than the
 * explicit tags (``!!python/object``, ``!!binary``, even ``!!str``);
 * duplicate keys in a mapping, more than one document in a file, and nesting deeper than
   ``MAX_DEPTH``;
-* bytes that are not UTF-8, and non-printable control characters.
+* bytes that are not UTF-8, non-printable control characters, and more than one byte-order mark
+  at the start of a file;
+* lone surrogates (``"\\ud800"`` escapes, which decode to something that is not text and cannot be
+  stored or sent) and numbers that are not finite, anywhere in the data.
 
 Scalars follow the YAML 1.2 core schema, not PyYAML's 1.1 one: only ``true``/``false`` are
 booleans (``no``, ``on`` and ``yes`` stay strings, so Norway's ``no`` locale survives),
@@ -15,7 +18,9 @@ timestamps stay strings (the models decide what a valid datetime is), and ``.nan
 are refused. JSON is strict too: no NaN or Infinity, no duplicate keys.
 
 Both readers return a :class:`Document`: the data plus a map from each value's path (a tuple of
-keys and indexes) to its 1-based line, so validation errors can name ``file:line: field``.
+keys and indexes) to its 1-based line, so validation errors can name ``file:line: field``. For
+JSON the lines come from a small linear scanner run over the text, once ``json`` has accepted it
+and only when a line is asked for (valid input never pays for it).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +38,18 @@ from yaml.composer import Composer
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["Document", "InputError", "Path_", "line_of", "load_file", "load_json", "load_yaml", "read_text"]
+__all__ = [
+    "Document",
+    "InputError",
+    "Path_",
+    "dotted",
+    "line_of",
+    "load_file",
+    "load_json",
+    "load_yaml",
+    "read_text",
+    "value_problems",
+]
 
 #: A path inside a document: mapping keys and sequence indexes.
 Path_ = tuple[str | int, ...]
@@ -55,6 +71,10 @@ _INT_OCT = re.compile(r"0o[0-7]+")
 _INT_HEX = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: The ``json`` module's string scanner (C-accelerated): ``(text, index after the quote, strict)`` to
+#: ``(value, index after the closing quote)``.
+_scan_string: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 class InputError(ValueError):
@@ -64,27 +84,39 @@ class InputError(ValueError):
         source: the file name or a description of the input (``"<stdin>"``).
         line: 1-based line of the problem, when known.
         reason: what is wrong.
+        field: dotted path of the offending value inside the data (``overrides.locales.de-DE.title``),
+            or "" when the problem is not one value's (syntax, encoding, size).
     """
 
-    def __init__(self, source: str, reason: str, line: int | None = None) -> None:
+    def __init__(self, source: str, reason: str, line: int | None = None, *, field: str = "") -> None:
         self.source = source
         self.line = line
         self.reason = reason
+        self.field = field
         where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
 
 
 @dataclass
 class Document:
-    """Parsed data plus the line where each value starts."""
+    """Parsed data plus the line where each value starts (for JSON, found on first use)."""
 
     source: str
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    #: JSON text whose lines :func:`line_of` has yet to find (only an error needs them).
+    json_text: str | None = field(default=None, repr=False)
+
+
+def dotted(path: Path_) -> str:
+    """``path`` as a dotted field name (``overrides.locales.de-DE.title``, ``tags.2``)."""
+    return ".".join(str(p) for p in path)
 
 
 def line_of(doc: Document, path: Path_) -> int | None:
     """The line of ``path`` in ``doc``, or of its nearest ancestor that has one."""
+    if doc.json_text is not None:
+        doc.lines, doc.json_text = _json_lines(doc.json_text), None
     p = tuple(path)
     while True:
         if p in doc.lines:
@@ -105,6 +137,9 @@ def read_text(raw: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTE
         raise InputError(source, f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
                          line) from None
     text = text.removeprefix("\ufeff")
+    if text.startswith("\ufeff"):
+        raise InputError(source, "starts with more than one byte-order mark (U+FEFF); save it as UTF-8 with "
+                                 "at most one", 1)
     m = _CONTROL.search(text)
     if m:
         line = text.count("\n", 0, m.start()) + 1
@@ -222,6 +257,7 @@ def load_yaml(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
         loader.dispose()
     if node is not None:
         doc.data = _build(node, (), doc, 0)
+    _refuse_values(doc)
     return doc
 
 
@@ -238,21 +274,121 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _check_depth(value: Any, source: str, depth: int = 0) -> None:
-    if depth > MAX_DEPTH:
-        raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
-    if isinstance(value, Mapping):
-        for v in value.values():
-            _check_depth(v, source, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _check_depth(v, source, depth + 1)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise InputError(source, "numbers must be finite")
+def _safe_key(key: object) -> str | int:
+    """A key as it may appear in a message: lone surrogates escaped (they cannot be printed or stored)."""
+    if isinstance(key, str):
+        return key.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(key) else key
+    return key if isinstance(key, int) else str(key)
+
+
+def _lone_surrogate(text: str) -> str | None:
+    m = _SURROGATE.search(text)
+    if m is None:
+        return None
+    return (f"contains the lone surrogate U+{ord(m.group()):04X} (an unpaired \\u{ord(m.group()):04x} escape), "
+            "which is not a character")
+
+
+def value_problems(data: Any) -> list[tuple[Path_, str]]:
+    """What no strict reader lets through, wherever it is in ``data``, in document order.
+
+    Lone surrogates in strings and keys, numbers that are not finite (NaN, infinities) and nesting
+    deeper than ``MAX_DEPTH``. ``json.loads`` accepts ``"\\ud800"`` and ``1e400``; Python callers can
+    pass anything. Each problem is ``(path, reason)``; keys in a path have surrogates escaped.
+    """
+    out: list[tuple[Path_, str]] = []
+
+    def walk(value: Any, path: Path_, depth: int) -> None:
+        if isinstance(value, str):
+            reason = _lone_surrogate(value)
+            if reason:
+                out.append((path, reason))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                out.append((path, f"is not a finite number ({value}); numbers must be finite"))
+        elif isinstance(value, Mapping | list | tuple):
+            if depth >= MAX_DEPTH:
+                out.append((path, f"nesting deeper than {MAX_DEPTH} levels"))
+                return
+            pairs = value.items() if isinstance(value, Mapping) else enumerate(value)
+            for key, child in pairs:
+                here = (*path, _safe_key(key))
+                reason = _lone_surrogate(key) if isinstance(key, str) else None
+                if reason:
+                    out.append((here, f"the key {reason}"))
+                else:
+                    walk(child, here, depth + 1)
+
+    walk(data, (), 0)
+    return out
+
+
+def _json_lines(text: str) -> dict[Path_, int]:
+    """The 1-based line of every value (and of every key) in ``text``, which must be valid JSON.
+
+    One pass, no backtracking: strings are skipped with the ``json`` module's own scanner, and
+    JSON allows line breaks only between tokens.
+    """
+    lines: dict[Path_, int] = {}
+    # One frame per open container: its path, whether it is a list, the next index or current key,
+    # and (for objects) whether a key is expected next.
+    frames: list[list[Any]] = []
+    line, i, n = 1, 0, len(text)
+
+    def here() -> Path_:
+        if not frames:
+            return ()
+        path, _, slot, _ = frames[-1]
+        return (*path, slot)
+
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            i += 1
+        elif c in " \t\r":
+            i += 1
+        elif c in "{[":
+            path = here()
+            lines.setdefault(path, line)
+            frames.append([path, c == "[", 0 if c == "[" else None, c == "{"])
+            i += 1
+        elif c in "}]":
+            frames.pop()
+            i += 1
+        elif c == ",":
+            top = frames[-1]
+            if top[1]:
+                top[2] += 1
+            else:
+                top[3] = True
+            i += 1
+        elif c == ":":
+            frames[-1][3] = False
+            i += 1
+        elif c == '"':
+            value, i = _scan_string(text, i + 1, True)
+            if frames and not frames[-1][1] and frames[-1][3]:
+                frames[-1][2] = value
+                lines[here()] = line
+            else:
+                lines.setdefault(here(), line)
+        else:  # a number, true, false or null
+            lines.setdefault(here(), line)
+            while i < n and text[i] not in ",]} \t\r\n":
+                i += 1
+    return lines
+
+
+def _refuse_values(doc: Document) -> None:
+    found = value_problems(doc.data)
+    if found:
+        path, reason = found[0]
+        raise InputError(doc.source, reason, line_of(doc, path), field=dotted(path))
 
 
 def load_json(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
-    """Parse strict JSON (no NaN/Infinity, no duplicate keys, UTF-8 only). Lines are not tracked."""
+    """Parse strict JSON (no NaN/Infinity, no duplicate keys, no lone surrogates, UTF-8 only), with lines."""
     text = read_text(raw.encode("utf-8") if isinstance(raw, str) else raw, source, max_bytes=max_bytes)
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
@@ -260,8 +396,9 @@ def load_json(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
         raise InputError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except (ValueError, RecursionError) as exc:
         raise InputError(source, f"invalid JSON: {exc}") from None
-    _check_depth(data, source)
-    return Document(source=source, data=data)
+    doc = Document(source=source, data=data, json_text=text if isinstance(data, Mapping | list) else None)
+    _refuse_values(doc)
+    return doc
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:

@@ -51,6 +51,7 @@ from .ratelimit import check_rate
 from .scheduling import hold_until_due
 from .secrets import redact
 from .states import PublicationState
+from .teaser import teaser_of
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -194,7 +195,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget,
     channel_text, variant = evergreen_text(item, fields, pub.locale, pub.slot, channel_text)
     return tag_post_links(PostContent(
         item_id=item.id, revision=item.revision, locale=pub.locale,
-        title=fields.get("title", item.title), summary=fields.get("summary", item.summary),
+        title=fields.get("title", item.title), summary=fields.get("summary") or item.summary or teaser_of(item, fields),
         body=fields.get("body", item.body), body_format=item.body_format,
         link=pub.tagged_url, canonical_url=item.canonical_url,
         cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,

@@ -31,6 +31,7 @@ from .ledger import NewPublication
 from .models import ContentItem
 from .scheduling import next_free, next_in_windows
 from .states import PublicationState
+from .teaser import teaser_of
 
 __all__ = ["MAX_SLOTS", "PlanOptions", "evergreen_text", "gap_since", "plan_item", "utm_content"]
 
@@ -195,7 +196,7 @@ def evergreen_text(item: ContentItem, fields: Mapping[str, str], locale: str, sl
     if item.repeat is None or slot == 0:
         return channel_text, None
     title = fields.get("title") or item.title
-    summary = fields.get("summary") or item.summary
+    summary = fields.get("summary") or item.summary or teaser_of(item, fields)
     extra = list(item.repeat.variants) if _same_language(locale, item.source_locale) else []
     extra += [summary, title, f"{summary}\n\n{title}"]
     pool: list[str | None] = [None]  # None: the usual post

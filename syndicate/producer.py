@@ -30,7 +30,7 @@ from .filters import check_choice, check_locale
 from .leader import ProcessLock, RedisLease
 from .ledger import Publication, SubmitOutcome
 from .logging import get_logger
-from .models import ContentItem, parse_item
+from .models import ContentItem, channel_names, check_channels, parse_item
 from .planning import PlanOptions, gap_since, plan_item
 from .runtime import Runtime
 from .states import OPEN_STATES, PublicationState
@@ -127,7 +127,12 @@ def submit(
     rt = runtime or _runtime()
     # parse_item refuses anything that is not a mapping with a clear error (dict() would raise TypeError)
     data = dict(item) if isinstance(item, Mapping) else item
-    parsed = item if isinstance(item, ContentItem) else parse_item(data, limits=rt.config.intake_limits)
+    channels = channel_names(rt.config.registry.names(), rt.config.accounts)
+    if isinstance(item, ContentItem):
+        check_channels(item, channels)
+        parsed = item
+    else:
+        parsed = parse_item(data, limits=rt.config.intake_limits, channels=channels)
     with _planning_lock(rt):
         # Under the lock, two submissions cannot both plan a post into the same gap on an account.
         now = rt.ledger.now()

@@ -44,7 +44,7 @@ from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
 from ..errors import ContentError, NotOwner
-from ..models import ContentItem
+from ..models import ContentItem, stored_item
 from ..secrets import redact
 from ..states import ALLOWED, OPEN_STATES, PublicationState
 from .schema import accounts, events, items, localizations, notifications, publications, state_kv
@@ -492,7 +492,7 @@ class Ledger:
             if cached is not None:
                 self._contents.move_to_end(key)
                 return cached[0]
-        content = ContentItem.model_validate(payload)
+        content = stored_item(payload)
         size = len(json.dumps(payload, separators=(",", ":"), default=str))
         with self._contents_lock:
             if key not in self._contents and size <= CONTENT_CACHE_BYTES // 4:

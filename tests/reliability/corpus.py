@@ -83,7 +83,7 @@ _WRONG: dict[str, list[Any]] = {
     "revision": ["1", 1.5, 0, -1, True, 2**31, 10**30, "one"],
     "source_locale": [12, "en_US", "xx-YY", "en-UK", "", "english", "en-US-x-" + "a" * 100],
     "title": [12, "", ["a"], "bell \x07 in title", "escape \x1b[31m red", "line\u2028separator", "a" * 301],
-    "summary": [None, 12, "", {"text": "x"}, "nul \x00 byte"],
+    "summary": [12, "", {"text": "x"}, "nul \x00 byte"],
     "body": [12, ["a"], "nul \x00 in body", "x" * 200_001],
     "body_format": ["rtf", 1, "HTML"],
     "canonical_url": ["javascript:alert(1)", "/relative/path", "ftp://example.com/a", "http://user:pw@example.com/",
@@ -117,7 +117,7 @@ _WRONG: dict[str, list[Any]] = {
 for _field, _values in _WRONG.items():
     for _i, _v in enumerate(_values):
         _refused(f"{_field} #{_i}", _field, **{_field: _v})
-for _field in ("id", "revision", "source_locale", "title", "summary", "canonical_url", "campaign", "approved",
+for _field in ("id", "revision", "source_locale", "title", "body", "canonical_url", "campaign", "approved",
                "approved_by", "approved_at"):
     _refused(f"{_field} missing", _field, "required", **{_field: None})
 _refused("unknown field", "extra", "unknown field", extra="x")
@@ -130,6 +130,105 @@ _refused("unbalanced right-to-left override in the title", "title", "U+202E", ti
 _refused("unbalanced isolate in the summary", "summary", "U+2067", summary="Read \u2067this")
 _refused("unbalanced embedding in a tag", "tags", "U+202B", tags=["sale\u202b"])
 _refused("right-to-left override in the body", "body", "U+202E", body="Click https://example.com/\u202etxt.exe")
+
+# -- intake rules: blank and single-line fields, overrides, variants, channel texts, channel names ----
+
+_LONG = "x" * 100_000
+for _name, _c in (("line feed", "\n"), ("carriage return", "\r"), ("tab", "\t")):
+    _refused(f"{_name} in the title", "title", "single line", title=f"A{_c}title")
+    _refused(f"{_name} in the CTA text", "cta.text", "single line", cta={"text": f"Read{_c}more",
+                                                                         "url": "https://example.com/"})
+    _refused(f"{_name} in the campaign", "campaign", "single line", campaign=f"spring{_c}launch")
+    _refused(f"{_name} in a tag", "tags.1", "single line", tags=["ok", f"two{_c}lines"])
+    _refused(f"{_name} in alt text", "media.0.alt", "single line",
+             media=[{"url": "https://example.com/a.png", "alt": f"a{_c}b"}])
+    _refused(f"{_name} in the approver", "approved_by", "single line", approved_by=f"ann{_c}bob@example.com")
+    _refused(f"{_name} in an override title", "overrides.locales.de-DE.title", "single line",
+             overrides={"locales": {"de-DE": {"title": f"Ein{_c}Titel"}}})
+    _refused(f"{_name} in an override CTA text", "overrides.locales.de-DE.cta_text", "single line",
+             overrides={"locales": {"de-DE": {"cta_text": f"Mehr{_c}lesen"}}})
+for _name, _blank in (("empty", ""), ("whitespace-only", " \n\t "), ("invisible-only", "\u200b\u2060")):
+    _refused(f"{_name} title", "title", "is " if _blank else "is empty", title=_blank)
+    _refused(f"{_name} body", "body", "is " if _blank else "is empty", body=_blank)
+    _refused(f"{_name} summary that is present", "summary", "is ", summary=_blank)
+    _refused(f"{_name} override title", "overrides.locales.de-DE.title", "is ",
+             overrides={"locales": {"de-DE": {"title": _blank}}})
+    _refused(f"{_name} override summary", "overrides.locales.de-DE.summary", "is ",
+             overrides={"locales": {"de-DE": {"summary": _blank}}})
+    _refused(f"{_name} override body", "overrides.locales.de-DE.body", "is ",
+             overrides={"locales": {"de-DE": {"body": _blank}}})
+    _refused(f"{_name} channel text", "overrides.channels.sandbox.en-US", "is ",
+             overrides={"channels": {"sandbox": {"en-US": _blank}}})
+    _refused(f"{_name} evergreen variant", "repeat.variants.1", "is ",
+             repeat={"interval": "1d", "count": 2, "variants": ["One variant.", _blank]})
+_refused("blank CTA text", "cta.text", "blank", cta={"text": "  ", "url": "https://example.com/"})
+_refused("blank tag", "tags.0", "blank", tags=["  "])
+_refused("blank approver", "approved_by", "blank", approved_by=" ")
+_refused("HTML body that is blank once sanitized", "body", "blank once sanitized", body_format="html",
+         body="<script>alert(1)</script><iframe src='https://evil.example/'></iframe>")
+_refused("HTML override body that is blank once sanitized", "overrides", "blank once sanitized", body_format="html",
+         overrides={"locales": {"de-DE": {"body": "<style>p{}</style>"}}})
+_refused("100k-character override title", "overrides.locales.de-DE.title", "more than the limit of 300",
+         overrides={"locales": {"de-DE": {"title": _LONG}}})
+_refused("100k-character override summary", "overrides.locales.de-DE.summary", "more than the limit of 5,000",
+         overrides={"locales": {"de-DE": {"summary": _LONG}}})
+_refused("oversized override body", "overrides.locales.de-DE.body", "more than the limit of 200,000",
+         overrides={"locales": {"de-DE": {"body": "x" * 200_001}}})
+_refused("oversized override CTA text", "overrides.locales.de-DE.cta_text", "more than the limit of 200",
+         overrides={"locales": {"de-DE": {"cta_text": "x" * 201}}})
+_refused("100k-character channel text", "overrides.channels.sandbox.en-US", "more than the limit of 5,000",
+         overrides={"channels": {"sandbox": {"en-US": _LONG}}})
+_refused("100k-character evergreen variant", "repeat.variants.0", "more than the limit of 5,000",
+         repeat={"interval": "1d", "count": 2, "variants": [_LONG]})
+
+def _escaped(name: str, field: str, reason: str, **over: Any) -> None:
+    """A refused item as YAML and as JSON written with ``\\uXXXX`` escapes (no raw control bytes in the file)."""
+    _refused(name, field, reason, both=False, **over)
+    ITEM_CASES.append(ItemCase(f"{name} (json escapes)", json.dumps(item_data(**over)).encode(), "json", "refused",
+                               field, reason))
+
+
+for _c in ("\x07", "\x1b", "\x9b"):
+    _u = f"U+{ord(_c):04X}"
+    _escaped(f"{_u} in an override title", "overrides.locales.de-DE.title", _u,
+             overrides={"locales": {"de-DE": {"title": f"a{_c}b"}}})
+    _escaped(f"{_u} in an override body", "overrides.locales.de-DE.body", _u,
+             overrides={"locales": {"de-DE": {"body": f"a{_c}b"}}})
+    _escaped(f"{_u} in a channel text", "overrides.channels.sandbox.en-US", _u,
+             overrides={"channels": {"sandbox": {"en-US": f"a{_c}b"}}})
+    _escaped(f"{_u} in an evergreen variant", "repeat.variants.0", _u,
+             repeat={"interval": "1d", "count": 2, "variants": [f"a{_c}b"]})
+for _c in ("\u202e", "\u2067"):
+    _u = f"U+{ord(_c):04X}"
+    _refused(f"unclosed {_u} in an override summary", "overrides.locales.de-DE.summary", _u,
+             overrides={"locales": {"de-DE": {"summary": f"Lies {_c}das"}}})
+    _refused(f"unclosed {_u} in an override body", "overrides.locales.de-DE.body", _u,
+             overrides={"locales": {"de-DE": {"body": f"Lies {_c}das"}}})
+    _refused(f"unclosed {_u} in a channel text", "overrides.channels.sandbox.en-US", _u,
+             overrides={"channels": {"sandbox": {"en-US": f"Read {_c}this"}}})
+    _refused(f"unclosed {_u} in an evergreen variant", "repeat.variants.0", _u,
+             repeat={"interval": "1d", "count": 2, "variants": [f"Read {_c}this"]})
+for _c in ("\ufffe", "\ufdd0", "\U0010ffff"):
+    _refused(f"noncharacter U+{ord(_c):04X} in the title", "title", "noncharacter", title=f"a{_c}b")
+_refused("a channel listed twice", "channels", "more than once", channels=["sandbox", "sandbox-a", "sandbox"])
+_refused("an unknown channel", "channels.1", "unknown channel 'linkdin'", channels=["sandbox", "linkdin"])
+for _f, _over in (("title", {"title": "a\ud800b"}), ("body", {"body": "a\udfffb"}), ("tags.0", {"tags": ["\ud83d"]}),
+                  ("cta.url", {"cta": {"text": "Go", "url": "https://example.com/\ud800"}}),
+                  ("overrides.locales.de-DE.body", {"overrides": {"locales": {"de-DE": {"body": "\ud800"}}}}),
+                  ("repeat.variants.0", {"repeat": {"interval": "1d", "count": 2, "variants": ["\ud800"]}})):
+    _data = item_data(**_over)
+    _raw(f"lone surrogate in {_f} (json)", json.dumps(_data).encode(), "json", "lone surrogate", _f)
+_raw("lone surrogate in a key (json)", b'{"id": "item-1", "ti\\ud800tle": "x"}', "json", "lone surrogate")
+_raw("lone surrogate in a YAML double-quoted string",
+     _item_yaml().replace("title: A title", 'title: "A \\ud800 title"').encode(), "yaml", "lone surrogate", "title")
+_raw("two byte-order marks (yaml)", b"\xef\xbb\xbf\xef\xbb\xbf" + _item_yaml().encode(), "yaml", "byte-order mark")
+_raw("two byte-order marks (json)", b"\xef\xbb\xbf\xef\xbb\xbf" + _j(item_data()), "json", "byte-order mark")
+_raw("JSON 1e400 in a nested field", json.dumps(item_data(repeat={"interval": "1d", "count": 2})).replace(
+    '"count": 2', '"count": 1e400').encode(), "json", "finite", "repeat.count")
+_raw("a body over the item byte limit", _j(item_data(body="x" * 1_100_000)), "json",
+     "bytes, more than the limit of 1,048,576", "body")
+_raw("a YAML body over the item byte limit", _y(item_data(body="y" * 1_100_000)), "yaml",
+     "bytes, more than the limit of 1,048,576", "body")
 
 # -- bytes, syntax and structure ------------------------------------------------------------------
 
@@ -202,7 +301,7 @@ _raw("item larger than the limit after parsing", _j(item_data(body="x" * 199_000
                                                                   loc: {"body": "z" * 199_000}
                                                                   for loc in ("de-DE", "fr-FR", "ja-JP", "es-ES",
                                                                               "it-IT")}})), "json",
-     "more than the limit")
+     "more than the limit", "body")
 
 # -- hostile but valid: must come out safe ---------------------------------------------------------
 
@@ -230,8 +329,8 @@ _HTML_ATTACKS = [
     "<!--<script>alert(1)</script>-->",
     '<table><tr><td background="javascript:alert(1)">x</td></tr></table>',
 ]
-for _i, _h in enumerate(_HTML_ATTACKS):
-    _accepted(f"HTML attack #{_i}", body_format="html", body=_h)
+for _i, _h in enumerate(_HTML_ATTACKS):  # with some text, as a body that is only an attack is blank once sanitized
+    _accepted(f"HTML attack #{_i}", body_format="html", body="<p>Read this.</p>" + _h)
 _MARKDOWN_ATTACKS = [
     "Hello <script>alert(1)</script> world",
     "[click](javascript:alert(1))",
@@ -262,6 +361,12 @@ _accepted("mention and hashtag lookalikes", summary="@everyone #hashtag ＃fullw
 _accepted("URL with a query and fragment", canonical_url="https://example.com/p?a=1&b=%3Cscript%3E#x")
 _accepted("IDN host", canonical_url="https://bücher.example/p")
 _accepted("maximum title", title="t" * 300)
+_accepted("a minimal item: no summary, CTA, tags or media", summary=None, cta=None, tags=None)
+_accepted("line breaks and tabs in the summary, body and channel texts",
+          summary="one\r\ntwo\tthree", body="col1\tcol2\r\nrow", overrides={"channels": {"sandbox": {
+              "en-US": "Line one\nline two\tand a tab"}}})
+_accepted("an HTML body without a summary gets a teaser from its text", summary=None, body_format="html",
+          body="<h2>Heading</h2><p>First sentence. Second <b>sentence</b>!</p><script>alert(1)</script>")
 ITEM_CASES.append(ItemCase("BOM at the start of the file", b"\xef\xbb\xbf" + _GOOD.encode(), "yaml", "accepted"))
 ITEM_CASES.append(ItemCase("BOM at the start of JSON", b"\xef\xbb\xbf" + _j(item_data()), "json", "accepted"))
 ITEM_CASES.append(ItemCase("CRLF YAML", _GOOD.replace("\n", "\r\n").encode(), "yaml", "accepted"))
@@ -392,6 +497,8 @@ _conf("route: unknown key", _ROUTE, _route(colour="blue"), "colour")
 _conf("route: python tag", _ROUTE, "region: !!python/name:os.system test\n", None, "explicit tags")
 _conf("route: escape character in the region", _ROUTE, _route(region="te\x1bst"), "region")
 _conf("route: raw control character in the file", _ROUTE, "region: te\x1bst\n", None, "U+001B")
+_conf("route: lone surrogate from an escape", _ROUTE, 'region: "te\\ud800st"\n', None, "lone surrogate")
+_conf("settings: two byte-order marks", _SET, b"\xef\xbb\xbf\xef\xbb\xbfworker: {}\n", None, "byte-order mark")
 
 #: Every case, by kind, for the figures in docs/reliability.md.
 COUNTS: Callable[[], dict[str, int]] = lambda: {  # noqa: E731

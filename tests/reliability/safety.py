@@ -25,6 +25,7 @@ from syndicate.config import Config, load_config
 from syndicate.errors import ContentError
 from syndicate.fields import check_text
 from syndicate.ledger import NewPublication
+from syndicate.localization.localize import source_fields
 from syndicate.models import TRANSLATABLE_FIELDS, ContentItem
 from syndicate.pipeline import build_content
 from tests.helpers import write_config
@@ -74,9 +75,7 @@ class RenderedPost:
 
 def render_everywhere(cfg: Config, item: ContentItem) -> Iterator[RenderedPost]:
     """Render ``item`` (its source text, in its source locale) for every account, as publishing does."""
-    fields = {"title": item.title, "summary": item.summary, "body": item.body}
-    if item.cta is not None:
-        fields["cta_text"] = item.cta.text
+    fields = source_fields(item)  # what localization hands to rendering in the source locale
     assert set(fields) <= set(TRANSLATABLE_FIELDS)
     for account in cfg.accounts:
         cls = cfg.adapter_class(account)

@@ -14,7 +14,7 @@ from syndicate.config import Config, load_config
 from syndicate.errors import ConfigError
 from syndicate.inputs import InputError, load_json, load_yaml
 from syndicate.ledger.schema import events, items, localizations, publications
-from syndicate.models import load_item_bytes, parse_item
+from syndicate.models import channel_names, load_item_bytes, parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route, write_config
 from tests.reliability.corpus import CONFIG_CASES, ITEM_CASES, ConfigCase, ItemCase
 from tests.reliability.safety import render_config, render_everywhere, unsafe
@@ -55,8 +55,9 @@ def test_a_hostile_item_is_refused_naming_where_the_field_and_why_and_nothing_is
 ) -> None:
     source = f"{case.name}.{case.fmt}"
     # When a producer's bytes are read as an item / Then it is refused with a ContentError, nothing else
+    known = channel_names(intake.config.registry.names(), intake.config.accounts)
     with pytest.raises(ContentError) as refused:
-        load_item_bytes(case.raw, source)
+        load_item_bytes(case.raw, source, channels=known)
     message = str(refused.value)
     # naming the file or the item, the field, and the reason
     assert source in message or "'item-1'" in message, message

@@ -87,13 +87,28 @@ def main() -> None:
 def validate(config_dir: Path | None, skip_secrets: bool) -> None:
     """Check the config directory: every error, with file, line and field.
 
-    Exit 0 when valid, 2 when not (errors on stderr).
+    Problems are listed by file and line; warnings (valid, but probably not meant: a window that
+    runs overnight, a locale without a region) are marked 'warning:'. Exit 0 when valid (warnings
+    or not), 2 when not (problems on stderr).
     """
-    with _handled():
+    from .config_problems import sort_problems
+
+    try:
         cfg = load_config(config_dir, check_secrets=not skip_secrets)
-        locales = sorted({loc for r in cfg.routes.values() for loc in r.locales})
-        click.echo(f"{cfg.directory}: valid: {len(cfg.routes)} routes ({', '.join(sorted(cfg.routes))}), "
-                   f"{len(cfg.accounts)} accounts, {len(locales)} locales")
+    except ConfigError as exc:
+        n, w = len(exc.problems), len(exc.warnings)
+        _err(f"invalid configuration ({n} problem{'s' if n != 1 else ''}"
+             + (f", {w} warning{'s' if w != 1 else ''}" if w else "") + "):")
+        for p in sort_problems([*exc.problems, *exc.warnings]):
+            _err(f"  {p}")
+        sys.exit(EXIT_INVALID)
+    for p in cfg.warnings:
+        _err(f"  {p}")
+    locales = sorted({loc for r in cfg.routes.values() for loc in r.locales})
+    w = len(cfg.warnings)
+    click.echo(f"{cfg.directory}: valid: {len(cfg.routes)} routes ({', '.join(sorted(cfg.routes))}), "
+               f"{len(cfg.accounts)} accounts, {len(locales)} locales"
+               + (f"; {w} warning{'s' if w != 1 else ''}" if w else ""))
 
 
 @main.command()

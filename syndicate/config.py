@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
+from .config_problems import did_you_mean, problems_from_validation, route_warnings, sort_problems, timezone_problem
 from .errors import ConfigError, ConfigProblem
 from .fields import Duration, LocaleTag, WebUrl
 from .inputs import Document, InputError, line_of, load_yaml
@@ -171,10 +172,9 @@ class Route(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone, e.g. 'Europe/Berlin'") from None
+        problem = timezone_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @property
@@ -305,7 +305,9 @@ class _SettingsFile(_Strict):
         known = set(IntakeLimits.__dataclass_fields__)
         for key, value in self.intake.items():
             if key not in known:
-                raise ValueError(f"intake.{key}: unknown limit; known: {', '.join(sorted(known))}")
+                guess = did_you_mean(key, known)
+                raise ValueError(f"intake.{key}: unknown limit; "
+                                 + (f"did you mean {guess!r}?" if guess else f"known: {', '.join(sorted(known))}"))
             if value < 1:
                 raise ValueError(f"intake.{key}: must be a positive integer")
         return self
@@ -327,6 +329,8 @@ class Config:
     api: ApiSettings = field(default_factory=ApiSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    #: What is valid but probably not meant (an overnight window, a locale without a region).
+    warnings: list[ConfigProblem] = field(default_factory=list)
 
     def adapter_class(self, account_id: str) -> type[Adapter]:
         """The adapter class of ``account_id`` (validated to exist at load)."""
@@ -365,22 +369,9 @@ def config_dir_from_env(explicit: str | Path | None = None) -> Path:
     return Path(os.environ.get("SYNDICATE_CONFIG") or "config")
 
 
-def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = ()
-                              ) -> list[ConfigProblem]:
-    out = []
-    for err in exc.errors():
-        loc = (*prefix, *err["loc"])
-        # pydantic puts model-level errors at the model's own path
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown field"
-        elif err.get("type") == "missing":
-            msg = "is required"
-        elif err.get("type") == "literal_error":
-            msg = msg.replace("Input should be", "must be")
-        fld = ".".join(str(p) for p in loc)
-        out.append(ConfigProblem(doc.source, line_of(doc, loc), fld, msg))
-    return out
+def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = (),
+                              model: type[BaseModel] | None = None) -> list[ConfigProblem]:
+    return problems_from_validation(doc, exc, prefix, model)
 
 
 def _translation_problems(route: Route, doc: Document, secrets: SecretSource | None) -> list[ConfigProblem]:
@@ -394,7 +385,9 @@ def _translation_problems(route: Route, doc: Document, secrets: SecretSource | N
 
     known = ", ".join(sorted(ENGINES))
     if t.engine is not None and t.engine not in ENGINES:
-        problem(("translation", "engine"), f"unknown engine {t.engine!r}; known: {known}")
+        guess = did_you_mean(t.engine, ENGINES)
+        problem(("translation", "engine"), f"unknown engine {t.engine!r}; "
+                + (f"did you mean {guess!r}?" if guess else f"known: {known}"))
     if t.fallback not in ("hold", "source") and t.fallback not in ENGINES:
         problem(("translation", "fallback"),
                 f"unknown fallback {t.fallback!r}: 'hold', 'source' or an engine ({known})")
@@ -410,7 +403,7 @@ def _translation_problems(route: Route, doc: Document, secrets: SecretSource | N
         try:
             model = spec.options.model_validate(opts)
         except ValidationError as exc:
-            out.extend(_problems_from_validation(doc, exc, ("translation", key)))
+            out.extend(_problems_from_validation(doc, exc, ("translation", key), spec.options))
             continue
         for opt in getattr(model, "SECRETS", ()):
             ref = getattr(model, opt, None)
@@ -495,7 +488,7 @@ def load_config(
                 intake = IntakeLimits(**sf.intake)
                 worker = sf.worker
             except ValidationError as exc:
-                problems.extend(_problems_from_validation(doc, exc))
+                problems.extend(_problems_from_validation(doc, exc, model=_SettingsFile))
 
     # accounts.yaml
     accounts: dict[str, Account] = {}
@@ -526,7 +519,7 @@ def load_config(
                         problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ("secrets_file",)),
                                                       "secrets_file", f"{sp} cannot be read: {exc.strerror}"))
             except ValidationError as exc:
-                problems.extend(_problems_from_validation(accounts_doc, exc))
+                problems.extend(_problems_from_validation(accounts_doc, exc, model=_AccountsFile))
             if not isinstance(raw_accounts, dict) or not raw_accounts:
                 problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ("accounts",)), "accounts",
                                               "must map account ids to accounts"))
@@ -541,7 +534,7 @@ def load_config(
                     try:
                         acc = Account.model_validate(raw)
                     except ValidationError as exc:
-                        problems.extend(_problems_from_validation(accounts_doc, exc, apath))
+                        problems.extend(_problems_from_validation(accounts_doc, exc, apath, Account))
                         broken_accounts.add(acc_id)
                         continue
                     try:
@@ -556,13 +549,15 @@ def load_config(
                         problems.append(ConfigProblem(
                             str(accounts_path), line_of(accounts_doc, (*apath, "adapter")),
                             f"accounts.{acc_id}.adapter",
-                            f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"))
+                            f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"
+                            + (f"; did you mean {g!r}?" if (g := did_you_mean(acc.adapter, reg.names())) else "")))
                         continue
                     required = cls.required_credentials
                     try:
                         required = cls.required_credentials_for(cls.Options.model_validate(acc.options))
                     except ValidationError as exc:
-                        problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options")))
+                        problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options"),
+                                                                  cls.Options))
                     for name in required:
                         if name not in acc.credentials:
                             problems.append(ConfigProblem(
@@ -590,6 +585,7 @@ def load_config(
     if not route_paths:
         problems.append(ConfigProblem(str(routes_dir), None, "", "no route files (*.yaml) found"))
     seen_pairs: dict[tuple[str, str], str] = {}
+    warnings: list[ConfigProblem] = []
     for path in route_paths:
         doc = _read_yaml(path, problems)
         if doc is None:
@@ -600,13 +596,16 @@ def load_config(
             for i, acc_id in enumerate(raw_accounts):
                 if isinstance(acc_id, str) and acc_id not in accounts and acc_id not in broken_accounts:
                     known = ", ".join(sorted(accounts)) or "none"
+                    guess = did_you_mean(acc_id, accounts)
                     problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
-                                                  f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
+                                                  f"unknown account {acc_id!r} (accounts.yaml defines: {known})"
+                                                  + (f"; did you mean {guess!r}?" if guess else "")))
         try:
             route = Route.model_validate(doc.data)
         except ValidationError as exc:
-            problems.extend(_problems_from_validation(doc, exc))
+            problems.extend(_problems_from_validation(doc, exc, model=Route))
             continue
+        warnings.extend(route_warnings(route, doc))
         if route.region in routes:
             problems.append(ConfigProblem(str(path), line_of(doc, ("region",)), "region",
                                           f"region {route.region!r} is also defined in {route_files[route.region]}"))
@@ -637,7 +636,7 @@ def load_config(
                     try:
                         glossaries[route.translation.glossary] = Glossary(GlossaryFile.model_validate(gdoc.data))
                     except ValidationError as exc:
-                        problems.extend(_problems_from_validation(gdoc, exc))
+                        problems.extend(_problems_from_validation(gdoc, exc, model=GlossaryFile))
         problems.extend(_translation_problems(route, doc, secrets if check_secrets else None))
         routes[route.region] = route
         route_files[route.region] = path
@@ -646,10 +645,11 @@ def load_config(
     if check_secrets and settings_doc is not None:
         problems.extend(_settings_secret_problems(sf, settings_doc, secrets))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sort_problems(problems), sort_problems(warnings))
     return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
                   intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files,
-                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement)
+                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement,
+                  warnings=sort_problems(warnings))
 
 
 def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretSource) -> list[ConfigProblem]:

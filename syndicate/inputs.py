@@ -192,6 +192,19 @@ def _build(node: Node, path: Path_, doc: Document, depth: int) -> Any:
     raise InputError(doc.source, f"unsupported YAML node {type(node).__name__}", node.start_mark.line + 1)
 
 
+def _tab_hint(text: str, line: int | None) -> str | None:
+    """A plain reason when a tab on ``line`` is what YAML refused (YAML indents with spaces only)."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" not in here:
+        return None
+    if "\t" in here[: len(here) - len(here.lstrip(" \t"))]:
+        return "invalid YAML: this line is indented with a tab; indent with spaces"
+    return f"invalid YAML: a tab at column {here.index(chr(9)) + 1}; YAML allows only spaces there"
+
+
 def load_yaml(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
     """Parse one YAML document strictly (see the module docstring).
 
@@ -215,7 +228,8 @@ def load_yaml(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         reason = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise InputError(source, f"invalid YAML: {reason}", line) from None
+        tab = _tab_hint(text, line) if "'\\t'" in reason else None
+        raise InputError(source, tab or f"invalid YAML: {reason}", line) from None
     except yaml.YAMLError as exc:
         raise InputError(source, f"invalid YAML: {exc}") from None
     finally:

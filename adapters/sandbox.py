@@ -51,6 +51,7 @@ class SandboxAdapter(Adapter):
     name = "sandbox"
     Options = SandboxOptions
     publish_safety = Safety.IDEMPOTENT
+    uses_network = False
 
     @property
     def options(self) -> SandboxOptions:

@@ -18,6 +18,7 @@ Auth: ``Authorization: Bearer <token>``; tokens come from ``settings.yaml`` ``ap
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import re
@@ -272,13 +273,15 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     doc = openapi_document()
 
     def submit_sync(data: Any, producer: str) -> Response:
-        from .producer import submit
+        from .producer import log_refused, submit
 
         try:
             item = parse_item(data, limits=rt.config.intake_limits, source="request body")
         except InvalidItem as exc:
+            log_refused(exc, actor=f"api:{producer}", data=data)
             raise ApiError(422, "invalid_item", "the item is invalid", exc.problems) from None
         except NotApproved as exc:
+            log_refused(exc, actor=f"api:{producer}", data=data)
             raise ApiError(422, "not_approved", "the item is not approved", [(exc.field or "approved", exc.reason)]
                            ) from None
         if item.revision > MAX_REVISION:
@@ -640,4 +643,5 @@ def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower(),
                             proxy_headers=False, server_header=False, timeout_keep_alive=5,
                             limit_concurrency=200, timeout_graceful_shutdown=30)
-    uvicorn.Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the Ctrl-C again once it has shut down cleanly
+        uvicorn.Server(config).run()

@@ -380,17 +380,24 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                    "page with a chart, for a campaign.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
+@click.option("--wide", is_flag=True, help="table: every column in full, however wide the terminal.")
 def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...],
-           fmt: str | None, output: Path | None) -> None:
-    """Export publications with back-links, UTM fields and engagement, for attribution."""
+           fmt: str | None, output: Path | None, wide: bool) -> None:
+    """Export publications with back-links, UTM fields and engagement, for attribution.
+
+    Rows come by planned time. The table fits the terminal (long values shortened or wrapped,
+    rarely needed columns dropped; --wide shows all); CSV leaves absent values empty and JSON
+    gives them as null.
+    """
     from .report import report_rows, write_report
 
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
     with _handled():
         rt = _runtime(config_dir, embedded=True)
-        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None), fmt,
-                            title=campaign or item_id)
+        zones = {r.region: r.timezone for r in rt.config.routes.values()}
+        text = write_report(report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None,
+                                        zones=zones), fmt, title=campaign or item_id, wide=wide)
         if output:
             output.write_text(text, encoding="utf-8")
             click.echo(f"wrote {output}", err=True)

@@ -31,9 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .api_docs import DOCS_CSP, lifecycle_schemas, lifecycle_webhooks, render_docs
+from .config_problems import did_you_mean, plain_message
 from .errors import ConfigError, ConfigProblem, ContentError, NotApproved
 from .health import Readiness, broker_check, config_check, ledger_check
 from .inputs import InputError, load_json
@@ -205,7 +207,8 @@ def _parse_json(raw: bytes, what: str) -> Any:
     try:
         return load_json(raw, what).data
     except InputError as exc:
-        raise ApiError(422, "invalid_json", f"{what} is not valid JSON", [("", exc.reason)]) from None
+        where = f"line {exc.line}, column {exc.column}: " if exc.line is not None and exc.column is not None else ""
+        raise ApiError(422, "invalid_json", f"{what} is not valid JSON", [("", where + exc.reason)]) from None
 
 
 def _small_body(raw: bytes, model: type[BaseModel], *, optional: bool = False) -> Any:
@@ -215,8 +218,15 @@ def _small_body(raw: bytes, model: type[BaseModel], *, optional: bool = False) -
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()]
+        problems = [(".".join(str(p) for p in e["loc"]), plain_message(e, model)) for e in exc.errors()]
         raise ApiError(422, "invalid_request", "the request body is invalid", problems) from None
+
+
+def _unknown(value: str, allowed: Sequence[str]) -> str:
+    """Why ``value`` is refused: the values allowed, and the one probably meant."""
+    guess = did_you_mean(value, allowed)
+    return (f"unknown value {value[:50]!r}; allowed: {', '.join(allowed)}"
+            + (f"; did you mean {guess!r}?" if guess else ""))
 
 
 def _item_id(request: Request) -> str:
@@ -379,7 +389,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if states is not None:
             bad = [s for s in states if s not in _STATES]
             if bad:
-                raise ApiError(422, "invalid_request", "unknown state", [("state", s[:50]) for s in bad])
+                raise ApiError(422, "invalid_request", "unknown state", [("state", _unknown(s, _STATES)) for s in bad])
         limit_n = _int_param(request, "limit", default=500, low=1, high=5000)
         offset = _int_param(request, "offset", default=0, low=0, high=10_000_000)
         assert limit_n is not None and offset is not None
@@ -389,6 +399,11 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
 
     async def openapi(_request: Request) -> Response:
         return _json(doc)
+
+    docs_page = render_docs(doc)
+
+    async def docs(_request: Request) -> Response:
+        return HTMLResponse(docs_page, headers={"Content-Security-Policy": DOCS_CSP})
 
     async def healthz(_request: Request) -> Response:
         return _json({"status": "alive"})
@@ -407,6 +422,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         Route("/v1/items/{item_id}/locales/{locale}/reject", review_endpoint(False), methods=["POST"]),
         Route("/v1/campaigns/{campaign}/publications", campaign_publications, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -414,8 +430,10 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     async def not_found(_request: Request, _exc: Exception) -> Response:
         return ApiError(404, "not_found", "no such resource").response()
 
-    async def not_allowed(_request: Request, _exc: Exception) -> Response:
-        return ApiError(405, "method_not_allowed", "method not allowed").response()
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        allowed = sorted(m.strip() for m in getattr(exc, "headers", {}).get("Allow", "").split(",") if m.strip())
+        return ApiError(405, "method_not_allowed", f"{request.method} is not allowed here; allowed: "
+                        f"{', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}).response()
 
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
 
@@ -552,6 +570,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "Health": {"type": "object", "required": ["status"], "properties": {
             "status": {"type": "string"}, "checks": {"type": "object"}}},
+        **lifecycle_schemas(),
     }
 
     def body(ref: str, required: bool = True) -> dict[str, Any]:
@@ -574,6 +593,7 @@ def openapi_document() -> dict[str, Any]:
             "schemas": schemas,
         },
         "security": [{"bearer": []}],
+        "webhooks": lifecycle_webhooks(),
         "paths": {
             "/v1/items": {"post": {
                 "operationId": "submitItem", "summary": "Submit an item (same semantics as syndicate.submit)",
@@ -626,6 +646,10 @@ def openapi_document() -> dict[str, Any]:
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {"schema": {
                                                                 "type": "object"}}}}}}},
+            "/docs": {"get": {"operationId": "docs", "summary": "This document as a page (works offline)",
+                              "security": [],
+                              "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {
+                                  "type": "string"}}}}}}},
             "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness", "security": [],
                                  "responses": {"200": ok("Health", "The process answers")}}},
             "/readyz": {"get": {"operationId": "readyz", "summary": "Readiness: broker, ledger, config",

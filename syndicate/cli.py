@@ -849,7 +849,8 @@ def api(config_dir: Path | None, host: str, port: int) -> None:
     """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT.
 
     Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
-    config (exit 2). The OpenAPI document is at /openapi.json; /healthz and /readyz for probes.
+    config (exit 2). The OpenAPI document is at /openapi.json (as a page at /docs); /healthz and
+    /readyz for probes.
     """
     from .api import create_app, serve
 

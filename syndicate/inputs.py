@@ -63,12 +63,14 @@ class InputError(ValueError):
     Attributes:
         source: the file name or a description of the input (``"<stdin>"``).
         line: 1-based line of the problem, when known.
+        column: 1-based column of the problem, when known.
         reason: what is wrong.
     """
 
-    def __init__(self, source: str, reason: str, line: int | None = None) -> None:
+    def __init__(self, source: str, reason: str, line: int | None = None, column: int | None = None) -> None:
         self.source = source
         self.line = line
+        self.column = column
         self.reason = reason
         where = f"{source}:{line}" if line is not None else source
         super().__init__(f"{where}: {reason}")
@@ -229,7 +231,8 @@ def load_yaml(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
         line = mark.line + 1 if mark is not None else None
         reason = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         tab = _tab_hint(text, line) if "'\\t'" in reason else None
-        raise InputError(source, tab or f"invalid YAML: {reason}", line) from None
+        raise InputError(source, tab or f"invalid YAML: {reason}", line,
+                         mark.column + 1 if mark is not None else None) from None
     except yaml.YAMLError as exc:
         raise InputError(source, f"invalid YAML: {exc}") from None
     finally:
@@ -271,7 +274,7 @@ def load_json(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
+        raise InputError(source, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except (ValueError, RecursionError) as exc:
         raise InputError(source, f"invalid JSON: {exc}") from None
     _check_depth(data, source)

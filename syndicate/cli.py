@@ -119,8 +119,10 @@ def migrate(config_dir: Path | None) -> None:
         from .ledger import Ledger
 
         led = Ledger()
-        led.migrate()
-        click.echo(f"ledger at {led.engine.url.render_as_string(hide_password=True)} is up to date")
+        before, after = led.migrate()
+        where = led.engine.url.render_as_string(hide_password=True)
+        click.echo(f"ledger at {where} is up to date (schema {after})" if before == after else
+                   f"ledger at {where} migrated from {f'schema {before}' if before else 'empty'} to schema {after}")
 
 
 def _read_items(sources: tuple[str, ...], cfg: Config) -> list[Any]:

@@ -66,8 +66,9 @@ def _run(engine: Engine, conn: Connection, revision: str) -> tuple[str | None, s
         return before, _current(conn)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision``. Concurrent callers on PostgreSQL wait for each other."""
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade the schema to ``revision``; the revisions before and after (None: no schema).
+    Concurrent callers on PostgreSQL wait for each other."""
     from ..logging import get_logger
 
     if engine.dialect.name == "postgresql":
@@ -87,3 +88,4 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         log.info("ledger.migrated", from_revision=before, to_revision=after, database=engine.dialect.name)
     else:
         log.debug("ledger.up_to_date", revision=after, database=engine.dialect.name)
+    return before, after

@@ -111,6 +111,7 @@ class SandboxAdapter(Adapter):
     name = "sandbox"
     Options = SandboxOptions
     publish_safety = Safety.IDEMPOTENT
+    uses_network = False
 
     def __init__(self, account: AccountContext) -> None:
         super().__init__(account)

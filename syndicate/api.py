@@ -20,6 +20,7 @@ not submit first is refused with ``403`` unless the token also has the ``admin``
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import re
@@ -32,9 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .api_docs import DOCS_CSP, lifecycle_schemas, lifecycle_webhooks, render_docs
+from .config_problems import did_you_mean, plain_message
 from .errors import ConfigError, ConfigProblem, ContentError, InvalidFilter, NotApproved, NotOwner
 from .filters import nothing_matched
 from .health import Readiness, broker_check, config_check, ledger_check
@@ -217,7 +220,8 @@ def _parse_json(raw: bytes, what: str) -> Any:
     try:
         return load_json(raw, what).data
     except InputError as exc:
-        raise ApiError(422, "invalid_json", f"{what} is not valid JSON", [(exc.field, exc.reason)]) from None
+        where = f"line {exc.line}, column {exc.column}: " if exc.line is not None and exc.column is not None else ""
+        raise ApiError(422, "invalid_json", f"{what} is not valid JSON", [(exc.field, where + exc.reason)]) from None
 
 
 def _small_body(raw: bytes, model: type[BaseModel], *, optional: bool = False) -> Any:
@@ -227,8 +231,15 @@ def _small_body(raw: bytes, model: type[BaseModel], *, optional: bool = False) -
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()]
+        problems = [(".".join(str(p) for p in e["loc"]), plain_message(e, model)) for e in exc.errors()]
         raise ApiError(422, "invalid_request", "the request body is invalid", problems) from None
+
+
+def _unknown(value: str, allowed: Sequence[str]) -> str:
+    """Why ``value`` is refused: the values allowed, and the one probably meant."""
+    guess = did_you_mean(value, allowed)
+    return (f"unknown value {value[:50]!r}; allowed: {', '.join(allowed)}"
+            + (f"; did you mean {guess!r}?" if guess else ""))
 
 
 def _item_id(request: Request) -> str:
@@ -290,14 +301,16 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
                                 "or cancel it")])
 
     def submit_sync(data: Any, producer: str) -> Response:
-        from .producer import submit
+        from .producer import log_refused, submit
 
         try:
             item = parse_item(data, limits=rt.config.intake_limits, source="request body",
                               channels=channel_names(rt.config.registry.names(), rt.config.accounts))
         except InvalidItem as exc:
+            log_refused(exc, actor=f"api:{producer}", data=data)
             raise ApiError(422, "invalid_item", "the item is invalid", exc.problems) from None
         except NotApproved as exc:
+            log_refused(exc, actor=f"api:{producer}", data=data)
             raise ApiError(422, "not_approved", "the item is not approved", [(exc.field or "approved", exc.reason)]
                            ) from None
         if item.revision > MAX_REVISION:
@@ -414,8 +427,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if states is not None:
             bad = [s for s in states if s not in _STATES]
             if bad:
-                raise ApiError(422, "invalid_request", "unknown state",
-                               [("state", f"unknown state {s[:50]!r}; one of: {', '.join(_STATES)}") for s in bad])
+                raise ApiError(422, "invalid_request", "unknown state", [("state", _unknown(s, _STATES)) for s in bad])
         limit_n = _int_param(request, "limit", default=500, low=1, high=5000)
         offset = _int_param(request, "offset", default=0, low=0, high=10_000_000)
         assert limit_n is not None and offset is not None
@@ -425,6 +437,11 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
 
     async def openapi(_request: Request) -> Response:
         return _json(doc)
+
+    docs_page = render_docs(doc)
+
+    async def docs(_request: Request) -> Response:
+        return HTMLResponse(docs_page, headers={"Content-Security-Policy": DOCS_CSP})
 
     async def healthz(_request: Request) -> Response:
         return _json({"status": "alive"})
@@ -443,6 +460,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         Route("/v1/items/{item_id}/locales/{locale}/reject", review_endpoint(False), methods=["POST"]),
         Route("/v1/campaigns/{campaign}/publications", campaign_publications, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -450,8 +468,10 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     async def not_found(_request: Request, _exc: Exception) -> Response:
         return ApiError(404, "not_found", "no such resource").response()
 
-    async def not_allowed(_request: Request, _exc: Exception) -> Response:
-        return ApiError(405, "method_not_allowed", "method not allowed").response()
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        allowed = sorted(m.strip() for m in getattr(exc, "headers", {}).get("Allow", "").split(",") if m.strip())
+        return ApiError(405, "method_not_allowed", f"{request.method} is not allowed here; allowed: "
+                        f"{', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}).response()
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
     # For syndicate.reload (SIGHUP): a config without a valid token is refused; a valid one's tokens apply at once.
@@ -602,6 +622,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "Health": {"type": "object", "required": ["status"], "properties": {
             "status": {"type": "string"}, "checks": {"type": "object"}}},
+        **lifecycle_schemas(),
     }
 
     def body(ref: str, required: bool = True) -> dict[str, Any]:
@@ -624,6 +645,7 @@ def openapi_document() -> dict[str, Any]:
             "schemas": schemas,
         },
         "security": [{"bearer": []}],
+        "webhooks": lifecycle_webhooks(),
         "paths": {
             "/v1/items": {"post": {
                 "operationId": "submitItem", "summary": "Submit an item (same semantics as syndicate.submit)",
@@ -680,6 +702,10 @@ def openapi_document() -> dict[str, Any]:
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {"schema": {
                                                                 "type": "object"}}}}}}},
+            "/docs": {"get": {"operationId": "docs", "summary": "This document as a page (works offline)",
+                              "security": [],
+                              "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {
+                                  "type": "string"}}}}}}},
             "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness", "security": [],
                                  "responses": {"200": ok("Health", "The process answers")}}},
             "/readyz": {"get": {"operationId": "readyz", "summary": "Readiness: broker, ledger, config",
@@ -702,4 +728,5 @@ def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower(),
                             proxy_headers=False, server_header=False, timeout_keep_alive=5,
                             limit_concurrency=200, timeout_graceful_shutdown=30)
-    uvicorn.Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the Ctrl-C again once it has shut down cleanly
+        uvicorn.Server(config).run()

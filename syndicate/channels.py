@@ -247,6 +247,9 @@ class Adapter(ABC):
     #: ``utm_medium`` of links posted here unless a route or account says otherwise
     #: (``social`` files social networks under Organic Social in GA4).
     default_utm_medium: ClassVar[str] = "social"
+    #: Whether ``publish`` makes network calls bounded by the account's connect and read timeouts
+    #: (those timeouts then size the publish time limit); False for adapters that write locally.
+    uses_network: ClassVar[bool] = True
 
     def __init__(self, account: AccountContext) -> None:
         self.account = account

@@ -88,13 +88,28 @@ def main() -> None:
 def validate(config_dir: Path | None, skip_secrets: bool) -> None:
     """Check the config directory: every error, with file, line and field.
 
-    Exit 0 when valid, 2 when not (errors on stderr).
+    Problems are listed by file and line; warnings (valid, but probably not meant: a window that
+    runs overnight, a locale without a region) are marked 'warning:'. Exit 0 when valid (warnings
+    or not), 2 when not (problems on stderr).
     """
-    with _handled():
+    from .config_problems import sort_problems
+
+    try:
         cfg = load_config(config_dir, check_secrets=not skip_secrets)
-        locales = sorted({loc for r in cfg.routes.values() for loc in r.locales})
-        click.echo(f"{cfg.directory}: valid: {len(cfg.routes)} routes ({', '.join(sorted(cfg.routes))}), "
-                   f"{len(cfg.accounts)} accounts, {len(locales)} locales")
+    except ConfigError as exc:
+        n, w = len(exc.problems), len(exc.warnings)
+        _err(f"invalid configuration ({n} problem{'s' if n != 1 else ''}"
+             + (f", {w} warning{'s' if w != 1 else ''}" if w else "") + "):")
+        for p in sort_problems([*exc.problems, *exc.warnings]):
+            _err(f"  {p}")
+        sys.exit(EXIT_INVALID)
+    for p in cfg.warnings:
+        _err(f"  {p}")
+    locales = sorted({loc for r in cfg.routes.values() for loc in r.locales})
+    w = len(cfg.warnings)
+    click.echo(f"{cfg.directory}: valid: {len(cfg.routes)} routes ({', '.join(sorted(cfg.routes))}), "
+               f"{len(cfg.accounts)} accounts, {len(locales)} locales"
+               + (f"; {w} warning{'s' if w != 1 else ''}" if w else ""))
 
 
 @main.command()
@@ -105,8 +120,10 @@ def migrate(config_dir: Path | None) -> None:
         from .ledger import Ledger
 
         led = Ledger()
-        led.migrate()
-        click.echo(f"ledger at {led.engine.url.render_as_string(hide_password=True)} is up to date")
+        before, after = led.migrate()
+        where = led.engine.url.render_as_string(hide_password=True)
+        click.echo(f"ledger at {where} is up to date (schema {after})" if before == after else
+                   f"ledger at {where} migrated from {f'schema {before}' if before else 'empty'} to schema {after}")
 
 
 def _load_items(sources: tuple[str, ...], cfg: Config) -> tuple[list[Any], list[tuple[str, str]]]:
@@ -385,9 +402,15 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                    "page with a chart, for a campaign.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
+@click.option("--wide", is_flag=True, help="table: every column in full, however wide the terminal.")
 def report(config_dir: Path | None, campaign: str | None, item_id: str | None, states: tuple[str, ...],
-           utm_content: str | None, fmt: str | None, output: Path | None) -> None:
-    """Export publications with back-links, UTM fields and engagement, for attribution."""
+           utm_content: str | None, fmt: str | None, output: Path | None, wide: bool) -> None:
+    """Export publications with back-links, UTM fields and engagement, for attribution.
+
+    Rows come by planned time. The table fits the terminal (long values shortened or wrapped,
+    rarely needed columns dropped; --wide shows all); CSV leaves absent values empty and JSON
+    gives them as null. --utm-content finds the post behind a value seen in analytics.
+    """
     from .report import report_rows, write_report
 
     if fmt is None:
@@ -396,15 +419,16 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
         rt = _runtime(config_dir, embedded=True)
         check_in_ledger(rt.ledger, "campaign", "campaign", campaign)
         check_in_ledger(rt.ledger, "item", "item_id", item_id)
+        zones = {r.region: r.timezone for r in rt.config.routes.values()}
         rows = report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None,
-                           utm_content=utm_content)
+                           utm_content=utm_content, zones=zones)
         if utm_content is not None and not rows:
             rt.close()
             _err(f"no publication has utm_content {utm_content!r}")
             sys.exit(EXIT_INCOMPLETE)
         if not rows:
             _err(nothing_matched("publications", {"campaign": campaign, "item": item_id, "state": states}))
-        text = write_report(rows, fmt, title=campaign or item_id or utm_content)
+        text = write_report(rows, fmt, title=campaign or item_id or utm_content, wide=wide)
         if output:
             output.write_text(text, encoding="utf-8")
             click.echo(f"wrote {output}", err=True)
@@ -899,7 +923,8 @@ def api(config_dir: Path | None, host: str, port: int) -> None:
     """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
-    config (exit 2). The OpenAPI document is at /openapi.json; /healthz and /readyz for probes.
+    config (exit 2). The OpenAPI document is at /openapi.json (as a page at /docs); /healthz and
+    /readyz for probes.
     """
     from .api import create_app, serve
 

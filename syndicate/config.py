@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -40,6 +40,7 @@ from pydantic import (
 
 from .attribution import HostName
 from .channels import AccountContext, Adapter, AdapterRegistry, default_registry
+from .config_problems import did_you_mean, problems_from_validation, route_warnings, sort_problems, timezone_problem
 from .engine_profiles import (
     EngineProfile,
     RouteTranslation,
@@ -191,10 +192,9 @@ class Route(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone, e.g. 'Europe/Berlin'") from None
+        problem = timezone_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @property
@@ -331,7 +331,9 @@ class _SettingsFile(_Strict):
         known = set(IntakeLimits.__dataclass_fields__)
         for key, value in self.intake.items():
             if key not in known:
-                raise ValueError(f"intake.{key}: unknown limit; known: {', '.join(sorted(known))}")
+                guess = did_you_mean(key, known)
+                raise ValueError(f"intake.{key}: unknown limit; "
+                                 + (f"did you mean {guess!r}?" if guess else f"known: {', '.join(sorted(known))}"))
             if value < 1:
                 raise ValueError(f"intake.{key}: must be a positive integer")
         return self
@@ -353,6 +355,8 @@ class Config:
     api: ApiSettings = field(default_factory=ApiSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    #: What is valid but probably not meant (an overnight window, a locale without a region).
+    warnings: list[ConfigProblem] = field(default_factory=list)
     engine_profiles: dict[str, EngineProfile] = field(default_factory=dict)
 
     def translation_for(self, route: Route) -> TranslationSettings:
@@ -417,22 +421,9 @@ def outside_directory(base: Path, name: str) -> str | None:
     return None
 
 
-def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = ()
-                              ) -> list[ConfigProblem]:
-    out = []
-    for err in exc.errors():
-        loc = (*prefix, *err["loc"])
-        # pydantic puts model-level errors at the model's own path
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown field"
-        elif err.get("type") == "missing":
-            msg = "is required"
-        elif err.get("type") == "literal_error":
-            msg = msg.replace("Input should be", "must be")
-        fld = ".".join(str(p) for p in loc)
-        out.append(ConfigProblem(doc.source, line_of(doc, loc), fld, msg))
-    return out
+def _problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...] = (),
+                              model: type[BaseModel] | None = None) -> list[ConfigProblem]:
+    return problems_from_validation(doc, exc, prefix, model)
 
 
 def _shared_locale_problems(routes: Mapping[str, Route], files: Mapping[str, Path]) -> list[ConfigProblem]:
@@ -506,7 +497,7 @@ def load_config(
                 intake = IntakeLimits(**sf.intake)
                 worker = sf.worker
             except ValidationError as exc:
-                problems.extend(_problems_from_validation(doc, exc))
+                problems.extend(_problems_from_validation(doc, exc, model=_SettingsFile))
             problems.extend(profile_problems(sf.translation.engines, doc))
     profiles = sf.translation.engines
     used_profiles: set[str] = set()
@@ -540,7 +531,7 @@ def load_config(
                         problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ("secrets_file",)),
                                                       "secrets_file", f"{sp} cannot be read: {exc.strerror}"))
             except ValidationError as exc:
-                problems.extend(_problems_from_validation(accounts_doc, exc))
+                problems.extend(_problems_from_validation(accounts_doc, exc, model=_AccountsFile))
             if not isinstance(raw_accounts, dict) or not raw_accounts:
                 problems.append(ConfigProblem(str(accounts_path), line_of(accounts_doc, ("accounts",)), "accounts",
                                               "must map account ids to accounts"))
@@ -555,7 +546,7 @@ def load_config(
                     try:
                         acc = Account.model_validate(raw)
                     except ValidationError as exc:
-                        problems.extend(_problems_from_validation(accounts_doc, exc, apath))
+                        problems.extend(_problems_from_validation(accounts_doc, exc, apath, Account))
                         broken_accounts.add(acc_id)
                         continue
                     try:
@@ -570,13 +561,15 @@ def load_config(
                         problems.append(ConfigProblem(
                             str(accounts_path), line_of(accounts_doc, (*apath, "adapter")),
                             f"accounts.{acc_id}.adapter",
-                            f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"))
+                            f"unknown adapter {acc.adapter!r}; installed: {', '.join(reg.names()) or 'none'}"
+                            + (f"; did you mean {g!r}?" if (g := did_you_mean(acc.adapter, reg.names())) else "")))
                         continue
                     required = cls.required_credentials
                     try:
                         required = cls.required_credentials_for(cls.Options.model_validate(acc.options))
                     except ValidationError as exc:
-                        problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options")))
+                        problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options"),
+                                                                  cls.Options))
                     for name in required:
                         if name not in acc.credentials:
                             problems.append(ConfigProblem(
@@ -604,6 +597,7 @@ def load_config(
     if not route_paths:
         problems.append(ConfigProblem(str(routes_dir), None, "", "no route files (*.yaml) found"))
     seen_pairs: dict[tuple[str, str], str] = {}
+    warnings: list[ConfigProblem] = []
     for path in route_paths:
         doc = _read_yaml(path, problems)
         if doc is None:
@@ -614,19 +608,22 @@ def load_config(
             for i, acc_id in enumerate(raw_accounts):
                 if isinstance(acc_id, str) and acc_id not in accounts and acc_id not in broken_accounts:
                     known = ", ".join(sorted(accounts)) or "none"
+                    guess = did_you_mean(acc_id, accounts)
                     problems.append(ConfigProblem(str(path), line_of(doc, ("accounts", i)), f"accounts.{i}",
-                                                  f"unknown account {acc_id!r} (accounts.yaml defines: {known})"))
+                                                  f"unknown account {acc_id!r} (accounts.yaml defines: {known})"
+                                                  + (f"; did you mean {guess!r}?" if guess else "")))
         # What a route may not hold (variables, endpoints, engine options), with where it belongs now.
         refused, covered = route_file_problems(doc)
         problems.extend(refused)
         try:
             route = Route.model_validate(doc.data)
         except ValidationError as exc:
-            problems.extend(p for p in _problems_from_validation(doc, exc)
+            problems.extend(p for p in _problems_from_validation(doc, exc, model=Route)
                             if not any(p.field == f or p.field.startswith(f + ".") for f in covered))
             continue
         if refused:
             continue
+        warnings.extend(route_warnings(route, doc))
         if route.region in routes:
             problems.append(ConfigProblem(str(path), line_of(doc, ("region",)), "region",
                                           f"region {route.region!r} is also defined in {route_files[route.region]}"))
@@ -661,7 +658,7 @@ def load_config(
                     try:
                         glossaries[route.translation.glossary] = Glossary(GlossaryFile.model_validate(gdoc.data))
                     except ValidationError as exc:
-                        problems.extend(_problems_from_validation(gdoc, exc))
+                        problems.extend(_problems_from_validation(gdoc, exc, model=GlossaryFile))
         found, uses = route_translation_problems(route, doc, profiles)
         problems.extend(found)
         used_profiles |= uses
@@ -673,10 +670,11 @@ def load_config(
         problems.extend(_settings_secret_problems(sf, settings_doc, secrets))
         problems.extend(profile_secret_problems(used_profiles, profiles, settings_doc, secrets))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sort_problems(problems), sort_problems(warnings))
     return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
                   intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files,
-                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement, engine_profiles=dict(profiles))
+                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement,
+                  engine_profiles=dict(profiles), warnings=sort_problems(warnings))
 
 
 def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretSource) -> list[ConfigProblem]:

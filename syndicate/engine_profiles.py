@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from .config_problems import did_you_mean
 from .errors import ConfigProblem
 from .inputs import Document, line_of
 from .locales import UnsupportedLocale, engine_code
@@ -233,7 +234,9 @@ def profile_problems(profiles: Mapping[str, EngineProfile], doc: Document) -> li
         if spec is None:
             where = (*base, "engine")
             out.append(ConfigProblem(doc.source, line_of(doc, where), ".".join(map(str, where)),
-                                     f"unknown engine {profile.engine!r}; known: {known}"))
+                                     f"unknown engine {profile.engine!r}; "
+                                     + (f"did you mean {guess!r}?" if (guess := did_you_mean(profile.engine, ENGINES))
+                                        else f"known: {known}")))
             continue
         try:
             spec.options.model_validate(profile.options)
@@ -281,7 +284,10 @@ def route_translation_problems(route: Route, doc: Document, profiles: Mapping[st
     def unknown(name: str) -> str:
         hint = (f" ({name!r} is an engine: engines are set up by ops as profiles, with their endpoint and key)"
                 if name in ENGINES and name not in BUILT_IN else "")
-        return (f"unknown engine profile {name!r}{hint}; settings.yaml defines: {defined}; built in: pseudo, none")
+        guess = did_you_mean(name, [*profiles, *BUILT_IN])
+        return (f"unknown engine profile {name!r}{hint}; "
+                + (f"did you mean {guess!r}? " if guess and not hint else "")
+                + f"settings.yaml defines: {defined}; built in: pseudo, none")
 
     engines: list[tuple[str, str]] = []
     for field, name in (("engine", t.engine), ("fallback", t.fallback)):

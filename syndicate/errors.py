@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 __all__ = [
     "AuthError",
@@ -68,23 +69,29 @@ class ConfigProblem:
         line: 1-based line of the offending node, or None when the whole file is at fault.
         field: dotted path of the field inside the file (``accounts.x-na.adapter``), or "".
         message: what is wrong, in words an editor of that file understands.
+        severity: ``error`` (the config is refused) or ``warning`` (valid, but probably not meant).
     """
 
     path: str
     line: int | None
     field: str
     message: str
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        if self.severity == "warning":
+            where += ": warning"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class ConfigError(SyndicateError):
-    """The configuration is invalid; ``problems`` lists every problem found, not just the first."""
+    """The configuration is invalid; ``problems`` lists every problem found, not just the first, and
+    ``warnings`` what was found valid but probably not meant."""
 
-    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+    def __init__(self, problems: Sequence[ConfigProblem], warnings: Sequence[ConfigProblem] = ()) -> None:
         self.problems = tuple(problems)
+        self.warnings = tuple(warnings)
         super().__init__("\n".join(str(p) for p in self.problems) or "invalid configuration")
 
 

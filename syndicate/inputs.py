@@ -83,14 +83,17 @@ class InputError(ValueError):
     Attributes:
         source: the file name or a description of the input (``"<stdin>"``).
         line: 1-based line of the problem, when known.
+        column: 1-based column of the problem, when known.
         reason: what is wrong.
         field: dotted path of the offending value inside the data (``overrides.locales.de-DE.title``),
             or "" when the problem is not one value's (syntax, encoding, size).
     """
 
-    def __init__(self, source: str, reason: str, line: int | None = None, *, field: str = "") -> None:
+    def __init__(self, source: str, reason: str, line: int | None = None, column: int | None = None, *,
+                 field: str = "") -> None:
         self.source = source
         self.line = line
+        self.column = column
         self.reason = reason
         self.field = field
         where = f"{source}:{line}" if line is not None else source
@@ -227,6 +230,19 @@ def _build(node: Node, path: Path_, doc: Document, depth: int) -> Any:
     raise InputError(doc.source, f"unsupported YAML node {type(node).__name__}", node.start_mark.line + 1)
 
 
+def _tab_hint(text: str, line: int | None) -> str | None:
+    """A plain reason when a tab on ``line`` is what YAML refused (YAML indents with spaces only)."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" not in here:
+        return None
+    if "\t" in here[: len(here) - len(here.lstrip(" \t"))]:
+        return "invalid YAML: this line is indented with a tab; indent with spaces"
+    return f"invalid YAML: a tab at column {here.index(chr(9)) + 1}; YAML allows only spaces there"
+
+
 def load_yaml(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
     """Parse one YAML document strictly (see the module docstring).
 
@@ -250,7 +266,9 @@ def load_yaml(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         reason = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise InputError(source, f"invalid YAML: {reason}", line) from None
+        tab = _tab_hint(text, line) if "'\\t'" in reason else None
+        raise InputError(source, tab or f"invalid YAML: {reason}", line,
+                         mark.column + 1 if mark is not None else None) from None
     except yaml.YAMLError as exc:
         raise InputError(source, f"invalid YAML: {exc}") from None
     finally:
@@ -393,7 +411,7 @@ def load_json(raw: bytes | str, source: str, *, max_bytes: int = DEFAULT_MAX_FIL
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
+        raise InputError(source, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except (ValueError, RecursionError) as exc:
         raise InputError(source, f"invalid JSON: {exc}") from None
     doc = Document(source=source, data=data, json_text=text if isinstance(data, Mapping | list) else None)

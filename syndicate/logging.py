@@ -84,6 +84,23 @@ def _redact_rendered_exception(_logger: WrappedLogger, _method: str, event_dict:
     return event_dict
 
 
+#: uvicorn's access line: ``'%s - "%s %s HTTP/%s" %d'`` with these arguments.
+_ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
+
+
+def _foreign_fields(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Other libraries' records as our events: uvicorn's ``color_message`` (the same text with ANSI
+    colour codes) dropped, and its access line as an ``http.request`` event with its parts as fields."""
+    event_dict.pop("color_message", None)
+    args = event_dict.pop("positional_args", None)
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord) and record.name == "uvicorn.access" and isinstance(args, tuple) \
+            and len(args) == len(_ACCESS_FIELDS):
+        event_dict["event"] = "http.request"
+        event_dict.update(zip(_ACCESS_FIELDS, args, strict=True))
+    return event_dict
+
+
 def configure_logging(*, json: bool | None = None, level: str | None = None) -> None:
     """Route structlog and stdlib logging through one redacting chain to stderr.
 
@@ -111,7 +128,8 @@ def configure_logging(*, json: bool | None = None, level: str | None = None) -> 
         cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _foreign_fields],
+        pass_foreign_args=True,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,

@@ -143,6 +143,13 @@ class _Claimed:
     payload: dict[str, Any]
     attempts: int
 
+    @property
+    def subject(self) -> dict[str, Any]:
+        """The publication (and item) the message is about, for log lines."""
+        data = self.payload.get("data")
+        data = data if isinstance(data, dict) else {}
+        return {"publication": data.get("publication_id"), "item": data.get("item_id")}
+
 
 class Notifier:
     """Delivers due outbox rows; safe to run in every worker process at once.
@@ -249,20 +256,20 @@ class Notifier:
                 error = f"{type(exc).__name__}: {exc}"
         if error is None:
             self._record(c, state="delivered", status=status, error=None)
-            log.info("notification.delivered", endpoint=c.endpoint, webhook_id=c.webhook_id,
+            log.info("notification.delivered", endpoint=c.endpoint, webhook_id=c.webhook_id, **c.subject,
                      event_type=c.payload.get("type"), attempts=c.attempts)
             metrics.observe_notification(c.endpoint, "delivered")
             return "delivered"
         if status == 410 or c.attempts >= self.settings.max_attempts:
             why = "the endpoint answered 410 Gone" if status == 410 else f"gave up after {c.attempts} attempts"
             self._record(c, state="failed", status=status, error=f"{why}; last: {error}")
-            log.error("notification.failed", endpoint=c.endpoint, webhook_id=c.webhook_id,
+            log.error("notification.failed", endpoint=c.endpoint, webhook_id=c.webhook_id, **c.subject,
                       event_type=c.payload.get("type"), attempts=c.attempts, status=status, error=redact(error))
             metrics.observe_notification(c.endpoint, "failed")
             return "failed"
         wait = max(self._backoff(c.attempts), retry_after or timedelta(0))
         self._record(c, state="pending", status=status, error=error, next_at=self.ledger.now() + wait)
-        log.warning("notification.retrying", endpoint=c.endpoint, webhook_id=c.webhook_id,
+        log.warning("notification.retrying", endpoint=c.endpoint, webhook_id=c.webhook_id, **c.subject,
                     event_type=c.payload.get("type"), attempts=c.attempts, status=status, error=redact(error),
                     retry_in_s=round(wait.total_seconds(), 1))
         metrics.observe_notification(c.endpoint, "retry")

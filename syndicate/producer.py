@@ -30,12 +30,12 @@ from .filters import check_choice, check_locale
 from .leader import ProcessLock, RedisLease
 from .ledger import Publication, SubmitOutcome
 from .logging import get_logger
-from .models import ContentItem, channel_names, check_channels, parse_item
+from .models import ContentItem, InvalidItem, channel_names, check_channels, parse_item
 from .planning import PlanOptions, gap_since, plan_item
 from .runtime import Runtime
 from .states import OPEN_STATES, PublicationState
 
-__all__ = ["Cancellation", "Submission", "cancel", "submit"]
+__all__ = ["Cancellation", "Submission", "cancel", "log_refused", "submit"]
 
 #: How long a submission may hold the planning lock, and wait for it.
 PLANNING_LEASE = timedelta(seconds=30)
@@ -128,11 +128,42 @@ def submit(
     # parse_item refuses anything that is not a mapping with a clear error (dict() would raise TypeError)
     data = dict(item) if isinstance(item, Mapping) else item
     channels = channel_names(rt.config.registry.names(), rt.config.accounts)
-    if isinstance(item, ContentItem):
-        check_channels(item, channels)
-        parsed = item
-    else:
-        parsed = parse_item(data, limits=rt.config.intake_limits, channels=channels)
+    try:
+        if isinstance(item, ContentItem):
+            check_channels(item, channels)
+            parsed = item
+        else:
+            parsed = parse_item(data, limits=rt.config.intake_limits, channels=channels)
+        return _submit(rt, parsed, ignore_schedule=ignore_schedule, actor=actor, producer=producer)
+    except ContentError as exc:
+        log_refused(exc, actor=actor, data=item)
+        raise
+
+
+def log_refused(exc: ContentError, *, actor: str, data: object = None) -> None:
+    """Log an item refused at intake (``item.refused``): its id and revision, who sent it, and every
+    reason, so that ops can answer a producer who asks why nothing was published.
+
+    Args:
+        exc: the refusal (``InvalidItem`` lists every problem).
+        actor: who submitted (``api:NAME``, ``cli``...).
+        data: the item as submitted (a mapping or a ``ContentItem``), for its id and revision.
+    """
+    problems = exc.problems if isinstance(exc, InvalidItem) else [(exc.field or "", exc.reason)]
+    item_id: object = None
+    revision: object = None
+    if isinstance(data, ContentItem):
+        item_id, revision = data.id, data.revision
+    elif isinstance(data, Mapping):
+        item_id, revision = data.get("id"), data.get("revision")
+    log.warning("item.refused", item=exc.item_id or (item_id if isinstance(item_id, str) else None),
+                revision=revision if isinstance(revision, int) and not isinstance(revision, bool) else None,
+                actor=actor, error=type(exc).__name__, count=len(problems),
+                reasons=[f"{field}: {reason}" if field else reason for field, reason in problems])
+
+
+def _submit(rt: Runtime, parsed: ContentItem, *, ignore_schedule: bool, actor: str,
+            producer: str | None) -> Submission:
     with _planning_lock(rt):
         # Under the lock, two submissions cannot both plan a post into the same gap on an account.
         now = rt.ledger.now()

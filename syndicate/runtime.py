@@ -90,7 +90,8 @@ def timing_from_config(cfg: Config) -> Timing:
     """The :class:`Timing` of ``settings.yaml`` (``worker:``), fitted to the accounts' HTTP timeouts.
 
     An account whose connect + read timeout reaches the publish time limit raises the limit (and
-    the claim lease with it), which slows the recovery from a crashed worker: logged at start.
+    the claim lease with it), which slows the recovery from a crashed worker: logged once per
+    account and process. Accounts of adapters that make no network calls (the sandbox) do not count.
     """
     w = cfg.worker
     wanted = Timing(
@@ -99,20 +100,28 @@ def timing_from_config(cfg: Config) -> Timing:
         max_attempts=w.max_attempts, dispatch_interval=w.dispatch_interval,
         enqueued_stale_after=w.resend_after, heartbeat_timeout=w.heartbeat_timeout,
         maintenance_chance=w.maintenance_chance)
-    slowest = max(cfg.accounts.items(), key=lambda kv: kv[1].connect_timeout_s + kv[1].read_timeout_s, default=None)
-    if slowest is None:
+    http = {acc_id: timedelta(seconds=acc.connect_timeout_s + acc.read_timeout_s)
+            for acc_id, acc in cfg.accounts.items() if cfg.adapter_class(acc_id).uses_network}
+    if not http:
         return wanted
-    acc_id, acc = slowest
-    fitted = wanted.fitted(timedelta(seconds=acc.connect_timeout_s + acc.read_timeout_s))
+    fitted = wanted.fitted(max(http.values()))
     if fitted != wanted:
         from .logging import get_logger
 
-        get_logger("syndicate.runtime").info(
-            "worker.timing_raised", account=acc_id, http_timeout_s=acc.connect_timeout_s + acc.read_timeout_s,
-            publish_time_limit_s=fitted.publish_time_limit.total_seconds(),
-            claim_lease_s=fitted.claim_lease.total_seconds(),
-            reason="an account's connect + read timeout reaches worker.publish_time_limit")
+        log = get_logger("syndicate.runtime")
+        for acc_id, took in sorted(http.items()):
+            if took < wanted.publish_time_limit or (acc_id, took) in _TIMING_LOGGED:
+                continue
+            _TIMING_LOGGED.add((acc_id, took))
+            log.info("worker.timing_raised", account=acc_id, http_timeout_s=took.total_seconds(),
+                     publish_time_limit_s=fitted.publish_time_limit.total_seconds(),
+                     claim_lease_s=fitted.claim_lease.total_seconds(),
+                     reason="an account's connect + read timeout reaches worker.publish_time_limit")
     return fitted
+
+
+#: ``(account, connect + read timeout)`` already named by ``worker.timing_raised`` in this process.
+_TIMING_LOGGED: set[tuple[str, timedelta]] = set()
 
 
 def make_broker(redis_url: str | None, *, namespace: str = REDIS_NAMESPACE, timing: Timing | None = None

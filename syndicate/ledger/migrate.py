@@ -1,12 +1,22 @@
-"""Run the ledger's Alembic migrations from code (``Ledger.migrate``, ``syndicate migrate``)."""
+"""Run the ledger's Alembic migrations from code (``Ledger.migrate``, ``syndicate migrate``).
+
+Every process migrates at start, so Alembic's own INFO lines (plugins set up, the DDL mode) would
+repeat on every start: they are kept at WARNING, and one ``ledger.migrated`` line (INFO) says
+what changed, or ``ledger.up_to_date`` (DEBUG) that nothing did.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["alembic_config", "upgrade"]
 
@@ -18,26 +28,64 @@ _PG_LOCK_ID = 0x5F_5359_4E44
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at our migrations and bound to ``engine``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision``. Concurrent callers on PostgreSQL wait for each other."""
-    cfg = alembic_config(engine)
+@contextmanager
+def _alembic_quiet() -> Iterator[None]:
+    """Alembic's INFO lines off (DEBUG keeps them, for whoever asks for everything)."""
+    logger = logging.getLogger("alembic")
+    before = logger.level
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def _current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _run(engine: Engine, conn: Connection, revision: str) -> tuple[str | None, str | None]:
+    with _alembic_quiet():  # importing alembic logs too (its plugins), so import it in here
+        from alembic import command
+
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        before = _current(conn)
+        command.upgrade(cfg, revision)
+        return before, _current(conn)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade the schema to ``revision``; the revisions before and after (None: no schema).
+    Concurrent callers on PostgreSQL wait for each other."""
+    from ..logging import get_logger
+
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_ID})
             try:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, revision)
+                before, after = _run(engine, conn, revision)
                 conn.commit()
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_ID})
                 conn.commit()
     else:
         with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            before, after = _run(engine, conn, revision)
+    log = get_logger("syndicate.ledger")
+    if before != after:
+        log.info("ledger.migrated", from_revision=before, to_revision=after, database=engine.dialect.name)
+    else:
+        log.debug("ledger.up_to_date", revision=after, database=engine.dialect.name)
+    return before, after

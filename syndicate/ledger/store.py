@@ -355,11 +355,12 @@ class Ledger:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent, safe from many processes)."""
+    def migrate(self) -> tuple[str | None, str | None]:
+        """Bring the schema to the newest migration (idempotent, safe from many processes); the
+        schema revisions before and after (None: there was no schema)."""
         from .migrate import upgrade
 
-        upgrade(self.engine)
+        return upgrade(self.engine)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -61,7 +61,7 @@ def test_embedded_run_publishes_the_examples_then_says_nothing_is_new(workdir: P
     assert all(r["permalink"].startswith("file://") and Path(r["permalink"][7:]).exists() for r in published)
     assert all(r["utm_content"] in r["tagged_url"] for r in rows)
     skipped = [r for r in rows if r["state"] == "skipped"]
-    assert skipped and all("buying stages" in r["last_error"] for r in skipped)
+    assert skipped and all("buying stages" in r["reason"] and not r["last_error"] for r in skipped)
     # And running it again publishes nothing new and says so
     second = syndicate("run", "--now", *EXAMPLES, env=env, cwd=workdir)
     assert second.returncode == 0

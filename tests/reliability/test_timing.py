@@ -12,7 +12,6 @@ from syndicate import Runtime
 from syndicate.config import load_config
 from syndicate.errors import ConfigError
 from syndicate.runtime import Timing, make_broker, timing_from_config
-from tests.helpers import sandbox_accounts
 
 S = timedelta(seconds=1)
 
@@ -47,9 +46,8 @@ def test_a_claim_lease_not_longer_than_the_time_limit_is_a_config_error(config_d
 def test_a_slow_account_raises_the_time_limit_and_the_lease_with_it(
     config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
-    # Given an account that may wait 5 + 25 s for an answer
-    accounts = sandbox_accounts("fast", "slow")
-    accounts["slow"]["read_timeout_s"] = 25
+    # Given an account that may wait 5 + 25 s for an answer (a feed account: it pings a WebSub hub)
+    accounts = {"fast": {"adapter": "feeds"}, "slow": {"adapter": "feeds", "read_timeout_s": 25}}
     rt = Runtime.create(config=config_dir(accounts=accounts), database_url=sqlite_url, redis_url="")
     # Then the publish time limit exceeds it, and the lease keeps its 5-s margin
     assert rt.timing.publish_time_limit == 31 * S and rt.timing.claim_lease == 36 * S

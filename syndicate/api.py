@@ -235,10 +235,10 @@ def _small_body(raw: bytes, model: type[BaseModel], *, optional: bool = False) -
         raise ApiError(422, "invalid_request", "the request body is invalid", problems) from None
 
 
-def _unknown(value: str, allowed: Sequence[str]) -> str:
-    """Why ``value`` is refused: the values allowed, and the one probably meant."""
+def _unknown(value: str, allowed: Sequence[str], what: str = "value") -> str:
+    """Why ``value`` (a ``what``) is refused: the values allowed, and the one probably meant."""
     guess = did_you_mean(value, allowed)
-    return (f"unknown value {value[:50]!r}; allowed: {', '.join(allowed)}"
+    return (f"unknown {what} {value[:50]!r}; allowed: {', '.join(allowed)}"
             + (f"; did you mean {guess!r}?" if guess else ""))
 
 
@@ -427,7 +427,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if states is not None:
             bad = [s for s in states if s not in _STATES]
             if bad:
-                raise ApiError(422, "invalid_request", "unknown state", [("state", _unknown(s, _STATES)) for s in bad])
+                raise ApiError(422, "invalid_request", "unknown state", [("state", _unknown(s, _STATES, "state")) for s in bad])
         limit_n = _int_param(request, "limit", default=500, low=1, high=5000)
         offset = _int_param(request, "offset", default=0, low=0, high=10_000_000)
         assert limit_n is not None and offset is not None

@@ -32,7 +32,8 @@ def api(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiServer]:
     monkeypatch.setenv("API_TOKEN_PRODUCER", TOKEN)
     cfg = config_dir(accounts=sandbox_accounts("a1"), routes=[simple_route("na", ["en-US"], ["a1"])],
-                     settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_PRODUCER}"}}}})
+                     settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_PRODUCER}",
+                                                            "scopes": ["submit", "read", "cancel", "review"]}}}})
     rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
     submit(item_data(id="stored", campaign="spring"), runtime=rt, ignore_schedule=True)
     with ApiServer(rt) as server:
@@ -59,7 +60,7 @@ def test_an_unknown_state_filter_lists_the_allowed_states(api: ApiServer) -> Non
     assert answer.status_code == 422
     [problem] = answer.json()["problems"]
     assert problem == {"field": "state", "reason": (
-        "unknown value 'failled'; allowed: awaiting_review, scheduled, enqueued, calling, retrying, in_doubt, "
+        "unknown state 'failled'; allowed: awaiting_review, scheduled, enqueued, calling, retrying, in_doubt, "
         "published, unconfirmed, failed, cancelled, skipped; did you mean 'failed'?")}
 
 

@@ -58,7 +58,7 @@ def test_listing_an_unknown_state_answers_422_naming_the_states(api: ApiServer) 
     out = get(api, "/v1/campaigns/test-campaign/publications", state="failled")
     assert out.status_code == 422
     reason = out.json()["problems"][0]["reason"]
-    assert reason.startswith("unknown state 'failled'; one of: awaiting_review, scheduled, ")
+    assert reason.startswith("unknown state 'failled'; allowed: awaiting_review, scheduled, ")
     assert "failed" in reason
 
 

@@ -22,7 +22,8 @@ TOKEN = "tok-intake-0123456789abcdef"
 @pytest.fixture
 def served(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path) -> Iterator[tuple[ApiServer, Runtime]]:
     cfg = config_dir(accounts=sandbox_accounts("social-na"), routes=[simple_route("na", ["en-US"], ["social-na"])],
-                     settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_CMS}"}}}})
+                     settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_CMS}",
+                                                            "scopes": ["submit", "read", "cancel", "review"]}}}})
     rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ={"API_TOKEN_CMS": TOKEN})
     with ApiServer(rt) as server:
         yield server, rt

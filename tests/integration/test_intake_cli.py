@@ -138,5 +138,5 @@ def test_a_minimal_item_runs_and_publishes(cli: Callable[..., Result], tmp_path:
     path = write_yaml(tmp_path / "item.yaml", summary=None, cta=None, tags=None, body="Short body. Second one.")
     out = cli("run", "--now", str(path))
     assert out.exit_code == 0, out.output
-    assert "publications: 2 published" in out.output
+    assert "this run: published 2" in out.output
     assert all("Short body. Second one." in p.read_text(encoding="utf-8") for p in outbox.rglob("*.txt"))

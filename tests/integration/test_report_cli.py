@@ -56,7 +56,7 @@ def test_the_table_lists_rows_by_planned_time_within_the_terminal_width(ledger: 
 def test_wide_shows_the_tagged_url_and_every_column(ledger: Path) -> None:
     text = report(ledger, "--format", "table", "--wide", columns=80)
     assert text.splitlines()[0].split()[:3] == ["item_id", "revision", "locale"]
-    assert "utm_content=sooner.en-US.x-na.0" in text
+    assert "utm_content=sooner.r1.en-US.x-na.0" in text
     assert max(map(len, text.splitlines())) > 80
 
 

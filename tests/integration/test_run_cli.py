@@ -124,7 +124,7 @@ def test_run_stops_when_an_account_is_held_and_status_and_report_say_why(
     waiting = [p for p in as_json["publications"] if p["state"] == "scheduled"]
     assert len(waiting) == 1 and waiting[0]["waiting"].startswith("held: account 'x-na'")
     report = json.loads(cli("report", "--format", "json", "--config", str(cfg)).stdout)
-    assert [r["last_error"].split(";")[0] for r in report if r["state"] == "scheduled"] == [
+    assert [r["reason"].split(";")[0] for r in report if r["state"] == "scheduled"] == [
         "held: account 'x-na' needs new credentials (X refused the account's credentials (create post) "
         "(HTTP 401): Unauthorized)"]
 
@@ -167,7 +167,7 @@ def test_run_with_one_invalid_file_publishes_the_valid_ones_and_exits_2(
     out = cli("run", "--now", "--config", str(cfg), good, bad)
     # Then the bad file is reported with its reason, the good one is published, and the exit is 2
     assert out.exit_code == 2, out.output
-    assert f"{bad}: item 'bad': canonical_url: " in out.stderr
+    assert f"{bad}:7: item 'bad': canonical_url: " in out.stderr
     assert "this run: published 1" in out.stdout
     assert f"1 of 2 item file(s) refused and not submitted: {bad}" in out.stdout
     assert cli("status", "good", "--config", str(cfg)).stdout.count(" published ") == 1

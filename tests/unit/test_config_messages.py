@@ -21,6 +21,8 @@ from syndicate.localization.glossary import GlossaryFile
 
 ROUTE = "region: r\nlocales: [en-US]\ntimezone: UTC\naccounts: [a]\n"
 ACCOUNTS = "accounts:\n  a:\n    adapter: sandbox\n"
+#: settings.yaml with one engine profile (ops own engines; routes name them).
+DEEPL_PROFILE = "translation:\n  engines:\n    deepl-eu: {engine: deepl, options: {auth_key: '${K}'}}\n"
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:
@@ -48,7 +50,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
      ["routes/r.yaml:3: timzone: unknown field; did you mean 'timezone'?"]),
     ("unknown key", {"routes/r.yaml": ROUTE + "colour: red\n"},
      ["routes/r.yaml:5: colour: unknown field; known fields: region, description, locales, timezone, translation, "
-      "accounts, windows, min_gap, stagger, utm, utm_overrides, buying_stages"]),
+      "accounts, windows, min_gap, stagger, utm, utm_overrides, never_tag, buying_stages, require_stage"]),
     ("misspelled settings section", {"settings.yaml": "wroker: {threads: 2}\n"},
      ["settings.yaml:1: wroker: unknown field; did you mean 'worker'?"]),
     ("misspelled adapter option", {"accounts.yaml": ACCOUNTS + "    options: {max_lenght: 100}\n"},
@@ -73,8 +75,9 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
      ["routes/r.yaml:6: windows.0.days.1: must be one of 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'; "
       "got 'thurs'; did you mean 'thu'?"]),
     ("choice without one",
-     {"routes/r.yaml": ROUTE + "translation: {engine: deepl, options: {auth_key: '${K}', formality: formal}}\n"},
-     ["routes/r.yaml:5: translation.options.formality: must be one of 'default', 'more', 'less', 'prefer_more', "
+     {"routes/r.yaml": ROUTE.replace("en-US", "de-DE") + "translation: {engine: deepl-eu, formality: formal}\n",
+      "settings.yaml": DEEPL_PROFILE},
+     ["routes/r.yaml:5: translation.formality: must be one of 'default', 'more', 'less', 'prefer_more', "
       "'prefer_less'; got 'formal'"]),
     ("pattern", {"routes/r.yaml": ROUTE.replace("region: r", "region: North America")},
      ["routes/r.yaml:1: region: must be lowercase letters, digits, '.', '_' and '-' (up to 64, starting with a "
@@ -113,8 +116,12 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ("literal secret", {"accounts.yaml": ACCOUNTS + "    credentials: {token: abc}\n"},
      ["accounts.yaml:4: accounts.a.credentials.token: secrets are given by environment reference, e.g. "
       "'${X_ACCESS_TOKEN}', never written in the file"]),
-    ("misspelled engine", {"routes/r.yaml": ROUTE + "translation: {engine: depl}\n"},
-     ["routes/r.yaml:5: translation.engine: unknown engine 'depl'; did you mean 'deepl'?"]),
+    ("misspelled engine profile", {"routes/r.yaml": ROUTE + "translation: {engine: depl-eu}\n",
+                                   "settings.yaml": DEEPL_PROFILE},
+     ["routes/r.yaml:5: translation.engine: unknown engine profile 'depl-eu'; did you mean 'deepl-eu'? "
+      "settings.yaml defines: deepl-eu; built in: pseudo, none"]),
+    ("misspelled engine", {"settings.yaml": DEEPL_PROFILE.replace("engine: deepl,", "engine: depl,")},
+     ["settings.yaml:3: translation.engines.deepl-eu.engine: unknown engine 'depl'; did you mean 'deepl'?"]),
     ("misspelled intake limit", {"settings.yaml": "intake: {max_body_char: 10}\n"},
      ["settings.yaml:1: intake.max_body_char: unknown limit; did you mean 'max_body_chars'?"]),
     ("misspelled account", {"routes/r.yaml": ROUTE.replace("[a]", "[b]"),

@@ -427,7 +427,8 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
         if states is not None:
             bad = [s for s in states if s not in _STATES]
             if bad:
-                raise ApiError(422, "invalid_request", "unknown state", [("state", _unknown(s, _STATES, "state")) for s in bad])
+                raise ApiError(422, "invalid_request", "unknown state",
+                               [("state", _unknown(s, _STATES, "state")) for s in bad])
         limit_n = _int_param(request, "limit", default=500, low=1, high=5000)
         offset = _int_param(request, "offset", default=0, low=0, high=10_000_000)
         assert limit_n is not None and offset is not None

@@ -29,6 +29,7 @@ logs ``account.token_expiring``; past it, publishing fails with :class:`AuthErro
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -115,11 +116,15 @@ def escape_little_text(text: str) -> str:
     for m in URL.finditer(text):
         end = m.end()
         # A URL ending in an unbalanced "(...": its ")" belongs to it (Wikipedia-style paths).
-        while end < len(text) and text[end] == ")" and text[m.start():end].count("(") > text[m.start():end].count(")"):
+        unclosed = m.group().count("(") - m.group().count(")")
+        while end < len(text) and text[end] == ")" and unclosed > 0:
             end += 1
+            unclosed -= 1
         spans.append((m.start(), end))
+    url_starts = [s for s, _ in spans]
     for m in _HASHTAG.finditer(text):
-        if not any(s <= m.start() < e for s, e in spans):
+        i = bisect.bisect_right(url_starts, m.start()) - 1
+        if i < 0 or m.start() >= spans[i][1]:  # not inside a URL
             spans.append(m.span())
     out: list[str] = []
     pos = 0

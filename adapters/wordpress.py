@@ -167,6 +167,10 @@ def _is_rest_error(resp: requests.Response) -> bool:
     return isinstance(data, dict) and isinstance(data.get("code"), str)
 
 
+#: An HTML tag in an error message (``[^<>]``: a run of ``<`` must not be read once per ``<``).
+_TAG = re.compile(r"<[^<>]+>")
+
+
 def _platform_message(resp: requests.Response) -> str:
     """WordPress's error text: ``code: message`` from the JSON body, else the start of the raw body."""
     try:
@@ -174,7 +178,7 @@ def _platform_message(resp: requests.Response) -> str:
     except ValueError:
         return redact(re.sub(r"\s+", " ", resp.text).strip()[:300])
     if isinstance(data, dict) and ("message" in data or "code" in data):
-        message = re.sub(r"<[^>]+>", "", str(data.get("message") or ""))
+        message = _TAG.sub("", str(data.get("message") or ""))
         code = data.get("code")
         params = (data.get("data") or {}).get("params") if isinstance(data.get("data"), dict) else None
         if isinstance(params, dict) and params:

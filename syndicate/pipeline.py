@@ -48,6 +48,7 @@ from .metrics import count_localization, platform_call
 from .models import ContentItem
 from .planning import evergreen_text
 from .ratelimit import check_rate
+from .rendering import cpu_budget
 from .scheduling import hold_until_due
 from .secrets import redact
 from .states import PublicationState
@@ -72,6 +73,9 @@ log = get_logger("syndicate.pipeline")
 
 #: When a reconciliation could not ask the platform the first time, it asks again after this long.
 RECONCILE_FIRST_DEFER = timedelta(seconds=5)
+#: CPU time (of the rendering thread) a render may use before it fails as a content error; well
+#: under the publish time limit, so a text that cannot be rendered never runs into it.
+RENDER_CPU_BUDGET = timedelta(seconds=5)
 
 
 def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
@@ -210,7 +214,8 @@ def render_publication(rt: Runtime, pub: Publication) -> Rendered:
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
     content = build_content(item, loc["fields"] or {}, pub)
-    return rt.adapter(pub.account).render(content)
+    with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
+        return rt.adapter(pub.account).render(content)
 
 
 def _backoff(rt: Runtime, failures: int) -> timedelta:
@@ -290,6 +295,15 @@ def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
         return "failed", pub
+    except Exception as exc:  # a fault in rendering repeats on every attempt; nothing was sent
+        error = f"rendering failed: {type(exc).__name__}: {exc}"
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=error, lease_until=None)
+        log.exception("publication.failed", publication=pub.id, key=pub.key, error=redact(error), stage="render")
+        return "failed", pub
+    except BaseException as exc:
+        # Interrupted before the call (time limit, shutdown): nothing was sent, so never in doubt.
+        _retry_or_fail(rt, pub, f"interrupted while rendering, before any call: {type(exc).__name__}", actor)
+        raise
     try:
         check_rate(rt, pub, adapter.limits)  # our shared per-account caps: over them, defer like a 429
         with platform_call(pub.channel):

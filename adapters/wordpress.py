@@ -51,7 +51,7 @@ from syndicate.locales import language, with_direction
 from syndicate.logging import get_logger
 from syndicate.models import sanitize_html
 from syndicate.secrets import redact
-from syndicate.transport import is_loopback, markdown_to_html, nothing_sent, retry_after
+from syndicate.transport import bounded_session, is_loopback, markdown_to_html, nothing_sent, retry_after
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
 
@@ -294,7 +294,7 @@ class WordPressAdapter(Adapter):
         creds = self.account.credentials
         auth = HTTPBasicAuth(creds.get("username"), creds.get("app_password"))
         if self._session is None:
-            self._session = requests.Session()
+            self._session = bounded_session()
         self._session.auth = auth
         return self._session
 

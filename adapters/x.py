@@ -45,7 +45,6 @@ import requests
 import tweepy
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from requests.adapters import HTTPAdapter
 
 from syndicate.channels import (
     AccountContext,
@@ -70,7 +69,7 @@ from syndicate.errors import (
 from syndicate.logging import get_logger
 from syndicate.rendering import hashtags, render_post
 from syndicate.secrets import add_secret, redact
-from syndicate.transport import nothing_sent, retry_after
+from syndicate.transport import BoundedTransport, nothing_sent, retry_after
 
 from .twitter_text import V3, entity_spans, extract_urls, weighted_length
 
@@ -237,15 +236,16 @@ class _Progress:
 # -- HTTP plumbing -------------------------------------------------------------------------------
 
 
-class _Transport(HTTPAdapter):
-    """Sends to ``base_url`` instead of the host in the request URL, with fixed timeouts.
+class _Transport(BoundedTransport):
+    """Sends to ``base_url`` instead of the host in the request URL, with fixed timeouts, a total
+    deadline of connect + read timeout per exchange and a cap on the answer read.
 
     OAuth 1.0a signatures are computed on the URL tweepy built (X's own host), which is what a
     proxy in front of X must forward and what a fake of X verifies.
     """
 
     def __init__(self, base_url: str | None, connect_timeout_s: float, read_timeout_s: float) -> None:
-        super().__init__(max_retries=0)
+        super().__init__(timeout_s=(connect_timeout_s, read_timeout_s))
         self._base = urlsplit(base_url.rstrip("/")) if base_url else None
         self._timeout = (connect_timeout_s, read_timeout_s)
 

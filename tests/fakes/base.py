@@ -10,6 +10,7 @@ effect happened, then the answer is lost or damaged). Fault kinds:
 * ``stall``: accept and read the request, then wait ``seconds`` before answering (read timeout);
 * ``close``: read the request, then close the connection without a byte (connection reset);
 * ``drip``: send the handler's answer one byte every ``seconds``;
+* ``drip_headers``: send the status line and headers of the handler's answer one byte every ``seconds``;
 * ``huge``: answer 200 with a body of ``size`` bytes;
 * ``malformed``: answer the handler's status with a body that is not JSON.
 
@@ -253,6 +254,20 @@ class FakeServer:
                     h.wfile.write(data[i:i + 1])
                     h.wfile.flush()
                     time.sleep(fault.seconds)
+            except OSError:
+                pass
+        elif fault.kind == "drip_headers":
+            assert resp is not None
+            data, headers = resp.encoded()
+            head = f"HTTP/1.1 {resp.status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            head += f"Content-Length: {len(data)}\r\n\r\n"
+            h.close_connection = True
+            try:
+                for ch in head.encode("latin-1"):
+                    h.wfile.write(bytes([ch]))
+                    h.wfile.flush()
+                    time.sleep(fault.seconds)
+                h.wfile.write(data)
             except OSError:
                 pass
         elif fault.kind == "huge":

@@ -61,11 +61,14 @@ from syndicate.channels import (
 from syndicate.errors import (
     AuthError,
     ChannelError,
+    FetchRefused,
+    FetchUnavailable,
     InDoubt,
     PermanentError,
     RateLimited,
     TransientError,
 )
+from syndicate.fetching import fetch
 from syndicate.logging import get_logger
 from syndicate.rendering import hashtags, render_post
 from syndicate.secrets import add_secret, redact
@@ -721,27 +724,16 @@ class XAdapter(Adapter):
         return ids
 
     def _download(self, url: str) -> tuple[bytes, str]:
-        session = self._session()
-        what = f"fetch media {url}"
+        """The image at ``url``, through the guarded fetcher (public addresses only, capped)."""
         try:
-            with session.get(url, stream=True) as resp:
-                if resp.status_code >= 500 or resp.status_code == 429:
-                    raise TransientError(f"cannot {what}", status=resp.status_code)
-                if resp.status_code >= 400:
-                    raise PermanentError(f"cannot {what}", status=resp.status_code)
-                content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-                if content_type not in _IMAGE_TYPES:
-                    raise PermanentError(f"cannot {what}: {content_type or 'no content type'} is not "
-                                         "a JPEG, PNG, GIF or WebP image")
-                cap = MAX_GIF_BYTES if content_type == "image/gif" else MAX_IMAGE_BYTES
-                data = bytearray()
-                for chunk in resp.iter_content(64 * 1024):
-                    data += chunk
-                    if len(data) > cap:
-                        raise PermanentError(f"cannot {what}: larger than X's limit of {cap // (1024 * 1024)} MB")
-                return bytes(data), content_type
-        except requests.exceptions.RequestException as exc:
-            raise TransientError(f"cannot {what}: {type(exc).__name__}") from None
+            got = fetch(url, max_bytes=MAX_GIF_BYTES, content_types=_IMAGE_TYPES.keys(),
+                        time_limit=timedelta(seconds=self.account.connect_timeout_s + self.account.read_timeout_s))
+        except (FetchRefused, FetchUnavailable) as exc:
+            raise type(exc)(f"cannot fetch media {url}: {exc}") from None
+        if got.content_type != "image/gif" and len(got.data) > MAX_IMAGE_BYTES:
+            raise PermanentError(f"cannot fetch media {url}: larger than X's limit of "
+                                 f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+        return got.data, got.content_type
 
     # -- clients -------------------------------------------------------------------------------
 
@@ -753,7 +745,7 @@ class XAdapter(Adapter):
             session.mount(host, self._transport(self.account.base_url))
 
     def _session(self) -> requests.Session:
-        """Our own session: media downloads (any host) and the OAuth 2 token endpoint."""
+        """Our own session, for the OAuth 2 token endpoint (media come through :func:`fetch`)."""
         if self._http is None:
             session = requests.Session()
             session.mount("https://", self._transport(None))

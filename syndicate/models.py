@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from .addresses import MediaUrl
 from .errors import ContentError, NotApproved
 from .fields import AwareDatetime, Duration, LocaleTag, PlainText, WebUrl, check_text
 from .inputs import Document, InputError, load_file, load_json, load_yaml
@@ -93,7 +94,7 @@ class CallToAction(_Strict):
 class Media(_Strict):
     """An image or video shown with the post. ``alt`` is the accessible description."""
 
-    url: WebUrl
+    url: MediaUrl
     alt: Annotated[PlainText, StringConstraints(max_length=1000)] | None = None
     kind: Literal["image", "video"] = "image"
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from dramatiq import Worker
 
+from .addresses import loopback_allowed
 from .dispatcher import Dispatcher
 from .ledger import Publication
 from .logging import get_logger
@@ -61,6 +62,7 @@ class WorkerHost:
                        if loop is not None]
         log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
                  broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+        loopback_allowed()  # warns at start when a test opened loopback to media fetches
 
     def stop(self) -> None:
         """Stop dispatching, then let running messages finish (up to the shutdown timeout)."""

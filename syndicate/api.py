@@ -43,6 +43,7 @@ from .models import InvalidItem, parse_item
 if TYPE_CHECKING:
     from .ledger import Publication
     from .runtime import Runtime
+    from .serving import ClientLimits
 
 __all__ = ["MAX_REVISION", "ApiError", "create_app", "openapi_document"]
 
@@ -632,12 +633,11 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
-    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles the signals)."""
+def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info", limits: ClientLimits | None = None) -> None:
+    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles the signals), with deadlines
+    and per-client limits against slow clients (:mod:`syndicate.serving`)."""
     import uvicorn
 
-    app = create_app(rt)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower(),
-                            proxy_headers=False, server_header=False, timeout_keep_alive=5,
-                            limit_concurrency=200, timeout_graceful_shutdown=30)
-    uvicorn.Server(config).run()
+    from .serving import server_config
+
+    uvicorn.Server(server_config(create_app(rt), host=host, port=port, log_level=log_level, limits=limits)).run()

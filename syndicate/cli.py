@@ -823,13 +823,16 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
-def api(config_dir: Path | None, host: str, port: int) -> None:
+@click.option("--max-connections-per-client", type=click.IntRange(0, 10_000), default=16, show_default=True,
+              help="Connections one client address may hold (0: no cap, behind a reverse proxy).")
+def api(config_dir: Path | None, host: str, port: int, max_connections_per_client: int) -> None:
     """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT.
 
     Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
     config (exit 2). The OpenAPI document is at /openapi.json; /healthz and /readyz for probes.
     """
     from .api import create_app, serve
+    from .serving import ClientLimits
 
     level = os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO"
     configure_logging(level=level)
@@ -837,7 +840,8 @@ def api(config_dir: Path | None, host: str, port: int) -> None:
         rt = Runtime.create(config=load_config(config_dir, check_secrets=False))
         create_app(rt)  # check the tokens before binding the port
         try:
-            serve(rt, host=host, port=port, log_level=level)
+            serve(rt, host=host, port=port, log_level=level,
+                  limits=ClientLimits(max_per_client=max_connections_per_client))
         finally:
             rt.close()
 

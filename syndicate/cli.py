@@ -172,8 +172,8 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
               help="Do not run the dispatcher in this worker (run 'syndicate scheduler' elsewhere).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve /metrics, /healthz and /readyz on this port (with --processes N, from the parent).")
-@click.option("--metrics-host", default="0.0.0.0", show_default=True,  # noqa: S104 - probes come from outside
-              help="Address for --metrics-port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address for --metrics-port (0.0.0.0 in a container, for probes and Prometheus).")
 def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
            metrics_port: int | None, metrics_host: str) -> None:
     """Run workers until SIGTERM/SIGINT. Refuses to start on an invalid config (exit 2).

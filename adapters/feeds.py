@@ -284,6 +284,8 @@ class FeedAdapter(Adapter):
     """Writes partner feeds (Atom and RSS) and pings their WebSub hub."""
 
     name = "feeds"
+    #: Receipts point at files this adapter wrote (``file://``) unless the files are served.
+    permalink_schemes = frozenset({"https", "http", "file"})
     Options = FeedOptions
     publish_safety = Safety.IDEMPOTENT
     default_utm_medium = "partner"

@@ -247,6 +247,8 @@ class Adapter(ABC):
     #: ``utm_medium`` of links posted here unless a route or account says otherwise
     #: (``social`` files social networks under Organic Social in GA4).
     default_utm_medium: ClassVar[str] = "social"
+    #: URL schemes a permalink of this adapter's receipts may have (``syndicate.receipts``).
+    permalink_schemes: ClassVar[frozenset[str]] = frozenset({"https", "http"})
 
     def __init__(self, account: AccountContext) -> None:
         self.account = account

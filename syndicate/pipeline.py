@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,6 +48,7 @@ from .metrics import count_localization, platform_call
 from .models import ContentItem
 from .planning import evergreen_text
 from .ratelimit import check_rate
+from .receipts import checked_permalink
 from .rendering import cpu_budget
 from .scheduling import hold_until_due
 from .secrets import redact
@@ -238,11 +239,17 @@ def _text_hash(rendered: Rendered) -> str:
 
 def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: Rendered, actor: str,
                     expect: tuple[PublicationState, ...], kind: str) -> Publication | None:
+    # The post exists: a permalink we cannot store is replaced by the tagged URL, never re-posted.
+    permalink, problem = checked_permalink(receipt.permalink, schemes=rt.adapter(pub.account).permalink_schemes,
+                                           fallback=pub.tagged_url)
+    if problem is not None:
+        log.warning("publication.permalink_refused", publication=pub.id, key=pub.key, reason=problem)
+        receipt = replace(receipt, permalink=permalink, warnings=(*receipt.warnings, problem))
     done = rt.ledger.transition(
         pub.id, S.PUBLISHED, expect=expect, actor=actor, kind=kind,
         detail={"remote_id": receipt.remote_id, "permalink": receipt.permalink,
                 **({"warnings": [redact(w) for w in receipt.warnings]} if receipt.warnings else {})},
-        remote_id=receipt.remote_id[:256], permalink=receipt.permalink[:2048],
+        remote_id=receipt.remote_id[:256], permalink=receipt.permalink,
         published_at=rt.ledger.now(), rendered=_rendered_record(rendered), text_hash=_text_hash(rendered),
         last_error=None, lease_until=None)
     if done is None:

@@ -71,6 +71,7 @@ from syndicate.errors import (
 from syndicate.fetching import fetch
 from syndicate.logging import get_logger
 from syndicate.rendering import hashtags, render_post
+from syndicate.sealing import Sealer, SealError
 from syndicate.secrets import add_secret, redact
 from syndicate.transport import BoundedTransport, nothing_sent, retry_after
 
@@ -113,7 +114,8 @@ MAX_ALT_TEXT = 1000
 RATE_WINDOWS = (RateWindow(100, timedelta(minutes=15)), RateWindow(2400, timedelta(days=1)))
 
 OAUTH1_CREDENTIALS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-OAUTH2_CREDENTIALS = ("client_id", "refresh_token")
+#: ``state_key``: the key (or keys, newest first) the stored token pair is sealed with (syndicate.sealing).
+OAUTH2_CREDENTIALS = ("client_id", "refresh_token", "state_key")
 
 #: X's words when it refuses a post as a duplicate of an earlier one (HTTP 403).
 DUPLICATE_MESSAGE = "duplicate content"
@@ -812,9 +814,38 @@ class XAdapter(Adapter):
 
     # -- OAuth 2 tokens ------------------------------------------------------------------------
 
+    def _sealer(self) -> Sealer:
+        try:
+            return Sealer(self.account.credentials.get("state_key"))
+        except SealError as exc:
+            raise AuthError(f"the state_key of X account {self.account.id!r} is not usable: {exc}") from None
+
+    def _sealed(self, tokens: Mapping[str, Any]) -> dict[str, Any]:
+        """``tokens`` as the ledger keeps them: both tokens sealed (syndicate.sealing)."""
+        sealer = self._sealer()
+        return {k: (sealer.seal(str(v)) if k in ("access_token", "refresh_token") and v else v)
+                for k, v in tokens.items()}
+
+    def _opened(self, stored: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The stored pair with both tokens opened, and whether it should be sealed again."""
+        sealer = self._sealer()
+        out, stale = dict(stored), False
+        for k in ("access_token", "refresh_token"):
+            if stored.get(k):
+                try:
+                    out[k], old = sealer.open(str(stored[k]))
+                except SealError:
+                    raise AuthError(f"the stored OAuth 2 tokens of X account {self.account.id!r} open with none "
+                                    "of its state_key keys: add the previous key after the new one, or "
+                                    "authorize the account again") from None
+                add_secret(str(out[k]))
+                stale = stale or old
+        return out, stale
+
     def _tokens(self) -> tuple[dict[str, Any], int]:
-        """The stored token pair, seeded from the credentials the first time and again whenever
-        the environment's refresh token changes (an operator authorized the account anew)."""
+        """The stored token pair (opened), seeded from the credentials the first time and again
+        whenever the environment's refresh token changes (an operator authorized the account anew).
+        A pair sealed with an older key, or stored unsealed, is sealed again with the newest one."""
         creds = self.account.credentials
         env_refresh = creds.get("refresh_token")
         seed_id = hashlib.sha256(env_refresh.encode("utf-8")).hexdigest()[:16]
@@ -824,13 +855,14 @@ class XAdapter(Adapter):
                 break
             seed = {"access_token": creds.optional("access_token"), "refresh_token": env_refresh,
                     "expires_at": None, "seed": seed_id}
-            self._state.put(_TOKENS_KEY, seed, expect_version=stored[1] if stored else None)
+            self._state.put(_TOKENS_KEY, self._sealed(seed), expect_version=stored[1] if stored else None)
         else:
             raise TransientError("the account state did not keep the OAuth 2 tokens")
-        value, version = stored
-        for k in ("access_token", "refresh_token"):
-            if value.get(k):
-                add_secret(str(value[k]))
+        value, stale = self._opened(stored[0])
+        version = stored[1]
+        if stale and self._state.put(_TOKENS_KEY, self._sealed(value), expect_version=version):
+            log.info("x.oauth2_resealed", account=self.account.id)
+            version += 1
         return value, version
 
     @staticmethod
@@ -860,7 +892,7 @@ class XAdapter(Adapter):
                          "expires_at": (datetime.now(UTC) + timedelta(seconds=int(fresh.get("expires_in", 7200))))
                          .isoformat()}
                 for _ in range(5):
-                    if self._state.put(_TOKENS_KEY, value, expect_version=version):
+                    if self._state.put(_TOKENS_KEY, self._sealed(value), expect_version=version):
                         break
                     # The lock expired while we held it and someone wrote; ours is the newest pair.
                     log.warning("x.oauth2_store_conflict", account=self.account.id)

@@ -41,6 +41,7 @@ from html.parser import HTMLParser
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import nh3
 import requests
 import tweepy
 from markdown_it import MarkdownIt
@@ -368,8 +369,13 @@ class _TextOfHtml(HTMLParser):
 
 
 def _plain_text(body: str, body_format: str) -> str:
-    """The body as plain text: paragraphs separated by blank lines, link targets kept."""
+    """The body as plain text: paragraphs separated by blank lines, link targets kept.
+
+    The markup is cleaned by nh3 (linear) before Python's ``HTMLParser`` reads it: that parser
+    reads the rest of the text once per unclosed ``<!--``, ``<!`` or ``<?`` (quadratic).
+    """
     markup = MarkdownIt("commonmark").render(body) if body_format == "markdown" else body
+    markup = nh3.clean(markup, tags=set(_TextOfHtml._BLOCKS | {"a"}), attributes={"a": {"href"}}, link_rel=None)
     parser = _TextOfHtml()
     parser.feed(markup)
     parser.close()

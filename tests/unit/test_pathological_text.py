@@ -118,7 +118,8 @@ def _content(summary: str, body: str = "") -> PostContent:
                        canonical_url="https://example.com/p", cta_url=None, published_at=datetime.now(UTC))
 
 
-@pytest.mark.parametrize("shape", ["dotted-labels", "scheme-then-labels", "www-labels", "many-urls"])
+@pytest.mark.parametrize("shape", ["dotted-labels", "scheme-then-labels", "www-labels", "many-urls", "comment-openers",
+                                   "tag-openers", "regional-indicators", "entities"])
 @pytest.mark.parametrize("thread", [False, True], ids=["post", "thread"])
 def test_x_renders_a_pathological_text_in_linear_time_and_within_the_limit(shape: str, thread: bool) -> None:
     # Given 100 kB of pathological text as an X post's summary (or, in thread mode, its body)

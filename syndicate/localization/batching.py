@@ -37,9 +37,10 @@ _LEVELS = (
     re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])"),  # sentences
     re.compile(r"\s+"),                           # words
 )
-#: Starts only where whitespace starts: a leading ``\s*`` tried inside a long whitespace run reads
-#: the rest of the run from every position of it (quadratic).
-_BOUNDARY = re.compile(r"(?<!\s)\s*<x\s+id=\"b(\d+)\"\s*/>\s*")
+#: Leading whitespace is taken only from where a whitespace run starts: a leading ``\s*`` tried
+#: inside a long run reads the rest of the run from every position of it (quadratic). A boundary
+#: right after another one (whose trailing whitespace that match took) still matches.
+_BOUNDARY = re.compile(r"(?:(?<!\s)\s+)?<x\s+id=\"b(\d+)\"\s*/>\s*")
 _BOUNDARY_SEP = "\n\n<x id=\"b{}\"/>\n\n"
 
 

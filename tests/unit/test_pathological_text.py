@@ -151,8 +151,12 @@ def test_an_html_comment_left_open_is_protected_to_the_end_of_the_text() -> None
     assert masking.protected_spans(text, markup=True)[-1] == (text.index("<!--"), len(text))
 
 
-def test_the_split_boundary_pattern_only_starts_where_whitespace_starts() -> None:
-    # Given joined segments with whitespace around a boundary / Then the split matches the old pattern's
+def test_the_split_boundary_pattern_finds_what_the_backtracking_one_found() -> None:
+    # Given joined segments with whitespace around boundaries, and two boundaries in a row
     old = re.compile(r"\s*<x\s+id=\"b(\d+)\"\s*/>\s*")
-    text = "one  \n\n<x id=\"b1\"/>\n\n two<x id=\"b2\"/>three"
-    assert batching._BOUNDARY.split(text) == old.split(text)
+    texts = ["one  \n\n<x id=\"b1\"/>\n\n two<x id=\"b2\"/>three",
+             "a\n\n<x id=\"b1\"/>\n\n<x id=\"b1\"/>\n\nb", "  <x id=\"b3\"/>", "x <x id=\"b4\" /> \t"]
+    # Then the split and the matches are the old pattern's
+    for text in texts:
+        assert batching._BOUNDARY.split(text) == old.split(text)
+        assert [m.span() for m in batching._BOUNDARY.finditer(text)] == [m.span() for m in old.finditer(text)]

@@ -154,6 +154,9 @@ _URL_SUBDOMAIN_RUNS = re.compile(f"(?:{_DOMAIN_CHAR}|[_-])+", re.IGNORECASE)
 _URL_DOMAIN_NAME_RUNS = re.compile(f"(?:{_DOMAIN_CHAR}|-)+", re.IGNORECASE)
 _ASCII_LABEL_RUNS = re.compile(f"[\\-a-z0-9{_LATIN_ACCENTS}]+", re.IGNORECASE)
 _DOTS = re.compile(r"\.")
+#: A host of ASCII labels only: as a whole, it is what the ASCII domain pattern finds in it (its last
+#: label is the top-level domain the host ended with).
+_ASCII_HOST = re.compile(r"[-a-z0-9]+(?:\.[-a-z0-9]+)+", re.IGNORECASE)
 #: Longest top-level domain in the lists, plus the character its lookahead reads.
 _TLD_WINDOW = 1 + max(len(n) for names in ("generic", "country") for n in json.loads(
     _DATA.joinpath("tlds.json").read_text(encoding="utf-8"))[names])
@@ -415,7 +418,9 @@ def _find_urls(text: str) -> tuple[UrlEntity, ...]:
                 continue
             last: list[Any] | None = None
             ascii_end = 0
-            for a, b in _Hosts(domain, _ASCII_LABEL_RUNS).finditer():
+            ascii_hosts = ([(0, len(domain))] if domain.isascii() and _ASCII_HOST.fullmatch(domain)
+                           else _Hosts(domain, _ASCII_LABEL_RUNS).finditer())
+            for a, b in ascii_hosts:
                 ascii_domain = domain[a:b]
                 ascii_start = domain.find(ascii_domain, ascii_end)
                 ascii_end = ascii_start + len(ascii_domain)
@@ -485,6 +490,11 @@ class ParseResult:
     display_range: tuple[int, int]
 
 
+@lru_cache(maxsize=65536)
+def _weight(config: TextConfig, code_point: int) -> int:
+    return config.weight_of(code_point)
+
+
 def parse_tweet(text: str, config: TextConfig = V3) -> ParseResult:
     """Measure ``text`` as X does (twitter-text ``parseTweet``)."""
     normalized = unicodedata.normalize("NFC", text)
@@ -506,7 +516,15 @@ def parse_tweet(text: str, config: TextConfig = V3) -> ParseResult:
             weighted += config.default_weight
         else:
             end = i + 1
-            weighted += config.weight_of(ord(normalized[i]))
+            cp = ord(normalized[i])
+            weighted += _weight(config, cp)
+            u16 += 2 if cp > 0xFFFF else 1
+            if valid:
+                valid = normalized[i] not in _INVALID_CHARS
+            if valid and weighted <= limit_scaled:
+                valid_display = u16 - 1
+            i = end
+            continue
         u16 += _utf16_len(normalized[i:end])
         if valid:
             valid = normalized[end - 1] not in _INVALID_CHARS

@@ -30,7 +30,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,7 +49,7 @@ from syndicate.fields import WebUrl
 from syndicate.logging import get_logger
 from syndicate.models import sanitize_html
 from syndicate.secrets import redact
-from syndicate.transport import markdown_to_html
+from syndicate.transport import bounded_session, markdown_to_html
 
 __all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for", "rss_html", "rss_title"]
 
@@ -305,6 +304,8 @@ class FeedAdapter(Adapter):
     """Writes partner feeds (Atom and RSS) and pings their WebSub hub."""
 
     name = "feeds"
+    #: Receipts point at files this adapter wrote (``file://``) unless the files are served.
+    permalink_schemes = frozenset({"https", "http", "file"})
     Options = FeedOptions
     publish_safety = Safety.IDEMPOTENT
     default_utm_medium = "partner"
@@ -458,7 +459,7 @@ class FeedAdapter(Adapter):
         hub = self.options.hub
         assert hub is not None
         if self._session is None:
-            self._session = requests.Session()
+            self._session = bounded_session(max_answer_bytes=_MAX_HUB_ANSWER_BYTES)
         warnings: list[str] = []
         for url in self.feed_urls(locale):
             problem = None
@@ -468,7 +469,7 @@ class FeedAdapter(Adapter):
                     timeout=(self.account.connect_timeout_s, self.account.read_timeout_s))
                 with resp:
                     if not 200 <= resp.status_code < 300:
-                        snippet = _read_snippet(resp, self.account.read_timeout_s)
+                        snippet = resp.content.decode("utf-8", "replace").strip()[:300]
                         problem = f"HTTP {resp.status_code}" + (f": {redact(snippet)}" if snippet else "")
             except requests.RequestException as exc:
                 problem = f"{type(exc).__name__}: {redact(str(exc))[:300]}"
@@ -484,18 +485,3 @@ class FeedAdapter(Adapter):
         if self._session is not None:
             self._session.close()
             self._session = None
-
-
-def _read_snippet(resp: requests.Response, budget_s: float) -> str:
-    """Up to a few KiB of an error answer, read within ``budget_s``; never raises."""
-    deadline = time.monotonic() + budget_s
-    buf = bytearray()
-    try:
-        while len(buf) < _MAX_HUB_ANSWER_BYTES and time.monotonic() < deadline:
-            chunk = resp.raw.read1(_MAX_HUB_ANSWER_BYTES - len(buf))
-            if not chunk:
-                break
-            buf += chunk
-    except Exception:  # noqa: BLE001, S110 - the snippet only decorates a warning
-        pass
-    return buf.decode("utf-8", "replace").strip()[:300]

@@ -29,6 +29,7 @@ logs ``account.token_expiring``; past it, publishing fails with :class:`AuthErro
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,6 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from oauthlib.oauth2 import TokenExpiredError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 
 from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
@@ -57,7 +57,7 @@ from syndicate.localization.masking import URL
 from syndicate.logging import get_logger
 from syndicate.rendering import compose, hashtags
 from syndicate.secrets import redact
-from syndicate.transport import is_loopback, nothing_sent, retry_after
+from syndicate.transport import BoundedTransport, bounded_session, is_loopback, nothing_sent, retry_after
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -115,11 +115,15 @@ def escape_little_text(text: str) -> str:
     for m in URL.finditer(text):
         end = m.end()
         # A URL ending in an unbalanced "(...": its ")" belongs to it (Wikipedia-style paths).
-        while end < len(text) and text[end] == ")" and text[m.start():end].count("(") > text[m.start():end].count(")"):
+        unclosed = m.group().count("(") - m.group().count(")")
+        while end < len(text) and text[end] == ")" and unclosed > 0:
             end += 1
+            unclosed -= 1
         spans.append((m.start(), end))
+    url_starts = [s for s, _ in spans]
     for m in _HASHTAG.finditer(text):
-        if not any(s <= m.start() < e for s, e in spans):
+        i = bisect.bisect_right(url_starts, m.start()) - 1
+        if i < 0 or m.start() >= spans[i][1]:  # not inside a URL
             spans.append(m.span())
     out: list[str] = []
     pos = 0
@@ -184,7 +188,7 @@ class LinkedInOptions(BaseModel):
         return self
 
 
-class _PlainHttpLoopback(HTTPAdapter):
+class _PlainHttpLoopback(BoundedTransport):
     """Transport that sends ``https://127.0.0.1:PORT/...`` as plain http to a loopback server.
 
     OAuth2Session refuses non-https URLs; test fakes listen on plain-http loopback. The session
@@ -325,7 +329,7 @@ class LinkedInAdapter(Adapter):
             expires = self.options.token_expires_at
             if expires is not None:
                 bearer["expires_at"] = expires.timestamp()
-            session = OAuth2Session(token=bearer)
+            session = bounded_session(session=OAuth2Session(token=bearer))
             if self._plain_loopback:
                 session.mount(self._base + "/", _PlainHttpLoopback())
             self._session, self._session_token = session, token

@@ -109,6 +109,8 @@ class SandboxAdapter(Adapter):
     """Writes posts to files instead of a platform."""
 
     name = "sandbox"
+    #: Receipts point at files this adapter wrote (``file://``) unless the files are served.
+    permalink_schemes = frozenset({"https", "http", "file"})
     Options = SandboxOptions
     publish_safety = Safety.IDEMPOTENT
     uses_network = False

@@ -20,10 +20,11 @@ Offsets: :func:`extract_urls` returns code-point offsets into the text it is giv
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -114,8 +115,6 @@ _CYRILLIC = r"\u0400-\u04FF"
 
 _INVALID_DOMAIN_CHARS = _PUNCT + _SPACES + _INVALID_CHARS + _DIRECTIONAL
 _DOMAIN_CHAR = f"[^{_INVALID_DOMAIN_CHARS}]"
-_SUBDOMAIN = f"(?:(?:{_DOMAIN_CHAR}(?:[_-]|{_DOMAIN_CHAR})*)?{_DOMAIN_CHAR}\\.)"
-_DOMAIN_NAME = f"(?:(?:{_DOMAIN_CHAR}(?:-|{_DOMAIN_CHAR})*)?{_DOMAIN_CHAR}\\.)"
 
 
 def _tld_group(names: list[str]) -> str:
@@ -127,7 +126,6 @@ _TLDS: dict[str, list[str]] = json.loads(_DATA.joinpath("tlds.json").read_text(e
 _GTLD = _tld_group(_TLDS["generic"])
 _CCTLD = _tld_group(_TLDS["country"])
 _PUNYCODE_TLD = r"(?:xn--[\-0-9a-z]+)"
-_DOMAIN = f"(?:{_SUBDOMAIN}*{_DOMAIN_NAME}(?:{_GTLD}|{_CCTLD}|{_PUNYCODE_TLD}))"
 
 _PATH_CHAR = f"[a-z{_CYRILLIC}0-9!\\*';:=\\+,\\.\\$/%#\\[\\]\\-\\u2013_~@\\|&{_LATIN_ACCENTS}]"
 _BALANCED_PARENS = f"\\((?:{_PATH_CHAR}+|(?:{_PATH_CHAR}*\\({_PATH_CHAR}+\\){_PATH_CHAR}*))\\)"
@@ -135,20 +133,33 @@ _PATH_END = f"(?:[\\+\\-a-z{_CYRILLIC}0-9=_#/{_LATIN_ACCENTS}]|(?:{_BALANCED_PAR
 _PATH = f"(?:(?:{_PATH_CHAR}*(?:{_BALANCED_PARENS}{_PATH_CHAR}*)*{_PATH_END})|(?:@{_PATH_CHAR}+/))"
 _QUERY_CHAR = r"[a-z0-9!?\*'@\(\);:&=\+\$/%#\[\]\-_\.,~|]"
 _QUERY_END = r"[a-z0-9\-_&=#/]"
-_PRECEDING = f"(?:[^A-Za-z0-9@＠$#＃{_INVALID_CHARS}]|[{_DIRECTIONAL}]|^)"
 
-_EXTRACT_URL = re.compile(
-    f"(({_PRECEDING})"                   # 2: the character before the URL
-    f"((https?://)?"                     # 3: the URL; 4: its scheme
-    f"({_DOMAIN})"                       # 5: the host
-    f"(?::([0-9]+))?"                    # 6: port
-    f"(/{_PATH}*)?"                      # 7: path
-    f"(\\?{_QUERY_CHAR}*{_QUERY_END})?"  # 8: query
-    "))",
+#: The patterns the reference implementation applies in one regex, taken apart: a backtracking
+#: engine walks ``_DOMAIN``'s nested label quantifiers once per start position and tries every
+#: top-level domain after every dot on the way, which is quadratic in a run like ``a.a.a.`` (minutes
+#: of CPU for a few thousand characters). :class:`_Hosts` finds the same hosts in linear time, and
+#: the regexes below only ever meet a few characters, a run without a nested quantifier, or the
+#: text after a host that matched (each character once).
+_PRECEDING_CHAR = re.compile(f"[^A-Za-z0-9@＠$#＃{_INVALID_CHARS}]|[{_DIRECTIONAL}]", re.IGNORECASE)
+_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+_TLD = re.compile(f"{_GTLD}|{_CCTLD}|{_PUNYCODE_TLD}", re.IGNORECASE)
+_AFTER_HOST = re.compile(
+    "(?::([0-9]+))?"                     # 1: port
+    f"(/{_PATH}*)?"                      # 2: path
+    f"(\\?{_QUERY_CHAR}*{_QUERY_END})?",  # 3: query
     re.IGNORECASE,
 )
-_VALID_ASCII_DOMAIN = re.compile(f"(?:(?:[\\-a-z0-9{_LATIN_ACCENTS}]+)\\.)+(?:{_GTLD}|{_CCTLD}|{_PUNYCODE_TLD})",
-                                 re.IGNORECASE)
+_URL_DOMAIN_CHAR = re.compile(_DOMAIN_CHAR, re.IGNORECASE)
+_URL_SUBDOMAIN_RUNS = re.compile(f"(?:{_DOMAIN_CHAR}|[_-])+", re.IGNORECASE)
+_URL_DOMAIN_NAME_RUNS = re.compile(f"(?:{_DOMAIN_CHAR}|-)+", re.IGNORECASE)
+_ASCII_LABEL_RUNS = re.compile(f"[\\-a-z0-9{_LATIN_ACCENTS}]+", re.IGNORECASE)
+_DOTS = re.compile(r"\.")
+#: A host of ASCII labels only: as a whole, it is what the ASCII domain pattern finds in it (its last
+#: label is the top-level domain the host ended with).
+_ASCII_HOST = re.compile(r"[-a-z0-9]+(?:\.[-a-z0-9]+)+", re.IGNORECASE)
+#: Longest top-level domain in the lists, plus the character its lookahead reads.
+_TLD_WINDOW = 1 + max(len(n) for names in ("generic", "country") for n in json.loads(
+    _DATA.joinpath("tlds.json").read_text(encoding="utf-8"))[names])
 _INVALID_BEFORE_SCHEMELESS = re.compile(r"[-_./]\Z")
 _TCO = re.compile(f"^https?://t\\.co/([a-z0-9]+)(?:\\?{_QUERY_CHAR}*{_QUERY_END})?", re.IGNORECASE)
 _IDNA_SEPARATORS = re.compile("[\u002e\u3002\uff0e\uff61]")
@@ -199,13 +210,117 @@ def _punycode_label_length(label: str) -> int | None:
 
 
 def _host_is_valid(domain: str) -> bool:
-    if domain[:4] == "xn--" and not _VALID_ASCII_DOMAIN.search(domain):
+    if domain[:4] == "xn--" and next(_Hosts(domain, _ASCII_LABEL_RUNS).finditer(), None) is None:
         return False  # punycode that is not ASCII
     for label in domain.split("."):
+        if len(label) > _MAX_LABEL_LENGTH:
+            return False  # punycode never writes a label shorter than it is (and encoding it is slow)
         n = _punycode_label_length(label)
         if n is None or n < 1 or n > _MAX_LABEL_LENGTH:
             return False
     return True
+
+
+class _Hosts:
+    """Where a host starting at a given offset of ``text`` ends, in the reference pattern's terms.
+
+    A host is labels, each followed by a dot, then a top-level domain (``tlds.json``, generic names
+    first, in order, then ``xn--`` punycode). The reference regex takes as many labels as it can,
+    then gives them back one at a time until a top-level domain follows: the host ends at the
+    *last* dot of the unbroken run of labels after which a top-level domain starts. Labels lie
+    between dots, so that run and the dots where a domain starts are the same for every start
+    inside it: they are computed once per text (one pass, right to left, over the dots), and each
+    start then costs a lookup, not a walk to the end of the run.
+
+    Args:
+        text: the text.
+        label_runs: maximal runs of characters a label (but the last) may hold.
+        last_label_runs: the same for the label right before the top-level domain; default as above.
+        edge: a character a label must start and end with, when the pattern asks for one.
+    """
+
+    def __init__(self, text: str, label_runs: re.Pattern[str], last_label_runs: re.Pattern[str] | None = None,
+                 edge: re.Pattern[str] | None = None) -> None:
+        self.text = text
+        self._edge = edge
+        self._runs = self._spans(label_runs)
+        self._last_runs = self._spans(last_label_runs) if last_label_runs is not None else self._runs
+        self.dots = [m.start() for m in _DOTS.finditer(text)]
+        self._tlds: dict[str, int | None] = {}
+        # best[k]: the last dot after dot k that the labels after dot k reach and where a
+        # top-level domain starts, or -1.
+        self._best: list[int] | None = None
+
+    def _spans(self, pattern: re.Pattern[str]) -> tuple[list[int], list[int]]:
+        starts: list[int] = []
+        ends: list[int] = []
+        for m in pattern.finditer(self.text):
+            starts.append(m.start())
+            ends.append(m.end())
+        return starts, ends
+
+    @staticmethod
+    def _covered(runs: tuple[list[int], list[int]], a: int, b: int) -> bool:
+        i = bisect.bisect_right(runs[0], a) - 1
+        return i >= 0 and runs[1][i] >= b
+
+    def _label(self, a: int, b: int, *, last: bool) -> bool:
+        """Whether ``text[a:b]`` is a label (``last``: the one right before the top-level domain)."""
+        if b <= a or not self._covered(self._last_runs if last else self._runs, a, b):
+            return False
+        edge = self._edge
+        return edge is None or (edge.match(self.text, a) is not None and edge.match(self.text, b - 1) is not None)
+
+    def tld_end(self, k: int) -> int | None:
+        """Where the top-level domain right after dot ``k`` ends, or None."""
+        text, at = self.text, self.dots[k] + 1
+        key = text[at:at + _TLD_WINDOW]
+        if key[:4].lower() == "xn--":  # punycode has no length limit: never from the memo
+            m = _TLD.match(text, at)
+            return m.end() if m else None
+        if key not in self._tlds:
+            m = _TLD.match(text, at)
+            self._tlds[key] = m.end() - at if m else None
+        found = self._tlds[key]
+        return None if found is None else at + found
+
+    def _table(self) -> list[int]:
+        if self._best is None:
+            dots = self.dots
+            best = [-1] * len(dots)
+            for k in range(len(dots) - 2, -1, -1):
+                a, b = dots[k] + 1, dots[k + 1]
+                if self._label(a, b, last=False) and best[k + 1] >= 0:
+                    best[k] = best[k + 1]
+                elif self._label(a, b, last=True) and self.tld_end(k + 1) is not None:
+                    best[k] = k + 1
+            self._best = best
+        return self._best
+
+    def end(self, start: int) -> int | None:
+        """Where the host that starts at ``start`` ends, or None if none starts there."""
+        k = bisect.bisect_left(self.dots, start)
+        if k == len(self.dots):
+            return None
+        first = (start, self.dots[k])
+        if self._label(*first, last=False):
+            later = self._table()[k]
+            if later >= 0:
+                return self.tld_end(later)
+        if self._label(*first, last=True):
+            return self.tld_end(k)
+        return None
+
+    def finditer(self) -> Iterator[tuple[int, int]]:
+        """Non-overlapping hosts from left to right, as ``re.finditer`` would find them."""
+        pos, n = 0, len(self.text)
+        while pos < n:
+            end = self.end(pos)
+            if end is None:
+                pos += 1
+                continue
+            yield pos, end
+            pos = end
 
 
 def _url_is_valid(url: str, scheme: str, domain: str) -> bool:
@@ -247,21 +362,55 @@ def _start_candidates(text: str) -> list[int]:
     return out
 
 
-@lru_cache(maxsize=4096)
+def _match_at(text: str, p: int, hosts: _Hosts) -> tuple[int, int, int, int, re.Match[str]] | None:
+    """The reference pattern's match at ``p``: (url start, scheme end, host end, match end, the
+    match of what follows the host); the URL starts after the preceding character, or at 0."""
+    starts = []
+    if _PRECEDING_CHAR.match(text, p):
+        starts.append(p + 1)
+    if p == 0:
+        starts.append(0)
+    for u in starts:
+        scheme = _SCHEME.match(text, u)
+        for h in ((scheme.end(), u) if scheme else (u,)):
+            host_end = hosts.end(h)
+            if host_end is not None:
+                rest = _AFTER_HOST.match(text, host_end)
+                assert rest is not None  # every part after the host is optional
+                return u, h, host_end, rest.end(), rest
+    return None
+
+
+#: Texts up to this many characters have their URLs and length cached (rendering measures the same
+#: candidates again and again); longer ones are measured afresh, so the caches stay small.
+_CACHED_CHARS = 4096
+
+
 def _extract_urls(text: str) -> tuple[UrlEntity, ...]:
+    return _extract_urls_cached(text) if len(text) <= _CACHED_CHARS else _find_urls(text)
+
+
+@lru_cache(maxsize=4096)
+def _extract_urls_cached(text: str) -> tuple[UrlEntity, ...]:
+    return _find_urls(text)
+
+
+def _find_urls(text: str) -> tuple[UrlEntity, ...]:
     if not text or "." not in text:
         return ()
+    hosts = _Hosts(text, _URL_SUBDOMAIN_RUNS, _URL_DOMAIN_NAME_RUNS, edge=_URL_DOMAIN_CHAR)
     found: list[list[Any]] = []
     resume = 0
     for p in _start_candidates(text):
         if p < resume:
             continue
-        m = _EXTRACT_URL.match(text, p)
+        m = _match_at(text, p, hosts)
         if m is None:
             continue
-        resume = m.end()
-        before, url, scheme, domain, path = m.group(2), m.group(3), m.group(4), m.group(5), m.group(7)
-        start, end = m.start(3), m.end(3)
+        start, host_start, host_end, end, rest = m
+        resume = end
+        before, url, domain, path = text[p:start], text[start:end], text[host_start:host_end], rest.group(2)
+        scheme = text[start:host_start] or None
         if not _url_is_valid(url, scheme or _DEFAULT_SCHEME, domain):
             continue
         if not scheme:
@@ -269,8 +418,10 @@ def _extract_urls(text: str) -> tuple[UrlEntity, ...]:
                 continue
             last: list[Any] | None = None
             ascii_end = 0
-            for am in _VALID_ASCII_DOMAIN.finditer(domain):
-                ascii_domain = am.group(0)
+            ascii_hosts = ([(0, len(domain))] if domain.isascii() and _ASCII_HOST.fullmatch(domain)
+                           else _Hosts(domain, _ASCII_LABEL_RUNS).finditer())
+            for a, b in ascii_hosts:
+                ascii_domain = domain[a:b]
                 ascii_start = domain.find(ascii_domain, ascii_end)
                 ascii_end = ascii_start + len(ascii_domain)
                 last = [ascii_domain, start + ascii_start, start + ascii_end]
@@ -339,6 +490,11 @@ class ParseResult:
     display_range: tuple[int, int]
 
 
+@lru_cache(maxsize=65536)
+def _weight(config: TextConfig, code_point: int) -> int:
+    return config.weight_of(code_point)
+
+
 def parse_tweet(text: str, config: TextConfig = V3) -> ParseResult:
     """Measure ``text`` as X does (twitter-text ``parseTweet``)."""
     normalized = unicodedata.normalize("NFC", text)
@@ -360,7 +516,15 @@ def parse_tweet(text: str, config: TextConfig = V3) -> ParseResult:
             weighted += config.default_weight
         else:
             end = i + 1
-            weighted += config.weight_of(ord(normalized[i]))
+            cp = ord(normalized[i])
+            weighted += _weight(config, cp)
+            u16 += 2 if cp > 0xFFFF else 1
+            if valid:
+                valid = normalized[i] not in _INVALID_CHARS
+            if valid and weighted <= limit_scaled:
+                valid_display = u16 - 1
+            i = end
+            continue
         u16 += _utf16_len(normalized[i:end])
         if valid:
             valid = normalized[end - 1] not in _INVALID_CHARS
@@ -377,7 +541,11 @@ def parse_tweet(text: str, config: TextConfig = V3) -> ParseResult:
         valid_range=(0, valid_display + offset), display_range=(0, text_u16 - 1 if text else 0))
 
 
-@lru_cache(maxsize=16384)
 def weighted_length(text: str) -> int:
     """The weighted length of ``text`` under the v3 configuration (X's post length)."""
+    return _weighted_length_cached(text) if len(text) <= _CACHED_CHARS else parse_tweet(text, V3).weighted_length
+
+
+@lru_cache(maxsize=16384)
+def _weighted_length_cached(text: str) -> int:
     return parse_tweet(text, V3).weighted_length

@@ -52,8 +52,8 @@ from syndicate.errors import (
 from syndicate.fields import WebUrl, validate_url
 from syndicate.logging import get_logger
 from syndicate.secrets import redact
+from syndicate.transport import answer_complete, bounded_session, nothing_sent, retry_after
 from syndicate.transport import body_html as sanitized_body
-from syndicate.transport import nothing_sent, retry_after
 
 __all__ = ["PAYLOAD_SCHEMA_VERSION", "WebhookAdapter", "WebhookOptions", "sign", "webhook_id_for"]
 
@@ -212,7 +212,7 @@ class WebhookAdapter(Adapter):
 
     def _http(self) -> requests.Session:
         if self._session is None:
-            self._session = requests.Session()
+            self._session = bounded_session(max_answer_bytes=self.options.max_response_bytes)
             self._session.headers["User-Agent"] = "syndicate-webhooks/1"
         return self._session
 
@@ -230,22 +230,10 @@ class WebhookAdapter(Adapter):
         return {"webhook-id": webhook_id, "webhook-timestamp": str(ts),
                 "webhook-signature": sign(self._secrets(), webhook_id, ts, body)}
 
-    def _read_body(self, resp: requests.Response) -> tuple[bytes, bool]:
-        """Up to ``max_response_bytes`` of the answer within the read timeout; (data, complete)."""
-        cap = self.options.max_response_bytes
-        deadline = time.monotonic() + self.account.read_timeout_s
-        buf = bytearray()
-        try:
-            while time.monotonic() < deadline:
-                chunk = resp.raw.read1(cap + 1 - len(buf))
-                if not chunk:
-                    return bytes(buf), True
-                buf += chunk
-                if len(buf) > cap:
-                    return bytes(buf[:cap]), False
-        except Exception:  # noqa: BLE001 - a broken answer body is reported as incomplete, never raised
-            return bytes(buf), False
-        return bytes(buf), False
+    @staticmethod
+    def _read_body(resp: requests.Response) -> tuple[bytes, bool]:
+        """The answer as read within the exchange's deadline, up to ``max_response_bytes``; (data, complete)."""
+        return resp.content, answer_complete(resp)
 
     def _timeouts(self) -> tuple[float, float]:
         return (self.account.connect_timeout_s, self.account.read_timeout_s)
@@ -268,7 +256,8 @@ class WebhookAdapter(Adapter):
                 raise TransientError(f"cannot connect to webhook endpoint {url}") from None
             raise InDoubt(f"connection to webhook endpoint {url} broke after sending") from None
         except requests.Timeout:
-            raise InDoubt(f"webhook endpoint {url} sent no answer within {self.account.read_timeout_s:g} s") from None
+            raise InDoubt(f"webhook endpoint {url} sent no answer in time (read timeout "
+                          f"{self.account.read_timeout_s:g} s)") from None
         except requests.RequestException as exc:
             raise InDoubt(f"webhook to {url} failed: {type(exc).__name__}") from None
         with resp:

@@ -51,7 +51,7 @@ from syndicate.locales import language, with_direction
 from syndicate.logging import get_logger
 from syndicate.models import sanitize_html
 from syndicate.secrets import redact
-from syndicate.transport import is_loopback, markdown_to_html, nothing_sent, retry_after
+from syndicate.transport import bounded_session, is_loopback, markdown_to_html, nothing_sent, retry_after
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
 
@@ -167,6 +167,10 @@ def _is_rest_error(resp: requests.Response) -> bool:
     return isinstance(data, dict) and isinstance(data.get("code"), str)
 
 
+#: An HTML tag in an error message (``[^<>]``: a run of ``<`` must not be read once per ``<``).
+_TAG = re.compile(r"<[^<>]+>")
+
+
 def _platform_message(resp: requests.Response) -> str:
     """WordPress's error text: ``code: message`` from the JSON body, else the start of the raw body."""
     try:
@@ -174,7 +178,7 @@ def _platform_message(resp: requests.Response) -> str:
     except ValueError:
         return redact(re.sub(r"\s+", " ", resp.text).strip()[:300])
     if isinstance(data, dict) and ("message" in data or "code" in data):
-        message = re.sub(r"<[^>]+>", "", str(data.get("message") or ""))
+        message = _TAG.sub("", str(data.get("message") or ""))
         code = data.get("code")
         params = (data.get("data") or {}).get("params") if isinstance(data.get("data"), dict) else None
         if isinstance(params, dict) and params:
@@ -290,7 +294,7 @@ class WordPressAdapter(Adapter):
         creds = self.account.credentials
         auth = HTTPBasicAuth(creds.get("username"), creds.get("app_password"))
         if self._session is None:
-            self._session = requests.Session()
+            self._session = bounded_session()
         self._session.auth = auth
         return self._session
 

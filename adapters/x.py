@@ -41,11 +41,11 @@ from html.parser import HTMLParser
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import nh3
 import requests
 import tweepy
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from requests.adapters import HTTPAdapter
 
 from syndicate.channels import (
     AccountContext,
@@ -62,15 +62,19 @@ from syndicate.channels import (
 from syndicate.errors import (
     AuthError,
     ChannelError,
+    FetchRefused,
+    FetchUnavailable,
     InDoubt,
     PermanentError,
     RateLimited,
     TransientError,
 )
+from syndicate.fetching import fetch
 from syndicate.logging import get_logger
 from syndicate.rendering import hashtags, render_post
+from syndicate.sealing import Sealer, SealError
 from syndicate.secrets import add_secret, redact
-from syndicate.transport import nothing_sent, retry_after
+from syndicate.transport import BoundedTransport, nothing_sent, retry_after
 
 from .twitter_text import V3, entity_spans, extract_urls, weighted_length
 
@@ -111,7 +115,8 @@ MAX_ALT_TEXT = 1000
 RATE_WINDOWS = (RateWindow(100, timedelta(minutes=15)), RateWindow(2400, timedelta(days=1)))
 
 OAUTH1_CREDENTIALS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-OAUTH2_CREDENTIALS = ("client_id", "refresh_token")
+#: ``state_key``: the key (or keys, newest first) the stored token pair is sealed with (syndicate.sealing).
+OAUTH2_CREDENTIALS = ("client_id", "refresh_token", "state_key")
 
 #: X's words when it refuses a post as a duplicate of an earlier one (HTTP 403).
 DUPLICATE_MESSAGE = "duplicate content"
@@ -237,15 +242,16 @@ class _Progress:
 # -- HTTP plumbing -------------------------------------------------------------------------------
 
 
-class _Transport(HTTPAdapter):
-    """Sends to ``base_url`` instead of the host in the request URL, with fixed timeouts.
+class _Transport(BoundedTransport):
+    """Sends to ``base_url`` instead of the host in the request URL, with fixed timeouts, a total
+    deadline of connect + read timeout per exchange and a cap on the answer read.
 
     OAuth 1.0a signatures are computed on the URL tweepy built (X's own host), which is what a
     proxy in front of X must forward and what a fake of X verifies.
     """
 
     def __init__(self, base_url: str | None, connect_timeout_s: float, read_timeout_s: float) -> None:
-        super().__init__(max_retries=0)
+        super().__init__(timeout_s=(connect_timeout_s, read_timeout_s))
         self._base = urlsplit(base_url.rstrip("/")) if base_url else None
         self._timeout = (connect_timeout_s, read_timeout_s)
 
@@ -363,8 +369,13 @@ class _TextOfHtml(HTMLParser):
 
 
 def _plain_text(body: str, body_format: str) -> str:
-    """The body as plain text: paragraphs separated by blank lines, link targets kept."""
+    """The body as plain text: paragraphs separated by blank lines, link targets kept.
+
+    The markup is cleaned by nh3 (linear) before Python's ``HTMLParser`` reads it: that parser
+    reads the rest of the text once per unclosed ``<!--``, ``<!`` or ``<?`` (quadratic).
+    """
     markup = MarkdownIt("commonmark").render(body) if body_format == "markdown" else body
+    markup = nh3.clean(markup, tags=set(_TextOfHtml._BLOCKS | {"a"}), attributes={"a": {"href"}}, link_rel=None)
     parser = _TextOfHtml()
     parser.feed(markup)
     parser.close()
@@ -721,27 +732,16 @@ class XAdapter(Adapter):
         return ids
 
     def _download(self, url: str) -> tuple[bytes, str]:
-        session = self._session()
-        what = f"fetch media {url}"
+        """The image at ``url``, through the guarded fetcher (public addresses only, capped)."""
         try:
-            with session.get(url, stream=True) as resp:
-                if resp.status_code >= 500 or resp.status_code == 429:
-                    raise TransientError(f"cannot {what}", status=resp.status_code)
-                if resp.status_code >= 400:
-                    raise PermanentError(f"cannot {what}", status=resp.status_code)
-                content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-                if content_type not in _IMAGE_TYPES:
-                    raise PermanentError(f"cannot {what}: {content_type or 'no content type'} is not "
-                                         "a JPEG, PNG, GIF or WebP image")
-                cap = MAX_GIF_BYTES if content_type == "image/gif" else MAX_IMAGE_BYTES
-                data = bytearray()
-                for chunk in resp.iter_content(64 * 1024):
-                    data += chunk
-                    if len(data) > cap:
-                        raise PermanentError(f"cannot {what}: larger than X's limit of {cap // (1024 * 1024)} MB")
-                return bytes(data), content_type
-        except requests.exceptions.RequestException as exc:
-            raise TransientError(f"cannot {what}: {type(exc).__name__}") from None
+            got = fetch(url, max_bytes=MAX_GIF_BYTES, content_types=_IMAGE_TYPES.keys(),
+                        time_limit=timedelta(seconds=self.account.connect_timeout_s + self.account.read_timeout_s))
+        except (FetchRefused, FetchUnavailable) as exc:
+            raise type(exc)(f"cannot fetch media {url}: {exc}") from None
+        if got.content_type != "image/gif" and len(got.data) > MAX_IMAGE_BYTES:
+            raise PermanentError(f"cannot fetch media {url}: larger than X's limit of "
+                                 f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+        return got.data, got.content_type
 
     # -- clients -------------------------------------------------------------------------------
 
@@ -753,7 +753,7 @@ class XAdapter(Adapter):
             session.mount(host, self._transport(self.account.base_url))
 
     def _session(self) -> requests.Session:
-        """Our own session: media downloads (any host) and the OAuth 2 token endpoint."""
+        """Our own session, for the OAuth 2 token endpoint (media come through :func:`fetch`)."""
         if self._http is None:
             session = requests.Session()
             session.mount("https://", self._transport(None))
@@ -820,9 +820,38 @@ class XAdapter(Adapter):
 
     # -- OAuth 2 tokens ------------------------------------------------------------------------
 
+    def _sealer(self) -> Sealer:
+        try:
+            return Sealer(self.account.credentials.get("state_key"))
+        except SealError as exc:
+            raise AuthError(f"the state_key of X account {self.account.id!r} is not usable: {exc}") from None
+
+    def _sealed(self, tokens: Mapping[str, Any]) -> dict[str, Any]:
+        """``tokens`` as the ledger keeps them: both tokens sealed (syndicate.sealing)."""
+        sealer = self._sealer()
+        return {k: (sealer.seal(str(v)) if k in ("access_token", "refresh_token") and v else v)
+                for k, v in tokens.items()}
+
+    def _opened(self, stored: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The stored pair with both tokens opened, and whether it should be sealed again."""
+        sealer = self._sealer()
+        out, stale = dict(stored), False
+        for k in ("access_token", "refresh_token"):
+            if stored.get(k):
+                try:
+                    out[k], old = sealer.open(str(stored[k]))
+                except SealError:
+                    raise AuthError(f"the stored OAuth 2 tokens of X account {self.account.id!r} open with none "
+                                    "of its state_key keys: add the previous key after the new one, or "
+                                    "authorize the account again") from None
+                add_secret(str(out[k]))
+                stale = stale or old
+        return out, stale
+
     def _tokens(self) -> tuple[dict[str, Any], int]:
-        """The stored token pair, seeded from the credentials the first time and again whenever
-        the environment's refresh token changes (an operator authorized the account anew)."""
+        """The stored token pair (opened), seeded from the credentials the first time and again
+        whenever the environment's refresh token changes (an operator authorized the account anew).
+        A pair sealed with an older key, or stored unsealed, is sealed again with the newest one."""
         creds = self.account.credentials
         env_refresh = creds.get("refresh_token")
         seed_id = hashlib.sha256(env_refresh.encode("utf-8")).hexdigest()[:16]
@@ -832,13 +861,14 @@ class XAdapter(Adapter):
                 break
             seed = {"access_token": creds.optional("access_token"), "refresh_token": env_refresh,
                     "expires_at": None, "seed": seed_id}
-            self._state.put(_TOKENS_KEY, seed, expect_version=stored[1] if stored else None)
+            self._state.put(_TOKENS_KEY, self._sealed(seed), expect_version=stored[1] if stored else None)
         else:
             raise TransientError("the account state did not keep the OAuth 2 tokens")
-        value, version = stored
-        for k in ("access_token", "refresh_token"):
-            if value.get(k):
-                add_secret(str(value[k]))
+        value, stale = self._opened(stored[0])
+        version = stored[1]
+        if stale and self._state.put(_TOKENS_KEY, self._sealed(value), expect_version=version):
+            log.info("x.oauth2_resealed", account=self.account.id)
+            version += 1
         return value, version
 
     @staticmethod
@@ -868,7 +898,7 @@ class XAdapter(Adapter):
                          "expires_at": (datetime.now(UTC) + timedelta(seconds=int(fresh.get("expires_in", 7200))))
                          .isoformat()}
                 for _ in range(5):
-                    if self._state.put(_TOKENS_KEY, value, expect_version=version):
+                    if self._state.put(_TOKENS_KEY, self._sealed(value), expect_version=version):
                         break
                     # The lock expired while we held it and someone wrote; ours is the newest pair.
                     log.warning("x.oauth2_store_conflict", account=self.account.id)

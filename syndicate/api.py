@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .ledger import Publication
     from .runtime import Runtime
+    from .serving import ClientLimits
 
 __all__ = ["MAX_REVISION", "ApiError", "create_app", "openapi_document"]
 
@@ -716,18 +717,18 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
-    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles those); reload the config on
-    SIGHUP (:mod:`syndicate.reload`)."""
+def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info", limits: ClientLimits | None = None) -> None:
+    """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles those), with deadlines and
+    per-client limits against slow clients (:mod:`syndicate.serving`); reload the config on SIGHUP
+    (:mod:`syndicate.reload`)."""
     import uvicorn
 
     from .reload import ConfigReloader
+    from .serving import server_config
 
     app = create_app(rt)
     ConfigReloader(rt, check_secrets=False, checks=app.state.config_checks,
                    on_reload=app.state.on_config_reload).install()
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower(),
-                            proxy_headers=False, server_header=False, timeout_keep_alive=5,
-                            limit_concurrency=200, timeout_graceful_shutdown=30)
+    config = server_config(app, host=host, port=port, log_level=log_level, limits=limits)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the Ctrl-C again once it has shut down cleanly
         uvicorn.Server(config).run()

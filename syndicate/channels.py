@@ -250,6 +250,8 @@ class Adapter(ABC):
     #: Whether ``publish`` makes network calls bounded by the account's connect and read timeouts
     #: (those timeouts then size the publish time limit); False for adapters that write locally.
     uses_network: ClassVar[bool] = True
+    #: URL schemes a permalink of this adapter's receipts may have (``syndicate.receipts``).
+    permalink_schemes: ClassVar[frozenset[str]] = frozenset({"https", "http"})
 
     def __init__(self, account: AccountContext) -> None:
         self.account = account

@@ -199,8 +199,8 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
               help="Do not run the dispatcher in this worker (run 'syndicate scheduler' elsewhere).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve /metrics, /healthz and /readyz on this port (with --processes N, from the parent).")
-@click.option("--metrics-host", default="0.0.0.0", show_default=True,  # noqa: S104 - probes come from outside
-              help="Address for --metrics-port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address for --metrics-port (0.0.0.0 in a container, for probes and Prometheus).")
 def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
            metrics_port: int | None, metrics_host: str) -> None:
     """Run workers until SIGTERM/SIGINT; SIGHUP reloads the config.
@@ -919,7 +919,9 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
-def api(config_dir: Path | None, host: str, port: int) -> None:
+@click.option("--max-connections-per-client", type=click.IntRange(0, 10_000), default=16, show_default=True,
+              help="Connections one client address may hold (0: no cap, behind a reverse proxy).")
+def api(config_dir: Path | None, host: str, port: int, max_connections_per_client: int) -> None:
     """Serve the HTTP intake API (docs/api.md) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Needs at least one token in settings.yaml (api.tokens). Refuses to start on an invalid
@@ -927,6 +929,7 @@ def api(config_dir: Path | None, host: str, port: int) -> None:
     /readyz for probes.
     """
     from .api import create_app, serve
+    from .serving import ClientLimits
 
     level = os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO"
     configure_logging(level=level)
@@ -934,7 +937,8 @@ def api(config_dir: Path | None, host: str, port: int) -> None:
         rt = Runtime.create(config=load_config(config_dir, check_secrets=False))
         create_app(rt)  # check the tokens before binding the port
         try:
-            serve(rt, host=host, port=port, log_level=level)
+            serve(rt, host=host, port=port, log_level=level,
+                  limits=ClientLimits(max_per_client=max_connections_per_client))
         finally:
             rt.close()
 

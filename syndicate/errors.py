@@ -15,9 +15,11 @@ The tree::
     │       └── PlaceholderMismatch  protected spans did not come back exactly once
     └── ChannelError           a channel call did not publish
         ├── TransientError     nothing was created: retry with backoff
+        │   └── FetchUnavailable   a medium the item names could not be fetched now
         ├── RateLimited        the platform asked us to wait: reschedule, not a failure
         ├── PermanentError     the platform refused the post: failed, keep its message
-        │   └── EndpointGone   the endpoint answered 410 Gone: failed, disable the account
+        │   ├── EndpointGone   the endpoint answered 410 Gone: failed, disable the account
+        │   └── FetchRefused   a medium the item names may not or cannot be fetched
         ├── AuthError          credentials expired or revoked: failed, hold the account
         └── InDoubt            the post may exist: reconcile, never post blindly again
 
@@ -40,6 +42,8 @@ __all__ = [
     "ConfigProblem",
     "ContentError",
     "EndpointGone",
+    "FetchRefused",
+    "FetchUnavailable",
     "InDoubt",
     "InvalidFilter",
     "LocalizationError",
@@ -228,3 +232,14 @@ class AuthError(ChannelError):
 
 class InDoubt(ChannelError):
     """The request may have created the post (read timeout after sending, reset, 500 on create)."""
+
+
+class FetchRefused(PermanentError):
+    """A URL an item names was not fetched and will not be: it does not lead to a public address
+    (after resolution, on any redirect hop), its answer is too large or of a type not accepted, or
+    the server refused it (4xx). The message is generic: it never says which addresses answer."""
+
+
+class FetchUnavailable(TransientError):
+    """A URL an item names could not be fetched this time: no connection, no answer within the
+    time limit, a server error. Nothing was posted; a later attempt may succeed."""

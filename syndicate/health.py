@@ -131,24 +131,34 @@ def _report(results: Sequence[CheckResult]) -> dict[str, Any]:
             "checks": {r.name: {"ok": r.ok, "detail": r.detail} for r in results}}
 
 
+#: Seconds an ops-server connection may wait for its next byte before it is closed.
+OPS_IDLE_TIMEOUT_S = 10.0
+
+
 class OpsServer:
     """``/healthz``, ``/readyz`` and ``/metrics`` on one port, served from a daemon thread.
 
+    Every connection's socket has a timeout of ``idle_timeout_s``: a client that sends nothing (or
+    keeps an idle connection open) loses it then, so no thread waits on it forever.
+
     Args:
-        host: address to listen on (``0.0.0.0`` in a container, so the orchestrator can probe).
+        host: address to listen on (``127.0.0.1`` by default; ``0.0.0.0`` in a container, so the
+            orchestrator and Prometheus can reach it).
         port: port to listen on; 0 picks a free one (see :attr:`port`).
         readiness: the readiness checks.
         registry: the Prometheus registry for ``/metrics`` (none: 404).
+        idle_timeout_s: seconds a connection may wait for its next byte.
     """
 
-    def __init__(self, host: str, port: int, readiness: Readiness, registry: CollectorRegistry | None = None
-                 ) -> None:
+    def __init__(self, host: str, port: int, readiness: Readiness, registry: CollectorRegistry | None = None,
+                 *, idle_timeout_s: float = OPS_IDLE_TIMEOUT_S) -> None:
         self.readiness = readiness
         self.registry = registry
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = idle_timeout_s
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

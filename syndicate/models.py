@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from .addresses import MediaUrl
 from .attribution import HostName
 from .errors import ContentError, NotApproved
 from .fields import (
@@ -202,7 +203,7 @@ class CallToAction(_Strict):
 class Media(_Strict):
     """An image or video shown with the post. ``alt`` is the accessible description."""
 
-    url: WebUrl
+    url: MediaUrl
     alt: Annotated[PlainText, StringConstraints(max_length=1000)] | None = None
     kind: Literal["image", "video"] = "image"
 

@@ -36,6 +36,7 @@ from . import metrics
 from .ledger.schema import notifications
 from .logging import get_logger
 from .secrets import redact
+from .transport import bounded_session
 
 if TYPE_CHECKING:
     from .config import NotificationSettings, ProducerWebhook
@@ -167,8 +168,9 @@ class Notifier:
         self.settings = settings
         self.secrets = secrets
         self.name = name
-        self._session = requests.Session()
+        self._session = bounded_session(max_answer_bytes=MAX_ANSWER_BYTES)
         self._stop = threading.Event()
+        self._timed_out = False
         self._thread: threading.Thread | None = None
 
     @classmethod
@@ -242,17 +244,18 @@ class Notifier:
             headers = {"Content-Type": "application/json", "User-Agent": "syndicate-webhooks/1",
                        **sign_headers(secret, c.webhook_id, body, datetime.now(UTC))}
             try:
+                # Connect, send and read the answer within timeout_s in total (the session's deadline).
+                connect_s = min(5.0, hook.timeout_s / 2)
                 resp = self._session.post(hook.url, data=body, headers=headers, allow_redirects=False,
-                                          timeout=(min(5.0, hook.timeout_s), hook.timeout_s), stream=True)
-                try:
+                                          timeout=(connect_s, hook.timeout_s - connect_s))
+                with resp:
                     status = resp.status_code
-                    answer = resp.raw.read(MAX_ANSWER_BYTES, decode_content=True) or b""
+                    answer = resp.content
                     retry_after = _retry_after(resp.headers.get("Retry-After"))
-                finally:
-                    resp.close()
                 error = None if 200 <= status < 300 else \
                     f"HTTP {status}: {answer.decode('utf-8', 'replace')[:500]}".strip()
             except requests.RequestException as exc:
+                self._timed_out = isinstance(exc, requests.Timeout)
                 error = f"{type(exc).__name__}: {exc}"
         if error is None:
             self._record(c, state="delivered", status=status, error=None)
@@ -276,12 +279,34 @@ class Notifier:
         return "retry"
 
     def deliver_due(self, limit: int = BATCH) -> dict[str, int]:
-        """Claim and send due rows once; returns how many ended each way."""
+        """Claim and send due rows once; returns how many ended each way.
+
+        An endpoint that let a delivery run into its deadline is not sent its other rows of this
+        round (they wait their backoff, ``deferred``): one slow receiver costs the others one
+        deadline, not one per message.
+        """
         counts: dict[str, int] = {}
+        slow: set[str] = set()
         for c in self.claim(limit):
-            result = self.send(c)
+            if c.endpoint in slow:
+                result = self._defer(c)
+            else:
+                self._timed_out = False
+                result = self.send(c)
+                if self._timed_out:
+                    slow.add(c.endpoint)
             counts[result] = counts.get(result, 0) + 1
         return counts
+
+    def _defer(self, c: _Claimed) -> str:
+        """Put a claimed row back unsent (its attempt not counted), to be tried after a backoff."""
+        with self.ledger.begin() as conn:
+            conn.execute(update(notifications).where(notifications.c.id == c.id).values(
+                attempts=notifications.c.attempts - 1, updated_at=self.ledger.now(),
+                next_attempt_at=self.ledger.now() + self._backoff(max(c.attempts - 1, 1))))
+        log.info("notification.deferred", endpoint=c.endpoint, webhook_id=c.webhook_id,
+                 reason="the endpoint timed out on another message this round")
+        return "deferred"
 
     def run(self) -> None:
         """Deliver until :meth:`stop`; a failing round is logged and tried again."""

@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,6 +48,8 @@ from .metrics import count_localization, platform_call
 from .models import ContentItem
 from .planning import evergreen_text
 from .ratelimit import check_rate
+from .receipts import checked_permalink
+from .rendering import cpu_budget
 from .scheduling import hold_until_due
 from .secrets import redact
 from .states import PublicationState
@@ -73,6 +75,9 @@ log = get_logger("syndicate.pipeline")
 
 #: When a reconciliation could not ask the platform the first time, it asks again after this long.
 RECONCILE_FIRST_DEFER = timedelta(seconds=5)
+#: CPU time (of the rendering thread) a render may use before it fails as a content error; well
+#: under the publish time limit, so a text that cannot be rendered never runs into it.
+RENDER_CPU_BUDGET = timedelta(seconds=5)
 
 
 def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
@@ -218,7 +223,8 @@ def render_publication(rt: Runtime, pub: Publication) -> Rendered:
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
     route = rt.config.routes.get(pub.region)
     content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else ())
-    return rt.adapter(pub.account).render(content)
+    with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
+        return rt.adapter(pub.account).render(content)
 
 
 def _backoff(rt: Runtime, failures: int) -> timedelta:
@@ -241,11 +247,17 @@ def _text_hash(rendered: Rendered) -> str:
 
 def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: Rendered, actor: str,
                     expect: tuple[PublicationState, ...], kind: str) -> Publication | None:
+    # The post exists: a permalink we cannot store is replaced by the tagged URL, never re-posted.
+    permalink, problem = checked_permalink(receipt.permalink, schemes=rt.adapter(pub.account).permalink_schemes,
+                                           fallback=pub.tagged_url)
+    if problem is not None:
+        log.warning("publication.permalink_refused", publication=pub.id, key=pub.key, reason=problem)
+        receipt = replace(receipt, permalink=permalink, warnings=(*receipt.warnings, problem))
     done = rt.ledger.transition(
         pub.id, S.PUBLISHED, expect=expect, actor=actor, kind=kind,
         detail={"remote_id": receipt.remote_id, "permalink": receipt.permalink,
                 **({"warnings": [redact(w) for w in receipt.warnings]} if receipt.warnings else {})},
-        remote_id=receipt.remote_id[:256], permalink=receipt.permalink[:2048],
+        remote_id=receipt.remote_id[:256], permalink=receipt.permalink,
         published_at=rt.ledger.now(), rendered=_rendered_record(rendered), text_hash=_text_hash(rendered),
         last_error=None, lease_until=None)
     if done is None:
@@ -298,6 +310,15 @@ def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
         rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
         return "failed", pub
+    except Exception as exc:  # a fault in rendering repeats on every attempt; nothing was sent
+        error = f"rendering failed: {type(exc).__name__}: {exc}"
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=error, lease_until=None)
+        log.exception("publication.failed", publication=pub.id, key=pub.key, error=redact(error), stage="render")
+        return "failed", pub
+    except BaseException as exc:
+        # Interrupted before the call (time limit, shutdown): nothing was sent, so never in doubt.
+        _retry_or_fail(rt, pub, f"interrupted while rendering, before any call: {type(exc).__name__}", actor)
+        raise
     try:
         check_rate(rt, pub, adapter.limits)  # our shared per-account caps: over them, defer like a 429
         with platform_call(pub.channel):

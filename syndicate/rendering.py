@@ -25,12 +25,22 @@ rather than send a post that the platform would refuse.
 Thread mode (:func:`render_post` with ``thread=True``) splits a long text into numbered parts
 (``1/3``, by a configurable marker), the link (with the call to action) in the first or the last
 part, hashtags in the last part when they fit.
+
+Only what can fit is measured: a lead longer than twice the characters all parts can hold, plus
+room for two URLs of the longest kind X counts (:data:`WINDOW_SLACK_CHARS`), is cut back to that
+window (at a whitespace when there is one) before anything is measured; every counter treats a
+character as at least one unit except in URLs. And rendering has a CPU budget: run under
+:func:`cpu_budget`, a render that uses more of its thread's CPU time raises
+:class:`~syndicate.errors.ContentError` instead of running into the worker's time limit.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -38,6 +48,7 @@ import regex
 
 from .errors import ContentError
 from .localization.masking import EXISTING_PLACEHOLDER, HASHTAG, MENTION, URL
+from .segments import grapheme_boundaries, word_boundaries
 
 if TYPE_CHECKING:
     from .channels import Limits
@@ -49,6 +60,7 @@ __all__ = [
     "SpanFinder",
     "atomic_spans",
     "compose",
+    "cpu_budget",
     "fit_text",
     "grapheme_boundaries",
     "hashtags",
@@ -61,19 +73,59 @@ ELLIPSIS = "…"
 SpanFinder = Callable[[str], Iterable[tuple[int, int]]]
 Counter = Callable[[str], int]
 
-_GRAPHEME = regex.compile(r"\X")
 _SENTENCE_END = regex.compile(
     r"(?:[.!?…؟۔।॥][\"'”’»)\]]*(?=\s|$))"     # Latin, Arabic, Urdu, Devanagari: a space follows
     r"|(?:[。！？][」』”’）)]*)")                # CJK: no space follows
 _LINE_BREAK = regex.compile(r"\n")
 _SPACE = regex.compile(r"\s+")
-_WORD_BOUNDARY = regex.compile(r"\b", flags=regex.WORD | regex.V1)
 _TERMINAL = frozenset(".!?。！？؟۔।॥")
 _SOFT_TRAILING = frozenset(",;:、，；：–—-")
+
+#: Characters kept beyond twice a post's (or a thread's) length: two URLs of the longest kind X
+#: counts as 23 (4,096 UTF-16 units each). Text beyond the window cannot be in the post.
+WINDOW_SLACK_CHARS = 2 * 4096
+_WINDOW_SEARCH = 4096
+
+_deadline: ContextVar[float | None] = ContextVar("syndicate_render_deadline", default=None)
 
 _SENTENCE_FILL = 0.6
 _SPACE_FILL = 0.4
 _WORD_FILL = 0.4
+
+
+@contextmanager
+def cpu_budget(seconds: float) -> Iterator[None]:
+    """Within this block, rendering that uses more than ``seconds`` of the calling thread's CPU
+    time raises :class:`~syndicate.errors.ContentError` (text that cannot be rendered in time
+    will not render in time on the next attempt either: it is a content error, not a fault)."""
+    token = _deadline.set(time.thread_time() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _budgeted(counter: Counter) -> Counter:
+    """``counter``, checking the CPU budget of :func:`cpu_budget` before each measurement."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return counter
+
+    def measure(text: str) -> int:
+        if time.thread_time() > deadline:
+            raise ContentError("the text could not be fitted to the channel within the CPU budget for rendering")
+        return counter(text)
+
+    return measure
+
+
+def _window(text: str, units: int) -> tuple[str, bool]:
+    """The start of ``text`` that may matter for ``units`` of post, and whether anything was left out."""
+    cap = 2 * units + WINDOW_SLACK_CHARS
+    if len(text) <= cap:
+        return text, False
+    space = max(text.rfind(c, cap - _WINDOW_SEARCH, cap) for c in " \n\t")
+    return text[:space if space > 0 else cap], True
 
 
 @dataclass(frozen=True)
@@ -91,14 +143,6 @@ class Fitted:
     length: int
     cut: bool
     end: int = -1
-
-
-def grapheme_boundaries(text: str) -> list[int]:
-    """Offsets between grapheme clusters, 0 and ``len(text)`` included."""
-    out = [0]
-    for m in _GRAPHEME.finditer(text):
-        out.append(m.end())
-    return out
 
 
 def atomic_spans(text: str, extra: SpanFinder | None = None) -> list[tuple[int, int]]:
@@ -140,7 +184,7 @@ class _Cuttable:
                                     + [m.start() for m in _LINE_BREAK.finditer(text)])
         self._sentence_set = set(self.sentence)
         self.space = self._valid([m.start() for m in _SPACE.finditer(text)])
-        self.word = self._valid([m.start() for m in _WORD_BOUNDARY.finditer(text)])
+        self.word = self._valid(word_boundaries(text))
         self.graphemes = self._valid(self.bounds)
 
     def _inside(self, pos: int) -> bool:
@@ -257,8 +301,10 @@ def fit_text(text: str, budget: int, counter: Counter, *, ellipsis: str = ELLIPS
     Cut points are tried in the order of the module docstring, never inside an atomic span (the
     built-in ones plus what ``atomic`` finds). Returns an empty text if nothing fits.
     """
+    counter = _budgeted(counter)
+    text, windowed = _window(text, budget)
     n = counter(text)
-    if n <= budget:
+    if n <= budget and not windowed:
         return Fitted(text, n, False, len(text))
     if budget <= 0:
         return Fitted("", 0, True, 0)
@@ -297,12 +343,13 @@ def _single(lead: str, suffix: str, tags: Sequence[str], budget: int, counter: C
             atomic: SpanFinder | None, ellipsis: str) -> tuple[str, bool, tuple[str, ...], tuple[int, int]]:
     """One post: the text, whether the lead was cut, the dropped tags, and the slice of ``lead`` kept."""
     offset = len(lead) - len(lead.lstrip())
+    lead, windowed = _window(lead, budget)
     lead = lead.strip()
     fixed = (separator + suffix) if (suffix and lead) else suffix
     whole = lead + fixed
     if counter(whole) <= budget:
         text, dropped = _with_tail(whole, tags, budget, counter)
-        return text, False, dropped, (offset, offset + len(lead))
+        return text, windowed, dropped, (offset, offset + len(lead))
     if suffix and counter(suffix) > budget:
         raise ContentError(f"the link and call to action alone measure {counter(suffix)}, over the limit of {budget}")
     fixed = separator + suffix if suffix else ""
@@ -342,7 +389,7 @@ def compose(
         ContentError: ``suffix`` alone is over ``budget``.
     """
     tags = optional_tail.split()
-    out, cut, dropped, _ = _single(text, suffix, tags, budget, counter, separator, atomic, ELLIPSIS)
+    out, cut, dropped, _ = _single(text, suffix, tags, budget, _budgeted(counter), separator, atomic, ELLIPSIS)
     return out, cut or bool(dropped)
 
 
@@ -401,20 +448,22 @@ def render_post(
     Raises:
         ContentError: the link and call to action cannot fit, or no split fits the limit.
     """
-    counter, limit = limits.counter, limits.max_length
+    counter, limit = _budgeted(limits.counter), limits.max_length
     suffix = f"{cta.strip()} {link}" if cta and cta.strip() else link
     text, cut, dropped, kept = _single(lead, suffix, tags, limit, counter, separator, atomic, ellipsis)
     if not (thread and limits.max_parts > 1 and cut and lead.strip()):
         return Post((text,), (counter(text),), cut, dropped, 0, (kept,))
     offset = len(lead) - len(lead.lstrip())
-    post = _thread(lead.strip(), suffix, tags, limits, link_position, marker, separator, atomic, ellipsis)
-    return Post(post.parts, post.lengths, post.cut, post.dropped_tags, post.link_part,
+    lead, windowed = _window(lead, limit * limits.max_parts)
+    post = _thread(lead.strip(), suffix, tags, limits, link_position, marker, separator, atomic, ellipsis,
+                   counter)
+    return Post(post.parts, post.lengths, post.cut or windowed, post.dropped_tags, post.link_part,
                 tuple((s + offset, e + offset) for s, e in post.slices))
 
 
 def _thread(lead: str, suffix: str, tags: Sequence[str], limits: Limits, link_position: str, marker: str,
-            separator: str, atomic: SpanFinder | None, ellipsis: str) -> Post:
-    counter, limit, max_parts = limits.counter, limits.max_length, limits.max_parts
+            separator: str, atomic: SpanFinder | None, ellipsis: str, counter: Counter) -> Post:
+    limit, max_parts = limits.max_length, limits.max_parts
     src = _Cuttable(lead, atomic)
     fixed = separator + suffix
     fixed_cost = counter(fixed)
@@ -435,7 +484,7 @@ def _thread(lead: str, suffix: str, tags: Sequence[str], limits: Limits, link_po
             budget = limit - counter(mark(i, n)) - slack - (fixed_cost if link_here else 0)
             final_budget = budget - (fixed_cost if link_position == "last" else 0)
             rest = lead[pos:]
-            if counter(rest) <= final_budget:
+            if len(rest) <= 2 * final_budget + WINDOW_SLACK_CHARS and counter(rest) <= final_budget:
                 chunks.append((rest, pos, len(lead)))
                 break
             if i >= max_parts:

@@ -22,6 +22,7 @@ from typing import Any
 
 from dramatiq import Worker
 
+from .addresses import loopback_allowed
 from .config import Config
 from .dispatcher import Dispatcher
 from .holds import held_note
@@ -60,6 +61,7 @@ class WorkerHost:
         self._start_loops()
         log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
                  broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+        loopback_allowed()  # warns at start when a test opened loopback to media fetches
 
     def _start_loops(self) -> None:
         from .engagement import EngagementJob

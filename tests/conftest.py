@@ -212,3 +212,13 @@ def config_dir(tmp_path: Path) -> Callable[..., Path]:
         return write_config(tmp_path / f"config-{uuid.uuid4().hex[:6]}", **kw)
 
     return build
+
+
+@pytest.fixture
+def loopback_fetches() -> Iterator[None]:
+    """Let this test's media URLs lead to loopback fakes (``syndicate.addresses``); loopback only."""
+    from syndicate.addresses import allow_loopback_fetches
+
+    allow_loopback_fetches(True)
+    yield
+    allow_loopback_fetches(False)

@@ -22,10 +22,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import regex
-
 from ..errors import PlaceholderMismatch, TranslationRejected
 from ..locales import engine_code
+from ..segments import graphemes
 from .masking import PLACEHOLDER, xml_escape, xml_unescape
 
 __all__ = ["BatchingTranslator", "join_segments", "pack", "split_joined", "split_text"]
@@ -38,7 +37,10 @@ _LEVELS = (
     re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])"),  # sentences
     re.compile(r"\s+"),                           # words
 )
-_BOUNDARY = re.compile(r"\s*<x\s+id=\"b(\d+)\"\s*/>\s*")
+#: Leading whitespace is taken only from where a whitespace run starts: a leading ``\s*`` tried
+#: inside a long run reads the rest of the run from every position of it (quadratic). A boundary
+#: right after another one (whose trailing whitespace that match took) still matches.
+_BOUNDARY = re.compile(r"(?:(?<!\s)\s+)?<x\s+id=\"b(\d+)\"\s*/>\s*")
 _BOUNDARY_SEP = "\n\n<x id=\"b{}\"/>\n\n"
 
 
@@ -51,10 +53,10 @@ def _hard_cut(text: str, limit: int, measure: Measure) -> list[str]:
     atoms: list[str] = []
     pos = 0
     for s, e in _placeholder_spans(text):
-        atoms.extend(regex.findall(r"\X", text[pos:s]))
+        atoms.extend(graphemes(text[pos:s]))
         atoms.append(text[s:e])
         pos = e
-    atoms.extend(regex.findall(r"\X", text[pos:]))
+    atoms.extend(graphemes(text[pos:]))
     out: list[str] = []
     cur = ""
     for atom in atoms:

@@ -20,10 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 import deepl
+import requests
 from deepl.http_client import HttpClient
 
 from ..errors import LocalizationError, TranslationQuotaExceeded, TranslationRejected, TranslationUnavailable
 from ..secrets import add_secret, redact
+from ..transport import answer_complete, bounded_session
 from .batching import BatchingTranslator
 from .engines import DeepLOptions
 
@@ -39,11 +41,21 @@ class _OneShotClient(HttpClient):
     def __init__(self, connect_timeout_s: float, read_timeout_s: float) -> None:
         super().__init__(proxy=None, send_platform_info=False, verify_ssl=None)
         self._timeouts = (connect_timeout_s, read_timeout_s)
+        bounded_session(session=self._session)  # a total deadline per request, and a cap on the answer
 
     def request_with_backoff(self, method: str, url: str, data: dict[str, Any] | None, json: dict[str, Any] | None,
                              headers: dict[str, str], stream: bool = False, **kwargs: Any) -> Any:
         request = self._prepare_request(method, url, data, json, headers, **kwargs)
-        return self._internal_request(request, stream, timeout=self._timeouts)  # type: ignore[arg-type]
+        status, response = self._internal_request(request, True, timeout=self._timeouts)  # type: ignore[arg-type]
+        assert isinstance(response, requests.Response)  # what a streamed request returns
+        if not answer_complete(response):  # cut at the deadline or the cap: not an answer to parse
+            response.close()
+            raise deepl.ConnectionException("the answer did not arrive whole within the deadline", should_retry=False)
+        if stream:
+            return status, response
+        with response:
+            response.encoding = "UTF-8"
+            return status, response.text
 
 
 def map_deepl_error(exc: Exception) -> LocalizationError:

@@ -19,24 +19,60 @@ import bisect
 import html
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import PlaceholderMismatch
 from .formatting import TEMPLATE
 
-__all__ = ["Masked", "mask", "protected_spans", "unmask", "xml_escape", "xml_unescape"]
+__all__ = ["Finder", "Masked", "find_emails", "mask", "protected_spans", "unmask", "xml_escape", "xml_unescape"]
 
 URL = re.compile(r"\bhttps?://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]")
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_LOCAL_PART_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{1,50}(?:/[A-Za-z0-9_-]{1,50})?")
 HASHTAG = re.compile(r"(?<![\w#&])#[^\W_][\w]*", re.UNICODE)
 CODE_FENCE = re.compile(r"```.*?```|~~~.*?~~~", re.DOTALL)
 CODE_SPAN = re.compile(r"`[^`\n]+`")
-HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.DOTALL)
+#: An unclosed comment runs to the end of the text (as in browsers): were it to need its ``-->``,
+#: every ``<!--`` of a text without one would scan the rest of it (quadratic).
+HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?(?:-->|\Z)", re.DOTALL)
 HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 EXISTING_PLACEHOLDER = re.compile(r"<x\s+id=\"\d+\"\s*/>")
 PLACEHOLDER = re.compile(r"<x\s+id=\"(\d+)\"\s*/>")
+
+#: What a pattern finds in a text (``re.Pattern.finditer``, or a function that finds the same).
+Finder = Callable[[str], Iterable[re.Match[str]]]
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def find_emails(text: str) -> Iterator[re.Match[str]]:
+    """``EMAIL.finditer(text)``, in linear time.
+
+    A regex engine tries ``EMAIL`` at every word boundary of a run like ``a.a.a.a`` and reads the
+    rest of the run each time (quadratic). An address needs an ``@``, and for one ``@`` the match
+    can only start at the first word boundary of the run of local-part characters before it: so
+    each ``@`` is looked at once, and ``EMAIL`` is matched once, anchored there.
+    """
+    pos = 0
+    at = text.find("@")
+    while at != -1:
+        start = at
+        while start > pos and text[start - 1] in _LOCAL_PART_CHARS:
+            start -= 1
+        while start < at and (start > 0 and _is_word(text[start - 1])) == _is_word(text[start]):
+            start += 1  # no word boundary here: EMAIL's leading \b cannot match
+        if start < at:
+            m = EMAIL.match(text, start)
+            if m is not None:
+                yield m
+                pos = m.end()
+                at = text.find("@", pos)
+                continue
+        at = text.find("@", at + 1)
 
 
 @dataclass(frozen=True)
@@ -74,17 +110,18 @@ def protected_spans(text: str, terms: Sequence[str] = (), *, markup: bool = Fals
         terms: glossary and do-not-translate terms.
         markup: also protect HTML tags and entities (HTML bodies).
     """
-    patterns: list[re.Pattern[str]] = [EXISTING_PLACEHOLDER]
+    patterns: list[Finder] = [EXISTING_PLACEHOLDER.finditer]
     if markup:
-        patterns += [HTML_TAG, HTML_ENTITY]
-    patterns += [CODE_FENCE, CODE_SPAN, TEMPLATE, URL, EMAIL, MENTION, HASHTAG]
+        patterns += [HTML_TAG.finditer, HTML_ENTITY.finditer]
+    patterns += [CODE_FENCE.finditer, CODE_SPAN.finditer, TEMPLATE.finditer, URL.finditer, find_emails,
+                 MENTION.finditer, HASHTAG.finditer]
     tp = _term_pattern(terms)
     if tp is not None:
-        patterns.append(tp)
+        patterns.append(tp.finditer)
     starts: list[int] = []  # sorted, non-overlapping spans, kept as parallel lists for bisect
     ends: list[int] = []
-    for pat in patterns:
-        for m in pat.finditer(text):
+    for finditer in patterns:
+        for m in finditer(text):
             s, e = m.span()
             if s == e:
                 continue

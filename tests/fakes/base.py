@@ -10,6 +10,7 @@ effect happened, then the answer is lost or damaged). Fault kinds:
 * ``stall``: accept and read the request, then wait ``seconds`` before answering (read timeout);
 * ``close``: read the request, then close the connection without a byte (connection reset);
 * ``drip``: send the handler's answer one byte every ``seconds``;
+* ``drip_headers``: send the status line and headers of the handler's answer one byte every ``seconds``;
 * ``huge``: answer 200 with a body of ``size`` bytes;
 * ``malformed``: answer the handler's status with a body that is not JSON.
 
@@ -22,6 +23,7 @@ import contextlib
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -115,6 +117,8 @@ class FakeServer:
         self.requests: list[Request] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: Serve https with this context instead of plain http (set before ``start``).
+        self.tls: ssl.SSLContext | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -134,10 +138,11 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
+        """``http://127.0.0.1:PORT`` (``https://`` when serving TLS)."""
         assert self._httpd is not None
         host, port = self._httpd.server_address[:2]
-        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> FakeServer:
         """Listen on a free loopback port, serving in a daemon thread."""
@@ -159,6 +164,9 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
+        if self.tls is not None:  # the handshake happens in the handler's thread, on its first read
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True,
+                                                      do_handshake_on_connect=False)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -253,6 +261,20 @@ class FakeServer:
                     h.wfile.write(data[i:i + 1])
                     h.wfile.flush()
                     time.sleep(fault.seconds)
+            except OSError:
+                pass
+        elif fault.kind == "drip_headers":
+            assert resp is not None
+            data, headers = resp.encoded()
+            head = f"HTTP/1.1 {resp.status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            head += f"Content-Length: {len(data)}\r\n\r\n"
+            h.close_connection = True
+            try:
+                for ch in head.encode("latin-1"):
+                    h.wfile.write(bytes([ch]))
+                    h.wfile.flush()
+                    time.sleep(fault.seconds)
+                h.wfile.write(data)
             except OSError:
                 pass
         elif fault.kind == "huge":

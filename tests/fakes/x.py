@@ -369,6 +369,10 @@ class FakeX(FakeServer):
 # -- helpers for tests that publish through the fake ---------------------------------------------
 
 
+#: The key the OAuth 2 token pair is sealed with in tests (a fixed, valid Fernet key).
+STATE_KEY = "ZGV2LW9ubHkgc3RhdGUga2V5IGZvciB0ZXN0cyAxMjM="
+
+
 def x_account(fake: FakeX, *, auth: str = "oauth1", read_timeout_s: float = 2.0, with_access_token: bool = False,
               **options: Any) -> dict[str, Any]:
     """An ``accounts.yaml`` entry for an X account pointed at ``fake`` (credentials by reference)."""
@@ -376,7 +380,7 @@ def x_account(fake: FakeX, *, auth: str = "oauth1", read_timeout_s: float = 2.0,
         credentials = FakeX.oauth1_credentials()
     else:
         credentials = {"client_id": "${X_CLIENT_ID}", "client_secret": "${X_CLIENT_SECRET}",
-                       "refresh_token": "${X_REFRESH_TOKEN}"}
+                       "refresh_token": "${X_REFRESH_TOKEN}", "state_key": "${X_STATE_KEY}"}
         if with_access_token:
             credentials["access_token"] = "${X_OAUTH2_ACCESS_TOKEN}"
     return {"adapter": "x", "base_url": fake.url, "connect_timeout_s": 2.0, "read_timeout_s": read_timeout_s,
@@ -386,7 +390,7 @@ def x_account(fake: FakeX, *, auth: str = "oauth1", read_timeout_s: float = 2.0,
 def x_environ(fake: FakeX, *, access_token: str = "", refresh_token: str = "") -> dict[str, str]:
     """The environment the account's references resolve in (OAuth 1.0a and, if given, OAuth 2)."""
     env = FakeX.oauth1_environ()
-    env.update({"X_CLIENT_ID": fake.client_id, "X_CLIENT_SECRET": fake.client_secret})
+    env.update({"X_CLIENT_ID": fake.client_id, "X_CLIENT_SECRET": fake.client_secret, "X_STATE_KEY": STATE_KEY})
     if access_token:
         env["X_OAUTH2_ACCESS_TOKEN"] = access_token
     if refresh_token:

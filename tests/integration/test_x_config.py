@@ -37,15 +37,16 @@ def test_an_oauth1_account_needs_its_four_credentials(config_dir: Callable[..., 
         _load(config_dir, account)
 
 
-def test_an_oauth2_account_needs_a_client_id_and_refresh_token_only(config_dir: Callable[..., Path],
-                                                                  fx: FakeX) -> None:
-    # Given an OAuth 2 account with a client id and refresh token (no OAuth 1.0a keys) / Then it loads
+def test_an_oauth2_account_needs_a_client_id_a_refresh_token_and_a_state_key_only(
+        config_dir: Callable[..., Path], fx: FakeX) -> None:
+    # Given an OAuth 2 account with a client id, refresh token and state key (no OAuth 1.0a keys) / Then it loads
     _load(config_dir, x_account(fx, auth="oauth2"))
-    # And without its refresh token it does not
-    account = x_account(fx, auth="oauth2")
-    account["credentials"].pop("refresh_token")  # type: ignore[attr-defined]
-    with pytest.raises(ConfigError, match="needs the credential 'refresh_token'"):
-        _load(config_dir, account)
+    # And without its refresh token, or the key its stored tokens are sealed with, it does not
+    for name in ("refresh_token", "state_key"):
+        account = x_account(fx, auth="oauth2")
+        account["credentials"].pop(name)  # type: ignore[attr-defined]
+        with pytest.raises(ConfigError, match=f"needs the credential '{name}'"):
+            _load(config_dir, account)
 
 
 @pytest.mark.parametrize(("options", "message"), [

@@ -17,11 +17,18 @@ import pytest
 
 from syndicate import Runtime, submit
 from syndicate.pipeline import do_localize, do_publish
+from syndicate.sealing import Sealer
 from tests.fakes.base import Fault
-from tests.fakes.x import FakeX, x_account, x_environ
+from tests.fakes.x import STATE_KEY, FakeX, x_account, x_environ
 from tests.helpers import REPO, item_data, simple_route
 
 TOKENS = ("acct:x-na", "oauth2:tokens")
+
+
+def opened(stored: dict[str, Any]) -> dict[str, Any]:
+    """The stored pair with its tokens opened (the ledger keeps them sealed)."""
+    sealer = Sealer(STATE_KEY)
+    return {k: sealer.open(v)[0] if k.endswith("_token") and v else v for k, v in stored.items()}
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_stored(
         [first] = enqueue(rt, "item-1")
         assert do_publish(rt, first) == "published" and fx.refreshes == 0
         stored = rt.ledger.kv_get(*TOKENS)
-        assert stored is not None and stored[0]["access_token"] == old_access
+        assert stored is not None and opened(stored[0])["access_token"] == old_access
         expired = dict(stored[0], expires_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat())
         assert rt.ledger.kv_put(*TOKENS, expired, expect_version=stored[1])
         fx.access_tokens[old_access] = time.time() - 60
@@ -70,7 +77,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_stored(
         _, create = fx.requests_to("POST", "/2/tweets")
         stored = rt.ledger.kv_get(*TOKENS)
         assert stored is not None
-        new = stored[0]
+        new = opened(stored[0])
         assert create.header("Authorization") == f"Bearer {new['access_token']}" and fx.bearer(create)
         # And the rotated pair is in the ledger: the old refresh token is dead, the new one live
         assert new["refresh_token"] != old_refresh and new["refresh_token"] in fx.refresh_tokens
@@ -197,8 +204,9 @@ def test_two_workers_with_an_expired_token_refresh_once_and_both_post(
         assert all(rt.ledger.publication(pid).state == "published" for pid in pids)  # type: ignore[union-attr]
         # And the ledger holds the live pair; no worker logged a token, not even in tweepy's debug lines
         stored = rt.ledger.kv_get(*TOKENS)
-        assert stored is not None and stored[0]["refresh_token"] in fx.refresh_tokens
-        tokens = (old_access, old_refresh, stored[0]["access_token"], stored[0]["refresh_token"])
+        assert stored is not None and opened(stored[0])["refresh_token"] in fx.refresh_tokens
+        live = opened(stored[0])
+        tokens = (old_access, old_refresh, live["access_token"], live["refresh_token"])
         assert not any(t in o for t in tokens for o in outputs)
         assert all("Making API request" in o and "Bearer [REDACTED]" in o for o in outputs)
     finally:

@@ -20,6 +20,9 @@ from tests.helpers import REPO, item_data, simple_route
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
+#: The fake X serves the items' images on loopback: open loopback to media fetches for these tests.
+pytestmark = pytest.mark.usefixtures("loopback_fetches")
+
 
 @pytest.fixture
 def fx() -> Iterator[FakeX]:

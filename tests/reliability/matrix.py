@@ -64,6 +64,11 @@ def expected(channel: str, fault: str) -> FaultCase:
         if fault in ("malformed JSON answer", "answer far larger than expected"):
             first = "published"  # delivered; the unusable answer is a warning
         return FaultCase(case.build, first, case.final, case.holds_account)
+    if channel == "wordpress" and fault == "slow drip of bytes":
+        # WordPress answers a create with the whole post (kilobytes): at 3 ms a byte it takes longer
+        # than the exchange's total deadline (connect + read timeout), so the answer is cut there and
+        # the post reconciled; the other channels' answers arrive within it.
+        return FaultCase(case.build, "in_doubt", "published")
     if channel == "x" and fault == "403 duplicate":
         return FaultCase(case.build, "failed", "failed", holds_account=False)  # X's duplicate text: not auth
     return case

@@ -48,5 +48,5 @@ class FakeGoogleTranslate(FakeServer):
         if not (req.query.get("tl") or [""])[0]:
             return Response(400, "<html><body>Bad Request</body></html>",
                             {"Content-Type": "text/html; charset=utf-8"})
-        [out] = fake_translate_all([q], mangle=self.mangle)
+        [out] = fake_translate_all([q], mangle=self.mangle, text_mode=True)
         return Response(200, _PAGE.format(html.escape(out, quote=False)), {"Content-Type": "text/html; charset=utf-8"})

@@ -54,4 +54,4 @@ def test_libretranslate_sends_the_text_in_the_body_too() -> None:
             [TEXT], "en-US", "fr-FR", TranslateOptions())
         [req] = fake.translate_requests()
     assert req.query == {}
-    assert req.json()["q"] == TEXT and req.json()["source"] == "en" and req.json()["target"] == "fr"
+    assert req.json()["q"] == [TEXT] and req.json()["source"] == "en" and req.json()["target"] == "fr"

@@ -5,7 +5,8 @@ Engines, by the name an engine profile gives in ``engine`` (routes name profiles
 
 =============== =================================================================================
 ``deepl``       DeepL through the official ``deepl`` client (:mod:`.deepl_engine`)
-``google``      Google Translate through deep-translator (:mod:`.deep_translator_engines`)
+``google``      Google Translate: the web endpoint through deep-translator (:mod:`.deep_translator_engines`),
+                or the Cloud Translation API (``api: cloud``, :mod:`.http_engines`)
 ``microsoft``   Microsoft Translator v3, called directly (:mod:`.http_engines`)
 ``libretranslate`` LibreTranslate (self-hosted or libretranslate.com), called directly
 ``mymemory``    MyMemory through deep-translator (500 bytes per request: many requests)
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..errors import TranslationRejected
 from ..fields import WebUrl
@@ -209,11 +210,35 @@ class DeepLOptions(EngineOptions):
 
 
 class GoogleOptions(EngineOptions):
-    """Google Translate through deep-translator (``engine: google``), which reads the public web
-    endpoint: no key, 5,000 characters per request, HTTP 429 when it throttles."""
+    """Google Translate (``engine: google``).
 
+    Attributes:
+        api: ``web`` (the default): the public web endpoint through deep-translator: no key, one
+            text per request, no markup mode, HTTP 429 when it throttles. ``cloud``: the Cloud
+            Translation API, Basic edition (v2): an API key, up to 128 texts per request and an
+            HTML mode that keeps placeholders.
+        api_key: ``${GOOGLE_TRANSLATE_API_KEY}``, for ``api: cloud`` only.
+        base_url: the web endpoint (``api: web``).
+        cloud_url: the Cloud Translation v2 endpoint (``api: cloud``).
+        max_request_chars: characters per request (the web endpoint's limit is 5,000; Google
+            recommends at most 5,000 for the Cloud API too).
+    """
+
+    SECRETS: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    api: Literal["web", "cloud"] = "web"
+    api_key: SecretField | None = None
     base_url: EngineUrl = "https://translate.google.com/m"
+    cloud_url: EngineUrl = "https://translation.googleapis.com/language/translate/v2"
     max_request_chars: Annotated[int, Field(ge=100, le=4_999)] = 4_999
+
+    @model_validator(mode="after")
+    def _key_for_cloud(self) -> GoogleOptions:
+        if self.api == "cloud" and self.api_key is None:
+            raise ValueError("api: cloud needs api_key (a ${VAR} reference to the Cloud Translation API key)")
+        if self.api == "web" and self.api_key is not None:
+            raise ValueError("api_key is only sent with api: cloud (the web endpoint takes no key)")
+        return self
 
 
 class MicrosoftOptions(EngineOptions):
@@ -289,6 +314,12 @@ def _build_deepl(opts: Any, secrets: SecretSource) -> Translator:
 
 
 def _build_google(opts: Any, secrets: SecretSource) -> Translator:
+    if opts.api == "cloud":
+        from .http_engines import GoogleCloudEngine
+
+        key = _secret("google", "api_key", opts.api_key, secrets)
+        assert key is not None
+        return GoogleCloudEngine(opts, key)
     from .deep_translator_engines import GoogleEngine
 
     return GoogleEngine(opts)

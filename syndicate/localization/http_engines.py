@@ -1,4 +1,4 @@
-"""LibreTranslate and Microsoft Translator, called directly with ``requests``.
+"""LibreTranslate, Microsoft Translator and Google's Cloud Translation API, called directly with ``requests``.
 
 deep-translator sends one text per request and always in text mode (its LibreTranslate sends
 ``format=text``, and the key in the query string), so neither a list of texts nor a markup mode
@@ -24,6 +24,14 @@ is reachable through it. Both engines are plain JSON APIs; we call them ourselve
   1,000 ``{"Text": ...}`` objects, 50,000 characters in all; errors carry a six-digit code whose
   first three digits are the HTTP status (403001: the free quota is used up; 429xxx: too many
   requests).
+
+* **Google Cloud Translation, Basic (v2)** (cloud.google.com/translate/docs/reference/rest/v2/translate,
+  and "Quotas and limits"): ``POST .../language/translate/v2`` with a JSON body: ``q`` a list of
+  at most 128 texts, ``source``, ``target``, ``format`` (``html``, its default, for the
+  ``placeholders`` strategy, ``text`` for ``split``); the API key in the ``X-Goog-Api-Key``
+  header, not in the ``key`` query parameter; answers ``{"data": {"translations":
+  [{"translatedText"}]}}``, HTML-escaped in HTML mode. A used-up quota is a 403 (``Daily Limit
+  Exceeded``, or ``User Rate Limit Exceeded`` per minute): never retried within the step.
 
 Every request has connect and read timeouts and a total deadline (their sum) for the whole
 answer, which is read up to :data:`MAX_ANSWER_BYTES`; the answer's ``Retry-After`` rides on the
@@ -53,11 +61,11 @@ from ..errors import (
 from ..secrets import add_secret, redact
 from ..transport import retry_after
 from .batching import JOINED, BatchingTranslator
-from .engines import EngineOptions, LibreTranslateOptions, MicrosoftOptions
+from .engines import EngineOptions, GoogleOptions, LibreTranslateOptions, MicrosoftOptions
 from .masking import PLACEHOLDER
 from .retrying import RetryPolicy
 
-__all__ = ["MAX_ANSWER_BYTES", "LibreTranslateEngine", "MicrosoftEngine"]
+__all__ = ["MAX_ANSWER_BYTES", "GoogleCloudEngine", "LibreTranslateEngine", "MicrosoftEngine"]
 
 #: The largest answer read from an engine; a translation of at most 128 KiB is far smaller.
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -259,3 +267,43 @@ class MicrosoftEngine(_HttpEngine):
                 first = translations[0] if isinstance(translations, list) and translations else None
                 out.append(first.get("text") if isinstance(first, dict) else None)
         return self._texts(out if isinstance(answer, list) else None, len(texts))
+
+
+# -- Google Cloud Translation ------------------------------------------------------------------
+
+#: Reasons of a Cloud Translation 403 that mean a quota, not a refusal.
+_GOOGLE_QUOTA = re.compile(r"(daily|user)?\s*rate\s*limit|limit exceeded|quota", re.IGNORECASE)
+
+
+class GoogleCloudEngine(_HttpEngine):
+    """Google's Cloud Translation API v2 (``engine: google``, ``api: cloud``): lists, ``format=html``."""
+
+    name = "google"
+    escape_markup = True
+    #: Texts per request (the API's limit).
+    max_items = 128
+
+    def __init__(self, options: GoogleOptions, api_key: str) -> None:
+        super().__init__(options)
+        add_secret(api_key)
+        self.options = options
+        self.max_request = options.max_request_chars
+        self._headers = {"X-Goog-Api-Key": api_key}
+        self._url = options.cloud_url
+
+    def _error(self, status: int, wait: timedelta | None, data: bytes) -> LocalizationError:
+        if status == 403 and _GOOGLE_QUOTA.search(data.decode("utf-8", "replace")):
+            return TranslationQuotaExceeded(f"{self.name}: HTTP {status}: {self._said(data)}")
+        return super()._error(status, wait, data)
+
+    def _send(self, texts: list[str], source: str, target: str, markup: bool) -> list[str]:
+        body = {"q": texts, "source": source, "target": target, "format": "html" if markup else "text"}
+        status, wait, data = self._post(self._url, body=body, headers=self._headers)
+        if not 200 <= status < 300:
+            raise self._error(status, wait, data)
+        answer = self._parse(data)
+        data_part = answer.get("data") if isinstance(answer, dict) else None
+        translations = data_part.get("translations") if isinstance(data_part, dict) else None
+        out = ([t.get("translatedText") if isinstance(t, dict) else None for t in translations]
+               if isinstance(translations, list) else None)
+        return self._texts(out, len(texts))

@@ -38,8 +38,8 @@ MS_KEY = "ms-4d5e6f708192a3b4c5d6e7f8091a2b3c"
 ENV = {"LIBRETRANSLATE_API_KEY": LIBRE_KEY, "DEEPL_AUTH_KEY": DEEPL_KEY, "MS_TRANSLATOR_KEY": MS_KEY}
 GLOSSARY = {"do_not_translate": ["Syndicate"],
             "terms": {"free trial": {"fr": "essai gratuit", "pt": "teste gratuito", "de": "kostenlose Testversion"}}}
-SPANS = ["https://docs.example.org/guide?ref=launch&x=1", "hello@example.com", "@devrel_team", "#launch2026", "@support",
-         "#syndication", "Syndicate"]
+SPANS = ["https://docs.example.org/guide?ref=launch&x=1", "hello@example.com", "@devrel_team", "#launch2026",
+         "@support", "#syndication", "Syndicate"]
 TERM = {"fr-FR": "essai gratuit", "pt-BR": "teste gratuito"}
 
 

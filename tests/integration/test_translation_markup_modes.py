@@ -27,13 +27,17 @@ from tests.helpers import item_data
 DEEPL_KEY = "dk-1f2e3d4c-5b6a-4789-8a7b-6c5d4e3f2a1b:fx"
 MS_KEY = "ms-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 LIBRE_KEY = "lt-9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
-SECRETS = SecretSource(environ={"DEEPL_AUTH_KEY": DEEPL_KEY, "MS_KEY": MS_KEY, "LIBRE_KEY": LIBRE_KEY})
-ENGINES = ("deepl", "google", "microsoft", "libretranslate", "mymemory")
+GOOGLE_KEY = "gc-5e6f708192a3b4c5d6e7f8091a2b3c4d"
+SECRETS = SecretSource(environ={"DEEPL_AUTH_KEY": DEEPL_KEY, "MS_KEY": MS_KEY, "LIBRE_KEY": LIBRE_KEY,
+                                "GOOGLE_KEY": GOOGLE_KEY})
+#: Engines as tests name them: ``google-cloud`` is the google engine with ``api: cloud``.
+ENGINES = ("deepl", "google", "google-cloud", "microsoft", "libretranslate", "mymemory")
 #: Engines with a markup mode that keeps tags: placeholders survive a text mode that alters them.
-MARKUP_MODE = {"deepl", "microsoft", "libretranslate"}
+MARKUP_MODE = {"deepl", "google-cloud", "microsoft", "libretranslate"}
 FAKES: dict[str, Callable[[], FakeServer]] = {
     "deepl": lambda: FakeDeepL(DEEPL_KEY),
     "google": FakeGoogleTranslate,
+    "google-cloud": lambda: FakeGoogleTranslate(GOOGLE_KEY),
     "microsoft": lambda: FakeMicrosoftTranslator(MS_KEY),
     "libretranslate": lambda: FakeLibreTranslate(LIBRE_KEY),
     "mymemory": FakeMyMemory,
@@ -65,11 +69,13 @@ def settings(name: str, fake: FakeServer, **extra: Any) -> TranslationSettings:
     options = {
         "deepl": {"auth_key": "${DEEPL_AUTH_KEY}", "server_url": fake.url},
         "google": {"base_url": f"{fake.url}/m"},
+        "google-cloud": {"api": "cloud", "api_key": "${GOOGLE_KEY}", "cloud_url": f"{fake.url}/language/translate/v2"},
         "microsoft": {"api_key": "${MS_KEY}", "base_url": fake.url},
         "libretranslate": {"api_key": "${LIBRE_KEY}", "base_url": fake.url},
         "mymemory": {"base_url": f"{fake.url}/get"},
     }[name]
-    return TranslationSettings.model_validate({"engine": name, "fallback": "hold", "options": {
+    engine = "google" if name == "google-cloud" else name
+    return TranslationSettings.model_validate({"engine": engine, "fallback": "hold", "options": {
         **options, "read_timeout_s": 2.0, **extra}})
 
 
@@ -138,6 +144,7 @@ def test_libretranslate_requests_respect_the_instances_character_limit() -> None
 
 @pytest.mark.parametrize(("name", "check"), [
     ("deepl", lambda r: "tag_handling" not in r.json() and r.json()["preserve_formatting"] is True),
+    ("google-cloud", lambda r: r.json()["format"] == "text" and isinstance(r.json()["q"], list)),
     ("microsoft", lambda r: r.query["textType"] == ["plain"] and isinstance(r.json(), list)),
     ("libretranslate", lambda r: r.json()["format"] == "text" and isinstance(r.json()["q"], list)),
 ])
@@ -174,3 +181,13 @@ def test_when_both_strategies_fail_nothing_is_returned_and_the_answer_is_kept() 
     assert "lost" in str(exc.value) and "failed too" in str(exc.value)
     # (HTML mode translated the text nodes apart and dropped their spaces; the lost placeholder took them along)
     assert exc.value.answers == {"title": 'START YOUROF <x id="1"/>'}
+
+
+def test_google_cloud_gets_a_list_in_html_mode_with_the_key_in_a_header() -> None:
+    with FakeGoogleTranslate(GOOGLE_KEY) as server:
+        loc = localize_item(ITEM, "fr-FR", settings("google-cloud", server), glossary=GLOSSARY, secrets=SECRETS)
+        [req] = server.translate_requests()
+    # Then one request carried the four fields in HTML mode; the key travelled in X-Goog-Api-Key, not the URL
+    assert req.json()["format"] == "html" and len(req.json()["q"]) == 4
+    assert req.header("X-Goog-Api-Key") == GOOGLE_KEY and req.query == {}
+    assert loc.fields == expected(ITEM) and set(loc.strategies.values()) == {"placeholders"}

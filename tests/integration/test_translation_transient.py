@@ -25,14 +25,18 @@ from tests.helpers import item_data
 DEEPL_KEY = "dk-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d:fx"
 MS_KEY = "ms-1a2b3c4d5e6f708192a3b4c5d6e7f809"
 LIBRE_KEY = "lt-1b2c3d4e5f60718293a4b5c6d7e8f90a"
-SECRETS = SecretSource(environ={"DEEPL_AUTH_KEY": DEEPL_KEY, "MS_KEY": MS_KEY, "LIBRE_KEY": LIBRE_KEY})
-ENGINES = ("deepl", "google", "microsoft", "libretranslate", "mymemory")
+GOOGLE_KEY = "gc-6f708192a3b4c5d6e7f8091a2b3c4d5e"
+SECRETS = SecretSource(environ={"DEEPL_AUTH_KEY": DEEPL_KEY, "MS_KEY": MS_KEY, "LIBRE_KEY": LIBRE_KEY,
+                                "GOOGLE_KEY": GOOGLE_KEY})
+#: Engines as tests name them: ``google-cloud`` is the google engine with ``api: cloud``.
+ENGINES = ("deepl", "google", "google-cloud", "microsoft", "libretranslate", "mymemory")
 #: The path each engine's fake serves translations on.
-PATHS = {"deepl": r"/v2/translate", "google": r"/m", "microsoft": r"/translate", "libretranslate": r"/translate",
-         "mymemory": r"/get"}
+PATHS = {"deepl": r"/v2/translate", "google": r"/m", "google-cloud": r"/language/translate/v2",
+         "microsoft": r"/translate", "libretranslate": r"/translate", "mymemory": r"/get"}
 FAKES: dict[str, Callable[[], FakeServer]] = {
     "deepl": lambda: FakeDeepL(DEEPL_KEY),
     "google": FakeGoogleTranslate,
+    "google-cloud": lambda: FakeGoogleTranslate(GOOGLE_KEY),
     "microsoft": lambda: FakeMicrosoftTranslator(MS_KEY),
     "libretranslate": lambda: FakeLibreTranslate(LIBRE_KEY),
     "mymemory": FakeMyMemory,
@@ -45,11 +49,13 @@ def settings(name: str, fake: FakeServer, **extra: Any) -> TranslationSettings:
     options = {
         "deepl": {"auth_key": "${DEEPL_AUTH_KEY}", "server_url": fake.url},
         "google": {"base_url": f"{fake.url}/m"},
+        "google-cloud": {"api": "cloud", "api_key": "${GOOGLE_KEY}", "cloud_url": f"{fake.url}/language/translate/v2"},
         "microsoft": {"api_key": "${MS_KEY}", "base_url": fake.url},
         "libretranslate": {"api_key": "${LIBRE_KEY}", "base_url": fake.url},
         "mymemory": {"base_url": f"{fake.url}/get"},
     }[name]
-    return TranslationSettings.model_validate({"engine": name, "options": {
+    engine = "google" if name == "google-cloud" else name
+    return TranslationSettings.model_validate({"engine": engine, "options": {
         **options, "read_timeout_s": 1.0, "connect_timeout_s": 1.0, **extra}})
 
 
@@ -81,10 +87,10 @@ def test_a_one_off_fault_is_retried_within_the_step_and_the_localization_succeed
     assert loc.fields["body"] == "A BODY WITH A LINK https://example.com/more AND #news."
     assert requests_to(server, name) == 2 and loc.requests == 2
     retries = [e for e in logs if e["event"] == "translation.retry"]
-    assert len(retries) == 1 and retries[0]["engine"] == name and retries[0]["wait_s"] <= 0.5
+    assert len(retries) == 1 and retries[0]["engine"] == name.removesuffix("-cloud") and retries[0]["wait_s"] <= 0.5
 
 
-@pytest.mark.parametrize("name", ["deepl", "microsoft", "libretranslate"])
+@pytest.mark.parametrize("name", ["deepl", "google-cloud", "microsoft", "libretranslate"])
 @pytest.mark.parametrize("status", [429, 503])
 def test_the_retry_waits_as_long_as_the_engines_retry_after_says(name: str, status: int) -> None:
     # Given an engine answering 429 or 503 once with Retry-After: 1
@@ -106,6 +112,11 @@ def test_the_retry_waits_as_long_as_the_engines_retry_after_says(name: str, stat
      TranslationRejected),
     ("microsoft", FakeMicrosoftTranslator.quota_exceeded(), TranslationQuotaExceeded),
     ("libretranslate", Fault("status", status=403, body={"error": "Invalid API key"}), TranslationRejected),
+    ("google-cloud", FakeGoogleTranslate.daily_limit_exceeded(), TranslationQuotaExceeded),
+    ("google-cloud", Fault("status", status=403, body={"error": {"code": 403, "message": "User Rate Limit Exceeded"}}),
+     TranslationQuotaExceeded),
+    ("google-cloud", Fault("status", status=400, body={"error": {"code": 400, "message": "API key not valid."}}),
+     TranslationRejected),
 ])
 def test_a_refusal_or_a_used_up_quota_is_sent_once(name: str, fault: Fault, error: type[Exception]) -> None:
     # Given an engine refusing the key or out of quota / When localized / Then one request, and the typed error

@@ -149,12 +149,17 @@ class _HttpEngine(BatchingTranslator):
 
 # -- LibreTranslate ----------------------------------------------------------------------------
 
-#: What LibreTranslate's HTML mode would not give back as it was, outside placeholders: ``&``,
-#: ``<`` and ``>`` (with the white space around them), and runs of white space other than one
-#: plain space.
-_VERBATIM = re.compile(r"\s*[&<>][\s&<>]*|\s{2,}|[^\S ]")
+#: Runs of white space and ``&<>``; outside placeholders, every such run but a single plain space
+#: is something LibreTranslate's HTML mode would not give back as it was. (Maximal runs of one
+#: character class: linear in the text's length.)
+_SPECIAL_RUN = re.compile(r"[\s&<>]+")
 _TOKEN = re.compile(r"<br\s+id=\"v(\d+)\"\s*/?>(?:</br>)?")
 _OPEN_CLOSE_X = re.compile(r"<x\s+id=\"(\d+)\"\s*>\s*</x>")
+
+
+def _verbatim(part: str) -> list[re.Match[str]]:
+    """The runs of ``part`` (text between placeholders) that travel as ``<br id="vN"/>``."""
+    return [m for m in _SPECIAL_RUN.finditer(part) if m.group(0) != " "]
 
 
 def _verbatim_runs(text: str) -> list[str]:
@@ -162,7 +167,7 @@ def _verbatim_runs(text: str) -> list[str]:
     runs: list[str] = []
     for i, part in enumerate(PLACEHOLDER.split(text)):
         if i % 2 == 0:  # PLACEHOLDER has one group: odd indexes are the ids
-            runs.extend(m.group(0) for m in _VERBATIM.finditer(part))
+            runs.extend(m.group(0) for m in _verbatim(part))
     return runs
 
 
@@ -189,7 +194,7 @@ class LibreTranslateEngine(_HttpEngine):
                 out.append(f'<x id="{part}"/>')
                 continue
             pos = 0
-            for m in _VERBATIM.finditer(part):
+            for m in _verbatim(part):
                 out.append(part[pos:m.start()])
                 out.append(f'<br id="v{n}"/>')
                 n += 1
@@ -272,7 +277,7 @@ class MicrosoftEngine(_HttpEngine):
 # -- Google Cloud Translation ------------------------------------------------------------------
 
 #: Reasons of a Cloud Translation 403 that mean a quota, not a refusal.
-_GOOGLE_QUOTA = re.compile(r"(daily|user)?\s*rate\s*limit|limit exceeded|quota", re.IGNORECASE)
+_GOOGLE_QUOTA = re.compile(r"rate ?limit|limit exceeded|quota", re.IGNORECASE)
 
 
 class GoogleCloudEngine(_HttpEngine):

@@ -38,9 +38,10 @@ PLACEHOLDERS = "placeholders"
 #: The field was cut at its spans and line breaks; the pieces went as plain text.
 SPLIT = "split"
 
-#: Where a field is cut for the split strategy: placeholders, and runs of white space that hold a
-#: line break (paragraphs and list items keep their structure whatever the engine does to newlines).
-_CUT = re.compile(r"(<x\s+id=\"\d+\"\s*/>|[^\S\n]*\n\s*)")
+#: Where a field may be cut for the split strategy: placeholders, and runs of white space (only
+#: those that hold a line break are cuts: paragraphs and list items keep their structure whatever
+#: the engine does to newlines). Matching maximal runs keeps this linear in the text's length.
+_CUTS = re.compile(r"<x\s+id=\"\d+\"\s*/>|\s+")
 
 #: A letter or digit: an engine that glued one to a placeholder dropped a space.
 _WORDLIKE = regex.compile(r"[\p{L}\p{N}]")
@@ -54,7 +55,21 @@ def split_pieces(masked_text: str) -> list[str]:
     Even indexes are the pieces of text to translate (possibly empty), odd indexes the cuts,
     kept as they are; ``"".join(split_pieces(t)) == t``.
     """
-    return _CUT.split(masked_text)
+    parts: list[str] = []
+    piece: list[str] = []
+    pos = 0
+    for m in _CUTS.finditer(masked_text):
+        cut = m.group(0)
+        if cut.startswith("<") or "\n" in cut:
+            piece.append(masked_text[pos:m.start()])
+            parts += ["".join(piece), cut]
+            piece = []
+        else:
+            piece.append(masked_text[pos:m.end()])
+        pos = m.end()
+    piece.append(masked_text[pos:])
+    parts.append("".join(piece))
+    return parts
 
 
 def join_pieces(parts: Sequence[str], translations: Sequence[str]) -> str:

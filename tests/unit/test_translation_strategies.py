@@ -6,10 +6,14 @@ mentions, hashtags, code, templates, glossary terms, the characters XML cares ab
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 
-from syndicate.localization.engines import PseudoTranslator, TranslateOptions
+from syndicate.localization.engines import PseudoTranslator, TranslateOptions, engine_options
+from syndicate.localization.http_engines import LibreTranslateEngine
 from syndicate.localization.masking import PLACEHOLDER, mask, unmask
 from syndicate.localization.strategies import join_pieces, restore_spacing, split_pieces
 from tests.unit.test_masking_properties import TERMS, texts
@@ -76,3 +80,26 @@ def test_spaces_dropped_next_to_a_placeholder_are_put_back(answer: str, fixed: s
 def test_no_space_is_added_where_the_source_had_none() -> None:
     # Given a source where the span is glued to a word (a hashtag after a bracket, a term in a compound)
     assert restore_spacing('ÜBER<x id="0"/>NUTZER', 'about<x id="0"/>users') == 'ÜBER<x id="0"/>NUTZER'
+
+
+def _cpu_seconds(fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        fn()
+        best = min(best, time.process_time() - started)
+    return max(best, 1e-6)
+
+
+@pytest.mark.parametrize("unit", ["  x", " \t", "a &", '\n<x id="1"/> '])
+def test_cutting_and_libretranslate_encoding_take_linear_time_on_hostile_text(unit: str) -> None:
+    # Given long runs of white space, ampersands and placeholders (text an item may hold)
+    small, large = unit * 40_000, unit * 160_000
+    engine = LibreTranslateEngine(engine_options("libretranslate", {}), None)  # type: ignore[arg-type]
+
+    def work(text: str) -> Callable[[], object]:
+        return lambda: (split_pieces(text), engine._encode(text))
+
+    # When cut and encoded at two sizes / Then four times the text costs about four times the CPU (quadratic: 16)
+    ratio = _cpu_seconds(work(large)) / _cpu_seconds(work(small))
+    assert ratio < 10, ratio

@@ -14,6 +14,7 @@ from syndicate.localization import TranslateOptions, build_translator
 from syndicate.secrets import SecretSource
 from tests.fakes.base import FakeServer, Request
 from tests.fakes.deepl import FakeDeepL
+from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.microsoft_translator import FakeMicrosoftTranslator
 
@@ -29,6 +30,9 @@ ENGINES: dict[str, tuple[Callable[[], FakeServer], Callable[[str], dict[str, Any
                   lambda r: r.header("Ocp-Apim-Subscription-Key")),
     "libretranslate": (lambda: FakeLibreTranslate(KEY), lambda url: {"api_key": "${ENGINE_KEY}", "base_url": url},
                        lambda r: r.json().get("api_key")),
+    "google": (lambda: FakeGoogleTranslate(KEY),
+               lambda url: {"api": "cloud", "api_key": "${ENGINE_KEY}", "cloud_url": f"{url}/language/translate/v2"},
+               lambda r: r.header("X-Goog-Api-Key")),
 }
 
 

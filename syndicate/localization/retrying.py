@@ -9,8 +9,10 @@ pending for the ledger's slower retry (the dispatcher requests it again after
 * retried: :class:`~syndicate.errors.TranslationUnavailable` (connection refused or reset, a
   timeout, 5xx) and :class:`~syndicate.errors.TranslationThrottled` (HTTP 429);
 * never retried here: a refusal (400, 401, 403: ``TranslationRejected``) or a used-up quota
-  (DeepL 456, Microsoft 403001, MyMemory's daily quota: ``TranslationQuotaExceeded``), which
-  another attempt seconds later cannot fix.
+  (DeepL 456, Microsoft 403001, Google Cloud's 403 limits, MyMemory's daily quota:
+  ``TranslationQuotaExceeded``), which another attempt seconds later cannot fix. (deep-translator
+  does not tell the status of a failed Google web or MyMemory request other than 429, so those
+  count as unavailable; neither engine takes a key.)
 
 The wait before attempt ``n + 1`` is the engine's ``Retry-After`` when it sent one (read with
 :func:`syndicate.transport.retry_after`), otherwise an exponential backoff with jitter: half of

@@ -121,7 +121,8 @@ class _HttpEngine(BatchingTranslator):
         try:
             parsed = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            return redact(data[:300].decode("utf-8", "replace")).strip()
+            # Redact before cutting short: a key cut in two would escape redaction.
+            return redact(data[:4096].decode("utf-8", "replace"))[:300].strip()
         err = parsed.get("error") if isinstance(parsed, dict) else None
         if isinstance(err, dict):
             err = err.get("message")

@@ -59,3 +59,17 @@ def test_libretranslate_sends_the_text_in_the_body_too() -> None:
         [req] = fake.translate_requests()
     assert req.query == {}
     assert req.json()["q"] == [TEXT] and req.json()["source"] == "en" and req.json()["target"] == "fr"
+
+
+def test_a_key_echoed_at_the_edge_of_the_quoted_error_text_is_not_cut_in_half() -> None:
+    # Given LibreTranslate refusing with a plain-text body that repeats the key around character 300
+    from syndicate.errors import TranslationRejected
+    from tests.fakes.base import Fault
+
+    with FakeLibreTranslate(KEY) as fake:
+        fake.fail_next(Fault("status", path="/translate", status=403, body=b"x" * 290 + KEY.encode() + b" refused"))
+        with pytest.raises(TranslationRejected) as exc:
+            build_translator("libretranslate", ENGINES["libretranslate"][1](fake.url), secrets=SECRETS).translate(
+                [TEXT], "en-US", "fr-FR", TranslateOptions())
+    # Then the message quotes the body, redacted before it was cut short: no piece of the key is left
+    assert "xxxx" in str(exc.value) and KEY[:10] not in str(exc.value)

@@ -472,8 +472,9 @@ def review_localization(config_dir: Path | None, item_id: str, locale: str, revi
             click.echo(printable_json(json.dumps({
                 "item_id": r.item_id, "revision": r.revision, "locale": r.locale, "source_locale": r.source_locale,
                 "state": r.state, "engine": r.engine, "rtl": r.rtl, "warnings": list(r.warnings), "error": r.error,
-                "fields": [{"name": f.name, "kind": f.kind, "source": f.source, "localized": f.localized}
-                           for f in r.fields],
+                "fields": [{"name": f.name, "kind": f.kind, "source": f.source, "localized": f.localized,
+                            "strategy": f.strategy, "answer": f.answer} for f in r.fields],
+                "refused": r.refused,
                 "publications": [{"id": p.id, "key": p.key, "account": p.account, "state": p.state}
                                  for p in r.publications]}, indent=2, ensure_ascii=False)))
         else:

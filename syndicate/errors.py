@@ -11,6 +11,7 @@ The tree::
     ├── LocalizationError      a localization could not be produced
     │   ├── TranslationUnavailable   engine down, timeout, 5xx: try again later (or the fallback)
     │   ├── TranslationQuotaExceeded engine quota or rate limit hit: fallback, else later
+    │   │   └── TranslationThrottled  HTTP 429: retried within the step at the engine's pace, then later
     │   └── TranslationRejected      the engine refused the text or the key: fallback, else hold
     │       └── PlaceholderMismatch  protected spans did not come back exactly once
     └── ChannelError           a channel call did not publish
@@ -30,9 +31,9 @@ Every message here is safe to log and to store: callers must not put secrets in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "TransientError",
     "TranslationQuotaExceeded",
     "TranslationRejected",
+    "TranslationThrottled",
     "TranslationUnavailable",
 ]
 
@@ -154,7 +156,16 @@ class InvalidFilter(ContentError):
 
 
 class LocalizationError(SyndicateError):
-    """A localization (one item revision in one locale) could not be produced."""
+    """A localization (one item revision in one locale) could not be produced.
+
+    Args:
+        message: the reason, safe to log.
+        retry_after: how long the engine asked us to wait (its ``Retry-After``), when it said.
+    """
+
+    def __init__(self, message: str = "", *, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class TranslationUnavailable(LocalizationError):
@@ -165,12 +176,27 @@ class TranslationQuotaExceeded(LocalizationError):
     """The engine's quota or rate limit is exhausted."""
 
 
+class TranslationThrottled(TranslationQuotaExceeded):
+    """The engine asked us to slow down (HTTP 429), not a used-up quota: the request is retried
+    within the localize step after ``retry_after`` (or a short backoff), then left to a later attempt."""
+
+
 class TranslationRejected(LocalizationError):
     """The engine refused the request (bad key, unsupported language, invalid text)."""
 
 
 class PlaceholderMismatch(TranslationRejected):
-    """The engine's output lost, duplicated or invented a protected span; the text is not used."""
+    """The engine's output lost, duplicated or invented a protected span; the text is not used.
+
+    Args:
+        message: which spans of which field.
+        answers: field name → the engine's refused answer (placeholders as it returned them), for
+            the reviewer; empty when the answer cannot be told apart per field.
+    """
+
+    def __init__(self, message: str = "", *, answers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.answers = dict(answers or {})
 
 
 class ChannelError(SyndicateError):

@@ -43,7 +43,10 @@ __all__ = [
     "BrokerCollector",
     "LedgerCollector",
     "count_localization",
+    "count_mt_damaged",
     "count_mt_error",
+    "count_mt_retry",
+    "count_mt_strategy",
     "mark_dead",
     "observe_actor",
     "observe_mt_call",
@@ -97,6 +100,12 @@ MT_CALL_SECONDS = Histogram("syndicate_mt_call_seconds", "Duration of one machin
                             ["engine"], buckets=CALL_BUCKETS_S)
 MT_ERRORS = Counter("syndicate_mt_errors", "Machine translation requests that failed, by error class.",
                     ["engine", "error"])
+MT_RETRIES = Counter("syndicate_mt_retries", "Translation requests sent again within the localize step, by the "
+                     "error that made them fail.", ["engine", "error"])
+MT_DAMAGED = Counter("syndicate_mt_damaged_answers", "Fields whose translation was refused because protected "
+                     "spans did not come back, by the strategy that was tried.", ["engine", "strategy"])
+MT_STRATEGIES = Counter("syndicate_mt_strategy_fields", "Machine-translated fields by the strategy that produced "
+                        "them (placeholders or split).", ["engine", "strategy"])
 ACTOR_MESSAGES = Counter("syndicate_actor_messages", "Messages processed by actor and result.",
                          ["actor", "result"])
 ACTOR_SECONDS = Histogram("syndicate_actor_seconds", "Time an actor spent on one message.", ["actor"],
@@ -192,6 +201,24 @@ def observe_mt_call(engine: str, seconds: float) -> None:
 def count_mt_error(engine: str, error: str) -> None:
     """For engines: one failed translation request (``error``: our error class name)."""
     MT_ERRORS.labels(_label(engine), _label(error)).inc()
+
+
+@_guarded
+def count_mt_retry(engine: str, error: str) -> None:
+    """For engines: one translation request about to be sent again within the localize step."""
+    MT_RETRIES.labels(_label(engine), _label(error)).inc()
+
+
+@_guarded
+def count_mt_damaged(engine: str, strategy: str, fields: int = 1) -> None:
+    """For the localize step: ``fields`` answers refused for damaged protected spans."""
+    MT_DAMAGED.labels(_label(engine), _label(strategy)).inc(fields)
+
+
+@_guarded
+def count_mt_strategy(engine: str, strategy: str, fields: int = 1) -> None:
+    """For the localize step: ``fields`` fields translated with ``strategy``."""
+    MT_STRATEGIES.labels(_label(engine), _label(strategy)).inc(fields)
 
 
 @_guarded

@@ -42,7 +42,7 @@ from .errors import (
 )
 from .ledger import Publication, worker_id
 from .locales import is_rtl
-from .localization import localize_for_route, translation_cache
+from .localization import localize_for_route, refused_detail, translation_cache, translation_detail
 from .logging import bind_publication, get_logger
 from .metrics import count_localization, platform_call
 from .models import ContentItem
@@ -133,7 +133,8 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str, *, claim_
         count_localization(settings.engine, "deferred")
         return
     except LocalizationError as exc:
-        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False)
+        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False,
+                                              detail=refused_detail(exc))
         rt.ledger.release_localization(item_id, revision, locale, worker=owner)
         log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
         count_localization(settings.engine, "failed")
@@ -148,10 +149,11 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str, *, claim_
     review = settings.review_required and loc.needs_review
     released = rt.ledger.record_localization(
         item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
-        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=owner)
+        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=owner,
+        detail=translation_detail(loc))
     log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
              sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
-             cache_hits=loc.cache_hits)
+             cache_hits=loc.cache_hits, strategy=loc.strategy, damaged=loc.damaged)
     count_localization(loc.engine, "done", requests=loc.requests, cache_hits=loc.cache_hits)
 
 

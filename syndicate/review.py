@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import ContentError
@@ -45,12 +45,18 @@ class ReviewField:
         source: the text in the item's source locale.
         localized: the text to be published.
         kind: where the localized text came from: ``human``, ``machine``, ``cache`` or ``source``.
+        strategy: for a fresh machine translation, how it was made: ``placeholders`` (the field
+            whole) or ``split`` (in pieces between its protected spans); else None.
+        answer: the engine's refused answer, when the localization was held because both
+            strategies failed (placeholders as the engine returned them); else None.
     """
 
     name: str
     source: str
     localized: str
     kind: str
+    strategy: str | None = None
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Review:
         error: why the localization failed, when it did.
         publications: the locale's publications of this revision.
         rtl: whether the locale is written right to left.
+        refused: the engine's refused answers by field (``*``: one answer for all fields joined,
+            which could not be split back), when both strategies failed.
     """
 
     item_id: str
@@ -82,6 +90,7 @@ class Review:
     error: str | None
     publications: tuple[Publication, ...]
     rtl: bool
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def awaiting(self) -> list[Publication]:
@@ -120,7 +129,11 @@ def show_review(ledger: Ledger, item_id: str, locale: str, *, revision: int | No
     src = source_fields(stored.item)
     localized = row.get("fields") or {}
     kinds = row.get("sources") or {}
-    fields = tuple(ReviewField(name, src[name], localized.get(name, ""), kinds.get(name, "?")) for name in src)
+    detail = row.get("detail") or {}
+    strategies = detail.get("strategies") or {}
+    refused = {str(k): str(v) for k, v in (detail.get("answers") or {}).items()} if row["state"] != "done" else {}
+    fields = tuple(ReviewField(name, src[name], localized.get(name, ""), kinds.get(name, "?"), strategies.get(name),
+                               refused.get(name)) for name in src)
     warnings: tuple[str, ...] = ()
     for ev in reversed(ledger.events(item_id=item_id)):
         detail = ev.get("detail") or {}
@@ -129,7 +142,7 @@ def show_review(ledger: Ledger, item_id: str, locale: str, *, revision: int | No
             break
     pubs = tuple(ledger.publications(item_id=item_id, revision=rev, locale=loc_tag))
     return Review(item_id, rev, loc_tag, stored.item.source_locale, row["state"], row.get("engine"), fields,
-                  warnings, row.get("error"), pubs, is_rtl(loc_tag))
+                  warnings, row.get("error"), pubs, is_rtl(loc_tag), refused)
 
 
 def _who(by: str) -> str:
@@ -214,15 +227,29 @@ def format_review(review: Review, *, width: int = 100) -> str:
     for p in review.publications:
         states[p.state] = states.get(p.state, 0) + 1
     out.append("publications: " + (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none"))
+    if review.refused:
+        out.append(f"held: the engine damaged the protected spans, whole and in pieces; its refused answer is "
+                   f"shown on the right. Nothing was published in {review.locale}. Ways forward: a revision with "
+                   f"a human translation (overrides.locales.{review.locale}), or, once the engine is fixed, "
+                   f"syndicate replay --item {review.item_id} --localizations")
     for f in review.fields:
+        kind = f"{f.kind}, in pieces" if f.strategy == "split" else f.kind
+        shown, right_head = f.localized, review.locale
+        if f.answer is not None and not f.localized:
+            kind, shown, right_head = "refused", f.answer, f"{review.locale}: the engine's answer, not published"
         out.append("")
-        out.append(f"== {f.name} [{f.kind}] " + "=" * max(0, col * 2 - len(f.name) - len(f.kind) - 6))
-        left, right = _wrap(printable(f.source), col), _wrap(printable(f.localized), col)
-        out.append(f"{review.source_locale:<{col}} | {review.locale}")
+        out.append(f"== {f.name} [{kind}] " + "=" * max(0, col * 2 - len(f.name) - len(kind) - 6))
+        left, right = _wrap(printable(f.source), col), _wrap(printable(shown), col)
+        out.append(f"{review.source_locale:<{col}} | {right_head}")
         for i in range(max(len(left), len(right))):
             a = left[i] if i < len(left) else ""
             b = right[i] if i < len(right) else ""
             out.append(a + " " * (col - _cells(a)) + " | " + b)
+    joined = review.refused.get("*")
+    if joined is not None:
+        out.append("")
+        out.append("== the engine's answer for all fields, joined (refused, not published) " + "=" * 10)
+        out.extend(_wrap(printable(joined), col * 2))
     if review.awaiting:
         out.append("")
         out.append(f"{len(review.awaiting)} publication(s) await review: syndicate approve {review.item_id} "

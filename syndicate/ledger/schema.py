@@ -102,6 +102,9 @@ localizations = Table(
     Column("error", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("requested_at", UtcDateTime(), nullable=True),
+    #: How machine translation went: ``strategies`` (field → placeholders | split) when done; the
+    #: engine's refused ``answers`` (field → text) when both strategies failed. See docs/localization.md.
+    Column("detail", JSON, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("item_id", "revision", "locale"),

@@ -901,12 +901,14 @@ class Ledger:
 
     def record_localization(self, item_id: str, revision: int, locale: str, *, fields: Mapping[str, str],
                             sources: Mapping[str, str], engine: str, review_required: bool, actor: str,
-                            warnings: Sequence[str] = (), release_claim_of: str | None = None) -> int:
+                            warnings: Sequence[str] = (), release_claim_of: str | None = None,
+                            detail: Mapping[str, Any] | None = None) -> int:
         """Store a finished localization and release its publications.
 
         Publications become ready; with ``review_required`` they wait in ``awaiting_review``.
         With ``release_claim_of``, that worker's claim (:meth:`claim_localization`) is given up in
-        the same transaction. Returns the number of publications released.
+        the same transaction. ``detail``: how machine translation went (the ``localizations.detail``
+        column, also in the ``localized`` event). Returns the number of publications released.
         """
         now = self.now()
         with self.begin() as conn:
@@ -916,12 +918,13 @@ class Ledger:
                 localizations.c.item_id == item_id, localizations.c.revision == revision,
                 localizations.c.locale == locale, localizations.c.state.in_(["pending", "failed"])))
                 .values(state="done", fields=dict(fields), sources=dict(sources), engine=engine,
-                        error=None, attempts=localizations.c.attempts + 1, updated_at=now))
+                        error=None, attempts=localizations.c.attempts + 1, updated_at=now,
+                        detail=dict(detail) if detail else None))
             if res.rowcount == 0:
                 return 0
             self._event(conn, kind="localized", actor=actor, item_id=item_id, revision=revision,
                         detail={"locale": locale, "engine": engine, "sources": dict(sources),
-                                "warnings": list(warnings)})
+                                "warnings": list(warnings), **({"translation": dict(detail)} if detail else {})})
             waiting = and_(publications.c.item_id == item_id, publications.c.revision == revision,
                            publications.c.locale == locale, publications.c.state == S.SCHEDULED.value)
             if not review_required:  # one statement for all of them (no state changes, so no events)
@@ -934,17 +937,20 @@ class Ledger:
             return len(pids)
 
     def record_localization_failure(self, item_id: str, revision: int, locale: str, *, error: str, actor: str,
-                                    retry: bool) -> None:
-        """Record a failed localization. ``retry``: leave it pending for a later attempt."""
+                                    retry: bool, detail: Mapping[str, Any] | None = None) -> None:
+        """Record a failed localization. ``retry``: leave it pending for a later attempt.
+        ``detail``: what a reviewer should see (the engine's refused answers), already redacted."""
         now = self.now()
+        kept = dict(detail) if detail else None
         with self.begin() as conn:
             conn.execute(update(localizations).where(and_(
                 localizations.c.item_id == item_id, localizations.c.revision == revision,
                 localizations.c.locale == locale, localizations.c.state.in_(["pending", "failed"])))
                 .values(state="pending" if retry else "failed", error=redact(error)[:4000],
-                        attempts=localizations.c.attempts + 1, updated_at=now))
+                        attempts=localizations.c.attempts + 1, updated_at=now, detail=kept))
             self._event(conn, kind="localization-failed", actor=actor, item_id=item_id, revision=revision,
-                        error=error, detail={"locale": locale, "retry": retry})
+                        error=error,
+                        detail={"locale": locale, "retry": retry, **({"translation": kept} if kept else {})})
             conn.execute(update(publications).where(and_(
                 publications.c.item_id == item_id, publications.c.revision == revision,
                 publications.c.locale == locale, publications.c.state == S.SCHEDULED.value))

@@ -4,7 +4,15 @@ from .cache import LedgerCache, NoCache, RedisCache, TranslationCache, cache_key
 from .engines import ENGINES, NoneTranslator, PseudoTranslator, TranslateOptions, Translator, build_translator
 from .formatting import format_date, format_datetime, format_number, format_time, render_templates
 from .glossary import Glossary, GlossaryFile, ResolvedGlossary
-from .localize import Localization, localize_for_route, localize_item, open_translators, source_fields
+from .localize import (
+    Localization,
+    localize_for_route,
+    localize_item,
+    open_translators,
+    refused_detail,
+    source_fields,
+    translation_detail,
+)
 from .masking import Masked, mask, protected_spans, unmask
 
 __all__ = [
@@ -33,8 +41,10 @@ __all__ = [
     "mask",
     "open_translators",
     "protected_spans",
+    "refused_detail",
     "render_templates",
     "source_fields",
     "translation_cache",
+    "translation_detail",
     "unmask",
 ]

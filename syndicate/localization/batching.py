@@ -10,24 +10,40 @@ summary, body, CTA, with placeholders) into as few requests as those limits allo
 2. a segment longer than the limit is split at paragraph breaks, else line breaks, else sentence
    ends, else spaces, and only as a last resort between two graphemes; never inside a placeholder;
 3. the pieces are packed, in order, into requests: a list of texts for engines that take a list
-   (DeepL), or one text joined with boundary markers ``<x id="bN"/>`` for engines that take one
-   text (the deep-translator engines). The markers must come back once each and in order, like
-   placeholders; otherwise the answer is refused with :class:`~syndicate.errors.PlaceholderMismatch`.
+   (DeepL, Microsoft, LibreTranslate), or, for engines that take one text (Google's web endpoint,
+   MyMemory), one text joined with boundary markers ``<x id="bN"/>`` when the segments carry
+   placeholders anyway. The markers must come back once each and in order, like placeholders;
+   otherwise the answer is refused with :class:`~syndicate.errors.PlaceholderMismatch`. Plain
+   text pieces (the ``split`` strategy, ``TranslateOptions.markup`` false) are never joined with
+   markers: such an engine gets one request per piece;
+4. a space the engine dropped next to a placeholder is put back where the text had one
+   (:func:`~.strategies.restore_spacing`);
+5. each request is sent with :func:`~.retrying.call_with_retries`: a transient fault is retried
+   within seconds, at the engine's pace, before the error reaches the localize step.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import PlaceholderMismatch, TranslationRejected
 from ..locales import engine_code
+from ..metrics import observe_mt_call
 from ..segments import graphemes
+from .engines import TranslateOptions
 from .masking import PLACEHOLDER, xml_escape, xml_unescape
+from .retrying import DEFAULT_POLICY, RETRY_BUDGET, RetryPolicy, call_with_retries
+from .strategies import restore_spacing
 
-__all__ = ["BatchingTranslator", "join_segments", "pack", "split_joined", "split_text"]
+__all__ = ["JOINED", "BatchingTranslator", "join_segments", "pack", "split_joined", "split_text"]
+
+#: The key of :attr:`PlaceholderMismatch.answers` for an answer that could not be split back
+#: into its segments (one text joined with boundary markers).
+JOINED = "*"
 
 Measure = Callable[[str], int]
 
@@ -144,7 +160,7 @@ def split_joined(text: str, count: int, *, engine: str = "engine") -> list[str]:
     found = [int(m.group(1)) for m in _BOUNDARY.finditer(text)]
     if found != list(range(1, count)):
         raise PlaceholderMismatch(f"{engine} moved, lost or repeated segment boundaries "
-                                  f"(expected {count - 1}, found {found})")
+                                  f"(expected {count - 1}, found {found})", answers={JOINED: text})
     return [part.strip() for part in _BOUNDARY.split(text)[::2]]
 
 
@@ -167,8 +183,9 @@ class BatchingTranslator:
         name: the engine's name.
         max_request: the size limit of one request, in :meth:`measure` units.
         max_items: texts per request; 1 means the engine takes one text and segments are joined.
-        escape_markup: the engine parses XML/HTML: escape ``&<>`` outside placeholders.
-        requests: how many requests this instance has sent (for metrics and tests).
+        escape_markup: in markup mode the engine parses XML/HTML: escape ``&<>`` outside placeholders.
+        retry_policy: how a request that failed for a passing reason is retried (see :mod:`.retrying`).
+        requests: how many requests this instance has sent, retries included (for metrics and tests).
     """
 
     name = "engine"
@@ -176,8 +193,9 @@ class BatchingTranslator:
     max_items = 1
     escape_markup = False
 
-    def __init__(self) -> None:
+    def __init__(self, retry_policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self.requests = 0
+        self.retry_policy = retry_policy
 
     def measure(self, text: str) -> int:
         """The size of ``text`` as the engine's limit counts it (characters by default)."""
@@ -194,45 +212,84 @@ class BatchingTranslator:
         except ValueError as exc:
             raise TranslationRejected(str(exc)) from None
 
-    def _send(self, texts: list[str], source: str, target: str) -> list[str]:
-        """Send one request translating ``texts`` (engine codes); return the translations in order."""
+    def _send(self, texts: list[str], source: str, target: str, markup: bool) -> list[str]:
+        """Send one request translating ``texts`` (engine codes); return the translations in order.
+
+        ``markup``: the texts carry placeholders (encoded by :meth:`_encode`): use the engine's
+        markup mode. Otherwise they are plain text.
+        """
         raise NotImplementedError
 
-    def _size(self, text: str) -> int:
-        return self.measure(xml_escape(text) if self.escape_markup else text)
+    def _encode(self, text: str) -> str:
+        """``text`` (with placeholders) as the engine's markup mode takes it."""
+        return xml_escape(text) if self.escape_markup else text
+
+    def _decode(self, answer: str, text: str) -> str:
+        """Undo :meth:`_encode` on the engine's ``answer`` to ``text`` (as it was before encoding).
+
+        Raises:
+            PlaceholderMismatch: the answer cannot be decoded (what the encoding added is damaged).
+        """
+        return xml_unescape(answer) if self.escape_markup else answer
+
+    def _size(self, text: str, markup: bool) -> int:
+        return self.measure(self._encode(text) if markup else text)
+
+    def _request(self, texts: list[str], source: str, target: str, markup: bool, deadline: float) -> list[str]:
+        """:meth:`_send`, retried after a transient fault until ``deadline``."""
+
+        def once() -> list[str]:
+            self.requests += 1
+            started = time.monotonic()
+            try:
+                return self._send(texts, source, target, markup)
+            finally:
+                observe_mt_call(self.name, time.monotonic() - started)
+
+        return call_with_retries(once, engine=self.name, policy=self.retry_policy, deadline=deadline)
 
     def translate(self, segments: Sequence[str], source: str, target: str, options: object = None) -> list[str]:
-        """Translate ``segments`` in as few requests as the engine's limits allow."""
+        """Translate ``segments`` in as few requests as the engine's limits allow.
+
+        ``options``: a :class:`~.engines.TranslateOptions` (its ``markup`` and ``retry_deadline``
+        are read here), or None for the defaults.
+        """
+        opts = options if isinstance(options, TranslateOptions) else TranslateOptions()
+        markup = opts.markup
+        deadline = (opts.retry_deadline if opts.retry_deadline is not None
+                    else time.monotonic() + RETRY_BUDGET.total_seconds())
         src, tgt = self.codes(source, target)
-        overhead = self.measure(_BOUNDARY_SEP.format(999)) if self.max_items == 1 else 0
+        joined = self.max_items == 1 and markup
+        overhead = self.measure(_BOUNDARY_SEP.format(999)) if joined else 0
         limit = max(1, self.max_request - overhead)
+
+        def size(text: str) -> int:
+            return self._size(text, markup)
+
         pieces: list[_Piece] = []
         for i, seg in enumerate(segments):
-            for chunk in split_text(seg, limit, self._size):
+            for chunk in split_text(seg, limit, size):
                 core = chunk.strip()
                 lead = chunk[:len(chunk) - len(chunk.lstrip())]
                 trail = chunk[len(lead) + len(core):]
                 pieces.append(_Piece(i, lead, core, trail))
         todo = [p for p in pieces if _has_words(p.core)]
         outputs: dict[int, str] = {}
-        groups = pack([self._size(p.core) + overhead for p in todo], self.max_request,
-                      self.max_items if self.max_items > 1 else 10_000)
+        per_request = self.max_items if self.max_items > 1 else 10_000 if joined else 1
+        groups = pack([size(p.core) + overhead for p in todo], self.max_request, per_request)
         for group in groups:
             texts = [todo[i].core for i in group]
-            if self.escape_markup:
-                texts = [xml_escape(t) for t in texts]
-            if self.max_items == 1:
-                self.requests += 1
-                [joined] = self._send([join_segments(texts)], src, tgt)
-                answers = split_joined(joined, len(texts), engine=self.name)
+            sent = [self._encode(t) for t in texts] if markup else texts
+            if joined:
+                [answer] = self._request([join_segments(sent)], src, tgt, markup, deadline)
+                answers = split_joined(answer, len(sent), engine=self.name)
             else:
-                self.requests += 1
-                answers = self._send(texts, src, tgt)
-                if len(answers) != len(texts):
+                answers = self._request(sent, src, tgt, markup, deadline)
+                if len(answers) != len(sent):
                     raise TranslationRejected(
-                        f"{self.name} returned {len(answers)} translations for {len(texts)} texts")
-            if self.escape_markup:
-                answers = [xml_unescape(a) for a in answers]
+                        f"{self.name} returned {len(answers)} translations for {len(sent)} texts")
+            if markup:
+                answers = [restore_spacing(self._decode(a, t), t) for a, t in zip(answers, texts, strict=True)]
             for i, answer in zip(group, answers, strict=True):
                 outputs[id(todo[i])] = answer.strip()
         out = ["" for _ in segments]

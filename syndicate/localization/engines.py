@@ -5,9 +5,10 @@ Engines, by the name an engine profile gives in ``engine`` (routes name profiles
 
 =============== =================================================================================
 ``deepl``       DeepL through the official ``deepl`` client (:mod:`.deepl_engine`)
-``google``      Google Translate through deep-translator (:mod:`.deep_translator_engines`)
-``microsoft``   Microsoft Translator through deep-translator
-``libretranslate`` LibreTranslate (self-hosted or libretranslate.com) through deep-translator
+``google``      Google Translate: the web endpoint through deep-translator (:mod:`.deep_translator_engines`),
+                or the Cloud Translation API (``api: cloud``, :mod:`.http_engines`)
+``microsoft``   Microsoft Translator v3, called directly (:mod:`.http_engines`)
+``libretranslate`` LibreTranslate (self-hosted or libretranslate.com), called directly
 ``mymemory``    MyMemory through deep-translator (500 bytes per request: many requests)
 ``pseudo``      pseudo-localization, for demos and layout QA
 ``none``        the source text, unchanged (only when a route says so)
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..errors import TranslationRejected
 from ..fields import WebUrl
@@ -88,19 +89,29 @@ class TranslateOptions:
         engine_options: the engine profile's ``options`` (formality, server URL, ...).
         glossary: term → translation for the target language.
         glossary_version: a hash of the glossary, part of cache keys.
+        markup: the segments carry ``<x id="N"/>`` placeholders that must come back: use the
+            engine's markup mode where it has one (the ``placeholders`` strategy). False: the
+            segments are plain text pieces cut out between protected spans (the ``split``
+            strategy, see :mod:`.strategies`): send them as text, one list per request.
+        retry_deadline: a :func:`time.monotonic` value after which no in-step retry starts (one
+            budget for the whole localization, see :mod:`.retrying`); None: each call gets
+            :data:`~.retrying.RETRY_BUDGET` of its own.
     """
 
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     glossary: Mapping[str, str] = field(default_factory=dict)
     glossary_version: str = ""
+    markup: bool = True
+    retry_deadline: float | None = None
 
 
 class Translator(Protocol):
     """A machine translation engine.
 
     ``translate`` takes one batch of segments for one (item revision, locale) and returns their
-    translations in the same order. Segments contain ``<x id="N"/>`` placeholders that must come
-    back unchanged. Errors are :class:`~syndicate.errors.LocalizationError` subclasses:
+    translations in the same order. With ``options.markup`` (the default) segments contain
+    ``<x id="N"/>`` placeholders that must come back unchanged; without it they are plain text.
+    Errors are :class:`~syndicate.errors.LocalizationError` subclasses:
     ``TranslationUnavailable`` (network, 5xx, timeout), ``TranslationQuotaExceeded`` (quota or rate
     limit), ``TranslationRejected`` (bad key, unsupported language, other 4xx), all with secrets
     redacted from their messages.
@@ -166,6 +177,9 @@ class EngineOptions(BaseModel):
 
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+    #: Requests in all for one batch after a transient fault (5xx, 429, timeout, refused
+    #: connection), within the localize step; 1 sends once (see :mod:`.retrying`).
+    retry_attempts: Annotated[int, Field(ge=1, le=6)] = 4
 
 
 class NoEngineOptions(BaseModel):
@@ -196,11 +210,35 @@ class DeepLOptions(EngineOptions):
 
 
 class GoogleOptions(EngineOptions):
-    """Google Translate through deep-translator (``engine: google``), which reads the public web
-    endpoint: no key, 5,000 characters per request, HTTP 429 when it throttles."""
+    """Google Translate (``engine: google``).
 
+    Attributes:
+        api: ``web`` (the default): the public web endpoint through deep-translator: no key, one
+            text per request, no markup mode, HTTP 429 when it throttles. ``cloud``: the Cloud
+            Translation API, Basic edition (v2): an API key, up to 128 texts per request and an
+            HTML mode that keeps placeholders.
+        api_key: ``${GOOGLE_TRANSLATE_API_KEY}``, for ``api: cloud`` only.
+        base_url: the web endpoint (``api: web``).
+        cloud_url: the Cloud Translation v2 endpoint (``api: cloud``).
+        max_request_chars: characters per request (the web endpoint's limit is 5,000; Google
+            recommends at most 5,000 for the Cloud API too).
+    """
+
+    SECRETS: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    api: Literal["web", "cloud"] = "web"
+    api_key: SecretField | None = None
     base_url: EngineUrl = "https://translate.google.com/m"
+    cloud_url: EngineUrl = "https://translation.googleapis.com/language/translate/v2"
     max_request_chars: Annotated[int, Field(ge=100, le=4_999)] = 4_999
+
+    @model_validator(mode="after")
+    def _key_for_cloud(self) -> GoogleOptions:
+        if self.api == "cloud" and self.api_key is None:
+            raise ValueError("api: cloud needs api_key (a ${VAR} reference to the Cloud Translation API key)")
+        if self.api == "web" and self.api_key is not None:
+            raise ValueError("api_key is only sent with api: cloud (the web endpoint takes no key)")
+        return self
 
 
 class MicrosoftOptions(EngineOptions):
@@ -228,7 +266,9 @@ class LibreTranslateOptions(EngineOptions):
         api_key: ``${LIBRETRANSLATE_API_KEY}``; leave out for an instance without keys.
         base_url: the instance, e.g. ``https://translate.example.internal``.
         max_request_chars: the instance's ``--char-limit`` (unlimited by default on a
-            self-hosted instance; we send at most this many characters per request).
+            self-hosted instance; we send at most this many characters per request, all texts
+            of the request together, as the instance counts them).
+        max_texts: the instance's ``--batch-limit``: texts per request (unlimited by default).
     """
 
     SECRETS: ClassVar[tuple[str, ...]] = ("api_key",)
@@ -236,6 +276,7 @@ class LibreTranslateOptions(EngineOptions):
     api_key: SecretField | None = None
     base_url: EngineUrl = "https://libretranslate.com"
     max_request_chars: Annotated[int, Field(ge=100, le=100_000)] = 5_000
+    max_texts: Annotated[int, Field(ge=2, le=1_000)] = 50
 
 
 class MyMemoryOptions(EngineOptions):
@@ -273,13 +314,19 @@ def _build_deepl(opts: Any, secrets: SecretSource) -> Translator:
 
 
 def _build_google(opts: Any, secrets: SecretSource) -> Translator:
+    if opts.api == "cloud":
+        from .http_engines import GoogleCloudEngine
+
+        key = _secret("google", "api_key", opts.api_key, secrets)
+        assert key is not None
+        return GoogleCloudEngine(opts, key)
     from .deep_translator_engines import GoogleEngine
 
     return GoogleEngine(opts)
 
 
 def _build_microsoft(opts: Any, secrets: SecretSource) -> Translator:
-    from .deep_translator_engines import MicrosoftEngine
+    from .http_engines import MicrosoftEngine
 
     key = _secret("microsoft", "api_key", opts.api_key, secrets)
     assert key is not None
@@ -287,7 +334,7 @@ def _build_microsoft(opts: Any, secrets: SecretSource) -> Translator:
 
 
 def _build_libre(opts: Any, secrets: SecretSource) -> Translator:
-    from .deep_translator_engines import LibreTranslateEngine
+    from .http_engines import LibreTranslateEngine
 
     return LibreTranslateEngine(opts, _secret("libretranslate", "api_key", opts.api_key, secrets))
 
@@ -342,7 +389,8 @@ def cache_identity(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The options that change what the engine answers (no credentials, no timeouts), for cache keys."""
     model = engine_options(name, options)
     secret: tuple[str, ...] = getattr(model, "SECRETS", ())
-    skip = {*secret, "connect_timeout_s", "read_timeout_s", "max_request_bytes", "max_request_chars"}
+    skip = {*secret, "connect_timeout_s", "read_timeout_s", "retry_attempts", "max_request_bytes", "max_request_chars",
+            "max_texts"}
     return {k: v for k, v in model.model_dump(mode="json").items() if k not in skip}
 
 

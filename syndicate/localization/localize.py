@@ -9,9 +9,12 @@ Per field, in order of precedence (the ledger records which one, per field, in
 3. ``cache``: a translation of the same masked text by the same engine, options, language pair and
    glossary version (see :mod:`.cache`);
 4. ``machine``: the route's engine, one batch for every remaining field, protected spans masked and
-   checked on the way back;
-5. on engine failure (unreachable, quota, refused, or a placeholder that did not come back exactly
-   once), the route's ``fallback``: another engine (its answers recorded as ``machine``),
+   checked on the way back (the ``placeholders`` strategy); a field whose placeholders did not
+   come back exactly once is translated again in pieces cut at its spans (the ``split``
+   strategy, see :mod:`.strategies`), which needs no placeholder. The strategy of each field is
+   in :attr:`Localization.strategies`;
+5. on engine failure (unreachable, quota, refused, or both strategies failed), the route's
+   ``fallback``: another engine (its answers recorded as ``machine``),
    ``source`` (publish the source text, recorded as ``source``), or ``hold`` (raise: the
    publications wait, and nothing damaged is published). A fallback is never silent: it is in
    :attr:`Localization.warnings` and :attr:`Localization.fallback`, which the pipeline logs and
@@ -23,8 +26,9 @@ Finally ``{...}`` templates (see :mod:`.formatting`) render in the target locale
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -36,19 +40,26 @@ from ..errors import (
     TranslationUnavailable,
 )
 from ..locales import UnsupportedLocale, babel_locale, engine_code, language
+from ..metrics import count_mt_damaged, count_mt_strategy
 from ..models import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
 from ..secrets import SecretSource, redact
 from .cache import NoCache, TranslationCache, cache_key
 from .engines import ENGINES, TranslateOptions, Translator, build_translator, cache_identity
 from .formatting import TEMPLATE_FIELDS, render_templates
 from .glossary import Glossary, ResolvedGlossary
-from .masking import Masked, mask, unmask
+from .masking import Masked, check_placeholders, mask, unmask
+from .retrying import RETRY_BUDGET
+from .strategies import PLACEHOLDERS, SPLIT, join_pieces, restore_spacing, split_pieces
 
 if TYPE_CHECKING:
     from ..config import Route, TranslationSettings
     from ..runtime import Runtime
 
-__all__ = ["Localization", "localize_for_route", "localize_item", "open_translators", "source_fields"]
+__all__ = ["Localization", "localize_for_route", "localize_item", "open_translators", "refused_detail",
+           "source_fields", "translation_detail"]
+
+#: The longest refused answer kept per field for the reviewer (characters).
+MAX_ANSWER_KEPT = 4_000
 
 #: Field kinds recorded in ``localizations.sources``.
 KINDS = ("human", "machine", "cache", "source")
@@ -67,6 +78,9 @@ class Localization:
         fallback: what the route's fallback supplied (an engine name or ``source``), or None.
         requests: requests sent to engines.
         cache_hits: fields served from the cache.
+        strategies: field name → ``placeholders`` or ``split``, for each freshly machine-translated
+            field (see :mod:`.strategies`).
+        damaged: engine answers refused because their protected spans did not come back.
     """
 
     fields: dict[str, str]
@@ -76,6 +90,16 @@ class Localization:
     fallback: str | None = None
     requests: int = 0
     cache_hits: int = 0
+    strategies: dict[str, str] = field(default_factory=dict)
+    damaged: int = 0
+
+    @property
+    def strategy(self) -> str | None:
+        """``split`` if any field needed it, ``placeholders`` if fields were machine-translated
+        whole, None when no field was freshly machine-translated."""
+        if SPLIT in self.strategies.values():
+            return SPLIT
+        return PLACEHOLDERS if self.strategies else None
 
     @property
     def machine_made(self) -> bool:
@@ -167,11 +191,63 @@ class _Outcome:
     kinds: dict[str, str]
     requests: int
     hits: int
+    strategies: dict[str, str] = field(default_factory=dict)
+    damaged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _whole(name: str, translator: Translator, masked: Mapping[str, Masked], source: str, locale: str,
+           options: TranslateOptions) -> tuple[dict[str, str], list[str], dict[str, str], list[str]]:
+    """The ``placeholders`` strategy: each field whole.
+
+    Returns the answers whose placeholders came back (spacing around them repaired), the fields
+    refused, the engine's refused answers (by field, or under ``*`` for a joined batch that could
+    not be split back per field), and why they were refused.
+    """
+    names = list(masked)
+    try:
+        result = translator.translate([masked[n].text for n in names], source, locale, options)
+    except PlaceholderMismatch as exc:  # a joined batch that cannot be split back per field
+        return {}, names, dict(exc.answers), [str(exc)]
+    if len(result) != len(names):
+        raise TranslationRejected(f"engine {name!r} returned {len(result)} segments for {len(names)}")
+    good: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    why: list[str] = []
+    for n, out in zip(names, result, strict=True):
+        fixed = restore_spacing(out, masked[n].text)
+        try:
+            check_placeholders(fixed, masked[n], field=n)
+        except PlaceholderMismatch as exc:
+            refused[n] = out
+            why.append(str(exc))
+            continue
+        good[n] = fixed
+    return good, list(refused), refused, why
+
+
+def _split(translator: Translator, masked: Mapping[str, Masked], source: str, locale: str,
+           options: TranslateOptions) -> dict[str, str]:
+    """The ``split`` strategy: the text between the spans of every field, as plain text pieces in
+    one batch; each field joined again around its placeholders."""
+    parts = {n: split_pieces(m.text) for n, m in masked.items()}
+    flat = [piece for p in parts.values() for piece in p[0::2]]
+    result = translator.translate(flat, source, locale, replace(options, markup=False))
+    if len(result) != len(flat):
+        raise TranslationRejected(f"the engine returned {len(result)} pieces for {len(flat)}")
+    out: dict[str, str] = {}
+    pos = 0
+    for n, p in parts.items():
+        count = len(p[0::2])
+        out[n] = join_pieces(p, result[pos:pos + count])
+        pos += count
+        check_placeholders(out[n], masked[n], field=n)
+    return out
 
 
 def _machine(name: str, translator: Translator, todo: Mapping[str, str], item: ContentItem,
-             locale: str, settings: TranslationSettings, gloss: ResolvedGlossary, cache: TranslationCache
-             ) -> _Outcome:
+             locale: str, settings: TranslationSettings, gloss: ResolvedGlossary, cache: TranslationCache,
+             deadline: float | None = None) -> _Outcome:
     """Translate ``todo`` with engine ``name``: cache first, then one batch for the rest."""
     spec = ENGINES.get(name)
     if spec is None:
@@ -204,21 +280,42 @@ def _machine(name: str, translator: Translator, todo: Mapping[str, str], item: C
             continue  # a damaged entry: translate again
     misses = [n for n in masked if n not in fields]
     before = getattr(translator, "requests", 0)
+    strategies: dict[str, str] = {}
+    warnings: list[str] = []
+    damaged = 0
     if misses:
-        result = translator.translate([masked[n].text for n in misses], item.source_locale, locale,
-                                      TranslateOptions(engine_options=opts, glossary=gloss.replacements,
-                                                       glossary_version=gloss.version))
-        if len(result) != len(misses):
-            raise TranslationRejected(f"engine {name!r} returned {len(result)} segments for {len(misses)}")
-        restored = {n: unmask(out, masked[n], field=n) for n, out in zip(misses, result, strict=True)}
+        options = TranslateOptions(engine_options=opts, glossary=gloss.replacements, glossary_version=gloss.version,
+                                   retry_deadline=deadline)
+        todo_masked = {n: masked[n] for n in misses}
+        answers, refused, shown, why = _whole(name, translator, todo_masked, item.source_locale, locale, options)
+        strategies.update(dict.fromkeys(answers, PLACEHOLDERS))
+        if refused:
+            damaged = len(refused)
+            count_mt_damaged(name, PLACEHOLDERS, damaged)
+            try:
+                pieces = _split(translator, {n: masked[n] for n in refused}, item.source_locale, locale, options)
+            except TranslationRejected as exc:  # PlaceholderMismatch included; transient errors propagate
+                count_mt_damaged(name, SPLIT, len(refused))
+                raise PlaceholderMismatch(
+                    f"{'; '.join(why)}; translating the text between the protected spans failed too: "
+                    f"{redact(str(exc))}", answers=shown) from None
+            answers.update(pieces)
+            strategies.update(dict.fromkeys(pieces, SPLIT))
+            warnings.append(f"{locale}: {name}: {'; '.join(why)}; {', '.join(pieces)} translated again in pieces "
+                            "between the protected spans (the engine saw no whole sentence around them)")
         kind = "machine" if spec.remote or name == "pseudo" else "source"
         for n in misses:
-            fields[n] = restored[n]
+            fields[n] = unmask(answers[n], masked[n], field=n)
             kinds[n] = kind
+        for strategy in (PLACEHOLDERS, SPLIT):
+            used = sum(1 for v in strategies.values() if v == strategy)
+            if used:
+                count_mt_strategy(name, strategy, used)
         if use_cache:
-            cache.put_many({keys[n]: out for n, out in zip(misses, result, strict=True)})
+            cache.put_many({keys[n]: answers[n] for n in misses})
     requests = getattr(translator, "requests", 0) - before
-    return _Outcome(fields, kinds, requests, sum(1 for k in kinds.values() if k == "cache"))
+    return _Outcome(fields, kinds, requests, sum(1 for k in kinds.values() if k == "cache"), strategies, damaged,
+                    warnings)
 
 
 def _combined_error(errors: Sequence[tuple[str, LocalizationError]]) -> LocalizationError:
@@ -232,6 +329,9 @@ def _combined_error(errors: Sequence[tuple[str, LocalizationError]]) -> Localiza
             return TranslationQuotaExceeded(text)
         if isinstance(exc, TranslationUnavailable):
             return TranslationUnavailable(text)
+    answers = next((exc.answers for _name, exc in errors if isinstance(exc, PlaceholderMismatch) and exc.answers), {})
+    if answers:
+        return PlaceholderMismatch(text, answers=answers)
     last = errors[-1][1]
     return type(last)(text) if isinstance(last, TranslationRejected) else TranslationRejected(text)
 
@@ -280,7 +380,8 @@ def localize_item(
     todo = {k: v for k, v in src.items() if k not in fields}
     engine_used = "human"
     fallback: str | None = None
-    requests = hits = 0
+    requests = hits = damaged = 0
+    strategies: dict[str, str] = {}
     if todo and (locale == item.source_locale or language(locale) == language(item.source_locale)):
         for name, text in todo.items():
             fields[name] = text
@@ -292,6 +393,8 @@ def localize_item(
                 f"no translation for {locale}: the item is in {item.source_locale}, its overrides do not cover "
                 f"{', '.join(todo)}, and the route sets no translation.engine")
         gloss = (glossary or Glossary()).resolve(locale, settings.do_not_translate)
+        # One budget for every in-step retry of this localization, whatever engine or strategy.
+        deadline = time.monotonic() + RETRY_BUDGET.total_seconds()
         chain = [settings.engine]
         if settings.fallback not in ("hold", "source", settings.engine):
             chain.append(settings.fallback)
@@ -300,7 +403,8 @@ def localize_item(
         for name in chain:
             try:
                 with _translator(name, translators or {}, settings, secrets) as translator:
-                    outcome = _machine(name, translator, todo, item, locale, settings, gloss, cache or NoCache())
+                    outcome = _machine(name, translator, todo, item, locale, settings, gloss, cache or NoCache(),
+                                       deadline)
             except LocalizationError as exc:
                 errors.append((name, exc))
                 continue
@@ -324,11 +428,15 @@ def localize_item(
         fields.update(outcome.fields)
         sources.update(outcome.kinds)
         requests, hits = outcome.requests, outcome.hits
+        strategies, damaged = outcome.strategies, outcome.damaged
+        damaged += sum(len(exc.answers) for _name, exc in errors if isinstance(exc, PlaceholderMismatch))
+        warnings.extend(outcome.warnings)
     values = {name: getattr(item, name) for name in TEMPLATE_FIELDS}
     rendered = {name: render_templates(text, locale=locale, tz=timezone, values=values, field=name)
                 for name, text in fields.items()}
     ordered = {k: rendered[k] for k in TRANSLATABLE_FIELDS if k in rendered}
-    return Localization(ordered, {k: sources[k] for k in ordered}, engine_used, warnings, fallback, requests, hits)
+    return Localization(ordered, {k: sources[k] for k in ordered}, engine_used, warnings, fallback, requests, hits,
+                        {k: strategies[k] for k in ordered if k in strategies}, damaged)
 
 
 def localize_for_route(rt: Runtime, route: Route, item: ContentItem, locale: str, *,
@@ -347,6 +455,19 @@ def localize_for_route(rt: Runtime, route: Route, item: ContentItem, locale: str
     with open_translators(settings, secrets=rt.config.secrets) as translators:
         return localize_item(item, locale, settings, translators=translators, glossary=rt.config.glossary_for(route),
                              cache=cache, secrets=rt.config.secrets, timezone=route.tz)
+
+
+def translation_detail(loc: Localization) -> dict[str, Any] | None:
+    """What the ledger keeps of how ``loc`` was machine-translated (``localizations.detail``)."""
+    return {"strategies": dict(loc.strategies)} if loc.strategies else None
+
+
+def refused_detail(exc: LocalizationError) -> dict[str, Any] | None:
+    """What the ledger keeps of a failed localization for the reviewer: the engine's refused
+    answers (redacted, cut short), when both strategies failed."""
+    if not isinstance(exc, PlaceholderMismatch) or not exc.answers:
+        return None
+    return {"answers": {name: redact(text)[:MAX_ANSWER_KEPT] for name, text in exc.answers.items()}}
 
 
 def missing_fields(loc: Localization, item: ContentItem) -> Sequence[str]:

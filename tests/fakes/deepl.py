@@ -23,7 +23,8 @@ class FakeDeepL(FakeServer):
     """A fake DeepL server. ``auth_key`` is the one valid key.
 
     Attributes:
-        mangle: ``drop``/``duplicate``/``markup``: damage placeholders in the next answers.
+        mangle: see :mod:`tests.fakes.machine_translation` (without ``tag_handling`` DeepL
+            translates inside tags anyway: that is its text mode).
         echo_key: answer every translation with 400 and an error message that repeats the key sent.
         quota_left: characters left this period; below zero → 456.
     """
@@ -75,7 +76,7 @@ class FakeDeepL(FakeServer):
             if self.quota_left < 0:
                 return Response(456, {"message": "Quota Exceeded"})
         xml = body.get("tag_handling") == "xml"
-        out = fake_translate_all(texts, mangle=self.mangle, keep_markup=xml)
+        out = fake_translate_all(texts, mangle=self.mangle, keep_markup=xml, text_mode=not xml)
         source = str(body.get("source_lang") or "EN")
         return Response(200, {"translations": [
             {"detected_source_language": source, "text": t, "billed_characters": len(src)}

@@ -74,7 +74,7 @@ class FakeMicrosoftTranslator(FakeServer):
         if sum(len(t) for t in texts) > 50_000:
             return _error(400077, "The maximum request size has been exceeded.")
         keep = (req.query.get("textType") or ["plain"])[0] == "html"
-        out = fake_translate_all(texts, mangle=self.mangle, keep_markup=keep)
+        out = fake_translate_all(texts, mangle=self.mangle, keep_markup=keep, text_mode=not keep)
         return Response(200, [{"translations": [{"text": t, "to": to}]} for t in out])
 
     def _languages(self, req: Request) -> Response:

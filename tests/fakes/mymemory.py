@@ -52,5 +52,5 @@ class FakeMyMemory(FakeServer):
                                 403)
         if len(q.encode("utf-8")) > 500:
             return self._answer("QUERY LENGTH LIMIT EXCEEDED. MAX ALLOWED QUERY : 500 CHARS", 403)
-        [out] = fake_translate_all([q], mangle=self.mangle)
+        [out] = fake_translate_all([q], mangle=self.mangle, text_mode=True)
         return self._answer(out)

@@ -14,6 +14,7 @@ from syndicate.localization import TranslateOptions, build_translator
 from syndicate.secrets import SecretSource
 from tests.fakes.base import FakeServer, Request
 from tests.fakes.deepl import FakeDeepL
+from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.microsoft_translator import FakeMicrosoftTranslator
 
@@ -29,6 +30,9 @@ ENGINES: dict[str, tuple[Callable[[], FakeServer], Callable[[str], dict[str, Any
                   lambda r: r.header("Ocp-Apim-Subscription-Key")),
     "libretranslate": (lambda: FakeLibreTranslate(KEY), lambda url: {"api_key": "${ENGINE_KEY}", "base_url": url},
                        lambda r: r.json().get("api_key")),
+    "google": (lambda: FakeGoogleTranslate(KEY),
+               lambda url: {"api": "cloud", "api_key": "${ENGINE_KEY}", "cloud_url": f"{url}/language/translate/v2"},
+               lambda r: r.header("X-Goog-Api-Key")),
 }
 
 
@@ -54,4 +58,18 @@ def test_libretranslate_sends_the_text_in_the_body_too() -> None:
             [TEXT], "en-US", "fr-FR", TranslateOptions())
         [req] = fake.translate_requests()
     assert req.query == {}
-    assert req.json()["q"] == TEXT and req.json()["source"] == "en" and req.json()["target"] == "fr"
+    assert req.json()["q"] == [TEXT] and req.json()["source"] == "en" and req.json()["target"] == "fr"
+
+
+def test_a_key_echoed_at_the_edge_of_the_quoted_error_text_is_not_cut_in_half() -> None:
+    # Given LibreTranslate refusing with a plain-text body that repeats the key around character 300
+    from syndicate.errors import TranslationRejected
+    from tests.fakes.base import Fault
+
+    with FakeLibreTranslate(KEY) as fake:
+        fake.fail_next(Fault("status", path="/translate", status=403, body=b"x" * 290 + KEY.encode() + b" refused"))
+        with pytest.raises(TranslationRejected) as exc:
+            build_translator("libretranslate", ENGINES["libretranslate"][1](fake.url), secrets=SECRETS).translate(
+                [TEXT], "en-US", "fr-FR", TranslateOptions())
+    # Then the message quotes the body, redacted before it was cut short: no piece of the key is left
+    assert "xxxx" in str(exc.value) and KEY[:10] not in str(exc.value)

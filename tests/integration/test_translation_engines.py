@@ -13,6 +13,7 @@ from syndicate.errors import (
     PlaceholderMismatch,
     TranslationQuotaExceeded,
     TranslationRejected,
+    TranslationThrottled,
     TranslationUnavailable,
 )
 from syndicate.localization import TranslateOptions, build_translator
@@ -96,10 +97,10 @@ def test_each_engine_reports_an_unreachable_server_as_unavailable(fake: tuple[st
 
 
 def test_each_engine_gives_up_on_a_stalled_server_at_its_timeout(fake: tuple[str, Any]) -> None:
-    # Given a server that accepts the request and then says nothing for 3 s, and a 1 s budget
+    # Given a server that accepts the request and then says nothing for 3 s, a 1 s budget, no retry
     name, server = fake
     server.fail_next(Fault("stall", seconds=3.0))
-    tr = engine(name, server)
+    tr = engine(name, server, retry_attempts=1)
     started = time.monotonic()
     # Then the call fails as transient well before the server would answer
     with pytest.raises(TranslationUnavailable):
@@ -109,19 +110,33 @@ def test_each_engine_gives_up_on_a_stalled_server_at_its_timeout(fake: tuple[str
 
 @pytest.mark.parametrize(("name", "fault"), [
     ("deepl", FakeDeepL.quota_exceeded()),
-    ("deepl", Fault("status", status=429, body={"message": "Too many requests"})),
-    ("google", FakeGoogleTranslate.throttled()),
     ("microsoft", FakeMicrosoftTranslator.quota_exceeded()),
-    ("microsoft", Fault("status", status=429, body={"error": {"code": 429001, "message": "Too many requests"}})),
-    ("libretranslate", FakeLibreTranslate.slow_down()),
 ])
-def test_quota_and_rate_limit_answers_are_quota_errors(name: str, fault: Fault) -> None:
-    # Given the engine's quota or throttle answer / Then it is TranslationQuotaExceeded, after a single request
+def test_a_used_up_quota_is_a_quota_error_after_a_single_request(name: str, fault: Fault) -> None:
+    # Given the engine's answer for a used-up quota / Then it is TranslationQuotaExceeded, never retried in the step
     with FAKES[name]() as server:
         server.fail_next(fault)
-        with pytest.raises(TranslationQuotaExceeded):
+        with pytest.raises(TranslationQuotaExceeded) as exc:
             engine(name, server).translate(SEGMENTS, "en-US", "de-DE", OPTS)
-        assert len(server.requests) == 1  # no retry inside the client: retries belong to the ledger
+        assert len(server.requests) == 1  # no in-step retry: the quota will not come back in seconds
+    assert not isinstance(exc.value, TranslationThrottled)
+
+
+@pytest.mark.parametrize(("name", "fault"), [
+    ("deepl", Fault("status", status=429, body={"message": "Too many requests"}, times=9)),
+    ("google", Fault("status", path=r"/m", status=429, body="<html><body>unusual traffic</body></html>", times=9)),
+    ("microsoft", Fault("status", status=429, body={"error": {"code": 429001, "message": "Too many requests"}},
+                        times=9)),
+    ("libretranslate", FakeLibreTranslate.slow_down(times=9)),
+])
+def test_a_rate_limit_that_lasts_is_a_throttled_error_after_the_allowed_attempts(name: str, fault: Fault) -> None:
+    # Given an engine answering 429 to every request, and two attempts allowed
+    with FAKES[name]() as server:
+        server.fail_next(fault)
+        with pytest.raises(TranslationThrottled):
+            engine(name, server, retry_attempts=2).translate(SEGMENTS, "en-US", "de-DE", OPTS)
+        # Then it was asked twice (a rate limit may lift within seconds), and the error is a quota kind
+        assert len(server.requests) == 2
 
 
 def test_mymemorys_quota_warning_in_a_200_answer_is_a_quota_error() -> None:
@@ -134,13 +149,13 @@ def test_mymemorys_quota_warning_in_a_200_answer_is_a_quota_error() -> None:
 
 @pytest.mark.parametrize(("name", "status"), [("deepl", 503), ("google", 502), ("microsoft", 500),
                                               ("libretranslate", 500)])
-def test_server_errors_are_unavailable(name: str, status: int) -> None:
+def test_server_errors_that_last_are_unavailable(name: str, status: int) -> None:
     body: Any = {"error": {"code": 500000, "message": "internal"}} if name == "microsoft" else {"error": "boom"}
     with FAKES[name]() as server:
-        server.fail_next(Fault("status", status=status, body=body))
+        server.fail_next(Fault("status", status=status, body=body, times=9))
         with pytest.raises(TranslationUnavailable):
-            engine(name, server).translate(SEGMENTS, "en-US", "de-DE", OPTS)
-        assert len(server.requests) == 1
+            engine(name, server, retry_attempts=2).translate(SEGMENTS, "en-US", "de-DE", OPTS)
+        assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize("name", ["deepl", "microsoft", "libretranslate"])
@@ -191,12 +206,14 @@ def test_mymemory_splits_under_its_500_byte_limit() -> None:
 
 
 @pytest.mark.parametrize("mangle", ["drop", "duplicate"])
-def test_a_joined_batch_whose_boundaries_are_damaged_is_refused(mangle: str) -> None:
+def test_a_joined_batch_whose_boundaries_are_damaged_is_refused_with_the_answer(mangle: str) -> None:
     # Given Google (one text per request, segments joined by boundary markers) damaging the first marker-like tag
     with FakeGoogleTranslate() as server:
         server.mangle = mangle
-        with pytest.raises(PlaceholderMismatch):
+        with pytest.raises(PlaceholderMismatch) as exc:
             engine("google", server).translate(["One", "Two"], "en-US", "de-DE", OPTS)
+    # Then the engine's answer rides on the error, for the reviewer
+    assert "ONE" in exc.value.answers["*"]
 
 
 def test_deepl_without_xml_tag_handling_would_damage_placeholders() -> None:
@@ -210,6 +227,6 @@ def test_deepl_without_xml_tag_handling_would_damage_placeholders() -> None:
 def test_errors_are_localization_errors_by_type_not_library_exceptions(fake: tuple[str, Any]) -> None:
     # Given an engine answering garbage / Then whatever the library raises reaches us as a LocalizationError
     name, server = fake
-    server.fail_next(Fault("malformed"))
+    server.fail_next(Fault("malformed", times=9))
     with pytest.raises(LocalizationError):
-        engine(name, server).translate(["Hello there"], "en-US", "de-DE", OPTS)
+        engine(name, server, retry_attempts=2).translate(["Hello there"], "en-US", "de-DE", OPTS)

@@ -185,9 +185,28 @@ def test_a_changed_glossary_is_a_cache_miss(deepl: FakeDeepL, ledger: Ledger) ->
     assert set(loc.sources.values()) == {"machine"} and len(deepl.translate_requests()) == 2
 
 
-def test_a_dropped_placeholder_falls_back_to_the_second_engine(deepl: FakeDeepL, google: FakeGoogleTranslate) -> None:
-    # Given DeepL losing a placeholder and Google as the fallback
+def test_a_dropped_placeholder_is_translated_again_in_pieces_by_the_same_engine(deepl: FakeDeepL) -> None:
+    # Given DeepL losing a placeholder in its markup mode, and Google as the route's fallback
     deepl.mangle = "drop"
+    s = deepl_settings(deepl, fallback="google", fallback_options={"base_url": "http://127.0.0.1:9/m"})
+    # When localized
+    loc = localize_item(item(), "de-DE", s, secrets=SECRETS)
+    # Then DeepL translated the damaged field again, in pieces around its spans, and no fallback was needed
+    assert loc.fallback is None and loc.engine == "deepl"
+    assert loc.strategies == {"title": "placeholders", "summary": "placeholders", "body": "split",
+                              "cta_text": "placeholders"}
+    assert loc.fields["body"] == "SOME BODY TEXT WITH A LINK https://example.com/more AND @someone."
+    assert loc.damaged == 1 and loc.strategy == "split"
+    assert any("lost ['https://example.com/more']" in w and "in pieces" in w for w in loc.warnings)
+    # and the second request carried the pieces as plain text, without tag handling
+    second = deepl.translate_requests()[1].json()
+    assert "tag_handling" not in second and second["preserve_formatting"] is True
+    assert all("<x" not in t and "https://" not in t for t in second["text"])
+
+
+def test_when_both_strategies_fail_the_second_engine_translates(deepl: FakeDeepL, google: FakeGoogleTranslate) -> None:
+    # Given DeepL losing a placeholder, and inventing one in its plain text answers too; Google as the fallback
+    deepl.mangle = "drop+invent"
     s = deepl_settings(deepl, fallback="google", fallback_options={"base_url": google.base_url})
     # When localized
     loc = localize_item(item(), "de-DE", s, secrets=SECRETS)
@@ -198,11 +217,13 @@ def test_a_dropped_placeholder_falls_back_to_the_second_engine(deepl: FakeDeepL,
     assert len(google.translate_requests()) == 1
 
 
-def test_a_duplicated_placeholder_with_hold_fails_the_localization(deepl: FakeDeepL) -> None:
-    # Given DeepL repeating a placeholder and a route that holds / Then nothing damaged is returned
-    deepl.mangle = "duplicate"
-    with pytest.raises(PlaceholderMismatch, match="repeated"):
+def test_when_both_strategies_fail_with_hold_the_error_carries_the_engines_answer(deepl: FakeDeepL) -> None:
+    # Given DeepL repeating a placeholder, and damaging plain text pieces too, on a route that holds
+    deepl.mangle = "duplicate+invent"
+    with pytest.raises(PlaceholderMismatch, match="repeated") as exc:
         localize_item(item(), "de-DE", deepl_settings(deepl, fallback="hold"), secrets=SECRETS)
+    # Then nothing damaged is returned, and the refused answer is kept for the reviewer
+    assert exc.value.answers == {"body": 'SOME BODY TEXT WITH A LINK <x id="0"/> <x id="0"/> AND <x id="1"/>.'}
 
 
 def test_fallback_source_publishes_the_source_text_and_says_so(deepl: FakeDeepL) -> None:
@@ -216,8 +237,8 @@ def test_fallback_source_publishes_the_source_text_and_says_so(deepl: FakeDeepL)
 
 
 def test_when_both_engines_fail_and_one_was_unreachable_the_error_is_transient(deepl: FakeDeepL) -> None:
-    # Given DeepL refusing the text and a fallback that cannot be reached
-    deepl.mangle = "drop"
+    # Given DeepL damaging the text in both strategies, and a fallback that cannot be reached
+    deepl.mangle = "drop+invent"
     s = deepl_settings(deepl, fallback="google", fallback_options={"base_url": refused_url() + "/m",
                                                                    "read_timeout_s": 1.0})
     # Then the combined error is transient (a later attempt may work) and names both engines
@@ -251,6 +272,6 @@ def test_the_engine_options_tell_the_timeout(deepl: FakeDeepL) -> None:
     # Given DeepL stalling longer than the read timeout / Then the localization fails as transient, quickly
     deepl.fail_next(Fault("stall", path="/v2/translate", seconds=2.0))
     s = settings(engine="deepl", options={"auth_key": "${DEEPL_AUTH_KEY}", "server_url": deepl.url,
-                                          "read_timeout_s": 0.3})
+                                          "read_timeout_s": 0.3, "retry_attempts": 1})
     with pytest.raises(TranslationUnavailable, match="timed out"):
         localize_item(item(), "de-DE", s, secrets=SECRETS, timezone=UTC)

@@ -28,4 +28,4 @@ def test_migrating_twice_is_a_no_op(ledger_url: str) -> None:
     with ledger.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
     ledger.close()
-    assert version == "0003"
+    assert version == "0004"

@@ -43,13 +43,13 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.base.logging import get_logger
+from syndicate.base.secrets import redact
+from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.http import bounded_session, markdown_to_html
 from syndicate.errors import ConfigError, ConfigProblem, PermanentError, TransientError
-from syndicate.fields import WebUrl
-from syndicate.logging import get_logger
-from syndicate.models import sanitize_html
-from syndicate.secrets import redact
-from syndicate.transport import bounded_session, markdown_to_html
+from syndicate.model.fields import WebUrl
+from syndicate.model.item import sanitize_html
 
 __all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for", "rss_html", "rss_title"]
 

@@ -41,7 +41,11 @@ from oauthlib.oauth2 import TokenExpiredError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests_oauthlib import OAuth2Session
 
-from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.base.logging import get_logger
+from syndicate.base.secrets import redact
+from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.http import BoundedTransport, bounded_session, is_loopback, nothing_sent, retry_after
+from syndicate.channels.rendering import compose, hashtags
 from syndicate.errors import (
     AuthError,
     ChannelError,
@@ -52,12 +56,8 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.fields import AwareDatetime, Duration
 from syndicate.localization.masking import URL
-from syndicate.logging import get_logger
-from syndicate.rendering import compose, hashtags
-from syndicate.secrets import redact
-from syndicate.transport import BoundedTransport, bounded_session, is_loopback, nothing_sent, retry_after
+from syndicate.model.fields import AwareDatetime, Duration
 
 __all__ = [
     "DEFAULT_BASE_URL",

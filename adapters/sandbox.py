@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from syndicate.channels import (
+from syndicate.base.secrets import Credentials
+from syndicate.channels.contract import (
     AccountContext,
     Adapter,
     Limits,
@@ -37,9 +38,8 @@ from syndicate.channels import (
     Safety,
     default_registry,
 )
+from syndicate.channels.rendering import compose, hashtags
 from syndicate.errors import ConfigError, PermanentError, TransientError
-from syndicate.rendering import compose, hashtags
-from syndicate.secrets import Credentials
 
 __all__ = ["SandboxAdapter"]
 

@@ -38,7 +38,11 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from standardwebhooks import Webhook
 
-from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.base.logging import get_logger
+from syndicate.base.secrets import redact
+from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.http import answer_complete, bounded_session, nothing_sent, retry_after
+from syndicate.channels.http import body_html as sanitized_body
 from syndicate.errors import (
     AuthError,
     ConfigError,
@@ -49,11 +53,7 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.fields import WebUrl, validate_url
-from syndicate.logging import get_logger
-from syndicate.secrets import redact
-from syndicate.transport import answer_complete, bounded_session, nothing_sent, retry_after
-from syndicate.transport import body_html as sanitized_body
+from syndicate.model.fields import WebUrl, validate_url
 
 __all__ = ["PAYLOAD_SCHEMA_VERSION", "WebhookAdapter", "WebhookOptions", "sign", "webhook_id_for"]
 

@@ -34,7 +34,10 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests.auth import HTTPBasicAuth
 
-from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.base.logging import get_logger
+from syndicate.base.secrets import redact
+from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.http import bounded_session, is_loopback, markdown_to_html, nothing_sent, retry_after
 from syndicate.errors import (
     AuthError,
     ChannelError,
@@ -46,12 +49,9 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.fields import Duration, LocaleTag, WebUrl
-from syndicate.locales import language, with_direction
-from syndicate.logging import get_logger
-from syndicate.models import sanitize_html
-from syndicate.secrets import redact
-from syndicate.transport import bounded_session, is_loopback, markdown_to_html, nothing_sent, retry_after
+from syndicate.model.fields import Duration, LocaleTag, WebUrl
+from syndicate.model.item import sanitize_html
+from syndicate.model.locales import language, with_direction
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
 

@@ -47,7 +47,10 @@ import tweepy
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from syndicate.channels import (
+from syndicate.base.logging import get_logger
+from syndicate.base.sealing import Sealer, SealError
+from syndicate.base.secrets import add_secret, redact
+from syndicate.channels.contract import (
     AccountContext,
     Adapter,
     Limits,
@@ -59,6 +62,9 @@ from syndicate.channels import (
     Rendered,
     Safety,
 )
+from syndicate.channels.fetching import fetch
+from syndicate.channels.http import BoundedTransport, nothing_sent, retry_after
+from syndicate.channels.rendering import hashtags, render_post
 from syndicate.errors import (
     AuthError,
     ChannelError,
@@ -69,12 +75,6 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.fetching import fetch
-from syndicate.logging import get_logger
-from syndicate.rendering import hashtags, render_post
-from syndicate.sealing import Sealer, SealError
-from syndicate.secrets import add_secret, redact
-from syndicate.transport import BoundedTransport, nothing_sent, retry_after
 
 from .twitter_text import V3, entity_spans, extract_urls, weighted_length
 

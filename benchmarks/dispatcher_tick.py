@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from benchmarks._services import REDIS_URL, machine, pg_database, redis_namespace, sandbox_config, summary_ms, table
-from syndicate.dispatcher import BATCH, Dispatcher
-from syndicate.logging import configure_logging
+from syndicate.base.logging import configure_logging
+from syndicate.publishing.dispatcher import BATCH, Dispatcher
 from syndicate.runtime import Runtime
 
 ITEM_PUBS = 100

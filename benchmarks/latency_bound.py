@@ -32,7 +32,7 @@ def main() -> None:
     worker_args(ap)
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    from syndicate.logging import configure_logging
+    from syndicate.base.logging import configure_logging
 
     configure_logging(level="WARNING")
     locales = LOCALES[:args.locales]

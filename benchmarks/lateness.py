@@ -34,8 +34,8 @@ from benchmarks._services import (
     table,
 )
 from syndicate import Runtime, submit
-from syndicate.logging import configure_logging
-from syndicate.worker import WorkerHost
+from syndicate.base.logging import configure_logging
+from syndicate.worker.host import WorkerHost
 
 ACCOUNTS = 10
 

@@ -81,7 +81,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the items counted as warm-up")
     worker_args(ap, timeout_s=1800.0)
     args = ap.parse_args()
-    from syndicate.logging import configure_logging
+    from syndicate.base.logging import configure_logging
 
     configure_logging(level="WARNING")
     print(f"machine: {machine()}")

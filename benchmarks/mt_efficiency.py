@@ -86,9 +86,9 @@ def _naive(fake: SlowDeepL, items: int, targets: list[str], threads: int) -> tup
     """One ``translate_text`` per field, no cache: returns (requests made, seconds)."""
     import deepl
 
-    from syndicate.locales import engine_code
     from syndicate.localization import source_fields
-    from syndicate.models import parse_item
+    from syndicate.model.item import parse_item
+    from syndicate.model.locales import engine_code
 
     jobs = [(text, engine_code("deepl", loc)) for n in range(items) for loc in targets
             for text in source_fields(parse_item(item(n))).values()]
@@ -113,7 +113,7 @@ def main() -> None:
     worker_args(ap)
     args = ap.parse_args()
     from syndicate import Runtime
-    from syndicate.logging import configure_logging
+    from syndicate.base.logging import configure_logging
 
     configure_logging(level="WARNING")
     targets = TARGETS[:args.locales]

@@ -29,11 +29,11 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._services import machine, table
-from syndicate.config import TranslationSettings
+from syndicate.base.logging import configure_logging
+from syndicate.base.secrets import SecretSource
+from syndicate.config.loading import TranslationSettings
 from syndicate.localization import Glossary, GlossaryFile, localize_item
-from syndicate.logging import configure_logging
-from syndicate.models import parse_item
-from syndicate.secrets import SecretSource
+from syndicate.model.item import parse_item
 from tests.fakes.base import FakeServer, Fault
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

@@ -89,8 +89,8 @@ def child(args: argparse.Namespace) -> None:
 
     import syndicate
     from syndicate import Runtime, submit
-    from syndicate.logging import configure_logging
-    from syndicate.worker import WorkerHost
+    from syndicate.base.logging import configure_logging
+    from syndicate.worker.host import WorkerHost
 
     configure_logging(json=True, level=args.log_level)
     os.environ[SECRET_ENV] = SECRET

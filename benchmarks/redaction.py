@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--secrets", type=int, nargs="+", default=[10, 100, 1000])
     ap.add_argument("--lines", type=int, default=2000, help="lines redacted per measurement")
     args = ap.parse_args()
-    from syndicate.secrets import _PATTERNS, _registry, add_secret, redact
+    from syndicate.base.secrets import _PATTERNS, _registry, add_secret, redact
 
     print(f"machine: {machine()}")
     rows = []

@@ -113,7 +113,7 @@ def main() -> None:
                     help="also run syndicate as of this git revision (repeatable), for before/after figures")
     ap.add_argument("--no-floor", action="store_true", help="skip the bare + claim/record run")
     args = ap.parse_args()
-    from syndicate.logging import configure_logging
+    from syndicate.base.logging import configure_logging
 
     configure_logging(level="WARNING")
     locales = LOCALES[:args.locales]

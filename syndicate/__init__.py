@@ -6,7 +6,7 @@ the errors, the channel adapter contract, the review gate (:func:`show_review`,
 :func:`replay`. Everything else is internal and may change.
 """
 
-from .channels import (
+from .channels.contract import (
     AccountContext,
     Adapter,
     Limits,
@@ -40,10 +40,19 @@ from .errors import (
     TranslationRejected,
     TranslationUnavailable,
 )
-from .models import CallToAction, ContentItem, IntakeLimits, InvalidItem, LocalizedFields, Media, Overrides, Repeat
-from .operator import Decision, ReplayPlan, ReplayRow, ResolveError, replay, resolve
-from .producer import Cancellation, Submission, cancel, submit
-from .review import Review, ReviewField, approve_review, reject_review, show_review
+from .intake.producer import Cancellation, Submission, cancel, submit
+from .localization.review import Review, ReviewField, approve_review, reject_review, show_review
+from .model.item import (
+    CallToAction,
+    ContentItem,
+    IntakeLimits,
+    InvalidItem,
+    LocalizedFields,
+    Media,
+    Overrides,
+    Repeat,
+)
+from .operations.operator import Decision, ReplayPlan, ReplayRow, ResolveError, replay, resolve
 from .runtime import Runtime
 
 __all__ = [

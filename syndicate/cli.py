@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from .config import Config, load_config
+from .base.logging import configure_logging
+from .config.loading import Config, load_config
 from .errors import ConfigError, ContentError, SyndicateError
-from .filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
-from .holds import HELD_STATES, held_note
-from .inputs import InputError
 from .ledger import Publication
-from .logging import configure_logging
-from .models import InvalidItem, channel_names, load_item_bytes, load_item_file
+from .ledger.filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
+from .model.inputs import InputError
+from .model.item import InvalidItem, channel_names, load_item_bytes, load_item_file
+from .operations.holds import HELD_STATES, held_note
 from .runtime import Runtime
 
 __all__ = ["main"]
@@ -92,7 +92,7 @@ def validate(config_dir: Path | None, skip_secrets: bool) -> None:
     runs overnight, a locale without a region) are marked 'warning:'. Exit 0 when valid (warnings
     or not), 2 when not (problems on stderr).
     """
-    from .config_problems import sort_problems
+    from .config.problems import sort_problems
 
     try:
         cfg = load_config(config_dir, check_secrets=not skip_secrets)
@@ -176,7 +176,7 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
 
     All files are validated first; if any is invalid, none is submitted (exit 2).
     """
-    from .producer import submit
+    from .intake.producer import submit
 
     with _handled():
         rt = _runtime(config_dir)
@@ -210,9 +210,9 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
     SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
     the worker runs in embedded mode on the local ledger.
     """
-    from .actors import ACTOR_NAMES
-    from .health import build_ops_server
-    from .worker import serve_forever, supervise
+    from .operations.health import build_ops_server
+    from .worker.actors import ACTOR_NAMES
+    from .worker.host import serve_forever, supervise
 
     configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")
     with _handled():
@@ -230,7 +230,7 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
                 sys.exit(supervise(n, argv))
             # The children write their metrics to files in one directory; the parent serves them merged.
             from .ledger import Ledger
-            from .metrics import mark_dead, prepare_multiprocess_dir
+            from .operations.metrics import mark_dead, prepare_multiprocess_dir
             from .runtime import REDIS_NAMESPACE
 
             mdir = prepare_multiprocess_dir()
@@ -281,8 +281,8 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
     'syndicate accounts reset'), or is still pending when the run ends; 2 when an item file is
     invalid (the valid ones are still published) or the config is (nothing runs).
     """
-    from .embedded import run_embedded
-    from .producer import submit
+    from .intake.producer import submit
+    from .worker.embedded import run_embedded
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
@@ -411,7 +411,7 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
     rarely needed columns dropped; --wide shows all); CSV leaves absent values empty and JSON
     gives them as null. --utm-content finds the post behind a value seen in analytics.
     """
-    from .report import report_rows, write_report
+    from .operations.report import report_rows, write_report
 
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
@@ -462,8 +462,8 @@ def review_localization(config_dir: Path | None, item_id: str, locale: str, revi
     """
     import shutil
 
-    from .review import format_review, show_review
-    from .terminal import printable_json
+    from .base.terminal import printable_json
+    from .localization.review import format_review, show_review
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
@@ -493,7 +493,7 @@ def approve(config_dir: Path | None, item_id: str, locale: str, by: str | None, 
 
     Exit 1 when nothing was waiting.
     """
-    from .review import approve_review
+    from .localization.review import approve_review
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
@@ -520,7 +520,7 @@ def reject(config_dir: Path | None, item_id: str, locale: str, reason: str, by: 
     To publish a corrected text, submit a new revision with a human translation for the locale.
     Exit 1 when nothing was waiting.
     """
-    from .review import reject_review
+    from .localization.review import reject_review
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
@@ -550,7 +550,7 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     Exit 0 when every post fits and has its translation, 1 otherwise, 2 on invalid input.
     """
     from .localization import translation_cache
-    from .preview import preview_item, preview_stored
+    from .operations.preview import preview_item, preview_stored
 
     with _handled():
         is_file = source == "-" or Path(source).is_file()
@@ -716,7 +716,7 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
     Exit 0 when done (also when nothing was left to cancel), 1 when the item is unknown, 2 when
     the item has no publication in --locale or on --account (the ones it has are listed).
     """
-    from .producer import cancel as cancel_item
+    from .intake.producer import cancel as cancel_item
 
     with _handled():
         rt = _runtime(config_dir, embedded=True)
@@ -726,7 +726,7 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
         actor = f"cli:{os.environ.get('USER') or 'unknown'}"
         done = cancel_item(item_id, locale=locale, account=account, runtime=rt, reason=reason, actor=actor)
         if locale:
-            from .locales import canonical
+            from .model.locales import canonical
 
             locale = canonical(locale)  # valid: cancel_item checked it
         scope = " ".join(s for s in (f"locale {locale}" if locale else "", f"account {account}" if account else "")
@@ -763,8 +763,8 @@ def resolve(config_dir: Path | None, publication: str, permalink: str | None, re
     'syndicate status ITEM --format json'): --retry on a post that exists makes a duplicate.
     Exit 0 when done, 2 when the request is invalid (unknown publication, wrong state, bad URL).
     """
-    from .operator import Decision, ResolveError
-    from .operator import resolve as do_resolve
+    from .operations.operator import Decision, ResolveError
+    from .operations.operator import resolve as do_resolve
 
     chosen = [name for name, on in (("--published", permalink is not None), ("--retry", retry), ("--fail", fail))
               if on]
@@ -793,7 +793,7 @@ def resolve(config_dir: Path | None, publication: str, permalink: str | None, re
 
 def _moment(value: str | None, now: datetime) -> datetime | None:
     """``--since``/``--until``: an ISO 8601 time with an offset, or a duration back from now (``2h``)."""
-    from .fields import parse_aware_datetime, parse_duration
+    from .model.fields import parse_aware_datetime, parse_duration
 
     if value is None:
         return None
@@ -833,8 +833,8 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
     scheduler sends the replayed rows on its next tick. Exit 0 when done (also when nothing
     matched, which it says), 2 on invalid options (an item or account the ledger does not know).
     """
-    from .operator import ResolveError, describe
-    from .operator import replay as do_replay
+    from .operations.operator import ResolveError, describe
+    from .operations.operator import replay as do_replay
 
     if not (item_id or account or since or until or everything):
         raise click.UsageError("choose rows with --item, --account, --since or --until (or replay --all)")
@@ -882,8 +882,8 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
     """
     import signal
 
-    from .dispatcher import Dispatcher
-    from .fields import parse_duration
+    from .model.fields import parse_duration
+    from .publishing.dispatcher import Dispatcher
 
     configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")
     with _handled():
@@ -907,7 +907,7 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        from .reload import ConfigReloader
+        from .config.reload import ConfigReloader
 
         ConfigReloader(rt, check_secrets=False).install()  # SIGHUP reloads (it would otherwise end the process)
         try:
@@ -929,8 +929,8 @@ def api(config_dir: Path | None, host: str, port: int, max_connections_per_clien
     config (exit 2). The OpenAPI document is at /openapi.json (as a page at /docs); /healthz and
     /readyz for probes.
     """
-    from .api import create_app, serve
-    from .serving import ClientLimits
+    from .api.app import create_app, serve
+    from .api.serving import ClientLimits
 
     level = os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO"
     configure_logging(level=level)
@@ -955,8 +955,8 @@ def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: st
     Without --url: the broker (SYNDICATE_REDIS_URL) answers, the ledger (SYNDICATE_DATABASE_URL)
     answers with our schema, and the config directory is valid. With --url: GET it; 200 is ready.
     """
-    from .health import Readiness, broker_check, config_check, ledger_check, probe, report_json
     from .ledger import Ledger
+    from .operations.health import Readiness, broker_check, config_check, ledger_check, probe, report_json
 
     if url is not None:
         ok, body = probe(url)
@@ -983,7 +983,7 @@ def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: st
 def engagement(config_dir: Path | None) -> None:
     """Snapshot the engagement counts of recent publications now (workers do it every
     settings.yaml engagement.interval); `syndicate report` shows the newest snapshot."""
-    from .engagement import collect_engagement
+    from .operations.engagement import collect_engagement
 
     with _handled():
         rt = _runtime(config_dir)

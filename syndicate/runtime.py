@@ -19,8 +19,8 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from .channels import Adapter
-from .config import Config, load_config
+from .channels.contract import Adapter
+from .config.loading import Config, load_config
 from .ledger import Clock, Ledger
 
 __all__ = ["Runtime", "Timing", "make_broker", "timing_from_config"]
@@ -106,7 +106,7 @@ def timing_from_config(cfg: Config) -> Timing:
         return wanted
     fitted = wanted.fitted(max(http.values()))
     if fitted != wanted:
-        from .logging import get_logger
+        from .base.logging import get_logger
 
         log = get_logger("syndicate.runtime")
         for acc_id, took in sorted(http.items()):
@@ -233,7 +233,7 @@ class Runtime:
             ledger.migrate()
         broker = make_broker(url, namespace=ns, timing=t)
         rt = cls(_config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
-        from .actors import declare_actors
+        from .worker.actors import declare_actors
 
         rt.actors = declare_actors(rt)
         return rt
@@ -274,7 +274,7 @@ class Runtime:
             return cached[1]
         if cached is not None:
             cached[1].close()  # this thread's own instance, not in use: the caller asks for a new one
-        from .statestore import StateStore
+        from .ledger.statestore import StateStore
 
         cls = cfg.adapter_class(account_id)
         ctx = cfg.account_context(account_id, state=StateStore(self, account_id))

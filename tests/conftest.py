@@ -217,7 +217,7 @@ def config_dir(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def loopback_fetches() -> Iterator[None]:
     """Let this test's media URLs lead to loopback fakes (``syndicate.addresses``); loopback only."""
-    from syndicate.addresses import allow_loopback_fetches
+    from syndicate.base.addresses import allow_loopback_fetches
 
     allow_loopback_fetches(True)
     yield

@@ -69,7 +69,7 @@ def _run(engine: Engine, conn: Connection, revision: str) -> tuple[str | None, s
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Upgrade the schema to ``revision``; the revisions before and after (None: no schema).
     Concurrent callers on PostgreSQL wait for each other."""
-    from ..logging import get_logger
+    from ..base.logging import get_logger
 
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:

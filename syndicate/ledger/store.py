@@ -43,10 +43,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
+from ..base.secrets import redact
 from ..errors import ContentError, NotOwner
-from ..models import ContentItem, stored_item
-from ..secrets import redact
-from ..states import ALLOWED, OPEN_STATES, PublicationState
+from ..model.item import ContentItem, stored_item
+from ..model.states import ALLOWED, OPEN_STATES, PublicationState
 from .schema import accounts, events, items, localizations, notifications, publications, state_kv
 
 __all__ = [

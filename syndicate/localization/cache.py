@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..logging import get_logger
-from ..secrets import redact
+from ..base.logging import get_logger
+from ..base.secrets import redact
 
 if TYPE_CHECKING:
     from ..ledger import Ledger

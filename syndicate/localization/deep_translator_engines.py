@@ -42,6 +42,7 @@ import requests
 from deep_translator import GoogleTranslator, MyMemoryTranslator
 from deep_translator import exceptions as dt
 
+from ..base.secrets import redact
 from ..errors import (
     LocalizationError,
     TranslationQuotaExceeded,
@@ -49,7 +50,6 @@ from ..errors import (
     TranslationThrottled,
     TranslationUnavailable,
 )
-from ..secrets import redact
 from .batching import BatchingTranslator
 from .engines import GoogleOptions, MyMemoryOptions
 from .retrying import RetryPolicy

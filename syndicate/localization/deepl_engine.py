@@ -29,6 +29,8 @@ import deepl
 import requests
 from deepl.http_client import HttpClient
 
+from ..base.secrets import add_secret, redact
+from ..channels.http import answer_complete, bounded_session, retry_after
 from ..errors import (
     LocalizationError,
     TranslationQuotaExceeded,
@@ -36,8 +38,6 @@ from ..errors import (
     TranslationThrottled,
     TranslationUnavailable,
 )
-from ..secrets import add_secret, redact
-from ..transport import answer_complete, bounded_session, retry_after
 from .batching import BatchingTranslator
 from .engines import DeepLOptions
 from .retrying import RetryPolicy

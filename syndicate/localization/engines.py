@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from ..base.secrets import SecretRef, SecretSource, parse_ref
 from ..errors import TranslationRejected
-from ..fields import WebUrl
-from ..secrets import SecretRef, SecretSource, parse_ref
+from ..model.fields import WebUrl
 
 __all__ = [
     "ENGINES",

@@ -34,8 +34,8 @@ from typing import Literal
 from babel import dates, numbers
 
 from ..errors import LocalizationError
-from ..fields import parse_aware_datetime
-from ..locales import babel_locale
+from ..model.fields import parse_aware_datetime
+from ..model.locales import babel_locale
 
 __all__ = [
     "TEMPLATE",

@@ -49,6 +49,8 @@ from typing import Any
 
 import requests
 
+from ..base.secrets import add_secret, redact
+from ..channels.http import answer_complete, bounded_session, retry_after
 from ..errors import (
     LocalizationError,
     PlaceholderMismatch,
@@ -57,8 +59,6 @@ from ..errors import (
     TranslationThrottled,
     TranslationUnavailable,
 )
-from ..secrets import add_secret, redact
-from ..transport import answer_complete, bounded_session, retry_after
 from .batching import JOINED, BatchingTranslator
 from .engines import EngineOptions, GoogleOptions, LibreTranslateOptions, MicrosoftOptions
 from .masking import PLACEHOLDER

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from ..base.secrets import SecretSource, redact
 from ..errors import (
     LocalizationError,
     PlaceholderMismatch,
@@ -39,10 +40,9 @@ from ..errors import (
     TranslationRejected,
     TranslationUnavailable,
 )
-from ..locales import UnsupportedLocale, babel_locale, engine_code, language
-from ..metrics import count_mt_damaged, count_mt_strategy
-from ..models import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
-from ..secrets import SecretSource, redact
+from ..model.item import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
+from ..model.locales import UnsupportedLocale, babel_locale, engine_code, language
+from ..operations.metrics import count_mt_damaged, count_mt_strategy
 from .cache import NoCache, TranslationCache, cache_key
 from .engines import ENGINES, TranslateOptions, Translator, build_translator, cache_identity
 from .formatting import TEMPLATE_FIELDS, render_templates
@@ -52,7 +52,7 @@ from .retrying import RETRY_BUDGET
 from .strategies import PLACEHOLDERS, SPLIT, join_pieces, restore_spacing, split_pieces
 
 if TYPE_CHECKING:
-    from ..config import Route, TranslationSettings
+    from ..config.loading import Route, TranslationSettings
     from ..runtime import Runtime
 
 __all__ = ["Localization", "localize_for_route", "localize_item", "open_translators", "refused_detail",

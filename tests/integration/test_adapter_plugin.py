@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from syndicate import ConfigError, Runtime, submit
-from syndicate.channels import AdapterRegistry
-from syndicate.config import load_config
-from syndicate.worker import run_until_settled
+from syndicate.channels.contract import AdapterRegistry
+from syndicate.config.loading import load_config
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import FakeServer, Request, Response
 from tests.helpers import REPO, item_data, simple_route
 

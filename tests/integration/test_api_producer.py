@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 
 from syndicate import Runtime
-from syndicate.api import create_app
-from syndicate.worker import run_until_settled
+from syndicate.api.app import create_app
+from syndicate.worker.host import run_until_settled
 from tests.helpers import REPO, item_data, sandbox_accounts, simple_route
 
 TOKEN = "tok-cms-0123456789abcdef0123"

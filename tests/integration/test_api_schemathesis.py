@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from syndicate import Runtime, submit
-from syndicate.api import create_app
+from syndicate.api.app import create_app
 from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
 
 TOKEN = "tok-schemathesis-0123456789abcdef"

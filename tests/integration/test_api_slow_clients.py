@@ -19,8 +19,8 @@ import requests
 import uvicorn
 
 from syndicate import Runtime
-from syndicate.api import create_app
-from syndicate.serving import ClientLimits, server_config
+from syndicate.api.app import create_app
+from syndicate.api.serving import ClientLimits, server_config
 from tests.helpers import free_port, sandbox_accounts, simple_route
 
 TOKEN = "tok-producer-0123456789abcdef"

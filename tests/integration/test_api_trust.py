@@ -14,8 +14,8 @@ import requests
 import uvicorn
 
 from syndicate import Runtime
-from syndicate.api import create_app
-from syndicate.pipeline import do_localize
+from syndicate.api.app import create_app
+from syndicate.publishing.steps import do_localize
 from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
 
 TOKENS = {

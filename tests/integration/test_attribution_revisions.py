@@ -16,9 +16,9 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.ledger.schema import publications
-from syndicate.pipeline import do_localize, do_publish, do_reconcile
-from syndicate.report import report_rows
-from syndicate.worker import run_until_settled
+from syndicate.operations.report import report_rows
+from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault
 from tests.fakes.linkedin import FakeLinkedIn, TokenGrant
 from tests.fakes.x import FakeX, x_account, x_environ

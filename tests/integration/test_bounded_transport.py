@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from syndicate.transport import DeadlineExceeded, answer_complete, bounded_session
+from syndicate.channels.http import DeadlineExceeded, answer_complete, bounded_session
 from tests.fakes.base import FakeServer, Fault, Response
 
 BODY = {"message": "x" * 2000}

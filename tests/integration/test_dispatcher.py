@@ -19,9 +19,9 @@ import pytest
 import redis
 
 from syndicate import Runtime, submit
-from syndicate.dispatcher import Dispatcher, leader_key
-from syndicate.leader import RedisLease
-from syndicate.pipeline import do_localize, do_publish
+from syndicate.publishing.dispatcher import Dispatcher, leader_key
+from syndicate.publishing.leader import RedisLease
+from syndicate.publishing.steps import do_localize, do_publish
 from tests.helpers import REPO, item_data, sandbox_accounts, simple_route
 
 LOCALES = ["en-US", "en-GB", "en-CA", "en-AU", "en-NZ"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from syndicate import Runtime, submit
-from syndicate.worker import run_until_settled
+from syndicate.worker.host import run_until_settled
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 

@@ -10,8 +10,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from syndicate.base.secrets import SecretSource
 from syndicate.localization import TranslateOptions, build_translator
-from syndicate.secrets import SecretSource
 from tests.fakes.base import FakeServer, Request
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.channels import AdapterRegistry
-from syndicate.config import load_config
-from syndicate.pipeline import do_localize, do_publish
+from syndicate.channels.contract import AdapterRegistry
+from syndicate.config.loading import load_config
+from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.board import FakeBoard
 from tests.helpers import ManualClock, item_data, simple_route
 from tests.support.board_adapter import BoardAdapter

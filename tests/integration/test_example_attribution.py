@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from syndicate.models import load_item_file
+from syndicate.model.item import load_item_file
 from tests.helpers import REPO
 
 EXAMPLES = sorted((REPO / "examples" / "content").glob("*.yaml"))

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from adapters.feeds import FeedAdapter, entry_id_for
 from syndicate import Runtime, submit
-from syndicate.channels import PostContent, PublicationRef
-from syndicate.worker import run_until_settled
+from syndicate.channels.contract import PostContent, PublicationRef
+from syndicate.worker.host import run_until_settled
 from tests.helpers import item_data, simple_route
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -21,7 +21,7 @@ import pytest
 
 from adapters.feeds import rss_title
 from syndicate import Runtime, submit
-from syndicate.worker import run_until_settled
+from syndicate.worker.host import run_until_settled
 from tests.helpers import item_data, simple_route
 
 ATOM = "{http://www.w3.org/2005/Atom}"

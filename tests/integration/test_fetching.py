@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from syndicate.channels.fetching import fetch
 from syndicate.errors import FetchRefused, FetchUnavailable
-from syndicate.fetching import fetch
 from tests.fakes.base import FakeServer, Fault, Response, refused_url
 from tests.fakes.tls import server_context
 

@@ -18,8 +18,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from syndicate import Runtime, submit
-from syndicate.health import build_ops_server
 from syndicate.ledger import Ledger
+from syndicate.operations.health import build_ops_server
 from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route
 
 

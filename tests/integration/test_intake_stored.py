@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.ledger.schema import items
-from syndicate.worker import run_until_settled
+from syndicate.worker.host import run_until_settled
 from tests.helpers import item_data
 
 

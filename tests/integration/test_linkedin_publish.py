@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.models import load_item_file
-from syndicate.pipeline import do_localize, do_publish, do_reconcile, render_publication
-from syndicate.worker import run_until_settled
+from syndicate.model.item import load_item_file
+from syndicate.publishing.steps import do_localize, do_publish, do_reconcile, render_publication
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault, refused_url
 from tests.fakes.linkedin import FakeLinkedIn, TokenGrant, visible_text
 from tests.helpers import REPO, item_data, simple_route

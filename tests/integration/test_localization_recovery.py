@@ -23,7 +23,7 @@ from prometheus_client import REGISTRY
 
 from syndicate import Runtime, submit
 from syndicate.cli import main
-from syndicate.worker import run_until_settled
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import FakeServer, Fault
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

@@ -10,7 +10,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from syndicate import Runtime, submit
-from syndicate.actors import ACTOR_NAMES
+from syndicate.worker.actors import ACTOR_NAMES
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, approve_review, show_review, submit
-from syndicate.models import parse_item
-from syndicate.planning import evergreen_text
-from syndicate.preview import preview_item
-from syndicate.worker import run_until_settled
+from syndicate.intake.planning import evergreen_text
+from syndicate.model.item import parse_item
+from syndicate.operations.preview import preview_item
+from syndicate.worker.host import run_until_settled
 from tests.helpers import item_data, simple_route
 from tests.reliability.safety import render_config, render_everywhere, unsafe
 

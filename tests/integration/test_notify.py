@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.channels import AdapterRegistry
-from syndicate.config import load_config
-from syndicate.notify import Notifier, outbox_rows, retry_failed
-from syndicate.pipeline import do_localize, do_publish
-from syndicate.states import PublicationState
-from syndicate.worker import run_until_settled
+from syndicate.channels.contract import AdapterRegistry
+from syndicate.config.loading import load_config
+from syndicate.model.states import PublicationState
+from syndicate.operations.notify import Notifier, outbox_rows, retry_failed
+from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault, Response
 from tests.fakes.board import FakeBoard
 from tests.fakes.webhook_receiver import FakeWebhookReceiver

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.config import load_config
-from syndicate.notify import Notifier, outbox_rows
+from syndicate.config.loading import load_config
+from syndicate.operations.notify import Notifier, outbox_rows
 from tests.fakes.base import Fault
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.helpers import item_data, sandbox_accounts, simple_route

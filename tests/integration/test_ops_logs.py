@@ -24,9 +24,9 @@ import requests
 from structlog.testing import capture_logs
 
 from syndicate import InvalidItem, Runtime, submit
-from syndicate.config import load_config
-from syndicate.notify import Notifier
-from syndicate.pipeline import do_localize, do_publish
+from syndicate.config.loading import load_config
+from syndicate.operations.notify import Notifier
+from syndicate.publishing.steps import do_localize, do_publish
 from syndicate.runtime import timing_from_config
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route, write_config

@@ -10,7 +10,7 @@ import click
 import pytest
 
 from syndicate.cli import main
-from syndicate.health import OpsServer, Readiness
+from syndicate.operations.health import OpsServer, Readiness
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from syndicate import Runtime, submit
-from syndicate.models import load_item_file
-from syndicate.preview import preview_item, preview_stored
-from syndicate.worker import run_until_settled
+from syndicate.model.item import load_item_file
+from syndicate.operations.preview import preview_item, preview_stored
+from syndicate.worker.host import run_until_settled
 from tests.helpers import REPO
 
 EXAMPLES = sorted((REPO / "examples" / "content").glob("*.yaml"))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.channels import AdapterRegistry
-from syndicate.config import load_config
-from syndicate.pipeline import do_localize, do_publish, do_reconcile
+from syndicate.channels.contract import AdapterRegistry
+from syndicate.config.loading import load_config
+from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.channels import AdapterRegistry, RateWindow
-from syndicate.config import RateLimit, load_config
-from syndicate.pipeline import do_localize, do_publish
-from syndicate.ratelimit import LocalRateLimiter, RedisRateLimiter, merge_windows
+from syndicate.channels.contract import AdapterRegistry, RateWindow
+from syndicate.config.loading import RateLimit, load_config
+from syndicate.publishing.ratelimit import LocalRateLimiter, RedisRateLimiter, merge_windows
+from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
 from tests.helpers import REPO, ManualClock, item_data, simple_route

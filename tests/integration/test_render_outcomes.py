@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import Runtime, pipeline, submit
-from syndicate.channels import AdapterRegistry, Limits, PostContent, Rendered
-from syndicate.config import load_config
-from syndicate.pipeline import do_localize, do_publish
-from syndicate.rendering import render_post
+from syndicate import Runtime, submit
+from syndicate.channels.contract import AdapterRegistry, Limits, PostContent, Rendered
+from syndicate.channels.rendering import render_post
+from syndicate.config.loading import load_config
+from syndicate.publishing import steps as pipeline
+from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route
 from tests.support.board_adapter import BoardAdapter

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from syndicate import ContentError, Runtime, approve_review, reject_review, show_review, submit
 from syndicate.cli import main
-from syndicate.review import format_review
-from syndicate.worker import run_until_settled
+from syndicate.localization.review import format_review
+from syndicate.worker.host import run_until_settled
 from tests.fakes.deepl import FakeDeepL
 from tests.helpers import item_data, sandbox_accounts, simple_route
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from syndicate import Runtime, show_review, submit
+from syndicate.base.terminal import UNSAFE, printable
 from syndicate.cli import main
-from syndicate.review import format_review
-from syndicate.terminal import UNSAFE, printable
+from syndicate.localization.review import format_review
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 #: What an engine answered: clear screen and home (ESC), a C1 CSI, a bell, a right-to-left

@@ -18,14 +18,14 @@ from click.testing import CliRunner, Result
 
 from adapters.x import XAdapter, XOptions
 from syndicate import Runtime, submit
-from syndicate.channels import AccountContext
-from syndicate.config import load_config
+from syndicate.base.secrets import Credentials
+from syndicate.channels.contract import AccountContext
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
-from syndicate.models import load_item_file
-from syndicate.pipeline import build_content
-from syndicate.planning import PlanOptions, plan_item
-from syndicate.secrets import Credentials
-from syndicate.worker import run_until_settled
+from syndicate.intake.planning import PlanOptions, plan_item
+from syndicate.model.item import load_item_file
+from syndicate.publishing.steps import build_content
+from syndicate.worker.host import run_until_settled
 from tests.helpers import REPO, item_data, simple_route
 
 LAUNCH = REPO / "examples" / "content" / "product-launch.yaml"

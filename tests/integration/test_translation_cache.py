@@ -13,12 +13,12 @@ from redis.retry import Retry
 from sqlalchemy import select
 
 from syndicate import Runtime, submit
-from syndicate.config import TranslationSettings
+from syndicate.base.secrets import SecretSource
+from syndicate.config.loading import TranslationSettings
 from syndicate.ledger.schema import state_kv
 from syndicate.localization import LedgerCache, RedisCache, localize_item, translation_cache
-from syndicate.models import parse_item
-from syndicate.pipeline import do_localize
-from syndicate.secrets import SecretSource
+from syndicate.model.item import parse_item
+from syndicate.publishing.steps import do_localize
 from tests.fakes.base import refused_url
 from tests.fakes.deepl import FakeDeepL
 from tests.helpers import item_data, sandbox_accounts, simple_route

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from syndicate.base.secrets import SecretSource
 from syndicate.errors import (
     LocalizationError,
     PlaceholderMismatch,
@@ -18,7 +19,6 @@ from syndicate.errors import (
 )
 from syndicate.localization import TranslateOptions, build_translator
 from syndicate.localization.batching import BatchingTranslator
-from syndicate.secrets import SecretSource
 from tests.fakes.base import FakeServer, Fault, refused_url
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

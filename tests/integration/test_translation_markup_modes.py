@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import TranslationSettings
+from syndicate.base.secrets import SecretSource
+from syndicate.config.loading import TranslationSettings
 from syndicate.errors import PlaceholderMismatch
 from syndicate.localization import Glossary, GlossaryFile, localize_item
 from syndicate.localization.masking import mask, unmask
-from syndicate.models import ContentItem, parse_item
-from syndicate.secrets import SecretSource
+from syndicate.model.item import ContentItem, parse_item
 from tests.fakes.base import FakeServer
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

@@ -17,10 +17,10 @@ import yaml
 from sqlalchemy import select
 
 from syndicate import Runtime, submit
+from syndicate.base.logging import configure_logging
 from syndicate.ledger.schema import metadata
-from syndicate.logging import configure_logging
-from syndicate.pipeline import do_localize
-from syndicate.worker import run_until_settled
+from syndicate.publishing.steps import do_localize
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from syndicate.config import TranslationSettings
+from syndicate.base.secrets import SecretSource
+from syndicate.config.loading import TranslationSettings
 from syndicate.errors import TranslationQuotaExceeded, TranslationRejected, TranslationUnavailable
 from syndicate.localization import localize_item
-from syndicate.models import parse_item
-from syndicate.secrets import SecretSource
+from syndicate.model.item import parse_item
 from tests.fakes.base import FakeServer, Fault
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

@@ -17,13 +17,13 @@ import pytest
 
 from adapters.webhooks import webhook_id_for
 from syndicate import Runtime, submit
-from syndicate.dispatcher import Dispatcher
 from syndicate.ledger import Publication
-from syndicate.models import load_item_file
-from syndicate.pipeline import do_reconcile, publication_ref, render_publication
+from syndicate.model.item import load_item_file
+from syndicate.model.states import PublicationState as S
+from syndicate.publishing.dispatcher import Dispatcher
+from syndicate.publishing.steps import do_reconcile, publication_ref, render_publication
 from syndicate.runtime import Timing
-from syndicate.states import PublicationState as S
-from syndicate.worker import WorkerHost, run_until_settled
+from syndicate.worker.host import WorkerHost, run_until_settled
 from tests.fakes.base import Fault, refused_url
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.helpers import REPO, item_data, simple_route

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.pipeline import do_publish, do_reconcile
+from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.wordpress import FakeWordPress, WpUser
 from tests.integration.test_wordpress_publish import PASSWORD, YOAST, enqueue, make_runtime

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from adapters.x import XAdapter, XOptions
-from syndicate.channels import AccountContext, MediaRef, PostContent
-from syndicate.config import load_config
+from syndicate.base.secrets import Credentials
+from syndicate.channels.contract import AccountContext, MediaRef, PostContent
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
-from syndicate.secrets import Credentials
 from tests.fakes.x import FakeX, x_account, x_environ
 from tests.helpers import simple_route
 

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.ledger.schema import publications
-from syndicate.pipeline import do_localize, do_publish, do_reconcile, render_publication
+from syndicate.publishing.steps import do_localize, do_publish, do_reconcile, render_publication
 from tests.fakes.base import Fault
 from tests.fakes.x import DUPLICATE_BODY, FakeX, x_account, x_environ
 from tests.helpers import item_data, simple_route
@@ -249,9 +249,9 @@ def test_reconcile_right_after_the_attempt_waits_for_xs_timeline(config_dir: Cal
 
 def test_a_post_over_the_limit_is_never_sent(rt: Runtime, fx: FakeX) -> None:
     # Given a rendered post that somehow measures over 280 (a hand-edited record)
-    from syndicate.channels import Rendered
+    from syndicate.channels.contract import Rendered
     from syndicate.errors import PermanentError
-    from syndicate.pipeline import publication_ref
+    from syndicate.publishing.steps import publication_ref
 
     pid = enqueued(rt)
     pub = rt.ledger.publication(pid)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.pipeline import do_localize, do_publish
-from syndicate.sealing import Sealer
+from syndicate.base.sealing import Sealer
+from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.base import Fault
 from tests.fakes.x import STATE_KEY, FakeX, x_account, x_environ
 from tests.helpers import REPO, item_data, simple_route

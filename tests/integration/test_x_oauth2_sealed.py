@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.pipeline import do_localize, do_publish
-from syndicate.sealing import Sealer, SealError, new_key
+from syndicate.base.sealing import Sealer, SealError, new_key
+from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.x import STATE_KEY, FakeX, x_account, x_environ
 from tests.helpers import item_data, simple_route
 

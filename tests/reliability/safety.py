@@ -19,15 +19,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from syndicate.attribution import tag_url, utm_for
-from syndicate.channels import Adapter, Rendered
-from syndicate.config import Config, load_config
+from syndicate.channels.contract import Adapter, Rendered
+from syndicate.config.loading import Config, load_config
 from syndicate.errors import ContentError
-from syndicate.fields import check_text
+from syndicate.intake.attribution import tag_url, utm_for
 from syndicate.ledger import NewPublication
 from syndicate.localization.localize import source_fields
-from syndicate.models import TRANSLATABLE_FIELDS, ContentItem
-from syndicate.pipeline import build_content
+from syndicate.model.fields import check_text
+from syndicate.model.item import TRANSLATABLE_FIELDS, ContentItem
+from syndicate.publishing.steps import build_content
 from tests.helpers import write_config
 
 __all__ = ["RenderedPost", "render_config", "render_everywhere", "unsafe"]

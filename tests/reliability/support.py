@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import update
 
 from syndicate import Runtime, submit
-from syndicate.channels import AdapterRegistry
-from syndicate.config import Config, load_config
+from syndicate.channels.contract import AdapterRegistry
+from syndicate.config.loading import Config, load_config
 from syndicate.ledger.schema import publications
-from syndicate.pipeline import do_localize
+from syndicate.publishing.steps import do_localize
 from syndicate.runtime import Timing
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from syndicate import Runtime
 from syndicate.cli import main
-from syndicate.inputs import InputError, load_json, load_yaml
 from syndicate.ledger.schema import items
+from syndicate.model.inputs import InputError, load_json, load_yaml
 from tests.helpers import write_config
 from tests.integration.test_api import ApiServer
 from tests.reliability.corpus import ITEM_CASES, ItemCase

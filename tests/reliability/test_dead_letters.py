@@ -18,7 +18,7 @@ from dramatiq import Worker
 from sqlalchemy.engine import make_url
 
 from syndicate import replay
-from syndicate.pipeline import do_publish
+from syndicate.publishing.steps import do_publish
 from tests.fakes.board import FakeBoard
 from tests.reliability.support import board_runtime, enqueued
 

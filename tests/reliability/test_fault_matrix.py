@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.pipeline import do_publish
+from syndicate.publishing.steps import do_publish
 from tests.fakes.base import refused_url
 from tests.reliability.channels import CHANNELS, Channel, make_channel
 from tests.reliability.matrix import FAULTS, enqueued_one, expected, runtime_for, settle

@@ -17,9 +17,15 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime, resolve
-from syndicate.dispatcher import Dispatcher
-from syndicate.leader import LocalLease
-from syndicate.pipeline import RECONCILE_FIRST_DEFER, do_publish, do_reconcile, publication_ref, render_publication
+from syndicate.publishing.dispatcher import Dispatcher
+from syndicate.publishing.leader import LocalLease
+from syndicate.publishing.steps import (
+    RECONCILE_FIRST_DEFER,
+    do_publish,
+    do_reconcile,
+    publication_ref,
+    render_publication,
+)
 from tests.fakes.board import FakeBoard
 from tests.reliability.channels import Channel, make_channel
 from tests.reliability.matrix import FAULTS, enqueued_one, runtime_for

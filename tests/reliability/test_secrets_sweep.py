@@ -30,9 +30,9 @@ import pytest
 import structlog
 from sqlalchemy import MetaData, select
 
-from syndicate.logging import configure_logging
-from syndicate.pipeline import do_publish, publication_ref, render_publication
-from syndicate.worker import run_until_settled
+from syndicate.base.logging import configure_logging
+from syndicate.publishing.steps import do_publish, publication_ref, render_publication
+from syndicate.worker.host import run_until_settled
 from tests.fakes.base import refused_url
 from tests.reliability.channels import Channel, make_channel
 from tests.reliability.matrix import FAULTS, enqueued_one, expected, runtime_for, settle

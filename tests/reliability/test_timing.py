@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime
-from syndicate.config import load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.runtime import Timing, make_broker, timing_from_config
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import requests
 
-from syndicate.channels import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.rendering import compose
 from syndicate.errors import InDoubt, PermanentError, RateLimited, TransientError
-from syndicate.rendering import compose
 
 
 class BoardAdapter(Adapter):

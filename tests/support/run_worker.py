@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 
-from syndicate.channels import AdapterRegistry
-from syndicate.config import load_config
-from syndicate.logging import configure_logging
+from syndicate.base.logging import configure_logging
+from syndicate.channels.contract import AdapterRegistry
+from syndicate.config.loading import load_config
 from syndicate.runtime import Runtime
-from syndicate.worker import serve_forever
+from syndicate.worker.host import serve_forever
 from tests.support.board_adapter import BoardAdapter
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.attribution import tag_url, utm_for
+from syndicate.intake.attribution import tag_url, utm_for
 
 UTM = utm_for(source="x", medium="social", campaign="launch 2026", content="item-1.r2.de-DE.x-dach.0")
 P = {"utm_source": "x", "utm_medium": "social"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from tests.helpers import REPO, sandbox_accounts, simple_route
 

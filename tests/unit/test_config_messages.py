@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel, ValidationError
 
-from syndicate import config as config_models
-from syndicate.channels import default_registry
+from syndicate.channels.contract import default_registry
 from syndicate.cli import main
-from syndicate.config import load_config
-from syndicate.config_problems import HANDLED_TYPES, plain_message
+from syndicate.config import loading as config_models
+from syndicate.config.loading import load_config
+from syndicate.config.problems import HANDLED_TYPES, plain_message
 from syndicate.errors import ConfigError
 from syndicate.localization.engines import ENGINES
 from syndicate.localization.glossary import GlossaryFile

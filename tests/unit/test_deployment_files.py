@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from syndicate import Runtime
-from syndicate.api import create_app
+from syndicate.api.app import create_app
 from syndicate.errors import ConfigError
 from tests.helpers import REPO
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from syndicate.base.secrets import SecretSource
 from syndicate.cli import main
-from syndicate.config import load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.localization.engines import build_translator
-from syndicate.secrets import SecretSource
 from tests.helpers import sandbox_accounts, simple_route
 
 ENV = {"DEEPL_AUTH_KEY": "k-123456:fx", "SYNDICATE_DATABASE_URL": "postgresql://ops:s3cret@db/ledger"}

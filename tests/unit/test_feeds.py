@@ -14,8 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.feeds import FeedAdapter, FeedMeta, FeedOptions, _merge, build_feeds, entry_id_for
-from syndicate.channels import AccountContext, MediaRef, PostContent
-from syndicate.secrets import Credentials
+from syndicate.base.secrets import Credentials
+from syndicate.channels.contract import AccountContext, MediaRef, PostContent
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syndicate.errors import ContentError, InvalidFilter
-from syndicate.filters import STATES, check_choice, check_locale, check_states, listing, nothing_matched
+from syndicate.ledger.filters import STATES, check_choice, check_locale, check_states, listing, nothing_matched
 
 
 def test_an_unknown_value_lists_the_valid_ones_and_suggests_the_closest() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from tests.helpers import sandbox_accounts, simple_route
 

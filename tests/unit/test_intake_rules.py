@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from syndicate import InvalidItem
-from syndicate.models import IntakeLimits, channel_names, load_item_bytes, parse_item, stored_item
+from syndicate.model.item import IntakeLimits, channel_names, load_item_bytes, parse_item, stored_item
 from tests.helpers import item_data
 
 KNOWN = channel_names(["x", "linkedin", "sandbox"], ["x-na", "li-emea"])

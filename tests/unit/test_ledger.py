@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syndicate.ledger import Ledger, NewPublication
-from syndicate.models import parse_item
-from syndicate.states import ALLOWED, PublicationState
+from syndicate.model.item import parse_item
+from syndicate.model.states import ALLOWED, PublicationState
 from tests.helpers import ManualClock, item_data
 
 S = PublicationState

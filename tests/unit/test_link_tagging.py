@@ -14,20 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.attribution import (
-    MAX_UTM_CONTENT_CHARS,
-    LinkTagger,
-    host_key,
-    tag_links,
-    tag_url,
-    utm_content,
-)
-from syndicate.config import Config, load_config
+from syndicate.config.loading import Config, load_config
 from syndicate.errors import ConfigError
+from syndicate.intake.attribution import MAX_UTM_CONTENT_CHARS, LinkTagger, host_key, tag_links, tag_url, utm_content
+from syndicate.intake.planning import PlanOptions, plan_item
 from syndicate.localization.masking import URL
-from syndicate.models import InvalidItem, parse_item
-from syndicate.pipeline import build_content
-from syndicate.planning import PlanOptions, plan_item
+from syndicate.model.item import InvalidItem, parse_item
+from syndicate.publishing.steps import build_content
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 P = {"utm_source": "x", "utm_content": "c"}
@@ -101,7 +94,7 @@ def test_never_tag_covers_a_host_and_its_subdomains() -> None:
 
 def test_the_url_pattern_is_the_one_translation_protects() -> None:
     # The links we tag are exactly the spans machine translation leaves untouched
-    from syndicate import attribution
+    from syndicate.intake import attribution
 
     assert attribution._URL_IN_TEXT.pattern == URL.pattern
 

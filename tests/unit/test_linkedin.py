@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.linkedin import LinkedInAdapter, LinkedInOptions, escape_little_text, utf16_length
-from syndicate.channels import AccountContext, PostContent, PublicationRef
-from syndicate.secrets import Credentials, SecretRef, SecretSource
+from syndicate.base.secrets import Credentials, SecretRef, SecretSource
+from syndicate.channels.contract import AccountContext, PostContent, PublicationRef
 from tests.fakes.linkedin import visible_text
 
 TOKEN = "li-test-token-0123456789"
@@ -137,7 +137,7 @@ def test_linkedin_render_builds_the_article_card_from_title_summary_and_tagged_l
 
 def test_linkedin_render_warns_that_media_are_not_attached() -> None:
     # Given an item with an image; When rendered; Then the preview says the image will not go out
-    from syndicate.channels import MediaRef
+    from syndicate.channels.contract import MediaRef
 
     r = make_adapter().render(content(media=(MediaRef("https://example.com/i.png", "alt"),)))
     assert any("media" in w for w in r.warnings)

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.config import TranslationSettings
+from syndicate.base.secrets import SecretSource
+from syndicate.config.loading import TranslationSettings
 from syndicate.errors import LocalizationError, PlaceholderMismatch, TranslationRejected, TranslationUnavailable
 from syndicate.ledger import Ledger
 from syndicate.localization import Glossary, GlossaryFile, LedgerCache, localize_item
 from syndicate.localization.localize import open_translators
-from syndicate.models import ContentItem, parse_item
-from syndicate.secrets import SecretSource
+from syndicate.model.item import ContentItem, parse_item
 from tests.fakes.base import Fault, refused_url
 from tests.fakes.deepl import FakeDeepL
 from tests.fakes.google_translate import FakeGoogleTranslate

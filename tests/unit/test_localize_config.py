@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from tests.helpers import REPO, sandbox_accounts, simple_route
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from syndicate.logging import configure_logging, get_logger, redact_event
-from syndicate.secrets import REDACTED, add_secret
+from syndicate.base.logging import configure_logging, get_logger, redact_event
+from syndicate.base.secrets import REDACTED, add_secret
 
 
 @pytest.fixture

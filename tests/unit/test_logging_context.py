@@ -13,8 +13,8 @@ import pytest
 import structlog
 
 from syndicate import Runtime, submit
-from syndicate.logging import configure_logging
-from syndicate.worker import run_until_settled
+from syndicate.base.logging import configure_logging
+from syndicate.worker.host import run_until_settled
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 

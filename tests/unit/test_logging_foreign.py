@@ -13,7 +13,7 @@ import structlog
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from syndicate.logging import configure_logging
+from syndicate.base.logging import configure_logging
 from tests.fakes.base import FakeServer, Request, Response
 
 BEARER = ("AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2X"

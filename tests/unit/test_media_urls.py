@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from syndicate import addresses
-from syndicate.addresses import LOOPBACK_ENV, allow_loopback_fetches
-from syndicate.models import InvalidItem, parse_item
+from syndicate.base import addresses
+from syndicate.base.addresses import LOOPBACK_ENV, allow_loopback_fetches
+from syndicate.model.item import InvalidItem, parse_item
 from tests.helpers import item_data
 
 

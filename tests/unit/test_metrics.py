@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from syndicate import Runtime, submit
 from syndicate.errors import TransientError
 from syndicate.ledger import Ledger
-from syndicate.metrics import (
+from syndicate.operations.metrics import (
     BrokerCollector,
     LedgerCollector,
     count_localization,

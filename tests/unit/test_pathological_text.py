@@ -16,10 +16,11 @@ import pytest
 
 from adapters import linkedin, twitter_text, wordpress
 from adapters.x import XAdapter, XOptions
-from syndicate import rendering, segments
-from syndicate.channels import AccountContext, PostContent
+from syndicate.base import segments
+from syndicate.base.secrets import Credentials
+from syndicate.channels import rendering
+from syndicate.channels.contract import AccountContext, PostContent
 from syndicate.localization import batching, formatting, masking
-from syndicate.secrets import Credentials
 from tests.cpu import cpu_ratio
 
 SIZE = 100_000

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.config import Config, load_config
-from syndicate.models import InvalidItem, parse_item
-from syndicate.planning import PlanOptions, evergreen_text, plan_item
+from syndicate.config.loading import Config, load_config
+from syndicate.intake.planning import PlanOptions, evergreen_text, plan_item
+from syndicate.model.item import InvalidItem, parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # Monday 08:00 in Berlin

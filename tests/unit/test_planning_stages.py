@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Config, load_config
+from syndicate.config.loading import Config, load_config
 from syndicate.errors import ConfigError
-from syndicate.models import parse_item
-from syndicate.planning import PlanOptions, plan_item
+from syndicate.intake.planning import PlanOptions, plan_item
+from syndicate.model.item import parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)

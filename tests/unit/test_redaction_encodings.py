@@ -21,12 +21,12 @@ import pytest
 import structlog
 from sqlalchemy import select
 
+from syndicate.base.logging import configure_logging, get_logger
+from syndicate.base.secrets import REDACTED, SecretSource, add_secret, redact
 from syndicate.errors import TranslationRejected
 from syndicate.ledger import Ledger
 from syndicate.ledger.schema import accounts, events
 from syndicate.localization.engines import TranslateOptions, build_translator
-from syndicate.logging import configure_logging, get_logger
-from syndicate.secrets import REDACTED, SecretSource, add_secret, redact
 from tests.fakes.microsoft_translator import FakeMicrosoftTranslator
 
 

@@ -11,8 +11,8 @@ import yaml
 from structlog.testing import capture_logs
 
 from syndicate import Runtime
-from syndicate.api import _tokens
-from syndicate.reload import ConfigReloader
+from syndicate.api.app import _tokens
+from syndicate.config.reload import ConfigReloader
 from tests.helpers import sandbox_accounts, simple_route
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.twitter_text import entity_spans, weighted_length
-from syndicate.channels import Limits
+from syndicate.channels.contract import Limits
+from syndicate.channels.rendering import ELLIPSIS, compose, fit_text, grapheme_boundaries, hashtags, render_post
 from syndicate.errors import ContentError
-from syndicate.rendering import ELLIPSIS, compose, fit_text, grapheme_boundaries, hashtags, render_post
 
 X = Limits(max_length=280, counter=weighted_length, max_parts=5)
 LINK = "https://example.com/blog/launch?utm_source=x&utm_medium=social&utm_campaign=launch&utm_content=item.en-US.x.0"

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.twitter_text import entity_spans, extract_urls, weighted_length
-from syndicate.channels import Limits
+from syndicate.channels.contract import Limits
+from syndicate.channels.rendering import ELLIPSIS, Post, fit_text, grapheme_boundaries, render_post
 from syndicate.errors import ContentError
 from syndicate.localization.masking import EXISTING_PLACEHOLDER, HASHTAG, MENTION, URL, mask, unmask
-from syndicate.rendering import ELLIPSIS, Post, fit_text, grapheme_boundaries, render_post
 from tests import strategies as ts
 
 #: Examples per property; raise SYNDICATE_PROPERTY_EXAMPLES for a longer hunt.

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from syndicate.report import REPORT_FIELDS, write_report
+from syndicate.operations.report import REPORT_FIELDS, write_report
 
 
 def row(**kw: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import io
 import json
 from typing import Any
 
-from syndicate.report import REPORT_FIELDS, write_report
+from syndicate.operations.report import REPORT_FIELDS, write_report
 
 
 def row(**kw: Any) -> dict[str, Any]:

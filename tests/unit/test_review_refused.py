@@ -3,7 +3,7 @@ engine's refused answer next to the source, never raw control characters, and th
 
 from __future__ import annotations
 
-from syndicate.review import Review, ReviewField, format_review
+from syndicate.localization.review import Review, ReviewField, format_review
 
 
 def held(**refused: str) -> Review:

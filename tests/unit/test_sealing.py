@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.sealing import Sealer, SealError, new_key
+from syndicate.base.sealing import Sealer, SealError, new_key
 
 
 def test_a_sealed_value_opens_with_its_key_and_does_not_show_the_secret() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.secrets import Credentials, SecretRef, SecretSource, add_secret, parse_ref, redact
+from syndicate.base.secrets import Credentials, SecretRef, SecretSource, add_secret, parse_ref, redact
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from syndicate.teaser import TEASER_CHARS, teaser
+from syndicate.intake.teaser import TEASER_CHARS, teaser
 
 
 def test_a_short_body_is_its_own_teaser_as_plain_text() -> None:

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from standardwebhooks import Webhook
 
 from adapters.webhooks import PAYLOAD_SCHEMA_VERSION, WebhookAdapter, WebhookOptions, sign, webhook_id_for
-from syndicate.channels import AccountContext, MediaRef, PostContent
+from syndicate.base.secrets import Credentials, SecretRef, SecretSource
+from syndicate.channels.contract import AccountContext, MediaRef, PostContent
 from syndicate.errors import AuthError
-from syndicate.secrets import Credentials, SecretRef, SecretSource
 
 SECRET_BYTES = bytes(range(32))
 SECRET = "whsec_" + base64.b64encode(SECRET_BYTES).decode()

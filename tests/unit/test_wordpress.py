@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.wordpress import WordPressAdapter, WordPressOptions, markdown_to_html, slug_base
-from syndicate.channels import AccountContext, MediaRef, PostContent, PublicationRef, Safety
+from syndicate.base.secrets import Credentials, SecretRef, SecretSource
+from syndicate.channels.contract import AccountContext, MediaRef, PostContent, PublicationRef, Safety
 from syndicate.errors import ConfigError, ContentError, PermanentError
-from syndicate.secrets import Credentials, SecretRef, SecretSource
 from tests.fakes.wordpress import FakeWordPress, WpUser
 
 PASSWORD = "abcd EFGH 1234 ijkl MNOP 5678"

@@ -35,8 +35,8 @@ from syndicate import (
     Safety,
     TransientError,
 )
-from syndicate.rendering import compose, hashtags
-from syndicate.secrets import redact
+from syndicate.base.secrets import redact
+from syndicate.channels.rendering import compose, hashtags
 
 __all__ = ["NoticeboardAdapter", "NoticeboardOptions"]
 

@@ -1,0 +1,383 @@
+"""The channel adapter contract, and the registry that finds adapters by name.
+
+An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedin.py``, ...):
+
+* ``render(content) -> Rendered``: pure, no I/O. Turns one localized item into the exact post.
+* ``publish(rendered, publication) -> Receipt``: one call to the platform; raises a typed
+  :class:`~syndicate.errors.ChannelError` subclass on failure (see ``errors.py`` for what each means).
+* ``find_existing(rendered, publication) -> Receipt | None``: look for a post we may have made;
+  ``None`` means surely absent, :class:`~syndicate.errors.InDoubt` means it cannot tell.
+* ``limits``: what the channel accepts, as data (:class:`Limits`).
+
+``publish_safety`` tells the pipeline what a repeated ``publish`` would do (design §3.5), so the
+pipeline, not each adapter, decides between retrying and reconciling.
+
+Adapters are found through the ``syndicate.adapters`` entry-point group; built-in adapters
+register there too. Core code never imports a concrete adapter.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..base.secrets import Credentials
+from ..errors import ConfigError, ConfigProblem
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AccountContext",
+    "Adapter",
+    "AdapterRegistry",
+    "Limits",
+    "MediaRef",
+    "NoOptions",
+    "PostContent",
+    "PublicationRef",
+    "RateWindow",
+    "Receipt",
+    "Rendered",
+    "Safety",
+    "default_registry",
+]
+
+#: The entry-point group in which adapters register (``name = "module:Class"``).
+ENTRY_POINT_GROUP = "syndicate.adapters"
+
+
+class Safety(StrEnum):
+    """What repeating an operation does (design §3.5)."""
+
+    #: Nothing is created (reads): repeat freely.
+    SAFE = "safe"
+    #: The platform dedupes (stable id, update by id): repeat after any failure.
+    IDEMPOTENT = "idempotent"
+    #: Creates without an idempotency key: after an ambiguous failure, look before repeating.
+    RECONCILE_ONLY = "reconcile_only"
+    #: Must not be repeated at all: an ambiguous failure goes to an operator.
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most ``max_posts`` posts per ``per`` for one account."""
+
+    max_posts: int
+    per: timedelta
+
+
+def _code_points(text: str) -> int:
+    return len(text)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a channel accepts, as data. Adapters declare one; rendering code obeys it.
+
+    Attributes:
+        max_length: the longest post, in the units of ``counter``.
+        counter: measures a text as the platform does (code points by default; X weighs them).
+        max_parts: how many parts a thread may have (1: no threads).
+        max_title_length: the longest title, in code points, for channels with titles.
+        max_media: how many media a post may carry.
+        rate_windows: default post caps for an account; an account's config may lower them.
+    """
+
+    max_length: int
+    counter: Callable[[str], int] = _code_points
+    max_parts: int = 1
+    max_title_length: int | None = None
+    max_media: int = 4
+    rate_windows: tuple[RateWindow, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A medium to attach: where it is and its alt text."""
+
+    url: str
+    alt: str | None = None
+    kind: Literal["image", "video"] = "image"
+
+
+@dataclass(frozen=True)
+class PublicationRef:
+    """The ledger's view of one publication, as adapters see it.
+
+    Attributes:
+        id: ledger row id.
+        key: the unique key ``item/revision/locale/account/slot``.
+        marker: a short token unique to this publication, usable to find the post again.
+        previous_remote_id: the platform id of this item's post in an earlier revision on the same
+            account and slot, for channels that update in place (blogs, feeds).
+    """
+
+    id: int
+    key: str
+    item_id: str
+    revision: int
+    locale: str
+    account: str
+    slot: int
+    tagged_url: str
+    marker: str
+    scheduled_for: datetime
+    previous_remote_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PostContent:
+    """One item localized for one locale and prepared for one account: the input of ``render``.
+
+    Links are already tagged with UTM parameters. ``channel_text`` is a hand-written override for
+    this channel and locale; ``variant`` is the evergreen variant for this slot, if any.
+    """
+
+    item_id: str
+    revision: int
+    locale: str
+    title: str
+    summary: str
+    body: str
+    body_format: Literal["markdown", "html"]
+    link: str
+    canonical_url: str
+    cta_text: str | None
+    cta_url: str | None
+    tags: tuple[str, ...] = ()
+    media: tuple[MediaRef, ...] = ()
+    channel_text: str | None = None
+    variant: str | None = None
+    slot: int = 0
+    campaign: str = ""
+    published_at: datetime | None = None
+    rtl: bool = False
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The exact post an adapter will send.
+
+    Attributes:
+        text: the post text (``format == "text"``), HTML (``"html"``) or JSON (``"json"``).
+        length: ``text`` measured by the channel's counter; for threads, the longest part.
+        limit: the channel's ``max_length``.
+        link: the tagged link the post carries.
+        parts: thread parts in order when the text was split; empty otherwise.
+        title: title for channels that have one.
+        media: media to attach.
+        extra: channel-specific, JSON-serializable details (article card, categories, ...).
+        warnings: what a human should know (cut text, missing alt text, machine translation).
+    """
+
+    text: str
+    length: int
+    limit: int
+    link: str
+    format: Literal["text", "html", "json"] = "text"
+    parts: tuple[str, ...] = ()
+    title: str | None = None
+    media: tuple[MediaRef, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the platform gave back for a post: its id and its public URL (the back-link).
+
+    ``warnings`` are things a human should know about a post that did go out (a WebSub ping that
+    failed, a receiver's unusable answer); the pipeline records them with the ``published`` event.
+    """
+
+    remote_id: str
+    permalink: str
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+class NoOptions(BaseModel):
+    """Options model for adapters that take none."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """Everything an adapter instance needs about its account.
+
+    Attributes:
+        id: account id from ``accounts.yaml``.
+        options: the adapter's validated ``Options``.
+        credentials: resolves ``${VAR}`` references on demand; values are never logged.
+        base_url: override of the platform's base URL (self-hosted targets and test fakes).
+        connect_timeout_s: seconds to wait for a connection.
+        read_timeout_s: seconds to wait for each read of an answer.
+        state: a small durable key-value store shared by all workers (tokens, feed state).
+    """
+
+    id: str
+    options: BaseModel
+    credentials: Credentials
+    base_url: str | None = None
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 20.0
+    state: Any = None
+
+
+class Adapter(ABC):
+    """Base class of channel adapters. Subclasses set ``name`` and implement the four members."""
+
+    #: Registry name, used as ``adapter:`` in accounts.yaml and as the default ``utm_source``.
+    name: ClassVar[str]
+    #: Pydantic model of the ``options:`` an account of this adapter takes.
+    Options: ClassVar[type[BaseModel]] = NoOptions
+    #: Names that must appear under ``credentials:`` for an account of this adapter.
+    required_credentials: ClassVar[tuple[str, ...]] = ()
+    #: What repeating ``publish`` after an ambiguous failure would do.
+    publish_safety: ClassVar[Safety] = Safety.RECONCILE_ONLY
+    #: ``utm_medium`` of links posted here unless a route or account says otherwise
+    #: (``social`` files social networks under Organic Social in GA4).
+    default_utm_medium: ClassVar[str] = "social"
+    #: Whether ``publish`` makes network calls bounded by the account's connect and read timeouts
+    #: (those timeouts then size the publish time limit); False for adapters that write locally.
+    uses_network: ClassVar[bool] = True
+    #: URL schemes a permalink of this adapter's receipts may have (``syndicate.receipts``).
+    permalink_schemes: ClassVar[frozenset[str]] = frozenset({"https", "http"})
+
+    def __init__(self, account: AccountContext) -> None:
+        self.account = account
+
+    @classmethod
+    def required_credentials_for(cls, options: BaseModel) -> tuple[str, ...]:
+        """The credentials an account with these validated ``options`` must declare (when they
+        depend on an option, such as the auth mode); by default :attr:`required_credentials`."""
+        return cls.required_credentials
+
+    @property
+    @abstractmethod
+    def limits(self) -> Limits:
+        """What this channel (and this account) accepts."""
+
+    @abstractmethod
+    def render(self, content: PostContent) -> Rendered:
+        """Build the exact post for ``content``. Pure: no I/O, same input gives the same output."""
+
+    @abstractmethod
+    def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
+        """Send ``rendered``; return the platform's receipt or raise a ``ChannelError`` subclass."""
+
+    @abstractmethod
+    def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
+        """Find a post made for ``publication``; ``None`` if surely absent, ``InDoubt`` if unknown."""
+
+    def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
+        """Engagement counts of a published post (``likes``, ``reposts``, ``replies``, ``impressions``,
+        ``clicks``, ...), or None when the channel offers none. Read-only: safe to repeat."""
+        return None
+
+    @property
+    def label(self) -> str:
+        """How the account's channel is named to people (``preview``): the adapter's name by default."""
+        return self.name
+
+    def safety_for(self, publication: PublicationRef) -> Safety:
+        """The safety of publishing ``publication`` (an update in place may be idempotent)."""
+        return self.publish_safety
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Release connections. Called when the worker stops."""
+
+
+class AdapterRegistry:
+    """Adapters by name, from the ``syndicate.adapters`` entry-point group.
+
+    Names are listed without importing anything; an adapter's module is imported the first time
+    its name is asked for, so an installation without, say, an X account never imports tweepy.
+    Two entry points with one name stop start-up, naming both.
+    """
+
+    def __init__(self, adapters: Mapping[str, type[Adapter]] | None = None) -> None:
+        self._adapters: dict[str, type[Adapter]] = dict(adapters or {})
+        self._entry_points: dict[str, Any] = {}
+        self._scanned = adapters is not None
+        self._lock = threading.Lock()
+
+    def _scan(self) -> None:
+        with self._lock:
+            if self._scanned:
+                return
+            problems: list[ConfigProblem] = []
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                other = self._entry_points.get(ep.name)
+                if other is not None and other.value != ep.value:
+                    problems.append(ConfigProblem(
+                        f"entry point group {ENTRY_POINT_GROUP}", None, ep.name,
+                        f"adapter name registered twice: {_origin(other)} and {_origin(ep)}"))
+                    continue
+                self._entry_points[ep.name] = ep
+            if problems:
+                raise ConfigError(problems)
+            self._scanned = True
+
+    def register(self, name: str, cls: type[Adapter]) -> None:
+        """Register ``cls`` under ``name`` (for tests and embedding); a clash raises ``ConfigError``."""
+        self._scan()
+        taken = self._adapters.get(name)
+        if (taken is not None and taken is not cls) or (taken is None and name in self._entry_points):
+            raise ConfigError([ConfigProblem("adapter registry", None, name, "adapter name registered twice")])
+        self._adapters[name] = cls
+
+    def get(self, name: str) -> type[Adapter] | None:
+        """The adapter class called ``name``, or None if no adapter has that name.
+
+        Raises:
+            ConfigError: the adapter is registered but cannot be imported.
+        """
+        self._scan()
+        cls = self._adapters.get(name)
+        if cls is not None:
+            return cls
+        ep = self._entry_points.get(name)
+        if ep is None:
+            return None
+        try:
+            loaded = ep.load()
+        except Exception as exc:
+            raise ConfigError([ConfigProblem(f"entry point group {ENTRY_POINT_GROUP}", None, name,
+                                             f"cannot load {ep.value}: {type(exc).__name__}: {exc}")]) from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
+            raise ConfigError([ConfigProblem(f"entry point group {ENTRY_POINT_GROUP}", None, name,
+                                             f"{ep.value} is not a syndicate.Adapter subclass")])
+        with self._lock:
+            self._adapters[name] = loaded
+        return loaded
+
+    def names(self) -> list[str]:
+        """Every registered adapter name, sorted."""
+        self._scan()
+        return sorted(set(self._adapters) | set(self._entry_points))
+
+
+def _origin(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{ep.value} ({dist.name if dist is not None else 'unknown distribution'})"
+
+
+_default_registry: AdapterRegistry | None = None
+
+
+def default_registry() -> AdapterRegistry:
+    """The process-wide registry of installed adapters."""
+    global _default_registry
+    if _default_registry is None:
+        _default_registry = AdapterRegistry()
+    return _default_registry

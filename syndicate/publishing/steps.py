@@ -1,0 +1,439 @@
+"""The core steps behind the actors: intake, localize, publish, reconcile.
+
+Each step loads what it needs from the ledger, does one thing, and records the outcome in the
+ledger. Messages carry ids only, and any step may run twice: the ledger's conditional updates
+make the second run a no-op (design §3).
+
+Publishing is claim → call → record:
+
+1. **claim**: ``enqueued``/``retrying`` → ``calling`` with a lease (zero rows: ack and stop);
+2. **call** the adapter (its HTTP timeouts are always set);
+3. **record** the outcome: ``published``; ``retrying`` after a transient error (with backoff);
+   ``scheduled`` at the platform's reset time after a rate limit (no failure counted);
+   ``failed`` on a permanent or auth error (auth also holds the account, and an endpoint that
+   answered 410 Gone disables it); ``in_doubt`` when the
+   post may exist, then reconcile; never post blindly again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..base.logging import bind_publication, get_logger
+from ..base.secrets import redact
+from ..channels.contract import MediaRef, PostContent, PublicationRef, Receipt, Rendered, Safety
+from ..channels.rendering import cpu_budget
+from ..errors import (
+    AuthError,
+    ConfigError,
+    ContentError,
+    EndpointGone,
+    InDoubt,
+    LocalizationError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    TranslationQuotaExceeded,
+    TranslationUnavailable,
+)
+from ..intake.attribution import item_link_tagger, tag_post_links
+from ..intake.planning import evergreen_text
+from ..intake.teaser import teaser_of
+from ..ledger import Publication, worker_id
+from ..localization import localize_for_route, refused_detail, translation_cache, translation_detail
+from ..model.item import ContentItem
+from ..model.locales import is_rtl
+from ..model.states import PublicationState
+from ..operations.metrics import count_localization, platform_call
+from .ratelimit import check_rate
+from .receipts import checked_permalink
+from .scheduling import hold_until_due
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+__all__ = [
+    "build_content",
+    "do_intake",
+    "do_localize",
+    "do_publish",
+    "do_reconcile",
+    "publication_ref",
+    "publish_step",
+    "reconcile_step",
+    "render_publication",
+]
+
+S = PublicationState
+log = get_logger("syndicate.pipeline")
+
+#: When a reconciliation could not ask the platform the first time, it asks again after this long.
+RECONCILE_FIRST_DEFER = timedelta(seconds=5)
+#: CPU time (of the rendering thread) a render may use before it fails as a content error; well
+#: under the publish time limit, so a text that cannot be rendered never runs into it.
+RENDER_CPU_BUDGET = timedelta(seconds=5)
+
+
+def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
+    """Request the localizations of a stored item; returns the locales requested."""
+    stored = rt.ledger.item(item_id, revision)
+    if stored is None or stored.state != "active":
+        log.info("intake.skipped", item=item_id, revision=revision, reason="not active")
+        return []
+    # Leave out what the dispatcher requested moments ago: its localize message is on the way.
+    locales = rt.ledger.mark_localizations_requested(item_id, revision, fresh_within=rt.timing.localize_stale_after)
+    for loc in locales:
+        rt.actors.localize.send(item_id, revision, loc)
+    log.info("intake.done", item=item_id, revision=revision, locales=locales)
+    return locales
+
+
+def do_localize(rt: Runtime, item_id: str, revision: int, locale: str, *, claim_owner: str | None = None) -> None:
+    """Localize one item revision into one locale and release its publications.
+
+    ``claim_owner`` names who holds the localization's claim (the localize actor passes its
+    message); by default, the calling thread.
+    """
+    actor = worker_id()
+    owner = claim_owner or actor
+    row = rt.ledger.localization(item_id, revision, locale)
+    if row is None or row["state"] == "done":
+        return
+    stored = rt.ledger.item(item_id, revision)
+    if stored is None or stored.state != "active":
+        return
+    routes = rt.config.routes_for_locale(locale)
+    if not routes:
+        rt.ledger.record_localization_failure(item_id, revision, locale, actor=actor, retry=False,
+                                              error=f"no route publishes {locale} any more")
+        return
+    route = routes[0]
+    settings = route.translation
+    cache = translation_cache(rt)
+    # A duplicate message (intake and dispatcher both send one; redeliveries) must not ask the engine again.
+    if not rt.ledger.claim_localization(item_id, revision, locale, worker=owner, lease=rt.timing.localize_time_limit):
+        log.info("localization.skipped", item=item_id, revision=revision, locale=locale, reason="claimed elsewhere")
+        return
+    row = rt.ledger.localization(item_id, revision, locale)
+    if row is None or row["state"] == "done":  # finished while we waited for the claim
+        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
+        return
+    try:
+        loc = localize_for_route(rt, route, stored.item, locale, cache=cache)
+    except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
+        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
+        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
+        log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
+        count_localization(settings.engine, "deferred")
+        return
+    except LocalizationError as exc:
+        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False,
+                                              detail=refused_detail(exc))
+        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
+        log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
+        count_localization(settings.engine, "failed")
+        return
+    if loc.fallback is not None:
+        # Never silent: say what was used instead, in the audit trail and the logs.
+        rt.ledger.record_event("localization-fallback", actor=actor, item_id=item_id, revision=revision,
+                               error="; ".join(loc.warnings),
+                               detail={"locale": locale, "engine": settings.engine, "used": loc.fallback})
+        log.warning("localization.fallback", item=item_id, revision=revision, locale=locale,
+                    engine=settings.engine, used=loc.fallback, reason=redact("; ".join(loc.warnings)))
+    review = settings.review_required and loc.needs_review
+    released = rt.ledger.record_localization(
+        item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
+        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=owner,
+        detail=translation_detail(loc))
+    log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
+             sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
+             cache_hits=loc.cache_hits, strategy=loc.strategy, damaged=loc.damaged)
+    count_localization(loc.engine, "done", requests=loc.requests, cache_hits=loc.cache_hits)
+
+
+def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:
+    """The adapter's view of ``pub``."""
+    return PublicationRef(
+        id=pub.id, key=pub.key, item_id=pub.item_id, revision=pub.revision, locale=pub.locale,
+        account=pub.account, slot=pub.slot, tagged_url=pub.tagged_url, marker=pub.marker,
+        scheduled_for=pub.scheduled_for, previous_remote_id=rt.ledger.previous_remote_id(pub))
+
+
+class PostTarget(Protocol):
+    """Where a post goes: a stored ``Publication`` or a planned ``NewPublication`` (for previews)."""
+
+    @property
+    def locale(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def slot(self) -> int: ...
+    @property
+    def tagged_url(self) -> str: ...
+    @property
+    def utm(self) -> dict[str, str]: ...
+
+
+def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
+                  never_tag: Iterable[str] = ()) -> PostContent:
+    """The render input for ``pub``: localized fields, tagged links, the slot's variant.
+
+    The call to action and the links in the text to the canonical or call-to-action host carry
+    ``pub.utm``, except on the item's and ``never_tag``'s hosts (the route's; docs/attribution.md).
+    """
+    links = item_link_tagger(item, pub.utm, never_tag)
+    cta_url = None
+    if item.cta is not None:
+        cta_url = links.url(item.cta.url)
+    channel_text = None
+    for key in (pub.account, pub.channel):
+        by_locale = item.overrides.channels.get(key)
+        if by_locale and pub.locale in by_locale:
+            channel_text = by_locale[pub.locale]
+            break
+    channel_text, variant = evergreen_text(item, fields, pub.locale, pub.slot, channel_text)
+    return tag_post_links(PostContent(
+        item_id=item.id, revision=item.revision, locale=pub.locale,
+        title=fields.get("title", item.title), summary=fields.get("summary") or item.summary or teaser_of(item, fields),
+        body=fields.get("body", item.body), body_format=item.body_format,
+        link=pub.tagged_url, canonical_url=item.canonical_url,
+        cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
+        tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
+        channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
+        published_at=item.publish_at, rtl=is_rtl(pub.locale)), links)
+
+
+def render_publication(rt: Runtime, pub: Publication) -> Rendered:
+    """Render ``pub`` exactly as publishing would (used by ``syndicate preview`` too).
+
+    Raises:
+        ContentError: the item or its localization is missing or cannot be rendered.
+    """
+    item = rt.ledger.item_content(pub.item_id, pub.revision)
+    if item is None:
+        raise ContentError("item not found in the ledger", item_id=pub.item_id)
+    loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
+    if loc is None or loc["state"] != "done":
+        raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
+    route = rt.config.routes.get(pub.region)
+    content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else ())
+    with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
+        return rt.adapter(pub.account).render(content)
+
+
+def _backoff(rt: Runtime, failures: int) -> timedelta:
+    base = rt.timing.retry_min_backoff * (2 ** max(0, failures - 1))
+    capped = min(base, rt.timing.retry_max_backoff)
+    jittered: timedelta = capped * random.uniform(0.8, 1.2)  # jitter, so retries of one outage spread out
+    return jittered
+
+
+def _rendered_record(rendered: Rendered) -> dict[str, Any]:
+    data = asdict(rendered)
+    data["media"] = [asdict(m) for m in rendered.media]
+    out: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return out
+
+
+def _text_hash(rendered: Rendered) -> str:
+    return hashlib.sha256(rendered.text.encode("utf-8")).hexdigest()
+
+
+def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: Rendered, actor: str,
+                    expect: tuple[PublicationState, ...], kind: str) -> Publication | None:
+    # The post exists: a permalink we cannot store is replaced by the tagged URL, never re-posted.
+    permalink, problem = checked_permalink(receipt.permalink, schemes=rt.adapter(pub.account).permalink_schemes,
+                                           fallback=pub.tagged_url)
+    if problem is not None:
+        log.warning("publication.permalink_refused", publication=pub.id, key=pub.key, reason=problem)
+        receipt = replace(receipt, permalink=permalink, warnings=(*receipt.warnings, problem))
+    done = rt.ledger.transition(
+        pub.id, S.PUBLISHED, expect=expect, actor=actor, kind=kind,
+        detail={"remote_id": receipt.remote_id, "permalink": receipt.permalink,
+                **({"warnings": [redact(w) for w in receipt.warnings]} if receipt.warnings else {})},
+        remote_id=receipt.remote_id[:256], permalink=receipt.permalink,
+        published_at=rt.ledger.now(), rendered=_rendered_record(rendered), text_hash=_text_hash(rendered),
+        last_error=None, lease_until=None)
+    if done is None:
+        log.error("publication.record_lost", publication=pub.id, key=pub.key, remote_id=receipt.remote_id,
+                  permalink=receipt.permalink,
+                  reason="published, but the row was moved meanwhile; an operator must check it")
+    else:
+        log.info("publication.published", publication=pub.id, key=pub.key, account=pub.account,
+                 locale=pub.locale, item=pub.item_id, revision=pub.revision, permalink=receipt.permalink,
+                 attempt=done.attempts)
+    return done
+
+
+def do_publish(rt: Runtime, pub_id: int) -> str:
+    """Claim, call, record one publication. Returns what happened (for logs and tests)."""
+    return publish_step(rt, pub_id)[0]
+
+
+def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
+    """:func:`do_publish`, also returning the publication as the step left it (for metrics)."""
+    actor = worker_id()
+    pub, status, reason = rt.ledger.publication_for_publish(pub_id)
+    if pub is None or S(pub.state) not in (S.ENQUEUED, S.RETRYING):
+        return "not-claimable", pub
+    bind_publication(pub, attempt=pub.attempts + 1)
+    if pub.account not in rt.config.accounts:
+        rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
+                             error=f"account {pub.account!r} is no longer in accounts.yaml")
+        return "failed", pub
+    if status != "ok":
+        # The account was marked (expired credentials, endpoint gone) after this row was queued:
+        # hold it with the others instead of burning an attempt; it resumes when the account is reset.
+        if pub.state == S.ENQUEUED:
+            rt.ledger.transition(pub.id, S.SCHEDULED, expect=(S.ENQUEUED,), actor=actor, kind="held",
+                                 error=f"account {pub.account!r} is {status}: {reason or 'no reason given'}")
+        return "held", pub
+    held = hold_until_due(rt, pub, actor)
+    if held is not None:
+        return held, pub
+    claimed = rt.ledger.claim(pub.id, worker=actor, lease=rt.timing.claim_lease)
+    if claimed is None:
+        return "not-claimable", pub
+    pub = claimed
+    calling = (S.CALLING,)
+    try:
+        rendered = render_publication(rt, pub)
+        adapter = rt.adapter(pub.account)
+        ref = publication_ref(rt, pub)
+    except (ContentError, ConfigError) as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)), stage="render")
+        return "failed", pub
+    except Exception as exc:  # a fault in rendering repeats on every attempt; nothing was sent
+        error = f"rendering failed: {type(exc).__name__}: {exc}"
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=error, lease_until=None)
+        log.exception("publication.failed", publication=pub.id, key=pub.key, error=redact(error), stage="render")
+        return "failed", pub
+    except BaseException as exc:
+        # Interrupted before the call (time limit, shutdown): nothing was sent, so never in doubt.
+        _retry_or_fail(rt, pub, f"interrupted while rendering, before any call: {type(exc).__name__}", actor)
+        raise
+    try:
+        check_rate(rt, pub, adapter.limits)  # our shared per-account caps: over them, defer like a 429
+        with platform_call(pub.channel):
+            receipt = adapter.publish(rendered, ref)
+    except RateLimited as exc:
+        rt.ledger.transition(pub.id, S.SCHEDULED, expect=calling, actor=actor, kind="deferred", error=str(exc),
+                             scheduled_for=max(exc.until, rt.ledger.now()), deferrals=pub.deferrals + 1,
+                             attempts=pub.attempts - 1, lease_until=None)
+        log.info("rate_limit.deferred", publication=pub.id, key=pub.key, account=pub.account,
+                 until=exc.until.isoformat())
+        return "deferred", pub
+    except TransientError as exc:
+        return _retry_or_fail(rt, pub, str(exc), actor), pub
+    except EndpointGone as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        rt.ledger.set_account_status(pub.account, "disabled", str(exc), actor=actor)
+        log.error("account.endpoint_gone", account=pub.account, publication=pub.id, error=redact(str(exc)))
+        return "failed", pub
+    except AuthError as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        rt.ledger.set_account_status(pub.account, "needs_credentials", str(exc), actor=actor)
+        log.error("account.auth_expired", account=pub.account, publication=pub.id, error=redact(str(exc)))
+        return "failed", pub
+    except PermanentError as exc:
+        rt.ledger.transition(pub.id, S.FAILED, expect=calling, actor=actor, error=str(exc), lease_until=None)
+        log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)))
+        return "failed", pub
+    except InDoubt as exc:
+        return _in_doubt(rt, adapter.safety_for(ref), pub, str(exc), actor), pub
+    except BaseException as exc:
+        # A bug or an interrupt (time limit, shutdown) during the call: the request may have gone out.
+        _in_doubt(rt, Safety.RECONCILE_ONLY, pub, f"interrupted during the call: {type(exc).__name__}: {exc}",
+                  actor)
+        raise
+    done = _record_receipt(rt, pub, receipt, rendered, actor, (*calling, S.IN_DOUBT), "published")
+    return "published", done or pub
+
+
+def _retry_or_fail(rt: Runtime, pub: Publication, error: str, actor: str,
+                   expect: tuple[PublicationState, ...] = (S.CALLING,), delay: timedelta | None = None) -> str:
+    failures = pub.failures + 1
+    if failures >= rt.timing.max_attempts:
+        rt.ledger.transition(pub.id, S.FAILED, expect=expect, actor=actor, failures=failures, lease_until=None,
+                             error=f"gave up after {failures} failed attempts; last: {error}")
+        log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(error), failures=failures)
+        return "failed"
+    when = rt.ledger.now() + (_backoff(rt, failures) if delay is None else delay)
+    rt.ledger.transition(pub.id, S.RETRYING, expect=expect, actor=actor, error=error, failures=failures,
+                         scheduled_for=when, lease_until=None)
+    log.warning("publication.retrying", publication=pub.id, key=pub.key, error=redact(error), failures=failures,
+                retry_at=when.isoformat())
+    return "retrying"
+
+
+def _in_doubt(rt: Runtime, safety: Safety, pub: Publication, error: str, actor: str) -> str:
+    if safety in (Safety.IDEMPOTENT, Safety.SAFE):
+        return _retry_or_fail(rt, pub, error, actor)
+    if safety is Safety.NEVER:
+        rt.ledger.transition(pub.id, S.IN_DOUBT, expect=(S.CALLING,), actor=actor, error=error, lease_until=None)
+        rt.ledger.transition(pub.id, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor=actor, error=error,
+                             kind="needs-operator")
+        log.error("publication.unconfirmed", publication=pub.id, key=pub.key, error=redact(error))
+        return "unconfirmed"
+    rt.ledger.transition(pub.id, S.IN_DOUBT, expect=(S.CALLING,), actor=actor, error=error, lease_until=None)
+    log.warning("publication.in_doubt", publication=pub.id, key=pub.key, error=redact(error))
+    rt.actors.reconcile.send(pub.id)
+    return "in_doubt"
+
+
+def do_reconcile(rt: Runtime, pub_id: int) -> str:
+    """Decide an ``in_doubt`` publication by looking for its post on the platform.
+
+    Found → ``published``; surely absent → ``retrying`` (the normal retry budget applies);
+    cannot tell → ``unconfirmed`` for an operator (``syndicate resolve``).
+    """
+    return reconcile_step(rt, pub_id)[0]
+
+
+def reconcile_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
+    """:func:`do_reconcile`, also returning the publication as the step left it (for metrics)."""
+    actor = worker_id()
+    pub = rt.ledger.publication(pub_id)
+    if pub is None or pub.state != S.IN_DOUBT:
+        return "not-in-doubt", pub
+    bind_publication(pub, attempt=pub.attempts)
+    # Only the dispatcher's lease expiry (a worker that died or hung mid-call) leaves the claim's
+    # lease on an in_doubt row; the pipeline clears it when it records a doubtful answer itself.
+    crashed = pub.lease_until is not None
+    try:
+        rendered = render_publication(rt, pub)
+        adapter = rt.adapter(pub.account)
+        found = adapter.find_existing(rendered, publication_ref(rt, pub))
+    except (InDoubt, PermanentError, AuthError, ContentError, ConfigError) as exc:
+        rt.ledger.transition(pub.id, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor=actor, kind="needs-operator",
+                             error=f"cannot tell whether the post exists: {exc}")
+        log.error("publication.unconfirmed", publication=pub.id, key=pub.key, error=redact(str(exc)))
+        return "unconfirmed", pub
+    except (TransientError, RateLimited) as exc:
+        # The platform cannot be asked right now: ask again later, sooner for a first deferral (X's
+        # timeline lags a new post by seconds); the dispatcher's sweep of in_doubt rows backs this up.
+        deferred = sum(1 for e in rt.ledger.events(publication_id=pub.id) if e["kind"] == "reconcile-deferred")
+        delay = RECONCILE_FIRST_DEFER if deferred == 0 else _backoff(rt, deferred)
+        if isinstance(exc, RateLimited):
+            delay = max(delay, exc.until - rt.ledger.now())
+        delay = min(delay, rt.timing.enqueued_stale_after)
+        rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc),
+                               detail={"retry_in_s": round(delay.total_seconds(), 1)})
+        rt.actors.reconcile.send_with_options(args=(pub.id,), delay=max(1, int(delay.total_seconds() * 1000)))
+        return "deferred", pub
+    if found is not None:
+        done = _record_receipt(rt, pub, found, rendered, actor, (S.IN_DOUBT,), "reconciled")
+        return "published", done or pub
+    # After a crash the platform is not at fault: no backoff. The lease outlasted the time limit,
+    # after which a live worker sends nothing, so any request of the dead claim had time to land.
+    return _retry_or_fail(rt, pub, f"reconciled: no post found ({pub.last_error})", actor, expect=(S.IN_DOUBT,),
+                          delay=timedelta(0) if crashed else None), pub

@@ -1,0 +1,231 @@
+"""Dramatiq actors: thin wrappers that call one pipeline step each.
+
+Messages carry ids only (the ledger is the source of truth; the queue is a wake-up), so a producer
+in any language can send them: see ``docs/message-format.md``.
+
+Retries here are for infrastructure faults (ledger or broker unreachable): channel errors are
+recorded in the ledger by the pipeline and never raised to Dramatiq, because a Dramatiq retry
+counts toward ``max_retries`` and its delay is lost if Redis restarts.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import dramatiq
+import structlog
+from dramatiq.middleware import CurrentMessage, Middleware
+
+from ..base.logging import get_logger
+from ..errors import ConfigError, ContentError, LocalizationError
+from ..ledger import Publication, worker_id
+from ..model.states import PublicationState
+from ..operations import metrics
+from ..publishing.steps import do_intake, do_localize, publish_step, reconcile_step
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+__all__ = ["ACTOR_NAMES", "Actors", "LogContext", "MetricsMiddleware", "declare_actors"]
+
+log = get_logger("syndicate.actors")
+
+#: Actor name → queue name. Queues are separate so each can be scaled and watched on its own.
+ACTOR_NAMES = {
+    "intake": "syndicate.intake",
+    "localize": "syndicate.localize",
+    "publish": "syndicate.publish",
+    "reconcile": "syndicate.reconcile",
+    "publish_exhausted": "syndicate.publish",
+}
+
+
+def _ms(td: timedelta) -> int:
+    return int(td.total_seconds() * 1000)
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exceeded|Interrupt|Timeout|Exit)\w*(?:: .*)?$")
+
+
+def _last_error(traceback_text: object) -> str:
+    """The last exception line of a Dramatiq retry traceback (``message.options["traceback"]``)."""
+    if isinstance(traceback_text, str):
+        for line in reversed(traceback_text.splitlines()):
+            if _EXCEPTION_LINE.match(line):
+                return line[:1000]
+    return "unknown (no traceback kept)"
+
+
+def _publication_id(message: Any) -> int | None:
+    """The publication a publish/reconcile (or exhausted publish) message is about."""
+    args = message.args
+    try:
+        if message.actor_name in ("publish", "reconcile") and args:
+            return int(args[0])
+        if message.actor_name == "publish_exhausted" and args and isinstance(args[0], dict):
+            inner = args[0].get("args") or []
+            return int(inner[0]) if inner else None
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+class LogContext(Middleware):
+    """Bind the message's ids to the log context of the worker thread, and clear them after.
+
+    Bound: ``actor``, ``message_id``, ``retries`` (Dramatiq's redeliveries of this message) and
+    the ids in the message. The publish and reconcile steps add ``item``, ``revision``,
+    ``locale``, ``account``, ``channel`` and ``attempt`` once they have read the publication
+    (:func:`syndicate.logging.bind_publication`), so no extra read is made for the context.
+    When the message is done, ``actor.done`` is logged with ``duration_ms``.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Bind actor, message id and the message's ids."""
+        self._local.started = time.monotonic()
+        structlog.contextvars.clear_contextvars()
+        ctx: dict[str, Any] = {"actor": message.actor_name, "message_id": message.message_id,
+                               "retries": message.options.get("retries", 0)}
+        args = message.args
+        pub_id = _publication_id(message)
+        if pub_id is not None:
+            ctx["publication"] = pub_id  # the step binds the rest once it has read the row
+        elif message.actor_name in ("intake", "localize") and len(args) >= 2:
+            ctx["item"], ctx["revision"] = args[0], args[1]
+            if len(args) > 2:
+                ctx["locale"] = args[2]
+        structlog.contextvars.bind_contextvars(**ctx)
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        """Log ``actor.done`` with the duration, then clear the context."""
+        started = getattr(self._local, "started", None)
+        duration_ms = round((time.monotonic() - started) * 1000, 1) if started is not None else None
+        if exception is None:
+            log.info("actor.done", duration_ms=duration_ms)
+        else:
+            log.warning("actor.raised", duration_ms=duration_ms, error=f"{type(exception).__name__}: {exception}")
+        structlog.contextvars.clear_contextvars()
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Clear the context."""
+        structlog.contextvars.clear_contextvars()
+
+
+class MetricsMiddleware(Middleware):
+    """Count every message and time it, per actor (``syndicate_actor_messages``/``_seconds``)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Note when the message started."""
+        self._local.started = time.monotonic()
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        """Record the result and the duration."""
+        started = getattr(self._local, "started", None)
+        seconds = time.monotonic() - started if started is not None else 0.0
+        metrics.observe_actor(message.actor_name, "ok" if exception is None else "error", seconds)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        """Count a skipped message."""
+        metrics.observe_actor(message.actor_name, "skipped", 0.0)
+
+
+@dataclass
+class Actors:
+    """The actors declared on one runtime's broker."""
+
+    intake: dramatiq.Actor[Any, Any]
+    localize: dramatiq.Actor[Any, Any]
+    publish: dramatiq.Actor[Any, Any]
+    reconcile: dramatiq.Actor[Any, Any]
+    publish_exhausted: dramatiq.Actor[Any, Any]
+
+
+def declare_actors(rt: Runtime) -> Actors:
+    """Declare our actors on ``rt.broker``, bound to ``rt``."""
+    broker = rt.broker
+    if not any(isinstance(m, LogContext) for m in broker.middleware):
+        broker.add_middleware(LogContext())
+    if not any(isinstance(m, MetricsMiddleware) for m in broker.middleware):
+        broker.add_middleware(MetricsMiddleware())
+    if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
+        broker.add_middleware(CurrentMessage())
+    from ..operations.notify import attach
+
+    attach(rt)  # producer webhooks: the ledger writes lifecycle notifications with each transition
+    t = rt.timing
+    infra_retries: dict[str, Any] = {"max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
+
+    # Each message runs on the configuration it started with (rt.pinned_config): a reload on SIGHUP
+    # applies from the next message on, never half-way through a render and its call.
+
+    def intake(item_id: str, revision: int) -> None:
+        with rt.pinned_config():
+            do_intake(rt, item_id, revision)
+
+    def localize(item_id: str, revision: int, locale: str) -> None:
+        # The localization claim belongs to the message: Dramatiq's retry of this message (after a
+        # database blip, say) or its redelivery after its worker died takes it back at once, while
+        # a different message for the same localization still finds it held.
+        message = CurrentMessage.get_current_message()
+        with rt.pinned_config():
+            do_localize(rt, item_id, revision, locale,
+                        claim_owner=f"message:{message.message_id}" if message is not None else None)
+
+    def observe(outcome: str, pub: Publication | None) -> None:
+        # The step returns the row as it left it: no second read for the metrics.
+        metrics.observe_publication(outcome, None if outcome in ("not-claimable", "not-in-doubt") else pub)
+
+    def publish(publication_id: int) -> None:
+        with rt.pinned_config():
+            observe(*publish_step(rt, publication_id))
+
+    def reconcile(publication_id: int) -> None:
+        with rt.pinned_config():
+            observe(*reconcile_step(rt, publication_id))
+
+    def publish_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+        """Dramatiq gave up on a publish message: record it, so nothing fails silently."""
+        args = message.get("args") or []
+        try:
+            pub_id = int(args[0])
+        except (IndexError, TypeError, ValueError):  # a malformed message names no publication
+            log.error("publish.dead_letter", args=repr(args)[:200], reason="no publication id in the message")
+            return
+        last = _last_error((message.get("options") or {}).get("traceback"))
+        error = (f"worker failed {int(retry_info.get('retries', 0)) + 1} times processing the publish message; "
+                 f"last: {last}")
+        pub = rt.ledger.transition(pub_id, PublicationState.FAILED,
+                                   expect=(PublicationState.ENQUEUED, PublicationState.RETRYING),
+                                   actor=worker_id(), error=error, kind="retries-exhausted")
+        log.error("publication.failed", publication=pub_id, error=error, recorded=pub is not None)
+
+    def make(fn: Any, name: str, **options: Any) -> dramatiq.Actor[Any, Any]:
+        existing = broker.actors.get(name)
+        if existing is not None:
+            return existing
+        return dramatiq.Actor(fn, broker=broker, actor_name=name, queue_name=ACTOR_NAMES[name], priority=0,
+                              options=options)
+
+    return Actors(
+        intake=make(intake, "intake", time_limit=60_000, throws=(ContentError, ConfigError), **infra_retries),
+        localize=make(localize, "localize", time_limit=_ms(t.localize_time_limit),
+                      throws=(LocalizationError, ContentError, ConfigError), **infra_retries),
+        publish=make(publish, "publish", time_limit=_ms(t.publish_time_limit), throws=(ContentError, ConfigError),
+                     on_retry_exhausted="publish_exhausted", **infra_retries),
+        reconcile=make(reconcile, "reconcile", time_limit=_ms(t.publish_time_limit),
+                       throws=(ContentError, ConfigError), **infra_retries),
+        publish_exhausted=make(publish_exhausted, "publish_exhausted", time_limit=60_000, **infra_retries),
+    )

@@ -46,10 +46,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.channels.http import bounded_session, markdown_to_html
+from syndicate.channels.http import bounded_session
+from syndicate.channels.markup import markdown_to_html, sanitize_html
 from syndicate.errors import ConfigError, ConfigProblem, PermanentError, TransientError
 from syndicate.model.fields import WebUrl
-from syndicate.model.item import sanitize_html
 
 __all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for", "rss_html", "rss_title"]
 

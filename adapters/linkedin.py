@@ -43,6 +43,7 @@ from requests_oauthlib import OAuth2Session
 
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
+from syndicate.base.spans import URL
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
 from syndicate.channels.http import BoundedTransport, bounded_session, is_loopback, nothing_sent, retry_after
 from syndicate.channels.rendering import compose, hashtags
@@ -56,7 +57,6 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.localization.masking import URL
 from syndicate.model.fields import AwareDatetime, Duration
 
 __all__ = [

@@ -42,7 +42,7 @@ from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
 from syndicate.channels.http import answer_complete, bounded_session, nothing_sent, retry_after
-from syndicate.channels.http import body_html as sanitized_body
+from syndicate.channels.markup import body_html as sanitized_body
 from syndicate.errors import (
     AuthError,
     ConfigError,

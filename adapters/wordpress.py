@@ -37,7 +37,8 @@ from requests.auth import HTTPBasicAuth
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.channels.http import bounded_session, is_loopback, markdown_to_html, nothing_sent, retry_after
+from syndicate.channels.http import bounded_session, is_loopback, nothing_sent, retry_after
+from syndicate.channels.markup import markdown_to_html, sanitize_html
 from syndicate.errors import (
     AuthError,
     ChannelError,
@@ -50,7 +51,6 @@ from syndicate.errors import (
     TransientError,
 )
 from syndicate.model.fields import Duration, LocaleTag, WebUrl
-from syndicate.model.item import sanitize_html
 from syndicate.model.locales import language, with_direction
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]

@@ -31,8 +31,9 @@ from typing import Any
 from benchmarks._services import machine, table
 from syndicate.base.logging import configure_logging
 from syndicate.base.secrets import SecretSource
-from syndicate.config.loading import TranslationSettings
-from syndicate.localization import Glossary, GlossaryFile, localize_item
+from syndicate.localization import localize_item
+from syndicate.model.config import TranslationSettings
+from syndicate.model.glossary import Glossary, GlossaryFile
 from syndicate.model.item import parse_item
 from tests.fakes.base import FakeServer, Fault
 from tests.fakes.deepl import FakeDeepL

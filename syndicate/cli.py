@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from .base.logging import configure_logging
-from .config.loading import Config, load_config
+from .config.loading import load_config
 from .errors import ConfigError, ContentError, SyndicateError
 from .ledger import Publication
 from .ledger.filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
+from .model.config import Config
 from .model.inputs import InputError
 from .model.item import InvalidItem, channel_names, load_item_bytes, load_item_file
 from .operations.holds import HELD_STATES, held_note

@@ -20,8 +20,9 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from .channels.contract import Adapter
-from .config.loading import Config, load_config
+from .config.loading import load_config
 from .ledger import Clock, Ledger
+from .model.config import Config
 
 __all__ = ["Runtime", "Timing", "make_broker", "timing_from_config"]
 

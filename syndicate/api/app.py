@@ -36,8 +36,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ..base.hints import did_you_mean
 from ..base.logging import get_logger
-from ..config.problems import did_you_mean, plain_message
+from ..config.problems import plain_message
 from ..errors import ConfigError, ConfigProblem, ContentError, InvalidFilter, NotApproved, NotOwner
 from ..ledger.filters import nothing_matched
 from ..model.inputs import InputError, load_json
@@ -47,8 +48,8 @@ from ..operations.health import Readiness, broker_check, config_check, ledger_ch
 from .docs import DOCS_CSP, lifecycle_schemas, lifecycle_webhooks, render_docs
 
 if TYPE_CHECKING:
-    from ..config.loading import Config
     from ..ledger import Publication
+    from ..model.config import Config
     from ..runtime import Runtime
     from .serving import ClientLimits
 

@@ -67,7 +67,7 @@ def lifecycle_schemas() -> dict[str, Any]:
 
 def lifecycle_webhooks() -> dict[str, Any]:
     """The OpenAPI 3.1 ``webhooks`` section: one POST per lifecycle event a producer can receive."""
-    from ..config.loading import LifecycleEvent
+    from ..model.config import LifecycleEvent
 
     headers = [{"name": name, "in": "header", "required": True, "description": text,
                 "schema": {"type": "string"}, "example": example} for name, text, example in _WEBHOOK_HEADERS]

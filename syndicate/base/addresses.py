@@ -25,19 +25,15 @@ import ipaddress
 import os
 import socket
 import threading
-from typing import Annotated
 from urllib.parse import urlsplit
 
 import idna
-from pydantic import AfterValidator
 
-from ..model.fields import validate_url
 from .logging import get_logger
 
 __all__ = [
     "LOOPBACK_ENV",
     "IPAddress",
-    "MediaUrl",
     "address_allowed",
     "allow_loopback_fetches",
     "check_media_url",
@@ -178,7 +174,3 @@ def check_media_url(url: str) -> str:
         raise ValueError(f"media URL must name a public host, not {host!r} ({describe(ip)})")
     return url
 
-
-#: A media URL: an absolute http(s) URL (``fields.validate_url``) whose host is not a literal
-#: private, loopback or link-local address nor ``localhost``.
-MediaUrl = Annotated[str, AfterValidator(validate_url), AfterValidator(check_media_url)]

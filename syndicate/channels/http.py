@@ -33,7 +33,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from markdown_it import MarkdownIt
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -41,8 +40,6 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutio
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.poolmanager import PoolManager, ProxyManager
 from urllib3.response import BaseHTTPResponse
-
-from ..model.item import sanitize_html
 
 __all__ = [
     "DEFAULT_TIMEOUTS_S",
@@ -53,10 +50,8 @@ __all__ = [
     "WatchedHTTPConnectionPool",
     "WatchedHTTPSConnectionPool",
     "answer_complete",
-    "body_html",
     "bounded_session",
     "is_loopback",
-    "markdown_to_html",
     "nothing_sent",
     "read_capped",
     "retry_after",
@@ -70,7 +65,6 @@ DEFAULT_TIMEOUTS_S = (5.0, 20.0)
 _CHUNK = 16 * 1024
 _COMPLETE = "_syndicate_answer_complete"
 
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 
 
 class DeadlineExceeded(requests.exceptions.ReadTimeout):
@@ -333,14 +327,3 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def markdown_to_html(markdown: str) -> str:
-    """CommonMark (with tables and strikethrough) to HTML; raw HTML in the Markdown is shown as text."""
-    rendered: str = _markdown.render(markdown)
-    return rendered
-
-
-def body_html(body: str, body_format: str) -> str:
-    """An item body as sanitized HTML, whether it was written in Markdown or HTML."""
-    return sanitize_html(body if body_format == "html" else markdown_to_html(body))

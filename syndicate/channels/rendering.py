@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING, Literal
 import regex
 
 from ..base.segments import grapheme_boundaries, word_boundaries
+from ..base.spans import EXISTING_PLACEHOLDER, HASHTAG, MENTION, URL
 from ..errors import ContentError
-from ..localization.masking import EXISTING_PLACEHOLDER, HASHTAG, MENTION, URL
 
 if TYPE_CHECKING:
     from .contract import Limits

@@ -11,32 +11,28 @@ overnight, a locale without a region.
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
 from datetime import time
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ValidationError
 
+from ..base.hints import did_you_mean, shown
 from ..errors import ConfigProblem
 from ..model.inputs import Document, line_of
 
 if TYPE_CHECKING:
-    from .loading import Route
+    from ..model.config import Route
 
 __all__ = [
     "HANDLED_TYPES",
-    "did_you_mean",
     "plain_message",
     "problems_from_validation",
     "route_warnings",
     "sort_problems",
-    "timezone_problem",
 ]
 
 #: What each ``pattern=`` of our config models means, in words (third-party adapters' patterns fall
@@ -69,41 +65,10 @@ HANDLED_TYPES = frozenset({
 _GOT_PY_TYPE = re.compile(r", got (NoneType|bool|int|float|str|list|dict)$")
 
 
-def shown(value: Any) -> str:
-    """``value`` as it looks in YAML: ``'yes'``, ``5``, ``true``, ``an empty value``, ``a list``."""
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return repr(value if len(value) <= 60 else value[:57] + "...")
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__}"
-
-
 def _number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return f"{value:,}" if isinstance(value, int) and abs(value) >= 10_000 else str(value)
-
-
-def did_you_mean(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str | None:
-    """The choice ``value`` most likely stands for: same letters in another case, else the closest
-    spelling (``timzone`` → ``timezone``), else None."""
-    options = list(dict.fromkeys(choices))
-    folded = {c.casefold(): c for c in options}
-    if value.casefold() in folded and folded[value.casefold()] != value:
-        return folded[value.casefold()]
-    close = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=cutoff)
-    return folded[close[0]] if close and folded[close[0]] != value else None
-
-
-# -- where an error is: the model type at a location ------------------------------------------------
 
 
 def _arms(tp: Any) -> list[Any]:
@@ -254,37 +219,6 @@ def problems_from_validation(doc: Document, exc: ValidationError, prefix: tuple[
         full = (*prefix, *loc)
         out.append(ConfigProblem(doc.source, line_of(doc, full), ".".join(str(p) for p in full), msg))
     return out
-
-
-# -- time zones -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
-
-
-def timezone_problem(value: str) -> str | None:
-    """None when ``value`` is an IANA time zone, else what is wrong and the zone probably meant
-    (``europe/madrid`` → ``Europe/Madrid``, ``New York`` → ``America/New_York``)."""
-    try:
-        if value.strip() == value and value:
-            ZoneInfo(value)
-            return None
-    except (ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError; also "Europe" (a directory)
-        pass
-    except KeyError:
-        pass
-    zones = _zones()
-    wanted = value.strip().replace(" ", "_")
-    guess = did_you_mean(wanted, zones, cutoff=0.8)
-    if guess is None:  # a city alone: "Madrid" → Europe/Madrid
-        cities = [z for z in zones if z.casefold().endswith("/" + wanted.casefold())]
-        guess = cities[0] if len(cities) == 1 else None
-    if guess is None and wanted in zones:
-        guess = wanted
-    hint = f"did you mean {guess!r}?" if guess else "e.g. 'Europe/Berlin' or 'America/New_York'"
-    return f"{shown(value)} is not an IANA time zone; {hint}"
 
 
 # -- warnings -------------------------------------------------------------------------------------

@@ -27,36 +27,27 @@ the engine and options that :func:`~syndicate.localization.localize_item` uses.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ValidationError
 
+from ..base.hints import did_you_mean
 from ..base.secrets import SecretRef, SecretSource
 from ..errors import ConfigProblem
 from ..localization.engines import ENGINES
+from ..localization.profiles import engine_of
+from ..model.config import BUILT_IN, RESERVED, EngineProfile, Route, RouteTranslation
 from ..model.inputs import Document, line_of
 from ..model.locales import UnsupportedLocale, engine_code
-from .problems import did_you_mean
-
-if TYPE_CHECKING:
-    from .loading import Route
+from .problems import problems_from_validation
 
 __all__ = [
-    "BUILT_IN",
-    "EngineProfile",
-    "RouteTranslation",
-    "TranslationProfiles",
     "profile_problems",
     "profile_secret_problems",
-    "resolve",
     "route_file_problems",
     "route_translation_problems",
 ]
 
-#: Engines a route may name without a profile: nothing leaves the machine.
-BUILT_IN = frozenset({"pseudo", "none"})
-#: Names a profile may not take (they mean something else in ``engine`` or ``fallback``).
-RESERVED = BUILT_IN | {"hold", "source"}
 #: Where an engine setting found in a route belongs now.
 WHERE_PROFILES_LIVE = ("ops define engine profiles in settings.yaml (translation.engines.NAME: {engine: ..., "
                        "options: {...}}) and a route names one in translation.engine or translation.fallback")
@@ -65,98 +56,6 @@ ENDPOINT_OR_CREDENTIAL_KEYS = frozenset({
     "base_url", "server_url", "custom_url", "url", "endpoint", "host", "proxy",
     "auth_key", "api_key", "apikey", "key", "token", "secret", "password", "credentials",
 })
-
-Formality = Literal["default", "more", "less", "prefer_more", "prefer_less"]
-#: An engine's name (``deepl``) in a profile.
-EngineName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-#: A profile's name, as settings.yaml defines it and routes name it (``deepl-eu``).
-ProfileName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{0,63}$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class RouteTranslation(_Strict):
-    """How a route localizes items whose source locale is not the route's locale (``translation:``
-    in a route file). Only what a regional marketer decides: no endpoint, no key, no variable.
-
-    Attributes:
-        engine: an engine profile from ``settings.yaml`` (``translation.engines``), or ``pseudo``
-            (pseudo-localization) or ``none`` (publish the source text; only when the route says
-            so). Unset: only human translations and items already in the route's language are
-            published; others are held with an error.
-        formality: ``default``, ``more``, ``less``, ``prefer_more`` or ``prefer_less``, for
-            engines that have it (DeepL); unset: the profile's.
-        glossary: a glossary file inside the config directory (``glossaries/x.yaml``).
-        do_not_translate: terms kept as they are (brand and product names).
-        review_required: machine output waits in ``awaiting_review`` until approved.
-        fallback: what to do when the engine fails: ``hold`` (keep the publications waiting),
-            ``source`` (publish the source text), or another engine profile (or ``pseudo``).
-    """
-
-    engine: ProfileName | None = None
-    formality: Formality | None = None
-    glossary: str | None = None
-    do_not_translate: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default_factory=list)
-    review_required: bool = False
-    fallback: ProfileName = "hold"
-
-
-class EngineProfile(_Strict):
-    """An engine profile (``settings.yaml``, ``translation.engines.NAME``): which engine, and its
-    options as ``docs/localization.md`` lists them: endpoint, credentials as ``${VAR}``,
-    formality, timeouts and request limits."""
-
-    engine: EngineName
-    description: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class TranslationProfiles(_Strict):
-    """``translation:`` in ``settings.yaml``: the engine profiles routes may name."""
-
-    engines: dict[ProfileName, EngineProfile] = Field(default_factory=dict)
-
-
-def _engine_of(name: str, profiles: Mapping[str, EngineProfile]) -> str | None:
-    """The engine behind ``name`` (a built-in engine or a profile), or None if unknown."""
-    if name in BUILT_IN:
-        return name
-    profile = profiles.get(name)
-    return profile.engine if profile is not None and profile.engine in ENGINES else None
-
-
-def _options_for(name: str, profiles: Mapping[str, EngineProfile], formality: str | None) -> dict[str, Any]:
-    if name in BUILT_IN:
-        return {}
-    profile = profiles[name]
-    options = dict(profile.options)
-    if formality is not None and "formality" in ENGINES[profile.engine].options.model_fields:
-        options["formality"] = formality
-    return options
-
-
-def resolve(t: RouteTranslation, profiles: Mapping[str, EngineProfile]) -> dict[str, Any]:
-    """What a route's translation means for the engines: the fields of
-    :class:`~syndicate.config.TranslationSettings` (engine and fallback engine by their engine
-    names, each with its profile's options and the route's formality where the engine has one).
-
-    The names are checked by :func:`route_translation_problems` when the config is loaded.
-    """
-    out: dict[str, Any] = {"glossary": t.glossary, "do_not_translate": list(t.do_not_translate),
-                           "review_required": t.review_required}
-    if t.engine is not None:
-        out["engine"] = _engine_of(t.engine, profiles)
-        out["options"] = _options_for(t.engine, profiles, t.formality)
-    if t.fallback in ("hold", "source"):
-        out["fallback"] = t.fallback
-    else:
-        out["fallback"] = _engine_of(t.fallback, profiles)
-        out["fallback_options"] = _options_for(t.fallback, profiles, t.formality)
-    return out
-
 
 # -- checks ----------------------------------------------------------------------------------------
 
@@ -215,9 +114,7 @@ def route_file_problems(doc: Document) -> tuple[list[ConfigProblem], list[str]]:
 
 
 def _validation_problems(doc: Document, exc: ValidationError, prefix: tuple[str | int, ...]) -> list[ConfigProblem]:
-    from .loading import _problems_from_validation
-
-    return _problems_from_validation(doc, exc, prefix)
+    return problems_from_validation(doc, exc, prefix)
 
 
 def profile_problems(profiles: Mapping[str, EngineProfile], doc: Document) -> list[ConfigProblem]:
@@ -293,7 +190,7 @@ def route_translation_problems(route: Route, doc: Document, profiles: Mapping[st
     for field, name in (("engine", t.engine), ("fallback", t.fallback)):
         if name is None or (field == "fallback" and name in ("hold", "source")):
             continue
-        engine = _engine_of(name, profiles)
+        engine = engine_of(name, profiles)
         if name not in BUILT_IN and name in profiles:
             used.add(name)
         if engine is None:

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.logging import get_logger
 from ..errors import ConfigError
-from .loading import Config, load_config
+from ..model.config import Config
+from .loading import load_config
 
 if TYPE_CHECKING:
     from ..runtime import Runtime

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import html
-import ipaddress
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
-import idna
-from pydantic import AfterValidator
+from ..base.spans import URL
+from ..model.fields import host_key
 
 if TYPE_CHECKING:
     from ..channels.contract import PostContent
@@ -34,9 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_UTM_CONTENT_CHARS",
     "UTM_KEYS",
-    "HostName",
     "LinkTagger",
-    "host_key",
     "is_never_tagged",
     "item_link_tagger",
     "tag_links",
@@ -60,10 +57,6 @@ _HASH_CHARS = 10
 #: Fewest characters of the item id a shortened ``utm_content`` keeps before its hash.
 _MIN_ITEM_CHARS = 8
 
-_HOST_CHARS = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
-#: An http(s) URL in text: the pattern translation protects (``localization.masking.URL``), so the
-#: links we tag are exactly the ones that came through translation unchanged.
-_URL_IN_TEXT = re.compile(r"\bhttps?://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]")
 #: Just before a URL inside an HTML tag: the URL is an ``href`` value.
 _HREF_BEFORE = re.compile(r"\bhref\s*=\s*[\"']?\Z", re.IGNORECASE)
 _BRACKET = re.compile(r"[\[\]]")
@@ -152,18 +145,6 @@ def utm_content(item_id: str, revision: int, locale: str, account: str, slot: in
 # -- hosts ------------------------------------------------------------------------------------
 
 
-def host_key(host: str | None) -> str:
-    """``host`` in the form hosts are compared in: lower case, IDN labels as punycode (UTS 46,
-    as browsers map them), no trailing dot. ``""`` for no host."""
-    text = (host or "").strip().rstrip(".")
-    if not text:
-        return ""
-    try:
-        return idna.encode(text, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        return text.lower()  # not a DNS name (an IPv6 literal, an underscore): compared as written
-
-
 def _url_host(url: str) -> str:
     try:
         return host_key(urlsplit(url).hostname)
@@ -176,41 +157,13 @@ def is_never_tagged(host: str, never_tag: Collection[str]) -> bool:
     return any(host == h or host.endswith("." + h) for h in never_tag)
 
 
-def _never_tag_host(value: str) -> str:
-    """A never-tag entry: a bare host name or IP address, stored as its :func:`host_key`."""
-    text = value.strip()
-    if not text:
-        raise ValueError("an empty host name")
-    if "://" in text or "/" in text:
-        raise ValueError(f"{value!r} is not a host name: write the host alone, e.g. 'partner.example'")
-    if "*" in text:
-        raise ValueError(f"{value!r}: write the host without '*': 'partner.example' covers its subdomains too")
-    try:
-        return str(ipaddress.ip_address(text.strip("[]")))
-    except ValueError:
-        pass
-    if ":" in text or "@" in text:
-        raise ValueError(f"{value!r} is not a host name: leave out the port and any user")
-    try:
-        key = idna.encode(text.rstrip("."), uts46=True).decode("ascii")
-    except idna.IDNAError as exc:
-        raise ValueError(f"{value!r} is not a valid host name: {exc}") from None
-    if not _HOST_CHARS.fullmatch(key):
-        raise ValueError(f"{value!r} is not a valid host name")
-    return key
-
-
-#: A host whose links are never tagged (a partner's site); its subdomains are covered too.
-HostName = Annotated[str, AfterValidator(_never_tag_host)]
-
-
 # -- links in text ----------------------------------------------------------------------------
 
 
 def _url_spans(text: str) -> Iterable[tuple[int, int]]:
     """Where the http(s) URLs of ``text`` are: the URL pattern the translators protect, plus the
     closing parentheses of a URL that opened them (``.../Foo_(bar)``). Linear in ``text``."""
-    for m in _URL_IN_TEXT.finditer(text):
+    for m in URL.finditer(text):  # the URLs translation protects: the ones it kept unchanged
         start, end = m.span()
         depth = text.count("(", start, end) - text.count(")", start, end)
         while depth > 0 and end < len(text) and text[end] == ")":

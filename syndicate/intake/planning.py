@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..config.loading import Config, Route, UtmSettings
 from ..ledger import NewPublication
+from ..model.config import Config, Route, UtmSettings
 from ..model.item import ContentItem
 from ..model.states import PublicationState
 from ..publishing.scheduling import next_free, next_in_windows

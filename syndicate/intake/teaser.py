@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
-from ..channels.http import markdown_to_html
+from ..channels.markup import markdown_to_html
 from ..channels.rendering import grapheme_boundaries
 
 if TYPE_CHECKING:

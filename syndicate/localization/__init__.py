@@ -1,9 +1,9 @@
 """Localization: human overrides, machine translation with protected spans, caching, locale formats."""
 
+from ..model.glossary import Glossary, GlossaryFile, ResolvedGlossary
 from .cache import LedgerCache, NoCache, RedisCache, TranslationCache, cache_key, translation_cache
 from .engines import ENGINES, NoneTranslator, PseudoTranslator, TranslateOptions, Translator, build_translator
 from .formatting import format_date, format_datetime, format_number, format_time, render_templates
-from .glossary import Glossary, GlossaryFile, ResolvedGlossary
 from .localize import (
     Localization,
     localize_for_route,

@@ -40,19 +40,20 @@ from ..errors import (
     TranslationRejected,
     TranslationUnavailable,
 )
+from ..model.glossary import Glossary, ResolvedGlossary
 from ..model.item import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
 from ..model.locales import UnsupportedLocale, babel_locale, engine_code, language
 from ..operations.metrics import count_mt_damaged, count_mt_strategy
 from .cache import NoCache, TranslationCache, cache_key
 from .engines import ENGINES, TranslateOptions, Translator, build_translator, cache_identity
 from .formatting import TEMPLATE_FIELDS, render_templates
-from .glossary import Glossary, ResolvedGlossary
 from .masking import Masked, check_placeholders, mask, unmask
+from .profiles import translation_settings
 from .retrying import RETRY_BUDGET
 from .strategies import PLACEHOLDERS, SPLIT, join_pieces, restore_spacing, split_pieces
 
 if TYPE_CHECKING:
-    from ..config.loading import Route, TranslationSettings
+    from ..model.config import Route, TranslationSettings
     from ..runtime import Runtime
 
 __all__ = ["Localization", "localize_for_route", "localize_item", "open_translators", "refused_detail",
@@ -451,7 +452,7 @@ def localize_for_route(rt: Runtime, route: Route, item: ContentItem, locale: str
     Raises:
         LocalizationError: as :func:`localize_item`.
     """
-    settings = rt.config.translation_for(route)
+    settings = translation_settings(route, rt.config.engine_profiles)
     with open_translators(settings, secrets=rt.config.secrets) as translators:
         return localize_item(item, locale, settings, translators=translators, glossary=rt.config.glossary_for(route),
                              cache=cache, secrets=rt.config.secrets, timezone=route.tz)

@@ -22,24 +22,23 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..base.spans import EXISTING_PLACEHOLDER, HASHTAG, MENTION, PLACEHOLDER, URL
 from ..errors import PlaceholderMismatch
 from .formatting import TEMPLATE
 
-__all__ = ["Finder", "Masked", "find_emails", "mask", "protected_spans", "unmask", "xml_escape", "xml_unescape"]
+__all__ = [
+    "EXISTING_PLACEHOLDER", "HASHTAG", "MENTION", "PLACEHOLDER", "URL",  # from syndicate.base.spans
+    "Finder", "Masked", "find_emails", "mask", "protected_spans", "unmask", "xml_escape", "xml_unescape",
+]
 
-URL = re.compile(r"\bhttps?://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]")
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _LOCAL_PART_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
-MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{1,50}(?:/[A-Za-z0-9_-]{1,50})?")
-HASHTAG = re.compile(r"(?<![\w#&])#[^\W_][\w]*", re.UNICODE)
 CODE_FENCE = re.compile(r"```.*?```|~~~.*?~~~", re.DOTALL)
 CODE_SPAN = re.compile(r"`[^`\n]+`")
 #: An unclosed comment runs to the end of the text (as in browsers): were it to need its ``-->``,
 #: every ``<!--`` of a text without one would scan the rest of it (quadratic).
 HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?(?:-->|\Z)", re.DOTALL)
 HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
-EXISTING_PLACEHOLDER = re.compile(r"<x\s+id=\"\d+\"\s*/>")
-PLACEHOLDER = re.compile(r"<x\s+id=\"(\d+)\"\s*/>")
 
 #: What a pattern finds in a text (``re.Pattern.finditer``, or a function that finds the same).
 Finder = Callable[[str], Iterable[re.Match[str]]]

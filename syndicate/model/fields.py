@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import idna
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
+from ..base.addresses import check_media_url
 from . import locales
 
 __all__ = [
     "AwareDatetime",
     "Duration",
+    "HostName",
     "LocaleTag",
+    "MediaUrl",
     "PlainText",
     "SingleLineText",
     "WebUrl",
@@ -23,6 +28,7 @@ __all__ = [
     "check_not_blank",
     "check_single_line",
     "check_text",
+    "host_key",
     "parse_aware_datetime",
     "parse_duration",
     "validate_url",
@@ -215,3 +221,53 @@ WebUrl = Annotated[str, AfterValidator(validate_url)]
 PlainText = Annotated[str, AfterValidator(_plain_text)]
 #: Plain text on one line: no CR, LF or TAB either (checked at intake, not on stored items).
 SingleLineText = Annotated[str, AfterValidator(_single_line_text)]
+
+
+# -- hosts ------------------------------------------------------------------------------------
+
+_HOST_CHARS = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+
+
+def host_key(host: str | None) -> str:
+    """``host`` in the form hosts are compared in: lower case, IDN labels as punycode (UTS 46,
+    as browsers map them), no trailing dot. ``""`` for no host."""
+    text = (host or "").strip().rstrip(".")
+    if not text:
+        return ""
+    try:
+        return idna.encode(text, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return text.lower()  # not a DNS name (an IPv6 literal, an underscore): compared as written
+
+
+def _never_tag_host(value: str) -> str:
+    """A never-tag entry: a bare host name or IP address, stored as its :func:`host_key`."""
+    text = value.strip()
+    if not text:
+        raise ValueError("an empty host name")
+    if "://" in text or "/" in text:
+        raise ValueError(f"{value!r} is not a host name: write the host alone, e.g. 'partner.example'")
+    if "*" in text:
+        raise ValueError(f"{value!r}: write the host without '*': 'partner.example' covers its subdomains too")
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        pass
+    if ":" in text or "@" in text:
+        raise ValueError(f"{value!r} is not a host name: leave out the port and any user")
+    try:
+        key = idna.encode(text.rstrip("."), uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"{value!r} is not a valid host name: {exc}") from None
+    if not _HOST_CHARS.fullmatch(key):
+        raise ValueError(f"{value!r} is not a valid host name")
+    return key
+
+
+#: A host whose links are never tagged (a partner's site); its subdomains are covered too.
+HostName = Annotated[str, AfterValidator(_never_tag_host)]
+
+
+#: A media URL: an absolute http(s) URL (:func:`validate_url`) whose host is not a literal
+#: private, loopback or link-local address nor ``localhost`` (checked again, resolved, on every fetch).
+MediaUrl = Annotated[str, AfterValidator(validate_url), AfterValidator(check_media_url)]

@@ -32,14 +32,15 @@ from pydantic import (
     model_validator,
 )
 
-from ..base.addresses import MediaUrl
+from ..channels.markup import sanitize_html
 from ..errors import ContentError, NotApproved
-from ..intake.attribution import HostName
 from .fields import (
     STORED,
     AwareDatetime,
     Duration,
+    HostName,
     LocaleTag,
+    MediaUrl,
     PlainText,
     SingleLineText,
     WebUrl,
@@ -422,22 +423,6 @@ class ContentItem(_Strict):
     def publish_after(self) -> datetime | None:
         """Alias of ``publish_at`` for readability in scheduling code."""
         return self.publish_at
-
-
-#: Tags and attributes that survive HTML sanitization of item bodies.
-ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td",
-    "th", "thead", "tr", "u", "ul",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "img": {"src", "alt", "width", "height"},
-                      "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"}}
-
-
-def sanitize_html(html: str) -> str:
-    """Keep only safe markup: no scripts, event handlers, styles or ``javascript:`` links."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
 
 
 class InvalidItem(ContentError):

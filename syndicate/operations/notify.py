@@ -40,8 +40,8 @@ from . import metrics
 
 if TYPE_CHECKING:
     from ..base.secrets import SecretSource
-    from ..config.loading import NotificationSettings, ProducerWebhook
     from ..ledger import Ledger, Publication
+    from ..model.config import NotificationSettings, ProducerWebhook
     from ..runtime import Runtime
 
 __all__ = [

@@ -32,8 +32,8 @@ from ..errors import RateLimited
 
 if TYPE_CHECKING:
     from ..channels.contract import Limits
-    from ..config.loading import RateLimit
     from ..ledger import Publication
+    from ..model.config import RateLimit
     from ..runtime import Runtime
 
 __all__ = ["LocalRateLimiter", "RateLimiter", "RedisRateLimiter", "check_rate", "limiter_for", "merge_windows",

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from ..config.loading import WEEKDAYS, Window
+from ..model.config import WEEKDAYS, Window
 from ..model.states import PublicationState
 
 if TYPE_CHECKING:

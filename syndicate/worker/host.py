@@ -24,8 +24,8 @@ from dramatiq import Worker
 
 from ..base.addresses import loopback_allowed
 from ..base.logging import get_logger
-from ..config.loading import Config
 from ..ledger import Publication
+from ..model.config import Config
 from ..model.states import TERMINAL_STATES, PublicationState
 from ..operations.holds import held_note
 from ..publishing.dispatcher import Dispatcher

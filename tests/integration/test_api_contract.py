@@ -18,7 +18,7 @@ from schemathesis.specs.openapi import definitions
 
 from syndicate import Runtime, submit
 from syndicate.api.app import openapi_document
-from syndicate.config.loading import LifecycleEvent
+from syndicate.model.config import LifecycleEvent
 from syndicate.operations.notify import lifecycle_payload
 from tests.helpers import item_data, sandbox_accounts, simple_route
 from tests.integration.test_api import TOKEN, ApiServer

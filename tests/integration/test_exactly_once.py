@@ -16,7 +16,8 @@ from dramatiq import Worker
 
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
-from syndicate.config.loading import Config, load_config
+from syndicate.config.loading import load_config
+from syndicate.model.config import Config
 from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.board import FakeBoard
 from tests.helpers import REPO, item_data, simple_route

@@ -16,7 +16,8 @@ import pytest
 
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry, RateWindow
-from syndicate.config.loading import RateLimit, load_config
+from syndicate.config.loading import load_config
+from syndicate.model.config import RateLimit
 from syndicate.publishing.ratelimit import LocalRateLimiter, RedisRateLimiter, merge_windows
 from syndicate.publishing.steps import do_localize, do_publish
 from tests.fakes.base import Fault

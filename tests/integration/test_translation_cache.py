@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from syndicate import Runtime, submit
 from syndicate.base.secrets import SecretSource
-from syndicate.config.loading import TranslationSettings
 from syndicate.ledger.schema import state_kv
 from syndicate.localization import LedgerCache, RedisCache, localize_item, translation_cache
+from syndicate.model.config import TranslationSettings
 from syndicate.model.item import parse_item
 from syndicate.publishing.steps import do_localize
 from tests.fakes.base import refused_url

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from syndicate.base.secrets import SecretSource
-from syndicate.config.loading import TranslationSettings
 from syndicate.errors import PlaceholderMismatch
-from syndicate.localization import Glossary, GlossaryFile, localize_item
+from syndicate.localization import localize_item
 from syndicate.localization.masking import mask, unmask
+from syndicate.model.config import TranslationSettings
+from syndicate.model.glossary import Glossary, GlossaryFile
 from syndicate.model.item import ContentItem, parse_item
 from tests.fakes.base import FakeServer
 from tests.fakes.deepl import FakeDeepL

@@ -10,9 +10,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from syndicate.base.secrets import SecretSource
-from syndicate.config.loading import TranslationSettings
 from syndicate.errors import TranslationQuotaExceeded, TranslationRejected, TranslationUnavailable
 from syndicate.localization import localize_item
+from syndicate.model.config import TranslationSettings
 from syndicate.model.item import parse_item
 from tests.fakes.base import FakeServer, Fault
 from tests.fakes.deepl import FakeDeepL

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from syndicate.channels.contract import Adapter, Rendered
-from syndicate.config.loading import Config, load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ContentError
 from syndicate.intake.attribution import tag_url, utm_for
 from syndicate.ledger import NewPublication
 from syndicate.localization.localize import source_fields
+from syndicate.model.config import Config
 from syndicate.model.fields import check_text
 from syndicate.model.item import TRANSLATABLE_FIELDS, ContentItem
 from syndicate.publishing.steps import build_content

@@ -11,8 +11,9 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
-from syndicate.config.loading import Config, load_config
+from syndicate.config.loading import load_config
 from syndicate.ledger.schema import publications
+from syndicate.model.config import Config
 from syndicate.publishing.steps import do_localize
 from syndicate.runtime import Timing
 from tests.fakes.board import FakeBoard

@@ -17,7 +17,7 @@ from syndicate.config.loading import load_config
 from syndicate.config.problems import HANDLED_TYPES, plain_message
 from syndicate.errors import ConfigError
 from syndicate.localization.engines import ENGINES
-from syndicate.localization.glossary import GlossaryFile
+from syndicate.model.glossary import GlossaryFile
 
 ROUTE = "region: r\nlocales: [en-US]\ntimezone: UTC\naccounts: [a]\n"
 ACCOUNTS = "accounts:\n  a:\n    adapter: sandbox\n"

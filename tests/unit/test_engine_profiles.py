@@ -17,6 +17,7 @@ from syndicate.cli import main
 from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.localization.engines import build_translator
+from syndicate.localization.profiles import translation_settings
 from tests.helpers import sandbox_accounts, simple_route
 
 ENV = {"DEEPL_AUTH_KEY": "k-123456:fx", "SYNDICATE_DATABASE_URL": "postgresql://ops:s3cret@db/ledger"}
@@ -101,14 +102,14 @@ def test_plain_http_to_an_engine_host_that_is_not_this_machine_is_refused(config
 def test_https_or_http_on_this_machine_is_accepted(config_dir: Callable[..., Path], url: str) -> None:
     d = config(config_dir, {"engine": "mt"}, settings=profile("libretranslate", base_url=url))
     cfg = load_config(d, environ=ENV)
-    assert cfg.translation_for(cfg.routes["emea"]).options["base_url"] == url
+    assert translation_settings(cfg.routes["emea"], cfg.engine_profiles).options["base_url"] == url
 
 
 @pytest.mark.parametrize("engine", ["pseudo", "none"])
 def test_the_built_in_engines_need_no_profile(config_dir: Callable[..., Path], engine: str) -> None:
     d = config(config_dir, {"engine": engine, "fallback": "source"})
     cfg = load_config(d, environ={})
-    assert cfg.translation_for(cfg.routes["emea"]).engine == engine
+    assert translation_settings(cfg.routes["emea"], cfg.engine_profiles).engine == engine
 
 
 def test_naming_an_engine_instead_of_a_profile_says_how_engines_are_set_up(config_dir: Callable[..., Path]) -> None:
@@ -120,7 +121,7 @@ def test_naming_an_engine_instead_of_a_profile_says_how_engines_are_set_up(confi
 def test_a_route_chooses_formality_and_the_profile_keeps_the_rest(config_dir: Callable[..., Path]) -> None:
     d = config(config_dir, {"engine": "mt", "formality": "prefer_less"},
                settings=profile(formality="prefer_more", server_url="https://api.deepl.com"))
-    settings = (cfg := load_config(d, environ=ENV)).translation_for(cfg.routes["emea"])
+    settings = translation_settings((cfg := load_config(d, environ=ENV)).routes["emea"], cfg.engine_profiles)
     assert settings.options == {"auth_key": "${DEEPL_AUTH_KEY}", "formality": "prefer_less",
                                 "server_url": "https://api.deepl.com"}
 
@@ -162,4 +163,4 @@ def test_a_route_names_any_profile_name_settings_yaml_allows(config_dir: Callabl
     settings = {"translation": {"engines": {"deepl.eu-2": {"engine": "google"}}}}
     d = config(config_dir, {"engine": "deepl.eu-2"}, settings=settings)
     cfg = load_config(d, environ={})
-    assert cfg.translation_for(cfg.routes["emea"]).engine == "google"
+    assert translation_settings(cfg.routes["emea"], cfg.engine_profiles).engine == "google"

@@ -14,11 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.config.loading import Config, load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
-from syndicate.intake.attribution import MAX_UTM_CONTENT_CHARS, LinkTagger, host_key, tag_links, tag_url, utm_content
+from syndicate.intake.attribution import MAX_UTM_CONTENT_CHARS, LinkTagger, tag_links, tag_url, utm_content
 from syndicate.intake.planning import PlanOptions, plan_item
 from syndicate.localization.masking import URL
+from syndicate.model.config import Config
+from syndicate.model.fields import host_key
 from syndicate.model.item import InvalidItem, parse_item
 from syndicate.publishing.steps import build_content
 from tests.helpers import item_data, sandbox_accounts, simple_route
@@ -96,7 +98,7 @@ def test_the_url_pattern_is_the_one_translation_protects() -> None:
     # The links we tag are exactly the spans machine translation leaves untouched
     from syndicate.intake import attribution
 
-    assert attribution._URL_IN_TEXT.pattern == URL.pattern
+    assert attribution.URL is URL
 
 
 _PIECES = ["see ", "https://example.com/a", "?b=1", "#f", ".", " ", "(", ")", "[l](", "![i](",

@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syndicate.base.secrets import SecretSource
-from syndicate.config.loading import TranslationSettings
 from syndicate.errors import LocalizationError, PlaceholderMismatch, TranslationRejected, TranslationUnavailable
 from syndicate.ledger import Ledger
-from syndicate.localization import Glossary, GlossaryFile, LedgerCache, localize_item
+from syndicate.localization import LedgerCache, localize_item
 from syndicate.localization.localize import open_translators
+from syndicate.model.config import TranslationSettings
+from syndicate.model.glossary import Glossary, GlossaryFile
 from syndicate.model.item import ContentItem, parse_item
 from tests.fakes.base import Fault, refused_url
 from tests.fakes.deepl import FakeDeepL

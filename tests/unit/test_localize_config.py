@@ -12,6 +12,7 @@ import pytest
 
 from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
+from syndicate.localization.profiles import translation_settings
 from tests.helpers import REPO, sandbox_accounts, simple_route
 
 ENV = {"DEEPL_AUTH_KEY": "k-123456:fx", "MS_KEY": "ms-123456"}
@@ -48,7 +49,7 @@ def test_a_deepl_route_with_a_glossary_loads(config_dir: Callable[..., Path]) ->
     gloss = cfg.glossary_for(cfg.routes["r"])
     assert gloss is not None
     assert gloss.resolve("de-AT").replacements == {"free trial": "kostenlose Testversion"}
-    settings = cfg.translation_for(cfg.routes["r"])
+    settings = translation_settings(cfg.routes["r"], cfg.engine_profiles)
     assert settings.engine == "deepl" and settings.options["formality"] == "prefer_more"
     assert settings.fallback == "microsoft" and settings.fallback_options["region"] == "westeurope"
 

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.config.loading import Config, load_config
+from syndicate.config.loading import load_config
 from syndicate.intake.planning import PlanOptions, evergreen_text, plan_item
+from syndicate.model.config import Config
 from syndicate.model.item import InvalidItem, parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route
 

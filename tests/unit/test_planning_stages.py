@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from syndicate.config.loading import Config, load_config
+from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.intake.planning import PlanOptions, plan_item
+from syndicate.model.config import Config
 from syndicate.model.item import parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.config.loading import Window
+from syndicate.model.config import Window
 from syndicate.publishing.scheduling import local_instant, next_free, next_in_windows, window_bounds
 
 BERLIN = ZoneInfo("Europe/Berlin")    # 2026-03-29 02:00 CET → 03:00 CEST; 2026-10-25 03:00 CEST → 02:00 CET

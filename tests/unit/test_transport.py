@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from syndicate.channels.http import body_html, is_loopback, nothing_sent, retry_after
+from syndicate.channels.http import is_loopback, nothing_sent, retry_after
+from syndicate.channels.markup import body_html
 from tests.fakes.base import FakeServer, Fault, Response, refused_url
 
 

@@ -22,9 +22,9 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 from .secrets import REDACTED, redact
 
 if TYPE_CHECKING:
-    from ..ledger import Publication
+    pass
 
-__all__ = ["bind_publication", "configure_logging", "get_logger", "redact_event"]
+__all__ = ["configure_logging", "get_logger", "redact_event"]
 
 _configured = False
 
@@ -150,14 +150,6 @@ def configure_logging(*, json: bool | None = None, level: str | None = None) -> 
     # Dramatiq logs every retry at INFO/WARNING already; keep urllib3's connection chatter down.
     logging.getLogger("urllib3").setLevel(max(logging.WARNING, root.level))
     _configured = True
-
-
-def bind_publication(pub: Publication, *, attempt: int) -> None:
-    """Add a publication's item, revision, locale, account, channel and attempt to the log context
-    of the message being processed (the worker's ``LogContext`` clears it when the message ends)."""
-    structlog.contextvars.bind_contextvars(publication=pub.id, item=pub.item_id, revision=pub.revision,
-                                          locale=pub.locale, account=pub.account, channel=pub.channel,
-                                          attempt=attempt)
 
 
 def get_logger(name: str = "syndicate") -> Any:

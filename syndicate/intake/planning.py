@@ -29,8 +29,8 @@ from ..ledger import NewPublication
 from ..model.config import Config, Route, UtmSettings
 from ..model.item import ContentItem
 from ..model.states import PublicationState
-from ..publishing.scheduling import next_free, next_in_windows
 from .attribution import LinkTagger, utm_content, utm_for
+from .schedule import next_free, next_in_windows
 from .teaser import teaser_of
 
 __all__ = ["MAX_SLOTS", "PlanOptions", "evergreen_text", "gap_since", "plan_item", "utm_content"]

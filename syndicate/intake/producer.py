@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..base.leases import ProcessLock, RedisLease
 from ..base.logging import get_logger
 from ..errors import ContentError
 from ..ledger import Publication, SubmitOutcome
 from ..ledger.filters import check_choice, check_locale
 from ..model.item import ContentItem, InvalidItem, channel_names, check_channels, parse_item
 from ..model.states import OPEN_STATES, PublicationState
-from ..publishing.leader import ProcessLock, RedisLease
 from ..runtime import Runtime
 from .planning import PlanOptions, gap_since, plan_item
 

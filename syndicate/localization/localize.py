@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from ..base.metrics import count_mt_damaged, count_mt_strategy
 from ..base.secrets import SecretSource, redact
 from ..errors import (
     LocalizationError,
@@ -43,7 +44,6 @@ from ..errors import (
 from ..model.glossary import Glossary, ResolvedGlossary
 from ..model.item import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
 from ..model.locales import UnsupportedLocale, babel_locale, engine_code, language
-from ..operations.metrics import count_mt_damaged, count_mt_strategy
 from .cache import NoCache, TranslationCache, cache_key
 from .engines import ENGINES, TranslateOptions, Translator, build_translator, cache_identity
 from .formatting import TEMPLATE_FIELDS, render_templates

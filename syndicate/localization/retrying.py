@@ -38,9 +38,9 @@ from typing import TypeVar
 import tenacity
 
 from ..base.logging import get_logger
+from ..base.metrics import count_mt_error, count_mt_retry
 from ..base.secrets import redact
 from ..errors import LocalizationError, TranslationThrottled, TranslationUnavailable
-from ..operations.metrics import count_mt_error, count_mt_retry
 
 __all__ = ["DEFAULT_POLICY", "RETRY_BUDGET", "RetryPolicy", "call_with_retries", "retryable"]
 

@@ -118,8 +118,9 @@ class UtmSettings(_Strict):
 class TranslationSettings(_Strict):
     """How a route localizes, resolved for the engines: what
     :func:`~syndicate.localization.localize_item` takes.
-    :func:`~syndicate.localization.profiles.translation_settings` builds it from a route's :class:`RouteTranslation` and the engine profiles it names; a route file
-    never holds these options (a Python caller, being ops, may build one directly).
+    :func:`~syndicate.localization.profiles.translation_settings` builds it from a route's
+    :class:`RouteTranslation` and the engine profiles it names; a route file never holds these
+    options (a Python caller, being ops, may build one directly).
 
     Attributes:
         engine: ``deepl``, ``google``, ``microsoft``, ``libretranslate``, ``mymemory``, ``pseudo``

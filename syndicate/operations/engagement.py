@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, insert, select
 
+from ..base import metrics
 from ..base.logging import get_logger
 from ..base.secrets import redact
 from ..channels.contract import Adapter
 from ..errors import AuthError, ChannelError, RateLimited
 from ..ledger.schema import engagement_snapshots, publications
 from ..model.states import PublicationState
-from . import metrics
 
 if TYPE_CHECKING:
     from ..ledger import Ledger, Publication

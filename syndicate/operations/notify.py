@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 import requests
 from sqlalchemy import and_, select, update
 
+from ..base import metrics
 from ..base.logging import get_logger
 from ..base.secrets import redact
 from ..channels.http import bounded_session
 from ..ledger.schema import notifications
-from . import metrics
 
 if TYPE_CHECKING:
     from ..base.secrets import SecretSource

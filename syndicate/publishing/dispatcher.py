@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ..base.leases import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 from ..base.logging import get_logger
-from .leader import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 
 if TYPE_CHECKING:
     from ..runtime import Runtime

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..base.logging import bind_publication, get_logger
+import structlog
+
+from ..base.logging import get_logger
+from ..base.metrics import count_localization, platform_call
 from ..base.secrets import redact
 from ..channels.contract import MediaRef, PostContent, PublicationRef, Receipt, Rendered, Safety
 from ..channels.rendering import cpu_budget
@@ -50,10 +54,8 @@ from ..localization import localize_for_route, refused_detail, translation_cache
 from ..model.item import ContentItem
 from ..model.locales import is_rtl
 from ..model.states import PublicationState
-from ..operations.metrics import count_localization, platform_call
 from .ratelimit import check_rate
 from .receipts import checked_permalink
-from .scheduling import hold_until_due
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -155,6 +157,38 @@ def do_localize(rt: Runtime, item_id: str, revision: int, locale: str, *, claim_
              sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
              cache_hits=loc.cache_hits, strategy=loc.strategy, damaged=loc.damaged)
     count_localization(loc.engine, "done", requests=loc.requests, cache_hits=loc.cache_hits)
+
+
+def hold_until_due(rt: Runtime, pub: Publication, actor: str) -> str | None:
+    """Checks right before a claim; None when the publication may go out now.
+
+    * The item expired before the publication could go out (it came due late, or a rate limit or
+      retry pushed it past ``expires_at``): the row is ``skipped`` with the reason → ``"skipped"``.
+    * The message came early (another process's clock, a re-sent message): it is sent again to
+      arrive when the row is due, so nothing ever goes out before its planned time → ``"early"``.
+    """
+    now = rt.ledger.now()
+    expires = rt.ledger.item_expires_at(pub.item_id, pub.revision)
+    if expires is not None and expires <= max(now, pub.scheduled_for):
+        done = rt.ledger.transition(
+            pub.id, PublicationState.SKIPPED, expect=(PublicationState.ENQUEUED, PublicationState.RETRYING),
+            actor=actor, kind="expired",
+            error=f"the item expired at {expires.isoformat()} before this publication went out "
+                  f"(due {pub.scheduled_for.isoformat()})")
+        return "skipped" if done is not None else "not-claimable"
+    if pub.scheduled_for > now:
+        delay_ms = math.ceil((pub.scheduled_for - now).total_seconds() * 1000)
+        rt.actors.publish.send_with_options(args=(pub.id,), delay=delay_ms)
+        return "early"
+    return None
+
+
+def _bind_log_context(pub: Publication, *, attempt: int) -> None:
+    """Add a publication's item, revision, locale, account, channel and attempt to the log context
+    of the message being processed (the worker's ``LogContext`` clears it when the message ends)."""
+    structlog.contextvars.bind_contextvars(publication=pub.id, item=pub.item_id, revision=pub.revision,
+                                          locale=pub.locale, account=pub.account, channel=pub.channel,
+                                          attempt=attempt)
 
 
 def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:
@@ -284,7 +318,7 @@ def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
     pub, status, reason = rt.ledger.publication_for_publish(pub_id)
     if pub is None or S(pub.state) not in (S.ENQUEUED, S.RETRYING):
         return "not-claimable", pub
-    bind_publication(pub, attempt=pub.attempts + 1)
+    _bind_log_context(pub, attempt=pub.attempts + 1)
     if pub.account not in rt.config.accounts:
         rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
                              error=f"account {pub.account!r} is no longer in accounts.yaml")
@@ -405,7 +439,7 @@ def reconcile_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
     pub = rt.ledger.publication(pub_id)
     if pub is None or pub.state != S.IN_DOUBT:
         return "not-in-doubt", pub
-    bind_publication(pub, attempt=pub.attempts)
+    _bind_log_context(pub, attempt=pub.attempts)
     # Only the dispatcher's lease expiry (a worker that died or hung mid-call) leaves the claim's
     # lease on an in_doubt row; the pipeline clears it when it records a doubtful answer itself.
     crashed = pub.lease_until is not None

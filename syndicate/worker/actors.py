@@ -21,11 +21,11 @@ import dramatiq
 import structlog
 from dramatiq.middleware import CurrentMessage, Middleware
 
+from ..base import metrics
 from ..base.logging import get_logger
 from ..errors import ConfigError, ContentError, LocalizationError
 from ..ledger import Publication, worker_id
 from ..model.states import PublicationState
-from ..operations import metrics
 from ..publishing.steps import do_intake, do_localize, publish_step, reconcile_step
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class LogContext(Middleware):
     Bound: ``actor``, ``message_id``, ``retries`` (Dramatiq's redeliveries of this message) and
     the ids in the message. The publish and reconcile steps add ``item``, ``revision``,
     ``locale``, ``account``, ``channel`` and ``attempt`` once they have read the publication
-    (:func:`syndicate.logging.bind_publication`), so no extra read is made for the context.
+    (the publish step binds them), so no extra read is made for the context.
     When the message is done, ``actor.done`` is logged with ``duration_ms``.
     """
 

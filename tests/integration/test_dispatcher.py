@@ -19,8 +19,8 @@ import pytest
 import redis
 
 from syndicate import Runtime, submit
+from syndicate.base.leases import RedisLease
 from syndicate.publishing.dispatcher import Dispatcher, leader_key
-from syndicate.publishing.leader import RedisLease
 from syndicate.publishing.steps import do_localize, do_publish
 from tests.helpers import REPO, item_data, sandbox_accounts, simple_route
 

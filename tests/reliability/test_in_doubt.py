@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime, resolve
+from syndicate.base.leases import LocalLease
 from syndicate.publishing.dispatcher import Dispatcher
-from syndicate.publishing.leader import LocalLease
 from syndicate.publishing.steps import (
     RECONCILE_FIRST_DEFER,
     do_publish,

@@ -12,15 +12,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from syndicate import Runtime, submit
+from syndicate.base.metrics import count_localization, observe_publication, platform_call
 from syndicate.errors import TransientError
 from syndicate.ledger import Ledger
-from syndicate.operations.metrics import (
-    BrokerCollector,
-    LedgerCollector,
-    count_localization,
-    observe_publication,
-    platform_call,
-)
+from syndicate.operations.metrics import BrokerCollector, LedgerCollector
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from syndicate.intake.schedule import local_instant, next_free, next_in_windows, window_bounds
 from syndicate.model.config import Window
-from syndicate.publishing.scheduling import local_instant, next_free, next_in_windows, window_bounds
 
 BERLIN = ZoneInfo("Europe/Berlin")    # 2026-03-29 02:00 CET → 03:00 CEST; 2026-10-25 03:00 CEST → 02:00 CET
 SYDNEY = ZoneInfo("Australia/Sydney")  # 2026-04-05 03:00 AEDT → 02:00 AEST; 2026-10-04 02:00 AEST → 03:00 AEDT

@@ -11,26 +11,19 @@ Windows are local wall-clock times in the route's IANA zone (``zoneinfo``), so 0
 A window whose end is not after its start runs past midnight into the next day; ``24:00`` is the
 end of the day. Every function takes and returns aware datetimes; results are in UTC.
 
-Planning uses these rules to store each publication's time; :func:`hold_until_due` applies the
-last ones again right before a claim (expiry, and never before the planned time).
+Planning uses these rules to store each publication's time; the publish step checks the last ones
+again right before a claim (expiry, and never before the planned time).
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
 
 from ..model.config import WEEKDAYS, Window
-from ..model.states import PublicationState
 
-if TYPE_CHECKING:
-    from ..ledger import Publication
-    from ..runtime import Runtime
-
-__all__ = ["hold_until_due", "local_instant", "next_free", "next_in_windows", "window_bounds"]
+__all__ = ["local_instant", "next_free", "next_in_windows", "window_bounds"]
 
 #: How far ahead :func:`next_in_windows` looks for an open window.
 SEARCH_DAYS = 8
@@ -142,27 +135,3 @@ def next_free(earliest: datetime, windows: Sequence[Window], tz: tzinfo, *, take
             return t
         t = next_in_windows(clash + gap, windows, tz)
     raise ValueError("cannot find a time that keeps the minimum gap")
-
-
-def hold_until_due(rt: Runtime, pub: Publication, actor: str) -> str | None:
-    """Checks right before a claim; None when the publication may go out now.
-
-    * The item expired before the publication could go out (it came due late, or a rate limit or
-      retry pushed it past ``expires_at``): the row is ``skipped`` with the reason → ``"skipped"``.
-    * The message came early (another process's clock, a re-sent message): it is sent again to
-      arrive when the row is due, so nothing ever goes out before its planned time → ``"early"``.
-    """
-    now = rt.ledger.now()
-    expires = rt.ledger.item_expires_at(pub.item_id, pub.revision)
-    if expires is not None and expires <= max(now, pub.scheduled_for):
-        done = rt.ledger.transition(
-            pub.id, PublicationState.SKIPPED, expect=(PublicationState.ENQUEUED, PublicationState.RETRYING),
-            actor=actor, kind="expired",
-            error=f"the item expired at {expires.isoformat()} before this publication went out "
-                  f"(due {pub.scheduled_for.isoformat()})")
-        return "skipped" if done is not None else "not-claimable"
-    if pub.scheduled_for > now:
-        delay_ms = math.ceil((pub.scheduled_for - now).total_seconds() * 1000)
-        rt.actors.publish.send_with_options(args=(pub.id,), delay=delay_ms)
-        return "early"
-    return None

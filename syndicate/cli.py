@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the work ran but not everything was published (or a com
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -239,7 +240,8 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
             ops = build_ops_server(metrics_host, metrics_port, ledger=ledger,
                                    redis_url=os.environ.get("SYNDICATE_REDIS_URL") or None,
                                    namespace=os.environ.get("SYNDICATE_REDIS_NAMESPACE") or REDIS_NAMESPACE,
-                                   config_dir=cfg.directory, queues=queues, multiprocess_dir=str(mdir.path)).start()
+                                   load_config=functools.partial(load_config, cfg.directory), queues=queues,
+                                   multiprocess_dir=str(mdir.path)).start()
             try:
                 code = supervise(n, argv, on_child_exit=lambda pid: mark_dead(pid, str(mdir.path)))
             finally:
@@ -250,7 +252,8 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
         rt = Runtime.create(config=cfg)
         own = None if metrics_port is None else build_ops_server(
             metrics_host, metrics_port, ledger=rt.ledger, redis_url=rt.redis_url, namespace=rt.namespace,
-            config_dir=cfg.directory, queues=queues, broker=rt.broker if rt.embedded else None).start()
+            load_config=functools.partial(load_config, cfg.directory), queues=queues,
+            broker=rt.broker if rt.embedded else None).start()
         try:
             code = serve_forever(rt, threads=m, dispatcher=not no_dispatcher)
         finally:
@@ -561,7 +564,8 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
             [item] = _read_items((source,), rt.config, submitting=False)
             # Read the translation cache where there is one; a file preview never creates a ledger.
             has_ledger = rt.ledger.dialect != "sqlite" or Path(rt.ledger.engine.url.database or "").exists()
-            cache = translation_cache(rt) if rt.redis() is not None or has_ledger else None
+            redis = rt.redis()
+            cache = translation_cache(redis, rt.namespace, rt.ledger) if redis is not None or has_ledger else None
             posts = preview_item(rt, item, now=rt.ledger.now(), locales=locales or None, channels=channels or None,
                                  ignore_schedule=ignore_schedule, cache=cache)
         else:
@@ -968,7 +972,8 @@ def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: st
     ledger = Ledger()
     try:
         results = Readiness([broker_check(os.environ.get("SYNDICATE_REDIS_URL") or None), ledger_check(ledger),
-                             config_check(config_dir, check_secrets=not skip_secrets)]).run()
+                             config_check(functools.partial(load_config, config_dir,
+                                                            check_secrets=not skip_secrets))]).run()
     finally:
         ledger.close()
     if fmt == "json":

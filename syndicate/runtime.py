@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,68 +23,14 @@ from .channels.contract import Adapter
 from .config.loading import load_config
 from .ledger import Clock, Ledger
 from .model.config import Config
+from .model.timing import Timing
+from .operations.notify import attach as attach_notifications
+from .worker.actors import declare_actors
 
-__all__ = ["Runtime", "Timing", "make_broker", "timing_from_config"]
+__all__ = ["Runtime", "default_runtime", "make_broker", "timing_from_config"]
 
 #: Namespace of our keys in Redis.
 REDIS_NAMESPACE = "syndicate"
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Time limits, leases and backoff; ``docs/reliability.md`` explains the values.
-
-    The order must hold: worker shutdown timeout > publish time limit > each account's HTTP
-    timeouts (connect + read), and claim lease > publish time limit, so a live worker's claim
-    never expires under it. The defaults bring a publication owned by a worker killed with
-    ``kill -9`` to a terminal state within about 25 s (measured in ``docs/reliability.md``).
-    """
-
-    #: Dramatiq time limit of a publish or reconcile message. A live worker sends nothing after
-    #: it (the interrupt is raised before the next request), so it bounds when a request can leave.
-    publish_time_limit: timedelta = timedelta(seconds=15)
-    localize_time_limit: timedelta = timedelta(minutes=5)
-    #: How long a claim (``calling``) lasts; then the dispatcher reconciles the row as crashed.
-    #: ``claim_lease - publish_time_limit`` is the least time a platform has had to make a post
-    #: visible before a crashed worker's row is looked up.
-    claim_lease: timedelta = timedelta(seconds=20)
-    shutdown_timeout: timedelta = timedelta(minutes=3)
-    retry_min_backoff: timedelta = timedelta(seconds=15)
-    retry_max_backoff: timedelta = timedelta(hours=1)
-    max_attempts: int = 8
-    dispatch_interval: timedelta = timedelta(seconds=1)
-    dispatch_horizon: timedelta = timedelta(seconds=5)
-    #: Rows left ``enqueued`` (or ``in_doubt``) this long get their message sent again (it was lost).
-    enqueued_stale_after: timedelta = timedelta(minutes=5)
-    localize_stale_after: timedelta = timedelta(minutes=2)
-    #: Redis broker: a worker process silent this long is dead, and its fetched messages go back
-    #: to their queues at the next maintenance pass.
-    heartbeat_timeout: timedelta = timedelta(seconds=10)
-    #: Redis broker: how many broker commands in a million run a maintenance pass (10 %: a pass
-    #: within about a second of a heartbeat expiring, with workers polling every 100 ms).
-    maintenance_chance: int = 100_000
-
-    def check(self) -> None:
-        """Raise ``ValueError`` when the ordering above does not hold."""
-        if not self.claim_lease > self.publish_time_limit:
-            raise ValueError("claim_lease must exceed publish_time_limit")
-        if not self.shutdown_timeout > self.publish_time_limit:
-            raise ValueError("shutdown_timeout must exceed publish_time_limit")
-        if not 0 < self.maintenance_chance <= 1_000_000:
-            raise ValueError("maintenance_chance must be between 1 and 1,000,000")
-        if self.heartbeat_timeout < timedelta(seconds=1):
-            raise ValueError("heartbeat_timeout must be at least 1 s")
-
-    def fitted(self, longest_http: timedelta) -> Timing:
-        """This timing with the publish time limit raised above ``longest_http`` (the longest
-        connect + read timeout of an account) when needed; the claim lease and the shutdown
-        timeout move up with it and keep their margins. Unchanged when the limit already exceeds it."""
-        if self.publish_time_limit > longest_http:
-            return self
-        limit = longest_http + timedelta(seconds=1)
-        raised = limit - self.publish_time_limit
-        return replace(self, publish_time_limit=limit, claim_lease=self.claim_lease + raised,
-                       shutdown_timeout=max(self.shutdown_timeout, limit + timedelta(seconds=1)))
 
 
 def timing_from_config(cfg: Config) -> Timing:
@@ -234,8 +180,7 @@ class Runtime:
             ledger.migrate()
         broker = make_broker(url, namespace=ns, timing=t)
         rt = cls(_config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
-        from .worker.actors import declare_actors
-
+        attach_notifications(rt)  # producer webhooks: the ledger writes lifecycle notifications with each transition
         rt.actors = declare_actors(rt)
         return rt
 
@@ -278,7 +223,7 @@ class Runtime:
         from .ledger.statestore import StateStore
 
         cls = cfg.adapter_class(account_id)
-        ctx = cfg.account_context(account_id, state=StateStore(self, account_id))
+        ctx = cfg.account_context(account_id, state=StateStore(self.ledger, self.redis, self.namespace, account_id))
         adapter = cls(ctx)
         cache[account_id] = (cfg, adapter)
         return adapter
@@ -292,3 +237,18 @@ class Runtime:
         self.ledger.close()
         if self._redis is not None:
             self._redis.close()
+
+
+_default: Runtime | None = None
+_default_lock = threading.Lock()
+
+
+def default_runtime() -> Runtime:
+    """The process's runtime built from the environment (``SYNDICATE_CONFIG``,
+    ``SYNDICATE_DATABASE_URL``, ``SYNDICATE_REDIS_URL``), made on first use: what the producer
+    API uses when a caller passes none."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Runtime.create()
+        return _default

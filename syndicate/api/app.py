@@ -21,6 +21,7 @@ not submit first is refused with ``403`` unless the token also has the ``admin``
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import json
 import re
@@ -38,6 +39,7 @@ from starlette.routing import Route
 
 from ..base.hints import did_you_mean
 from ..base.logging import get_logger
+from ..config.loading import load_config
 from ..config.problems import plain_message
 from ..errors import ConfigError, ConfigProblem, ContentError, InvalidFilter, NotApproved, NotOwner
 from ..ledger.filters import nothing_matched
@@ -50,7 +52,7 @@ from .docs import DOCS_CSP, lifecycle_schemas, lifecycle_webhooks, render_docs
 if TYPE_CHECKING:
     from ..ledger import Publication
     from ..model.config import Config
-    from ..runtime import Runtime
+    from ..services import Services
     from .serving import ClientLimits
 
 __all__ = ["MAX_REVISION", "ApiError", "create_app", "openapi_document"]
@@ -285,7 +287,7 @@ def _errors(fn: Handler) -> Handler:
 # -- the app --------------------------------------------------------------------------------------
 
 
-def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
+def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette:
     """The API bound to ``rt`` (its config, ledger and broker).
 
     Raises:
@@ -294,7 +296,8 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     auth = _Auth(_tokens(rt.config))
     limit = rt.config.api.max_body_bytes
     ready = readiness or Readiness([broker_check(rt.redis_url), ledger_check(rt.ledger),
-                                    config_check(rt.config.directory, check_secrets=False)])
+                                    config_check(functools.partial(load_config, rt.config.directory,
+                                                                   check_secrets=False))])
     doc = openapi_document()
 
     def forbidden() -> ApiError:
@@ -483,7 +486,7 @@ def create_app(rt: Runtime, *, readiness: Readiness | None = None) -> Starlette:
     return app
 
 
-def decide_review(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
+def decide_review(rt: Services, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
                   revision: int | None, actor: str | None = None) -> list[Publication]:
     """Approve or reject a localization's publications waiting in ``awaiting_review``.
 
@@ -502,7 +505,7 @@ def decide_review(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: 
                                 actor=actor)
 
 
-def _decide_review_here(rt: Runtime, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
+def _decide_review_here(rt: Services, item_id: str, locale: str, *, approve: bool, by: str, reason: str | None,
                         revision: int | None, actor: str | None = None) -> list[Publication]:
     from ..model.states import PublicationState as S
 
@@ -718,7 +721,7 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def serve(rt: Runtime, *, host: str, port: int, log_level: str = "info", limits: ClientLimits | None = None) -> None:
+def serve(rt: Services, *, host: str, port: int, log_level: str = "info", limits: ClientLimits | None = None) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles those), with deadlines and
     per-client limits against slow clients (:mod:`syndicate.serving`); reload the config on SIGHUP
     (:mod:`syndicate.reload`)."""

@@ -3,11 +3,11 @@
 On SIGHUP the config directory is read and validated again, exactly as at start-up. If anything
 is wrong, every problem is logged (``config.reload_failed``) and the process carries on with the
 configuration it had. If it is valid, the new immutable :class:`~syndicate.config.Config` is
-swapped in with one assignment (:meth:`Runtime.swap_config`) and ``config.reloaded`` says what
+swapped in with one assignment (:meth:`~syndicate.services.Services.swap_config`) and ``config.reloaded`` says what
 changed. What a reload means for work in progress:
 
 * **Messages being processed** finish with the configuration they started with (each actor runs
-  inside :meth:`Runtime.pinned_config`); the next message sees the new one. A render and its
+  inside :meth:`~syndicate.services.Services.pinned_config`); the next message sees the new one. A render and its
   platform call therefore always agree.
 * **Adapters** (and the sessions they hold) are rebuilt on each worker thread's next use, from the
   new options, base URL and credentials: rotating a secret in ``secrets_file`` takes a SIGHUP.
@@ -35,7 +35,7 @@ from ..model.config import Config
 from .loading import load_config
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["ConfigReloader", "ReloadResult", "config_changes"]
 
@@ -94,7 +94,7 @@ class ConfigReloader:
             that copied settings at start); a failing callback is logged, never fatal.
     """
 
-    def __init__(self, rt: Runtime, *, check_secrets: bool = True,
+    def __init__(self, rt: Services, *, check_secrets: bool = True,
                  checks: Sequence[Callable[[Config], object]] = (),
                  on_reload: Sequence[Callable[[Config], object]] = ()) -> None:
         self.rt = rt

@@ -18,7 +18,6 @@ cancel an item another producer submitted (:class:`~syndicate.errors.NotOwner`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ..ledger import Publication, SubmitOutcome
 from ..ledger.filters import check_choice, check_locale
 from ..model.item import ContentItem, InvalidItem, channel_names, check_channels, parse_item
 from ..model.states import OPEN_STATES, PublicationState
-from ..runtime import Runtime
+from ..services import Services
 from .planning import PlanOptions, gap_since, plan_item
 
 __all__ = ["Cancellation", "Submission", "cancel", "log_refused", "submit"]
@@ -66,20 +65,8 @@ class Submission:
         return cls(outcome.status, outcome.item_id, outcome.revision, outcome.publications, outcome.superseded)
 
 
-_default_runtime: Runtime | None = None
-_default_lock = threading.Lock()
-
-
-def _runtime() -> Runtime:
-    global _default_runtime
-    with _default_lock:
-        if _default_runtime is None:
-            _default_runtime = Runtime.create()
-        return _default_runtime
-
-
 @contextmanager
-def _planning_lock(rt: Runtime) -> Iterator[None]:
+def _planning_lock(rt: Services) -> Iterator[None]:
     """Serialize planning across producers (Redis lease; a process lock in embedded mode)."""
     client = rt.redis()
     lock: RedisLease | ProcessLock
@@ -101,7 +88,7 @@ def _planning_lock(rt: Runtime) -> Iterator[None]:
 def submit(
     item: ContentItem | Mapping[str, Any],
     *,
-    runtime: Runtime | None = None,
+    runtime: Services,
     ignore_schedule: bool = False,
     actor: str = "api",
     producer: str | None = None,
@@ -110,8 +97,8 @@ def submit(
 
     Args:
         item: a :class:`ContentItem` or a mapping in the documented item format.
-        runtime: config, ledger and broker to use; default built from the environment
-            (``SYNDICATE_CONFIG``, ``SYNDICATE_DATABASE_URL``, ``SYNDICATE_REDIS_URL``).
+        runtime: config, ledger and broker to use (``syndicate.submit`` builds one from the
+            environment when none is given).
         ignore_schedule: plan every publication for now (demos and tests).
         actor: who submits, recorded in the audit trail.
         producer: the producer this call acts for (``api:<token name>``), recorded as the owner of
@@ -124,7 +111,7 @@ def submit(
         syndicate.NotOwner: ``producer`` does not own the item.
         syndicate.ContentError: a stale revision, or a reused revision with different content.
     """
-    rt = runtime or _runtime()
+    rt = runtime
     # parse_item refuses anything that is not a mapping with a clear error (dict() would raise TypeError)
     data = dict(item) if isinstance(item, Mapping) else item
     channels = channel_names(rt.config.registry.names(), rt.config.accounts)
@@ -162,7 +149,7 @@ def log_refused(exc: ContentError, *, actor: str, data: object = None) -> None:
                 reasons=[f"{field}: {reason}" if field else reason for field, reason in problems])
 
 
-def _submit(rt: Runtime, parsed: ContentItem, *, ignore_schedule: bool, actor: str,
+def _submit(rt: Services, parsed: ContentItem, *, ignore_schedule: bool, actor: str,
             producer: str | None) -> Submission:
     with _planning_lock(rt):
         # Under the lock, two submissions cannot both plan a post into the same gap on an account.
@@ -205,7 +192,7 @@ def cancel(
     *,
     locale: str | None = None,
     account: str | None = None,
-    runtime: Runtime | None = None,
+    runtime: Services,
     reason: str | None = None,
     actor: str = "api",
     producer: str | None = None,
@@ -220,7 +207,7 @@ def cancel(
         item_id: the producer's id of the item.
         locale: only this locale's publications.
         account: only this account's publications.
-        runtime: config, ledger and broker to use; default built from the environment.
+        runtime: config, ledger and broker to use.
         reason: recorded as each row's ``last_error`` (default "cancelled by <actor>").
         actor: who cancels, recorded in the audit trail.
         producer: the producer this call acts for; an item another producer owns is refused.
@@ -232,7 +219,7 @@ def cancel(
         syndicate.InvalidFilter: the item has no publication in ``locale`` or on ``account`` (the
             message lists the ones it has).
     """
-    rt = runtime or _runtime()
+    rt = runtime
     stored = rt.ledger.item(item_id)
     if stored is None:
         raise ContentError("not found in the ledger", item_id=item_id)
@@ -252,7 +239,7 @@ def cancel(
     return result
 
 
-def _check_filters(rt: Runtime, item_id: str, revision: int, locale: str | None, account: str | None
+def _check_filters(rt: Services, item_id: str, revision: int, locale: str | None, account: str | None
                    ) -> tuple[str | None, str | None]:
     """The locale (canonical) and account to cancel, each one the item's revision has publications for."""
     where = f"of item {item_id!r} revision {revision}"

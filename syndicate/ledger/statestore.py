@@ -7,13 +7,13 @@ serializes work across processes with a Redis lock, or within the process in emb
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from .store import Ledger
 
 __all__ = ["StateStore"]
 
@@ -25,21 +25,26 @@ class StateStore:
     """Key-value state scoped to one account.
 
     Args:
-        runtime: the process's runtime (ledger and Redis).
+        ledger: where the values live.
+        redis: returns the Redis client that locks are taken in (None: embedded mode, locks
+            within this process).
+        namespace: the prefix of the lock keys in Redis.
         scope: the account id; keys of different accounts never collide.
     """
 
-    def __init__(self, runtime: Runtime, scope: str) -> None:
-        self._rt = runtime
+    def __init__(self, ledger: Ledger, redis: Callable[[], Any], namespace: str, scope: str) -> None:
+        self._ledger = ledger
+        self._redis = redis
+        self._namespace = namespace
         self._scope = scope
 
     def get(self, key: str) -> tuple[Any, int] | None:
         """``(value, version)``, or None when unset."""
-        return self._rt.ledger.kv_get(f"acct:{self._scope}", key)
+        return self._ledger.kv_get(f"acct:{self._scope}", key)
 
     def put(self, key: str, value: Any, *, expect_version: int | None) -> bool:
         """Compare-and-set: write when the stored version is ``expect_version`` (None: absent)."""
-        return self._rt.ledger.kv_put(f"acct:{self._scope}", key, value, expect_version=expect_version)
+        return self._ledger.kv_put(f"acct:{self._scope}", key, value, expect_version=expect_version)
 
     @contextmanager
     def lock(self, name: str, *, ttl: timedelta = timedelta(seconds=30),
@@ -49,8 +54,8 @@ class StateStore:
         Raises:
             TimeoutError: the lock could not be taken within ``wait``.
         """
-        full = f"{self._rt.namespace}:lock:{self._scope}:{name}"
-        client = self._rt.redis()
+        full = f"{self._namespace}:lock:{self._scope}:{name}"
+        client = self._redis()
         if client is None:
             with _process_locks_guard:
                 lk = _process_locks.setdefault(full, threading.Lock())

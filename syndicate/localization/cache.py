@@ -30,7 +30,6 @@ from ..base.secrets import redact
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
-    from ..runtime import Runtime
 
 __all__ = ["KV_NAMESPACE", "REDIS_TTL", "LedgerCache", "NoCache", "RedisCache", "TranslationCache", "cache_key",
            "translation_cache"]
@@ -140,9 +139,8 @@ class LedgerCache:
             log.warning("translation_cache.unavailable", backend="ledger", error=redact(str(exc)))
 
 
-def translation_cache(rt: Runtime) -> TranslationCache:
-    """Redis when the runtime has Redis, else the ledger."""
-    client = rt.redis()
-    if client is not None:
-        return RedisCache(client, rt.namespace)
-    return LedgerCache(rt.ledger)
+def translation_cache(redis: Any, namespace: str, ledger: Ledger) -> TranslationCache:
+    """In Redis (``redis``, a client, under ``namespace``) when there is one, else in the ledger."""
+    if redis is not None:
+        return RedisCache(redis, namespace)
+    return LedgerCache(ledger)

@@ -54,7 +54,7 @@ from .strategies import PLACEHOLDERS, SPLIT, join_pieces, restore_spacing, split
 
 if TYPE_CHECKING:
     from ..model.config import Route, TranslationSettings
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["Localization", "localize_for_route", "localize_item", "open_translators", "refused_detail",
            "source_fields", "translation_detail"]
@@ -440,7 +440,7 @@ def localize_item(
                         {k: strategies[k] for k in ordered if k in strategies}, damaged)
 
 
-def localize_for_route(rt: Runtime, route: Route, item: ContentItem, locale: str, *,
+def localize_for_route(rt: Services, route: Route, item: ContentItem, locale: str, *,
                        cache: TranslationCache | None = None) -> Localization:
     """Localize ``item`` into ``locale`` as ``route`` says, with the runtime's secrets and glossaries.
 

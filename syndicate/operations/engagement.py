@@ -31,7 +31,7 @@ from ..model.states import PublicationState
 
 if TYPE_CHECKING:
     from ..ledger import Ledger, Publication
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["CollectReport", "EngagementJob", "Snapshot", "collect_engagement", "latest_engagement", "snapshots"]
 
@@ -90,7 +90,7 @@ def _recent(ledger: Ledger, since: datetime, accounts: Sequence[str]) -> list[Pu
     return out
 
 
-def collect_engagement(rt: Runtime, *, window: timedelta | None = None) -> CollectReport:
+def collect_engagement(rt: Services, *, window: timedelta | None = None) -> CollectReport:
     """Snapshot the engagement of every publication published within ``window`` (default: settings).
 
     Only accounts whose adapter implements ``fetch_metrics`` and whose status is ``ok`` are asked.
@@ -102,7 +102,7 @@ def collect_engagement(rt: Runtime, *, window: timedelta | None = None) -> Colle
                 and rt.ledger.account_status(a)[0] == "ok"]
     if not accounts:
         return report
-    from ..publishing.steps import publication_ref
+    from ..publishing.content import publication_ref
 
     stopped: set[str] = set()
     for pub in _recent(rt.ledger, now - win, accounts):
@@ -176,14 +176,14 @@ def latest_engagement(ledger: Ledger, publication_ids: Iterable[int]) -> dict[in
 class EngagementJob:
     """The periodic round, run from a daemon thread in every worker; one worker wins each round."""
 
-    def __init__(self, rt: Runtime, *, check_every: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(self, rt: Services, *, check_every: timedelta = timedelta(seconds=30)) -> None:
         self.rt = rt
         self.check_every = check_every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_runtime(cls, rt: Runtime) -> EngagementJob | None:
+    def for_runtime(cls, rt: Services) -> EngagementJob | None:
         """A job for ``rt``, or None when disabled or no account's adapter offers metrics."""
         if not rt.config.engagement.enabled:
             return None

@@ -17,10 +17,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.logging import get_logger
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from ..ledger import Ledger
+    from ..model.config import Config
 
 __all__ = ["Check", "CheckResult", "OpsServer", "Readiness", "broker_check", "config_check", "ledger_check",
            "probe"]
@@ -82,14 +82,12 @@ def ledger_check(ledger: Ledger) -> Check:
     return "ledger", run
 
 
-def config_check(directory: Path | str | None, *, check_secrets: bool, environ: Mapping[str, str] | None = None
-                 ) -> Check:
-    """The config directory loads without a problem (as ``syndicate validate`` checks it)."""
+def config_check(load: Callable[[], Config]) -> Check:
+    """The config loads without a problem: ``load`` reads and checks it as ``syndicate validate``
+    does (``functools.partial(load_config, directory, check_secrets=...)``)."""
 
     def run() -> str:
-        from ..config.loading import load_config
-
-        cfg = load_config(directory, check_secrets=check_secrets, environ=environ)
+        cfg = load()
         return f"{len(cfg.routes)} routes, {len(cfg.accounts)} accounts"
 
     return "config", run
@@ -234,8 +232,8 @@ def report_json(results: Sequence[CheckResult]) -> str:
 
 
 def build_ops_server(host: str, port: int, *, ledger: Ledger, redis_url: str | None, namespace: str,
-                     config_dir: Path | str | None, queues: Sequence[str], broker: Any = None,
-                     multiprocess_dir: str | None = None, check_secrets: bool = True) -> OpsServer:
+                     load_config: Callable[[], Config], queues: Sequence[str], broker: Any = None,
+                     multiprocess_dir: str | None = None) -> OpsServer:
     """An :class:`OpsServer` with readiness checks and metrics for a worker (or its supervisor).
 
     Args:
@@ -244,11 +242,10 @@ def build_ops_server(host: str, port: int, *, ledger: Ledger, redis_url: str | N
         ledger: the ledger to check and to read gauges from.
         redis_url: the broker (None: embedded; ``broker`` then gives queue depths).
         namespace: the Redis namespace of the queues.
-        config_dir: the config directory to re-validate on ``/readyz``.
+        load_config: reads and checks the config, on ``/readyz`` (as :func:`config_check` takes).
         queues: queue names whose depth to report.
         broker: an in-process broker (embedded mode).
         multiprocess_dir: serve the merged metrics of the processes writing there.
-        check_secrets: whether ``/readyz`` requires every ``${VAR}`` to be set.
     """
     from .metrics import BrokerCollector, LedgerCollector, serving_registry
 
@@ -261,5 +258,5 @@ def build_ops_server(host: str, port: int, *, ledger: Ledger, redis_url: str | N
                              BrokerCollector(queues, redis_client=client, namespace=namespace, broker=broker)]
     registry = serving_registry(*collectors, multiprocess_dir=multiprocess_dir)
     readiness = Readiness([broker_check(redis_url), ledger_check(ledger),
-                           config_check(config_dir, check_secrets=check_secrets)])
+                           config_check(load_config)])
     return OpsServer(host, port, readiness, registry)

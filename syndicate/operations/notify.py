@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..base.secrets import SecretSource
     from ..ledger import Ledger, Publication
     from ..model.config import NotificationSettings, ProducerWebhook
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = [
     "DEFAULT_EVENTS",
@@ -108,7 +108,7 @@ class WebhookOutbox:
         } for name in wanted]
 
 
-def attach(rt: Runtime) -> None:
+def attach(rt: Services) -> None:
     """Give ``rt``'s ledger an outbox when producer webhooks are configured (else leave it off)."""
     hooks = rt.config.notifications.webhooks
     rt.ledger.outbox = WebhookOutbox(hooks) if hooks else None
@@ -174,7 +174,7 @@ class Notifier:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_runtime(cls, rt: Runtime) -> Notifier | None:
+    def for_runtime(cls, rt: Services) -> Notifier | None:
         """A notifier for ``rt``, or None when no producer webhook is configured."""
         if not rt.config.notifications.webhooks:
             return None

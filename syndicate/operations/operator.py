@@ -35,7 +35,7 @@ from ..model.fields import validate_url
 from ..model.states import PublicationState
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["Decision", "ReplayPlan", "ReplayRow", "ResolveError", "find_publication", "replay", "resolve"]
 
@@ -66,7 +66,7 @@ def _actor(by: str) -> str:
     return f"operator:{by or 'unknown'}"[:200]
 
 
-def find_publication(runtime: Runtime, publication: int | str) -> Publication:
+def find_publication(runtime: Services, publication: int | str) -> Publication:
     """A publication by row id (``42`` or ``"42"``) or by key (``item/revision/locale/account/slot``).
 
     Raises:
@@ -84,7 +84,7 @@ def resolve(
     publication: int | str,
     decision: Decision | str,
     *,
-    runtime: Runtime,
+    runtime: Services,
     by: str,
     reason: str | None = None,
     permalink: str | None = None,
@@ -164,9 +164,10 @@ def _checked_remote_id(remote_id: str | None) -> str | None:
     return rid
 
 
-def _rendered_values(runtime: Runtime, pub: Publication) -> dict[str, Any]:
+def _rendered_values(runtime: Services, pub: Publication) -> dict[str, Any]:
     """What publishing would have recorded about the text (best effort: the row may not render now)."""
-    from ..publishing.steps import _rendered_record, _text_hash, render_publication
+    from ..publishing.content import render_publication
+    from ..publishing.steps import _rendered_record, _text_hash
 
     if pub.rendered is not None:
         return {}
@@ -207,7 +208,7 @@ class ReplayPlan:
 
 def replay(
     *,
-    runtime: Runtime,
+    runtime: Services,
     by: str,
     item: str | None = None,
     account: str | None = None,
@@ -296,7 +297,7 @@ def replay(
     return plan
 
 
-def _decide(runtime: Runtime, p: Publication, statuses: dict[str, tuple[str, str | None]],
+def _decide(runtime: Services, p: Publication, statuses: dict[str, tuple[str, str | None]],
             active: dict[tuple[str, int], bool], include_held: bool) -> tuple[str, str | None]:
     """``("replay" | "skip", reason)`` for one publication."""
     key = (p.item_id, p.revision)

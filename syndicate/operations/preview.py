@@ -21,8 +21,8 @@ from ..localization import Localization, localize_for_route, translation_cache
 from ..localization.cache import TranslationCache
 from ..model.item import ContentItem
 from ..model.states import PublicationState
-from ..publishing.steps import PostTarget, build_content
-from ..runtime import Runtime
+from ..publishing.content import PostTarget, build_content
+from ..services import Services
 
 __all__ = ["PreviewPost", "preview_item", "preview_stored"]
 
@@ -72,13 +72,13 @@ class _Where:
                            slot=self.slot, scheduled_for=self.scheduled_for, state=state, **kw)
 
 
-def _localize(rt: Runtime, item: ContentItem, locale: str, cache: TranslationCache | None) -> Localization:
+def _localize(rt: Services, item: ContentItem, locale: str, cache: TranslationCache | None) -> Localization:
     # As the worker does (engines with their own options, glossary, time zone); the translation
     # cache saves asking the engine again for text it already translated. No ledger row is written.
     return localize_for_route(rt, rt.config.routes_for_locale(locale)[0], item, locale, cache=cache)
 
 
-def _render(rt: Runtime, item: ContentItem, fields: Mapping[str, str], sources: dict[str, str],
+def _render(rt: Services, item: ContentItem, fields: Mapping[str, str], sources: dict[str, str],
             target: PostTarget, where: _Where, state: str, extra_warnings: Sequence[str]) -> PreviewPost:
     try:
         route = rt.config.routes.get(where.region)
@@ -101,7 +101,7 @@ def _wanted(value: str, wanted: Sequence[str] | None) -> bool:
     return not wanted or value in wanted
 
 
-def preview_item(rt: Runtime, item: ContentItem, *, now: datetime, locales: Sequence[str] | None = None,
+def preview_item(rt: Services, item: ContentItem, *, now: datetime, locales: Sequence[str] | None = None,
                  channels: Sequence[str] | None = None, ignore_schedule: bool = False,
                  cache: TranslationCache | None = None) -> list[PreviewPost]:
     """Render every post ``item`` would make under ``rt.config``, without storing or sending.
@@ -141,7 +141,7 @@ def preview_item(rt: Runtime, item: ContentItem, *, now: datetime, locales: Sequ
     return out
 
 
-def preview_stored(rt: Runtime, item_id: str, *, revision: int | None = None, locales: Sequence[str] | None = None,
+def preview_stored(rt: Services, item_id: str, *, revision: int | None = None, locales: Sequence[str] | None = None,
                    channels: Sequence[str] | None = None) -> list[PreviewPost]:
     """Render the stored publications of an item from the ledger (their stored localizations)."""
     stored = rt.ledger.item(item_id, revision)
@@ -159,7 +159,7 @@ def preview_stored(rt: Runtime, item_id: str, *, revision: int | None = None, lo
         row = rt.ledger.localization(item_id, item.revision, pub.locale)
         if row is None or row["state"] != "done":
             try:
-                loc = _localize(rt, item, pub.locale, translation_cache(rt))
+                loc = _localize(rt, item, pub.locale, translation_cache(rt.redis(), rt.namespace, rt.ledger))
             except LocalizationError as exc:
                 out.append(where.post(pub.state, error=f"no translation: {exc}"))
                 continue

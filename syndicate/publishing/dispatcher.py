@@ -31,7 +31,7 @@ from ..base.leases import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 from ..base.logging import get_logger
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["Dispatcher", "TickReport", "leader_key"]
 
@@ -73,7 +73,7 @@ class Dispatcher:
             if longer); a standby takes over within this long.
     """
 
-    def __init__(self, rt: Runtime, *, name: str | None = None, lease: Lease | None = None,
+    def __init__(self, rt: Services, *, name: str | None = None, lease: Lease | None = None,
                  lease_length: timedelta | None = None) -> None:
         self.rt = rt
         if lease_length is None:  # long enough for any configured interval

@@ -32,9 +32,7 @@ from ..errors import RateLimited
 
 if TYPE_CHECKING:
     from ..channels.contract import Limits
-    from ..ledger import Publication
-    from ..model.config import RateLimit
-    from ..runtime import Runtime
+    from ..model.config import Account, RateLimit
 
 __all__ = ["LocalRateLimiter", "RateLimiter", "RedisRateLimiter", "check_rate", "limiter_for", "merge_windows",
            "windows_for"]
@@ -145,13 +143,13 @@ _local: dict[str, LocalRateLimiter] = {}
 _local_guard = threading.Lock()
 
 
-def limiter_for(rt: Runtime) -> RateLimiter:
-    """The runtime's limiter: Redis-backed with a broker, else one per ledger in this process."""
-    client = rt.redis()
-    if client is not None:
-        return RedisRateLimiter(client, rt.namespace)
+def limiter_for(redis: Any, namespace: str, ledger_url: str) -> RateLimiter:
+    """Shared through Redis (``redis``, a client, under ``namespace``) when there is one, else one
+    limiter per ledger in this process."""
+    if redis is not None:
+        return RedisRateLimiter(redis, namespace)
     with _local_guard:
-        return _local.setdefault(rt.ledger.url, LocalRateLimiter())
+        return _local.setdefault(ledger_url, LocalRateLimiter())
 
 
 def merge_windows(configured: Sequence[RateLimit], defaults: Sequence[RateWindow]) -> tuple[RateWindow, ...]:
@@ -162,10 +160,9 @@ def merge_windows(configured: Sequence[RateLimit], defaults: Sequence[RateWindow
     return tuple(sorted(by_duration.values(), key=lambda w: w.per))
 
 
-def windows_for(rt: Runtime, account: str, limits: Limits) -> tuple[RateWindow, ...]:
+def windows_for(account: Account | None, limits: Limits) -> tuple[RateWindow, ...]:
     """The caps of ``account``: its configured ``rate_limits`` over the adapter's defaults."""
-    acc = rt.config.accounts.get(account)
-    return merge_windows(acc.rate_limits if acc is not None else (), limits.rate_windows)
+    return merge_windows(account.rate_limits if account is not None else (), limits.rate_windows)
 
 
 def _human(d: timedelta) -> str:
@@ -176,18 +173,17 @@ def _human(d: timedelta) -> str:
     return f"{s}s"
 
 
-def check_rate(rt: Runtime, pub: Publication, limits: Limits) -> None:
-    """Take one post on ``pub``'s account, or raise :class:`RateLimited` with when a slot frees.
+def check_rate(limiter: RateLimiter, account: str, windows: Sequence[RateWindow], *, now: datetime) -> None:
+    """Take one post on ``account`` under its caps ``windows``, or raise :class:`RateLimited` with
+    when a slot frees.
 
-    Called by the pipeline right before the adapter's call, after the claim.
+    Called by the publish step right before the adapter's call, after the claim.
     """
-    windows = windows_for(rt, pub.account, limits)
     if not windows:
         return
-    now = rt.ledger.now()
-    until = limiter_for(rt).acquire(pub.account, windows, now=now)
+    until = limiter.acquire(account, windows, now=now)
     if until is not None:
         until = max(until, now)
         caps = ", ".join(f"{w.max_posts} per {_human(w.per)}" for w in windows)
-        raise RateLimited(f"account {pub.account} is at its post cap ({caps}); next slot at {until.isoformat()}",
+        raise RateLimited(f"account {account} is at its post cap ({caps}); next slot at {until.isoformat()}",
                           until=until)

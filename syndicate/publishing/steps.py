@@ -1,8 +1,9 @@
-"""The core steps behind the actors: intake, localize, publish, reconcile.
+"""The publish and reconcile steps behind the actors.
 
 Each step loads what it needs from the ledger, does one thing, and records the outcome in the
 ledger. Messages carry ids only, and any step may run twice: the ledger's conditional updates
-make the second run a no-op (design §3).
+make the second run a no-op (``docs/reliability.md``). The intake and localize steps are
+:mod:`syndicate.intake.steps` and :mod:`syndicate.localization.step`.
 
 Publishing is claim → call → record:
 
@@ -21,145 +22,43 @@ import hashlib
 import json
 import math
 import random
-from collections.abc import Iterable, Mapping
 from dataclasses import asdict, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from ..base.logging import get_logger
-from ..base.metrics import count_localization, platform_call
+from ..base.metrics import platform_call
 from ..base.secrets import redact
-from ..channels.contract import MediaRef, PostContent, PublicationRef, Receipt, Rendered, Safety
-from ..channels.rendering import cpu_budget
+from ..channels.contract import Receipt, Rendered, Safety
 from ..errors import (
     AuthError,
     ConfigError,
     ContentError,
     EndpointGone,
     InDoubt,
-    LocalizationError,
     PermanentError,
     RateLimited,
     TransientError,
-    TranslationQuotaExceeded,
-    TranslationUnavailable,
 )
-from ..intake.attribution import item_link_tagger, tag_post_links
-from ..intake.planning import evergreen_text
-from ..intake.teaser import teaser_of
 from ..ledger import Publication, worker_id
-from ..localization import localize_for_route, refused_detail, translation_cache, translation_detail
-from ..model.item import ContentItem
-from ..model.locales import is_rtl
 from ..model.states import PublicationState
-from .ratelimit import check_rate
+from .content import publication_ref, render_publication
+from .ratelimit import check_rate, limiter_for, windows_for
 from .receipts import checked_permalink
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..services import Services
 
-__all__ = [
-    "build_content",
-    "do_intake",
-    "do_localize",
-    "do_publish",
-    "do_reconcile",
-    "publication_ref",
-    "publish_step",
-    "reconcile_step",
-    "render_publication",
-]
+__all__ = ["do_publish", "do_reconcile", "publish_step", "reconcile_step"]
 
 S = PublicationState
 log = get_logger("syndicate.pipeline")
 
 #: When a reconciliation could not ask the platform the first time, it asks again after this long.
 RECONCILE_FIRST_DEFER = timedelta(seconds=5)
-#: CPU time (of the rendering thread) a render may use before it fails as a content error; well
-#: under the publish time limit, so a text that cannot be rendered never runs into it.
-RENDER_CPU_BUDGET = timedelta(seconds=5)
-
-
-def do_intake(rt: Runtime, item_id: str, revision: int) -> list[str]:
-    """Request the localizations of a stored item; returns the locales requested."""
-    stored = rt.ledger.item(item_id, revision)
-    if stored is None or stored.state != "active":
-        log.info("intake.skipped", item=item_id, revision=revision, reason="not active")
-        return []
-    # Leave out what the dispatcher requested moments ago: its localize message is on the way.
-    locales = rt.ledger.mark_localizations_requested(item_id, revision, fresh_within=rt.timing.localize_stale_after)
-    for loc in locales:
-        rt.actors.localize.send(item_id, revision, loc)
-    log.info("intake.done", item=item_id, revision=revision, locales=locales)
-    return locales
-
-
-def do_localize(rt: Runtime, item_id: str, revision: int, locale: str, *, claim_owner: str | None = None) -> None:
-    """Localize one item revision into one locale and release its publications.
-
-    ``claim_owner`` names who holds the localization's claim (the localize actor passes its
-    message); by default, the calling thread.
-    """
-    actor = worker_id()
-    owner = claim_owner or actor
-    row = rt.ledger.localization(item_id, revision, locale)
-    if row is None or row["state"] == "done":
-        return
-    stored = rt.ledger.item(item_id, revision)
-    if stored is None or stored.state != "active":
-        return
-    routes = rt.config.routes_for_locale(locale)
-    if not routes:
-        rt.ledger.record_localization_failure(item_id, revision, locale, actor=actor, retry=False,
-                                              error=f"no route publishes {locale} any more")
-        return
-    route = routes[0]
-    settings = route.translation
-    cache = translation_cache(rt)
-    # A duplicate message (intake and dispatcher both send one; redeliveries) must not ask the engine again.
-    if not rt.ledger.claim_localization(item_id, revision, locale, worker=owner, lease=rt.timing.localize_time_limit):
-        log.info("localization.skipped", item=item_id, revision=revision, locale=locale, reason="claimed elsewhere")
-        return
-    row = rt.ledger.localization(item_id, revision, locale)
-    if row is None or row["state"] == "done":  # finished while we waited for the claim
-        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
-        return
-    try:
-        loc = localize_for_route(rt, route, stored.item, locale, cache=cache)
-    except (TranslationUnavailable, TranslationQuotaExceeded) as exc:
-        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=True)
-        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
-        log.warning("localization.deferred", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
-        count_localization(settings.engine, "deferred")
-        return
-    except LocalizationError as exc:
-        rt.ledger.record_localization_failure(item_id, revision, locale, error=str(exc), actor=actor, retry=False,
-                                              detail=refused_detail(exc))
-        rt.ledger.release_localization(item_id, revision, locale, worker=owner)
-        log.error("localization.failed", item=item_id, revision=revision, locale=locale, error=redact(str(exc)))
-        count_localization(settings.engine, "failed")
-        return
-    if loc.fallback is not None:
-        # Never silent: say what was used instead, in the audit trail and the logs.
-        rt.ledger.record_event("localization-fallback", actor=actor, item_id=item_id, revision=revision,
-                               error="; ".join(loc.warnings),
-                               detail={"locale": locale, "engine": settings.engine, "used": loc.fallback})
-        log.warning("localization.fallback", item=item_id, revision=revision, locale=locale,
-                    engine=settings.engine, used=loc.fallback, reason=redact("; ".join(loc.warnings)))
-    review = settings.review_required and loc.needs_review
-    released = rt.ledger.record_localization(
-        item_id, revision, locale, fields=loc.fields, sources=loc.sources, engine=loc.engine,
-        review_required=review, actor=actor, warnings=loc.warnings, release_claim_of=owner,
-        detail=translation_detail(loc))
-    log.info("localization.done", item=item_id, revision=revision, locale=locale, engine=loc.engine,
-             sources=loc.sources, released=released, review=review, mt_requests=loc.requests,
-             cache_hits=loc.cache_hits, strategy=loc.strategy, damaged=loc.damaged)
-    count_localization(loc.engine, "done", requests=loc.requests, cache_hits=loc.cache_hits)
-
-
-def hold_until_due(rt: Runtime, pub: Publication, actor: str) -> str | None:
+def hold_until_due(rt: Services, pub: Publication, actor: str) -> str | None:
     """Checks right before a claim; None when the publication may go out now.
 
     * The item expired before the publication could go out (it came due late, or a rate limit or
@@ -191,79 +90,7 @@ def _bind_log_context(pub: Publication, *, attempt: int) -> None:
                                           attempt=attempt)
 
 
-def publication_ref(rt: Runtime, pub: Publication) -> PublicationRef:
-    """The adapter's view of ``pub``."""
-    return PublicationRef(
-        id=pub.id, key=pub.key, item_id=pub.item_id, revision=pub.revision, locale=pub.locale,
-        account=pub.account, slot=pub.slot, tagged_url=pub.tagged_url, marker=pub.marker,
-        scheduled_for=pub.scheduled_for, previous_remote_id=rt.ledger.previous_remote_id(pub))
-
-
-class PostTarget(Protocol):
-    """Where a post goes: a stored ``Publication`` or a planned ``NewPublication`` (for previews)."""
-
-    @property
-    def locale(self) -> str: ...
-    @property
-    def account(self) -> str: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def slot(self) -> int: ...
-    @property
-    def tagged_url(self) -> str: ...
-    @property
-    def utm(self) -> dict[str, str]: ...
-
-
-def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
-                  never_tag: Iterable[str] = ()) -> PostContent:
-    """The render input for ``pub``: localized fields, tagged links, the slot's variant.
-
-    The call to action and the links in the text to the canonical or call-to-action host carry
-    ``pub.utm``, except on the item's and ``never_tag``'s hosts (the route's; docs/attribution.md).
-    """
-    links = item_link_tagger(item, pub.utm, never_tag)
-    cta_url = None
-    if item.cta is not None:
-        cta_url = links.url(item.cta.url)
-    channel_text = None
-    for key in (pub.account, pub.channel):
-        by_locale = item.overrides.channels.get(key)
-        if by_locale and pub.locale in by_locale:
-            channel_text = by_locale[pub.locale]
-            break
-    channel_text, variant = evergreen_text(item, fields, pub.locale, pub.slot, channel_text)
-    return tag_post_links(PostContent(
-        item_id=item.id, revision=item.revision, locale=pub.locale,
-        title=fields.get("title", item.title), summary=fields.get("summary") or item.summary or teaser_of(item, fields),
-        body=fields.get("body", item.body), body_format=item.body_format,
-        link=pub.tagged_url, canonical_url=item.canonical_url,
-        cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
-        tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
-        channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
-        published_at=item.publish_at, rtl=is_rtl(pub.locale)), links)
-
-
-def render_publication(rt: Runtime, pub: Publication) -> Rendered:
-    """Render ``pub`` exactly as publishing would (used by ``syndicate preview`` too).
-
-    Raises:
-        ContentError: the item or its localization is missing or cannot be rendered.
-    """
-    item = rt.ledger.item_content(pub.item_id, pub.revision)
-    if item is None:
-        raise ContentError("item not found in the ledger", item_id=pub.item_id)
-    loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
-    if loc is None or loc["state"] != "done":
-        raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
-    route = rt.config.routes.get(pub.region)
-    content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else ())
-    with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
-        return rt.adapter(pub.account).render(content)
-
-
-def _backoff(rt: Runtime, failures: int) -> timedelta:
+def _backoff(rt: Services, failures: int) -> timedelta:
     base = rt.timing.retry_min_backoff * (2 ** max(0, failures - 1))
     capped = min(base, rt.timing.retry_max_backoff)
     jittered: timedelta = capped * random.uniform(0.8, 1.2)  # jitter, so retries of one outage spread out
@@ -281,7 +108,7 @@ def _text_hash(rendered: Rendered) -> str:
     return hashlib.sha256(rendered.text.encode("utf-8")).hexdigest()
 
 
-def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: Rendered, actor: str,
+def _record_receipt(rt: Services, pub: Publication, receipt: Receipt, rendered: Rendered, actor: str,
                     expect: tuple[PublicationState, ...], kind: str) -> Publication | None:
     # The post exists: a permalink we cannot store is replaced by the tagged URL, never re-posted.
     permalink, problem = checked_permalink(receipt.permalink, schemes=rt.adapter(pub.account).permalink_schemes,
@@ -307,12 +134,12 @@ def _record_receipt(rt: Runtime, pub: Publication, receipt: Receipt, rendered: R
     return done
 
 
-def do_publish(rt: Runtime, pub_id: int) -> str:
+def do_publish(rt: Services, pub_id: int) -> str:
     """Claim, call, record one publication. Returns what happened (for logs and tests)."""
     return publish_step(rt, pub_id)[0]
 
 
-def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
+def publish_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
     """:func:`do_publish`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
     pub, status, reason = rt.ledger.publication_for_publish(pub_id)
@@ -356,7 +183,9 @@ def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
         _retry_or_fail(rt, pub, f"interrupted while rendering, before any call: {type(exc).__name__}", actor)
         raise
     try:
-        check_rate(rt, pub, adapter.limits)  # our shared per-account caps: over them, defer like a 429
+        # our shared per-account caps: over them, defer like a 429
+        check_rate(limiter_for(rt.redis(), rt.namespace, rt.ledger.url), pub.account,
+                   windows_for(rt.config.accounts.get(pub.account), adapter.limits), now=rt.ledger.now())
         with platform_call(pub.channel):
             receipt = adapter.publish(rendered, ref)
     except RateLimited as exc:
@@ -393,7 +222,7 @@ def publish_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
     return "published", done or pub
 
 
-def _retry_or_fail(rt: Runtime, pub: Publication, error: str, actor: str,
+def _retry_or_fail(rt: Services, pub: Publication, error: str, actor: str,
                    expect: tuple[PublicationState, ...] = (S.CALLING,), delay: timedelta | None = None) -> str:
     failures = pub.failures + 1
     if failures >= rt.timing.max_attempts:
@@ -409,7 +238,7 @@ def _retry_or_fail(rt: Runtime, pub: Publication, error: str, actor: str,
     return "retrying"
 
 
-def _in_doubt(rt: Runtime, safety: Safety, pub: Publication, error: str, actor: str) -> str:
+def _in_doubt(rt: Services, safety: Safety, pub: Publication, error: str, actor: str) -> str:
     if safety in (Safety.IDEMPOTENT, Safety.SAFE):
         return _retry_or_fail(rt, pub, error, actor)
     if safety is Safety.NEVER:
@@ -424,7 +253,7 @@ def _in_doubt(rt: Runtime, safety: Safety, pub: Publication, error: str, actor: 
     return "in_doubt"
 
 
-def do_reconcile(rt: Runtime, pub_id: int) -> str:
+def do_reconcile(rt: Services, pub_id: int) -> str:
     """Decide an ``in_doubt`` publication by looking for its post on the platform.
 
     Found → ``published``; surely absent → ``retrying`` (the normal retry budget applies);
@@ -433,7 +262,7 @@ def do_reconcile(rt: Runtime, pub_id: int) -> str:
     return reconcile_step(rt, pub_id)[0]
 
 
-def reconcile_step(rt: Runtime, pub_id: int) -> tuple[str, Publication | None]:
+def reconcile_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
     """:func:`do_reconcile`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
     pub = rt.ledger.publication(pub_id)

@@ -24,12 +24,14 @@ from dramatiq.middleware import CurrentMessage, Middleware
 from ..base import metrics
 from ..base.logging import get_logger
 from ..errors import ConfigError, ContentError, LocalizationError
+from ..intake.steps import do_intake
 from ..ledger import Publication, worker_id
+from ..localization.step import do_localize
 from ..model.states import PublicationState
-from ..publishing.steps import do_intake, do_localize, publish_step, reconcile_step
+from ..publishing.steps import publish_step, reconcile_step
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["ACTOR_NAMES", "Actors", "LogContext", "MetricsMiddleware", "declare_actors"]
 
@@ -153,7 +155,7 @@ class Actors:
     publish_exhausted: dramatiq.Actor[Any, Any]
 
 
-def declare_actors(rt: Runtime) -> Actors:
+def declare_actors(rt: Services) -> Actors:
     """Declare our actors on ``rt.broker``, bound to ``rt``."""
     broker = rt.broker
     if not any(isinstance(m, LogContext) for m in broker.middleware):
@@ -162,9 +164,6 @@ def declare_actors(rt: Runtime) -> Actors:
         broker.add_middleware(MetricsMiddleware())
     if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
         broker.add_middleware(CurrentMessage())
-    from ..operations.notify import attach
-
-    attach(rt)  # producer webhooks: the ledger writes lifecycle notifications with each transition
     t = rt.timing
     infra_retries: dict[str, Any] = {"max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
 

@@ -31,7 +31,7 @@ from ..operations.holds import account_problem, held_note
 from .host import WorkerHost
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..services import Services
 
 __all__ = ["RunResult", "run_embedded"]
 
@@ -197,7 +197,7 @@ class RunResult:
 
 
 def run_embedded(
-    rt: Runtime,
+    rt: Services,
     publications: Callable[[], list[Publication]],
     *,
     before: Mapping[int, str] | None = None,
@@ -274,7 +274,7 @@ def _settled(p: Publication, held: Mapping[str, tuple[str, str | None]],
     return state in _TIMED and p.scheduled_for > deadline
 
 
-def _localization_errors(rt: Runtime, pubs: Iterable[Publication]) -> dict[tuple[str, int, str], str]:
+def _localization_errors(rt: Services, pubs: Iterable[Publication]) -> dict[tuple[str, int, str], str]:
     """Failed localizations of the publications still waiting for theirs."""
     out: dict[tuple[str, int, str], str] = {}
     seen: set[tuple[str, int, str]] = set()

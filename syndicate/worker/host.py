@@ -29,7 +29,7 @@ from ..model.config import Config
 from ..model.states import TERMINAL_STATES, PublicationState
 from ..operations.holds import held_note
 from ..publishing.dispatcher import Dispatcher
-from ..runtime import Runtime
+from ..services import Services
 
 __all__ = ["WorkerHost", "run_until_settled", "supervise"]
 
@@ -40,7 +40,7 @@ log = get_logger("syndicate.worker")
 class WorkerHost:
     """Worker threads and (optionally) the dispatcher, running in this process."""
 
-    rt: Runtime
+    rt: Services
     threads: int = 8
     dispatcher: bool = True
     _worker: Worker | None = field(default=None, init=False)
@@ -88,7 +88,7 @@ class WorkerHost:
         log.info("worker.stopped")
 
 
-def serve_forever(rt: Runtime, *, threads: int, dispatcher: bool) -> int:
+def serve_forever(rt: Services, *, threads: int, dispatcher: bool) -> int:
     """Run a :class:`WorkerHost` until SIGTERM or SIGINT, reloading the config on SIGHUP; returns
     the exit code."""
     from ..config.reload import ConfigReloader
@@ -162,7 +162,7 @@ def supervise(processes: int, child_argv: Sequence[str], *, on_child_exit: Calla
     return code
 
 
-def _settled(rt: Runtime, pub: Publication, held: Mapping[str, tuple[str, str | None]]) -> bool:
+def _settled(rt: Services, pub: Publication, held: Mapping[str, tuple[str, str | None]]) -> bool:
     state = PublicationState(pub.state)
     if state in TERMINAL_STATES or state is PublicationState.AWAITING_REVIEW:
         return True
@@ -175,7 +175,7 @@ def _settled(rt: Runtime, pub: Publication, held: Mapping[str, tuple[str, str | 
 
 
 def run_until_settled(
-    rt: Runtime,
+    rt: Services,
     publications: Callable[[], list[Publication]],
     *,
     threads: int = 8,

@@ -16,7 +16,7 @@ import uvicorn
 from syndicate import Runtime
 from syndicate.api.app import create_app
 from syndicate.errors import ConfigError
-from syndicate.publishing.steps import do_localize
+from syndicate.localization.step import do_localize
 from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
 
 TOKEN = "tok-producer-0123456789abcdef"

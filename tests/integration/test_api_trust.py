@@ -15,7 +15,7 @@ import uvicorn
 
 from syndicate import Runtime
 from syndicate.api.app import create_app
-from syndicate.publishing.steps import do_localize
+from syndicate.localization.step import do_localize
 from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
 
 TOKENS = {

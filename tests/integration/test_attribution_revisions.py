@@ -16,8 +16,9 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.ledger.schema import publications
+from syndicate.localization.step import do_localize
 from syndicate.operations.report import report_rows
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.publishing.steps import do_publish, do_reconcile
 from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault
 from tests.fakes.linkedin import FakeLinkedIn, TokenGrant

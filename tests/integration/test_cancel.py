@@ -13,8 +13,10 @@ from click.testing import CliRunner
 import syndicate
 from syndicate import ContentError, Runtime, submit
 from syndicate.cli import main
+from syndicate.localization.step import do_localize
 from syndicate.model.states import PublicationState as S
-from syndicate.publishing.steps import do_localize, do_publish, publication_ref
+from syndicate.publishing.content import publication_ref
+from syndicate.publishing.steps import do_publish
 from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 
 T0 = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # 09:00 in Berlin

@@ -20,8 +20,9 @@ import redis
 
 from syndicate import Runtime, submit
 from syndicate.base.leases import RedisLease
+from syndicate.localization.step import do_localize
 from syndicate.publishing.dispatcher import Dispatcher, leader_key
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from tests.helpers import REPO, item_data, sandbox_accounts, simple_route
 
 LOCALES = ["en-US", "en-GB", "en-CA", "en-AU", "en-NZ"]

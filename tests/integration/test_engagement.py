@@ -19,9 +19,10 @@ from syndicate.channels.contract import AdapterRegistry, PublicationRef
 from syndicate.cli import main
 from syndicate.config.loading import load_config
 from syndicate.errors import RateLimited, TransientError
+from syndicate.localization.step import do_localize
 from syndicate.operations.engagement import EngagementJob, collect_engagement, snapshots, store_snapshot
 from syndicate.operations.report import report_rows
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from tests.fakes.base import Fault, Request, Response
 from tests.fakes.board import FakeBoard
 from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route

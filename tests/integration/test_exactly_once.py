@@ -17,8 +17,9 @@ from dramatiq import Worker
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
 from syndicate.config.loading import load_config
+from syndicate.localization.step import do_localize
 from syndicate.model.config import Config
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from tests.fakes.board import FakeBoard
 from tests.helpers import REPO, item_data, simple_route
 from tests.support.board_adapter import BoardAdapter

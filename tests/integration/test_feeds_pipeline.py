@@ -20,7 +20,7 @@ from adapters.feeds import FeedAdapter, entry_id_for
 from syndicate import Runtime, submit
 from syndicate.ledger import Publication
 from syndicate.model.item import load_item_file
-from syndicate.publishing.steps import publication_ref, render_publication
+from syndicate.publishing.content import publication_ref, render_publication
 from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault
 from tests.fakes.websub import FakeHub

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from syndicate import Runtime, submit
+from syndicate.config.loading import load_config
 from syndicate.ledger import Ledger
 from syndicate.operations.health import build_ops_server
 from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route
@@ -172,7 +174,7 @@ def test_readyz_answers_503_and_names_the_failing_checks(tmp_path: Path, config_
     cfg = config_dir()
     ledger = Ledger("postgresql+psycopg://nobody@127.0.0.1:1/none")
     ops = build_ops_server("127.0.0.1", 0, ledger=ledger, redis_url="redis://127.0.0.1:1/0", namespace="ns",
-                           config_dir=cfg, queues=["syndicate.intake"]).start()
+                           load_config=functools.partial(load_config, cfg), queues=["syndicate.intake"]).start()
     try:
         # When probes ask
         live = get(f"http://127.0.0.1:{ops.port}/healthz")
@@ -222,7 +224,7 @@ def test_health_command_probes_a_running_process_by_url(config_dir: Callable[...
     ledger = Ledger(sqlite_url)
     ledger.migrate()
     ops = build_ops_server("127.0.0.1", 0, ledger=ledger, redis_url="redis://127.0.0.1:1/0", namespace="ns",
-                           config_dir=config_dir(), queues=[]).start()
+                           load_config=functools.partial(load_config, config_dir()), queues=[]).start()
     try:
         # When `syndicate health --url` probes /healthz and /readyz
         live = _health(["--url", f"http://127.0.0.1:{ops.port}/healthz"], dict(os.environ))

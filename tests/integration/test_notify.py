@@ -14,9 +14,10 @@ import pytest
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
 from syndicate.config.loading import load_config
+from syndicate.localization.step import do_localize
 from syndicate.model.states import PublicationState
 from syndicate.operations.notify import Notifier, outbox_rows, retry_failed
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault, Response
 from tests.fakes.board import FakeBoard

@@ -25,8 +25,9 @@ from structlog.testing import capture_logs
 
 from syndicate import InvalidItem, Runtime, submit
 from syndicate.config.loading import load_config
+from syndicate.localization.step import do_localize
 from syndicate.operations.notify import Notifier
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from syndicate.runtime import timing_from_config
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route, write_config

@@ -13,7 +13,8 @@ import pytest
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry, PublicationRef, Receipt, Rendered
 from syndicate.config.loading import load_config
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route
 from tests.support.board_adapter import BoardAdapter

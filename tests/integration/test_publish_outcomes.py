@@ -11,7 +11,8 @@ import pytest
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
 from syndicate.config.loading import load_config
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route

@@ -17,9 +17,10 @@ import pytest
 from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry, RateWindow
 from syndicate.config.loading import load_config
+from syndicate.localization.step import do_localize
 from syndicate.model.config import RateLimit
 from syndicate.publishing.ratelimit import LocalRateLimiter, RedisRateLimiter, merge_windows
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
 from tests.helpers import REPO, ManualClock, item_data, simple_route

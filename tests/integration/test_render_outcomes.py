@@ -18,8 +18,9 @@ from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry, Limits, PostContent, Rendered
 from syndicate.channels.rendering import render_post
 from syndicate.config.loading import load_config
-from syndicate.publishing import steps as pipeline
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing import content
+from syndicate.publishing.steps import do_publish
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route
 from tests.support.board_adapter import BoardAdapter
@@ -96,7 +97,7 @@ def enqueued(rt: Runtime) -> int:
 def test_a_render_over_its_cpu_budget_fails_as_a_content_error_and_sends_nothing(
         make_rt: Callable[[str], Runtime], board: FakeBoard, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an account whose render needs far more CPU than the render budget (made small here)
-    monkeypatch.setattr(pipeline, "RENDER_CPU_BUDGET", timedelta(seconds=0.2))
+    monkeypatch.setattr(content, "RENDER_CPU_BUDGET", timedelta(seconds=0.2))
     rt = make_rt("slow-counter")
     pid = enqueued(rt)
     # When the publication is published

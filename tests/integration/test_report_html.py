@@ -18,8 +18,9 @@ from click.testing import CliRunner
 
 from syndicate import Runtime, submit
 from syndicate.cli import main
+from syndicate.localization.step import do_localize
 from syndicate.operations.engagement import store_snapshot
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.publishing.steps import do_publish
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 

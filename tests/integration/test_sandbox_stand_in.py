@@ -24,7 +24,7 @@ from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.intake.planning import PlanOptions, plan_item
 from syndicate.model.item import load_item_file
-from syndicate.publishing.steps import build_content
+from syndicate.publishing.content import build_content
 from syndicate.worker.host import run_until_settled
 from tests.helpers import REPO, item_data, simple_route
 

@@ -16,9 +16,9 @@ from syndicate import Runtime, submit
 from syndicate.base.secrets import SecretSource
 from syndicate.ledger.schema import state_kv
 from syndicate.localization import LedgerCache, RedisCache, localize_item, translation_cache
+from syndicate.localization.step import do_localize
 from syndicate.model.config import TranslationSettings
 from syndicate.model.item import parse_item
-from syndicate.publishing.steps import do_localize
 from tests.fakes.base import refused_url
 from tests.fakes.deepl import FakeDeepL
 from tests.helpers import item_data, sandbox_accounts, simple_route
@@ -51,7 +51,7 @@ def test_with_redis_the_cache_is_in_redis_and_a_new_revision_sends_nothing(
                         environ={"DEEPL_AUTH_KEY": KEY})
     client = redis.Redis.from_url(redis_url)
     try:
-        assert isinstance(translation_cache(rt), RedisCache)
+        assert isinstance(translation_cache(rt.redis(), rt.namespace, rt.ledger), RedisCache)
         # When revision 1 is localized into de-DE and de-AT, then revision 2 with only new tags
         submit(item_data(), runtime=rt, ignore_schedule=True)
         for loc in ("de-DE", "de-AT"):
@@ -78,7 +78,7 @@ def test_without_redis_the_cache_is_in_the_ledger(config_dir: Callable[..., Path
     d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route()], settings=deepl_profile(deepl))
     rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={"DEEPL_AUTH_KEY": KEY})
     try:
-        assert isinstance(translation_cache(rt), LedgerCache)
+        assert isinstance(translation_cache(rt.redis(), rt.namespace, rt.ledger), LedgerCache)
         submit(item_data(), runtime=rt, ignore_schedule=True)
         do_localize(rt, "item-1", 1, "de-DE")
         with rt.ledger.engine.connect() as conn:

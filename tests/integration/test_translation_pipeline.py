@@ -19,7 +19,7 @@ from sqlalchemy import select
 from syndicate import Runtime, submit
 from syndicate.base.logging import configure_logging
 from syndicate.ledger.schema import metadata
-from syndicate.publishing.steps import do_localize
+from syndicate.localization.step import do_localize
 from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault
 from tests.fakes.deepl import FakeDeepL

@@ -20,9 +20,10 @@ from syndicate import Runtime, submit
 from syndicate.ledger import Publication
 from syndicate.model.item import load_item_file
 from syndicate.model.states import PublicationState as S
+from syndicate.model.timing import Timing
+from syndicate.publishing.content import publication_ref, render_publication
 from syndicate.publishing.dispatcher import Dispatcher
-from syndicate.publishing.steps import do_reconcile, publication_ref, render_publication
-from syndicate.runtime import Timing
+from syndicate.publishing.steps import do_reconcile
 from syndicate.worker.host import WorkerHost, run_until_settled
 from tests.fakes.base import Fault, refused_url
 from tests.fakes.webhook_receiver import FakeWebhookReceiver

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
+from syndicate.localization.step import do_localize
 from syndicate.model.item import load_item_file
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.publishing.steps import do_publish, do_reconcile
 from syndicate.worker.host import run_until_settled
 from tests.fakes.base import Fault
 from tests.fakes.wordpress import FakeWordPress, WpUser

@@ -12,7 +12,9 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.ledger.schema import publications
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile, render_publication
+from syndicate.localization.step import do_localize
+from syndicate.publishing.content import render_publication
+from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.x import DUPLICATE_BODY, FakeX, x_account, x_environ
 from tests.helpers import item_data, simple_route
@@ -251,7 +253,7 @@ def test_a_post_over_the_limit_is_never_sent(rt: Runtime, fx: FakeX) -> None:
     # Given a rendered post that somehow measures over 280 (a hand-edited record)
     from syndicate.channels.contract import Rendered
     from syndicate.errors import PermanentError
-    from syndicate.publishing.steps import publication_ref
+    from syndicate.publishing.content import publication_ref
 
     pid = enqueued(rt)
     pub = rt.ledger.publication(pid)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish
 from tests.fakes.base import Response
 from tests.fakes.x import FakeX, x_account, x_environ
 from tests.helpers import item_data, simple_route

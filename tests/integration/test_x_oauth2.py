@@ -17,7 +17,8 @@ import pytest
 
 from syndicate import Runtime, submit
 from syndicate.base.sealing import Sealer
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish
 from tests.fakes.base import Fault
 from tests.fakes.x import STATE_KEY, FakeX, x_account, x_environ
 from tests.helpers import REPO, item_data, simple_route
@@ -159,8 +160,8 @@ WORKER = """
 import sys, time
 from pathlib import Path
 from syndicate import Runtime
-from syndicate.logging import configure_logging
-from syndicate.pipeline import do_publish
+from syndicate.base.logging import configure_logging
+from syndicate.publishing.steps import do_publish
 
 configure_logging(json=True, level="DEBUG")  # tweepy logs its request headers at DEBUG
 config, database, redis_url, namespace, pub_id, barrier = sys.argv[1:]

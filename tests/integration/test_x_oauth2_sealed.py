@@ -12,7 +12,8 @@ import pytest
 
 from syndicate import Runtime, submit
 from syndicate.base.sealing import Sealer, SealError, new_key
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish
 from tests.fakes.x import STATE_KEY, FakeX, x_account, x_environ
 from tests.helpers import item_data, simple_route
 

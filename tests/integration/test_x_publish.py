@@ -14,7 +14,8 @@ import yaml
 
 from adapters.twitter_text import weighted_length
 from syndicate import Runtime, submit
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish
 from tests.fakes.x import FakeX, x_account, x_environ
 from tests.helpers import REPO, item_data, simple_route
 
@@ -198,7 +199,7 @@ def test_x_metrics_are_read_from_the_posts_public_metrics(make_rt: RuntimeFactor
     pub = rt.ledger.publication(pid)
     assert pub is not None and pub.remote_id is not None
     # When its metrics are fetched / Then they are X's public metrics under our names
-    from syndicate.publishing.steps import publication_ref
+    from syndicate.publishing.content import publication_ref
 
     metrics = rt.adapter("x-na").fetch_metrics(pub.remote_id, publication_ref(rt, pub))
     assert metrics == {"likes": 7, "reposts": 2, "replies": 0, "quotes": 0, "bookmarks": 0, "impressions": 311}

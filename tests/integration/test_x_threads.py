@@ -12,7 +12,8 @@ from sqlalchemy import update
 
 from syndicate import Runtime, submit
 from syndicate.ledger.schema import publications
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.x import FakeX, XPost, x_account, x_environ
 from tests.helpers import item_data, simple_route
@@ -106,7 +107,7 @@ def test_a_lost_answer_on_the_last_part_reconciles_the_whole_thread(rt: Runtime,
     pid = enqueued(rt)
     pub = rt.ledger.publication(pid)
     assert pub is not None
-    from syndicate.publishing.steps import render_publication
+    from syndicate.publishing.content import render_publication
 
     n = len(render_publication(rt, pub).parts)
     fault_after_post(fx, n - 1, Fault("close", when="after", method="POST", path="^/2/tweets$"))

@@ -9,7 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from syndicate import Runtime, submit
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.helpers import item_data, simple_route
 from tests.reliability.channels import WAIT_S, Channel

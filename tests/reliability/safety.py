@@ -28,7 +28,7 @@ from syndicate.localization.localize import source_fields
 from syndicate.model.config import Config
 from syndicate.model.fields import check_text
 from syndicate.model.item import TRANSLATABLE_FIELDS, ContentItem
-from syndicate.publishing.steps import build_content
+from syndicate.publishing.content import build_content
 from tests.helpers import write_config
 
 __all__ = ["RenderedPost", "render_config", "render_everywhere", "unsafe"]

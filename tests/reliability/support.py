@@ -13,9 +13,9 @@ from syndicate import Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
 from syndicate.config.loading import load_config
 from syndicate.ledger.schema import publications
+from syndicate.localization.step import do_localize
 from syndicate.model.config import Config
-from syndicate.publishing.steps import do_localize
-from syndicate.runtime import Timing
+from syndicate.model.timing import Timing
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data, simple_route
 from tests.support.board_adapter import BoardAdapter

@@ -22,7 +22,7 @@ import redis
 from syndicate import Runtime, submit
 from syndicate.ledger import Publication
 from syndicate.model.item import load_item_bytes
-from syndicate.runtime import Timing
+from syndicate.model.timing import Timing
 from syndicate.worker.host import WorkerHost
 from tests.helpers import item_data, simple_route
 from tests.reliability.corpus import ITEM_CASES

@@ -18,14 +18,9 @@ import pytest
 
 from syndicate import Runtime, resolve
 from syndicate.base.leases import LocalLease
+from syndicate.publishing.content import publication_ref, render_publication
 from syndicate.publishing.dispatcher import Dispatcher
-from syndicate.publishing.steps import (
-    RECONCILE_FIRST_DEFER,
-    do_publish,
-    do_reconcile,
-    publication_ref,
-    render_publication,
-)
+from syndicate.publishing.steps import RECONCILE_FIRST_DEFER, do_publish, do_reconcile
 from tests.fakes.board import FakeBoard
 from tests.reliability.channels import Channel, make_channel
 from tests.reliability.matrix import FAULTS, enqueued_one, runtime_for

@@ -19,8 +19,9 @@ import pytest
 
 from syndicate import Decision, ResolveError, Runtime, replay, resolve, submit
 from syndicate.ledger import Ledger
+from syndicate.localization.step import do_localize
 from syndicate.model.states import PublicationState as S
-from syndicate.publishing.steps import do_localize, do_publish, do_reconcile
+from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
 from tests.helpers import REPO, item_data

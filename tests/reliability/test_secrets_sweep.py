@@ -31,7 +31,8 @@ import structlog
 from sqlalchemy import MetaData, select
 
 from syndicate.base.logging import configure_logging
-from syndicate.publishing.steps import do_publish, publication_ref, render_publication
+from syndicate.publishing.content import publication_ref, render_publication
+from syndicate.publishing.steps import do_publish
 from syndicate.worker.host import run_until_settled
 from tests.fakes.base import refused_url
 from tests.reliability.channels import Channel, make_channel

@@ -11,7 +11,8 @@ import pytest
 from syndicate import Runtime
 from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
-from syndicate.runtime import Timing, make_broker, timing_from_config
+from syndicate.model.timing import Timing
+from syndicate.runtime import make_broker, timing_from_config
 
 S = timedelta(seconds=1)
 

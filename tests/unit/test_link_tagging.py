@@ -22,7 +22,7 @@ from syndicate.localization.masking import URL
 from syndicate.model.config import Config
 from syndicate.model.fields import host_key
 from syndicate.model.item import InvalidItem, parse_item
-from syndicate.publishing.steps import build_content
+from syndicate.publishing.content import build_content
 from tests.helpers import item_data, sandbox_accounts, simple_route
 
 P = {"utm_source": "x", "utm_content": "c"}

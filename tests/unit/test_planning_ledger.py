@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import Runtime, submit
-from syndicate.publishing.steps import do_localize, do_publish
+from syndicate.localization.step import do_localize
+from syndicate.publishing.steps import do_publish
 from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)

@@ -1,0 +1,93 @@
+"""What a stage may ask of the process it runs in: the services, as a protocol.
+
+The stages (:mod:`syndicate.intake`, :mod:`syndicate.localization`, :mod:`syndicate.publishing`,
+:mod:`syndicate.operations`) and the hosts (:mod:`syndicate.worker`, :mod:`syndicate.api`) take a
+:class:`Services` and never import the runtime that provides it: :class:`syndicate.runtime.Runtime`
+is built on top of them (it wires the actors to the steps), so every import points down.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+import dramatiq
+
+from .channels.contract import Adapter
+from .ledger import Ledger
+from .model.config import Config
+from .model.timing import Timing
+
+__all__ = ["Queue", "Queues", "Services"]
+
+
+class Queue(Protocol):
+    """A Dramatiq actor, as the stages use it: a way to send it a message."""
+
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        """Enqueue a message with these arguments."""
+
+    def send_with_options(self, *, args: tuple[Any, ...] = ..., kwargs: dict[str, Any] | None = ...,
+                          delay: int | None = ..., **options: Any) -> Any:
+        """Enqueue a message with options (``delay`` in milliseconds)."""
+
+
+class Queues(Protocol):
+    """The actors a stage wakes: each message carries ids only (docs/message-format.md)."""
+
+    @property
+    def intake(self) -> Queue: ...
+    @property
+    def localize(self) -> Queue: ...
+    @property
+    def publish(self) -> Queue: ...
+    @property
+    def reconcile(self) -> Queue: ...
+
+
+class Services(Protocol):
+    """The services of one process: configuration, ledger, broker, adapters, timing."""
+
+    @property
+    def config(self) -> Config:
+        """The configuration this thread works with (pinned for the message being processed)."""
+
+    @property
+    def current_config(self) -> Config:
+        """The current configuration, whatever this thread pinned."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+    @property
+    def broker(self) -> dramatiq.Broker: ...
+    @property
+    def timing(self) -> Timing: ...
+    @property
+    def actors(self) -> Queues: ...
+    @property
+    def namespace(self) -> str:
+        """The prefix of our keys in Redis."""
+
+    @property
+    def redis_url(self) -> str | None: ...
+
+    @property
+    def embedded(self) -> bool:
+        """True without Redis: an in-process broker and worker."""
+
+    def redis(self) -> Any:
+        """A Redis client for locks, rate limits and caches (None in embedded mode)."""
+
+    def adapter(self, account_id: str) -> Adapter:
+        """This thread's adapter for ``account_id``."""
+
+    def pinned_config(self) -> AbstractContextManager[Config]:
+        """Within this block, this thread's :attr:`config` stays what it is now, even if swapped."""
+
+    def swap_config(self, new: Config) -> Config:
+        """Make ``new`` the configuration from now on; returns the previous one."""
+
+    def close(self) -> None:
+        """Close adapters, the broker and the ledger."""
+
+

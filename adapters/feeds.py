@@ -43,13 +43,13 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from syndicate.base.fields import WebUrl
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
 from syndicate.channels.http import bounded_session
 from syndicate.channels.markup import markdown_to_html, sanitize_html
 from syndicate.errors import ConfigError, ConfigProblem, PermanentError, TransientError
-from syndicate.model.fields import WebUrl
 
 __all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for", "rss_html", "rss_title"]
 

@@ -41,6 +41,7 @@ from oauthlib.oauth2 import TokenExpiredError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests_oauthlib import OAuth2Session
 
+from syndicate.base.fields import AwareDatetime, Duration
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.base.spans import URL
@@ -57,7 +58,6 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.model.fields import AwareDatetime, Duration
 
 __all__ = [
     "DEFAULT_BASE_URL",

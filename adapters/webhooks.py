@@ -38,6 +38,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from standardwebhooks import Webhook
 
+from syndicate.base.fields import WebUrl, validate_url
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
@@ -53,7 +54,6 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.model.fields import WebUrl, validate_url
 
 __all__ = ["PAYLOAD_SCHEMA_VERSION", "WebhookAdapter", "WebhookOptions", "sign", "webhook_id_for"]
 

@@ -34,6 +34,8 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests.auth import HTTPBasicAuth
 
+from syndicate.base.fields import Duration, LocaleTag, WebUrl
+from syndicate.base.locales import language, with_direction
 from syndicate.base.logging import get_logger
 from syndicate.base.secrets import redact
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
@@ -50,8 +52,6 @@ from syndicate.errors import (
     RateLimited,
     TransientError,
 )
-from syndicate.model.fields import Duration, LocaleTag, WebUrl
-from syndicate.model.locales import language, with_direction
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
 

@@ -15,6 +15,7 @@ psycopg on one connection per thread: a committed claim (a conditional ``UPDATE`
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import threading
 from types import FrameType
@@ -23,8 +24,12 @@ import dramatiq
 import requests
 from dramatiq import Worker
 
-from benchmarks._harness import BARE_BODY, BARE_QUEUE
 from syndicate.runtime import make_broker
+
+#: The bare baseline's queue (in the run's own Redis namespace).
+BARE_QUEUE = "bench.bare"
+#: The body the bare baseline posts: about the size of a rendered webhook payload.
+BARE_BODY = json.dumps({"type": "content.published", "data": {"text": "x" * 900}}).encode()
 
 CLAIM = ("UPDATE floor_pubs SET state = 'calling', attempts = attempts + 1, claimed_at = now() "
          "WHERE id = %s AND state = 'enqueued' RETURNING id")

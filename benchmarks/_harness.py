@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -23,16 +22,13 @@ from typing import Any
 
 import yaml
 
+from benchmarks._bare_worker import BARE_QUEUE, create_floor_tables
 from tests.fakes.base import FakeServer, Request, Response
 
 REPO = Path(__file__).resolve().parent.parent
 #: The webhook secret of the benchmark accounts (a Standard Webhooks secret, not a real one).
 SECRET = "whsec_" + base64.b64encode(hashlib.sha256(b"syndicate benchmark").digest()).decode()
 SECRET_ENV = "SYNDICATE_BENCH_HOOK_SECRET"
-#: The bare baseline's queue (in the run's own Redis namespace).
-BARE_QUEUE = "bench.bare"
-#: The body the bare baseline posts: about the size of a rendered webhook payload.
-BARE_BODY = json.dumps({"type": "content.published", "data": {"text": "x" * 900}}).encode()
 
 
 class Platform(FakeServer):
@@ -337,7 +333,6 @@ def run_bare_load(platform: Platform, count: int, *, processes: int, threads: in
     stack = ExitStack()
     dsn = ""
     if floor:
-        from benchmarks._bare_worker import create_floor_tables
 
         dsn = stack.enter_context(pg_database()).replace("postgresql+psycopg://", "postgresql://")
         create_floor_tables(dsn, count)

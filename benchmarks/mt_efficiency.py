@@ -86,9 +86,9 @@ def _naive(fake: SlowDeepL, items: int, targets: list[str], threads: int) -> tup
     """One ``translate_text`` per field, no cache: returns (requests made, seconds)."""
     import deepl
 
+    from syndicate.base.locales import engine_code
     from syndicate.localization import source_fields
     from syndicate.model.item import parse_item
-    from syndicate.model.locales import engine_code
 
     jobs = [(text, engine_code("deepl", loc)) for n in range(items) for loc in targets
             for text in source_fields(parse_item(item(n))).values()]

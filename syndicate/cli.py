@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from .base.inputs import InputError
 from .base.logging import configure_logging
 from .config.loading import load_config
 from .errors import ConfigError, ContentError, SyndicateError
 from .ledger import Publication
 from .ledger.filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
 from .model.config import Config
-from .model.inputs import InputError
 from .model.item import InvalidItem, channel_names, load_item_bytes, load_item_file
 from .operations.holds import HELD_STATES, held_note
 from .runtime import Runtime
@@ -731,7 +731,7 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
         actor = f"cli:{os.environ.get('USER') or 'unknown'}"
         done = cancel_item(item_id, locale=locale, account=account, runtime=rt, reason=reason, actor=actor)
         if locale:
-            from .model.locales import canonical
+            from .base.locales import canonical
 
             locale = canonical(locale)  # valid: cancel_item checked it
         scope = " ".join(s for s in (f"locale {locale}" if locale else "", f"account {account}" if account else "")
@@ -798,7 +798,7 @@ def resolve(config_dir: Path | None, publication: str, permalink: str | None, re
 
 def _moment(value: str | None, now: datetime) -> datetime | None:
     """``--since``/``--until``: an ISO 8601 time with an offset, or a duration back from now (``2h``)."""
-    from .model.fields import parse_aware_datetime, parse_duration
+    from .base.fields import parse_aware_datetime, parse_duration
 
     if value is None:
         return None
@@ -887,7 +887,7 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
     """
     import signal
 
-    from .model.fields import parse_duration
+    from .base.fields import parse_duration
     from .publishing.dispatcher import Dispatcher
 
     configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")

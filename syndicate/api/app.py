@@ -38,14 +38,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..base.hints import did_you_mean
+from ..base.inputs import InputError, load_json
+from ..base.locales import InvalidLocale, canonical
 from ..base.logging import get_logger
 from ..config.loading import load_config
 from ..config.problems import plain_message
 from ..errors import ConfigError, ConfigProblem, ContentError, InvalidFilter, NotApproved, NotOwner
 from ..ledger.filters import nothing_matched
-from ..model.inputs import InputError, load_json
 from ..model.item import InvalidItem, channel_names, parse_item
-from ..model.locales import InvalidLocale, canonical
 from ..operations.health import Readiness, broker_check, config_check, ledger_check
 from .docs import DOCS_CSP, lifecycle_schemas, lifecycle_webhooks, render_docs
 

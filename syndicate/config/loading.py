@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from ..base.hints import did_you_mean
+from ..base.inputs import Document, InputError, line_of, load_yaml
 from ..base.secrets import Credentials, SecretSource
 from ..channels.contract import AdapterRegistry, default_registry
 from ..errors import ConfigError, ConfigProblem
@@ -47,7 +48,6 @@ from ..model.config import (
     WorkerSettings,
 )
 from ..model.glossary import Glossary, GlossaryFile
-from ..model.inputs import Document, InputError, line_of, load_yaml
 from ..model.item import IntakeLimits
 from .problems import problems_from_validation, route_warnings, sort_problems
 from .profiles import (

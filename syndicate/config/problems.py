@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ..base.hints import did_you_mean, shown
+from ..base.inputs import Document, line_of
 from ..errors import ConfigProblem
-from ..model.inputs import Document, line_of
 
 if TYPE_CHECKING:
     from ..model.config import Route
@@ -237,7 +237,7 @@ def route_warnings(route: Route, doc: Document) -> list[ConfigProblem]:
     (it runs overnight), and a locale without a region (``ES`` is the language Spanish)."""
     from babel import Locale
 
-    from ..model.locales import maximize
+    from ..base.locales import maximize
 
     out: list[ConfigProblem] = []
 

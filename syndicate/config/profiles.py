@@ -32,13 +32,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..base.hints import did_you_mean
+from ..base.inputs import Document, line_of
+from ..base.locales import UnsupportedLocale, engine_code
 from ..base.secrets import SecretRef, SecretSource
 from ..errors import ConfigProblem
 from ..localization.engines import ENGINES
 from ..localization.profiles import engine_of
 from ..model.config import BUILT_IN, RESERVED, EngineProfile, Route, RouteTranslation
-from ..model.inputs import Document, line_of
-from ..model.locales import UnsupportedLocale, engine_code
 from .problems import problems_from_validation
 
 __all__ = [

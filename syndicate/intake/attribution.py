@@ -23,8 +23,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
+from ..base.fields import host_key
 from ..base.spans import URL
-from ..model.fields import host_key
 
 if TYPE_CHECKING:
     from ..channels.contract import PostContent

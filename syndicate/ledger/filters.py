@@ -13,8 +13,8 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ..base.locales import InvalidLocale, canonical
 from ..errors import InvalidFilter
-from ..model.locales import InvalidLocale, canonical
 from ..model.states import PublicationState
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from ..model.glossary import Glossary, GlossaryFile, ResolvedGlossary
 from .cache import LedgerCache, NoCache, RedisCache, TranslationCache, cache_key, translation_cache
-from .engines import ENGINES, NoneTranslator, PseudoTranslator, TranslateOptions, Translator, build_translator
+from .engines import ENGINES, build_translator
 from .formatting import format_date, format_datetime, format_number, format_time, render_templates
 from .localize import (
     Localization,
@@ -14,6 +14,7 @@ from .localize import (
     translation_detail,
 )
 from .masking import Masked, mask, protected_spans, unmask
+from .options import NoneTranslator, PseudoTranslator, TranslateOptions, Translator
 
 __all__ = [
     "ENGINES",

@@ -30,12 +30,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..base.locales import engine_code
 from ..base.metrics import observe_mt_call
 from ..base.segments import graphemes
 from ..errors import PlaceholderMismatch, TranslationRejected
-from ..model.locales import engine_code
-from .engines import TranslateOptions
 from .masking import PLACEHOLDER, xml_escape, xml_unescape
+from .options import TranslateOptions
 from .retrying import DEFAULT_POLICY, RETRY_BUDGET, RetryPolicy, call_with_retries
 from .strategies import restore_spacing
 

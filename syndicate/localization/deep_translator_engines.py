@@ -51,7 +51,7 @@ from ..errors import (
     TranslationUnavailable,
 )
 from .batching import BatchingTranslator
-from .engines import GoogleOptions, MyMemoryOptions
+from .options import GoogleOptions, MyMemoryOptions
 from .retrying import RetryPolicy
 
 __all__ = ["MAX_IN_FLIGHT", "GoogleEngine", "MyMemoryEngine", "call_with_deadline"]

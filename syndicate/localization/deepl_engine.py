@@ -39,7 +39,7 @@ from ..errors import (
     TranslationUnavailable,
 )
 from .batching import BatchingTranslator
-from .engines import DeepLOptions
+from .options import DeepLOptions
 from .retrying import RetryPolicy
 
 __all__ = ["DeepLTranslator", "map_deepl_error"]

@@ -33,9 +33,9 @@ from typing import Literal
 
 from babel import dates, numbers
 
+from ..base.fields import parse_aware_datetime
+from ..base.locales import babel_locale
 from ..errors import LocalizationError
-from ..model.fields import parse_aware_datetime
-from ..model.locales import babel_locale
 
 __all__ = [
     "TEMPLATE",

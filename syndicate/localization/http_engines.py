@@ -60,8 +60,8 @@ from ..errors import (
     TranslationUnavailable,
 )
 from .batching import JOINED, BatchingTranslator
-from .engines import EngineOptions, GoogleOptions, LibreTranslateOptions, MicrosoftOptions
 from .masking import PLACEHOLDER
+from .options import EngineOptions, GoogleOptions, LibreTranslateOptions, MicrosoftOptions
 from .retrying import RetryPolicy
 
 __all__ = ["MAX_ANSWER_BYTES", "GoogleCloudEngine", "LibreTranslateEngine", "MicrosoftEngine"]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from ..base.locales import UnsupportedLocale, babel_locale, engine_code, language
 from ..base.metrics import count_mt_damaged, count_mt_strategy
 from ..base.secrets import SecretSource, redact
 from ..errors import (
@@ -43,11 +44,11 @@ from ..errors import (
 )
 from ..model.glossary import Glossary, ResolvedGlossary
 from ..model.item import TRANSLATABLE_FIELDS, ContentItem, LocalizedFields
-from ..model.locales import UnsupportedLocale, babel_locale, engine_code, language
 from .cache import NoCache, TranslationCache, cache_key
-from .engines import ENGINES, TranslateOptions, Translator, build_translator, cache_identity
+from .engines import ENGINES, build_translator, cache_identity
 from .formatting import TEMPLATE_FIELDS, render_templates
 from .masking import Masked, check_placeholders, mask, unmask
+from .options import TranslateOptions, Translator
 from .profiles import translation_settings
 from .retrying import RETRY_BUDGET
 from .strategies import PLACEHOLDERS, SPLIT, join_pieces, restore_spacing, split_pieces

@@ -24,9 +24,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..base.locales import InvalidLocale, canonical, is_rtl
 from ..base.terminal import printable
 from ..errors import ContentError
-from ..model.locales import InvalidLocale, canonical, is_rtl
 from ..model.states import PublicationState
 from . import source_fields
 

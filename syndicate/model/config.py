@@ -26,11 +26,11 @@ from pydantic import (
     model_validator,
 )
 
+from ..base.fields import Duration, HostName, LocaleTag, WebUrl
 from ..base.hints import did_you_mean, shown
 from ..base.secrets import Credentials, SecretRef, SecretSource, parse_ref
 from ..channels.contract import AccountContext, Adapter, AdapterRegistry
 from ..errors import ConfigProblem
-from .fields import Duration, HostName, LocaleTag, WebUrl
 from .glossary import Glossary
 from .item import IntakeLimits
 

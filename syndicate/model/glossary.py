@@ -35,7 +35,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from ..model.locales import InvalidLocale, canonical, maximize
+from ..base.locales import InvalidLocale, canonical, maximize
 
 __all__ = ["Glossary", "GlossaryFile", "ResolvedGlossary"]
 

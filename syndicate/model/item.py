@@ -32,9 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..channels.markup import sanitize_html
-from ..errors import ContentError, NotApproved
-from .fields import (
+from ..base.fields import (
     STORED,
     AwareDatetime,
     Duration,
@@ -49,7 +47,9 @@ from .fields import (
     check_single_line,
     check_text,
 )
-from .inputs import Document, InputError, Path_, dotted, line_of, load_json, load_yaml, value_problems
+from ..base.inputs import Document, InputError, Path_, dotted, line_of, load_json, load_yaml, value_problems
+from ..channels.markup import sanitize_html
+from ..errors import ContentError, NotApproved
 
 __all__ = [
     "CallToAction",

@@ -28,10 +28,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ..base.fields import validate_url
 from ..base.logging import get_logger
 from ..errors import ConfigError, ContentError, SyndicateError
 from ..ledger import Publication
-from ..model.fields import validate_url
 from ..model.states import PublicationState
 
 if TYPE_CHECKING:

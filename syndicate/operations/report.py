@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..base.locales import html_dir
 from ..ledger import Ledger, Publication
-from ..model.locales import html_dir
 from .holds import held_note
 
 __all__ = ["ENGAGEMENT_FIELDS", "REPORT_FIELDS", "csv_cell", "render_html", "report_rows", "write_report"]

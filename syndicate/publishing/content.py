@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from ..base.locales import is_rtl
 from ..channels.contract import MediaRef, PostContent, PublicationRef, Rendered
 from ..channels.rendering import cpu_budget
 from ..errors import ContentError
@@ -16,7 +17,6 @@ from ..intake.planning import evergreen_text
 from ..intake.teaser import teaser_of
 from ..ledger import Publication
 from ..model.item import ContentItem
-from ..model.locales import is_rtl
 
 if TYPE_CHECKING:
     from ..services import Services

@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from syndicate.base.fields import check_text
 from syndicate.channels.contract import Adapter, Rendered
 from syndicate.config.loading import load_config
 from syndicate.errors import ContentError
@@ -26,7 +27,6 @@ from syndicate.intake.attribution import tag_url, utm_for
 from syndicate.ledger import NewPublication
 from syndicate.localization.localize import source_fields
 from syndicate.model.config import Config
-from syndicate.model.fields import check_text
 from syndicate.model.item import TRANSLATABLE_FIELDS, ContentItem
 from syndicate.publishing.content import build_content
 from tests.helpers import write_config

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from syndicate import ContentError, Runtime, submit
+from syndicate.base.inputs import InputError, load_json, load_yaml
 from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.ledger.schema import events, items, localizations, publications
 from syndicate.model.config import Config
-from syndicate.model.inputs import InputError, load_json, load_yaml
 from syndicate.model.item import channel_names, load_item_bytes, parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route, write_config
 from tests.reliability.corpus import CONFIG_CASES, ITEM_CASES, ConfigCase, ItemCase

@@ -17,9 +17,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from syndicate import Runtime
+from syndicate.base.inputs import InputError, load_json, load_yaml
 from syndicate.cli import main
 from syndicate.ledger.schema import items
-from syndicate.model.inputs import InputError, load_json, load_yaml
 from tests.helpers import write_config
 from tests.integration.test_api import ApiServer
 from tests.reliability.corpus import ITEM_CASES, ItemCase

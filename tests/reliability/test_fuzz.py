@@ -18,9 +18,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from syndicate.base.inputs import InputError, load_json, load_yaml
 from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError, ContentError
-from syndicate.model.inputs import InputError, load_json, load_yaml
 from syndicate.model.item import ContentItem, parse_item
 from tests.helpers import item_data, sandbox_accounts, simple_route, write_config
 from tests.reliability.safety import render_config, render_everywhere, unsafe

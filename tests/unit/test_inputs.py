@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.model.inputs import InputError, line_of, load_json, load_yaml
+from syndicate.base.inputs import InputError, line_of, load_json, load_yaml
 
 
 def test_yaml_values_keep_their_lines() -> None:

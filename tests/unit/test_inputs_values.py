@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from syndicate.model.inputs import InputError, line_of, load_json, load_yaml, value_problems
+from syndicate.base.inputs import InputError, line_of, load_json, load_yaml, value_problems
 
 
 def test_json_values_keep_their_lines() -> None:

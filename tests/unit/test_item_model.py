@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import ContentItem, InvalidItem, NotApproved
+from syndicate.base.locales import InvalidLocale, canonical, is_rtl
 from syndicate.model.item import IntakeLimits, load_item_bytes, load_item_file, parse_item
-from syndicate.model.locales import InvalidLocale, canonical, is_rtl
 from tests.helpers import REPO, item_data
 
 

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syndicate.base.fields import host_key
 from syndicate.config.loading import load_config
 from syndicate.errors import ConfigError
 from syndicate.intake.attribution import MAX_UTM_CONTENT_CHARS, LinkTagger, tag_links, tag_url, utm_content
 from syndicate.intake.planning import PlanOptions, plan_item
 from syndicate.localization.masking import URL
 from syndicate.model.config import Config
-from syndicate.model.fields import host_key
 from syndicate.model.item import InvalidItem, parse_item
 from syndicate.publishing.content import build_content
 from tests.helpers import item_data, sandbox_accounts, simple_route

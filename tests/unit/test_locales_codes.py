@@ -10,7 +10,7 @@ from deep_translator.constants import (
     MY_MEMORY_LANGUAGES_TO_CODES,
 )
 
-from syndicate.model.locales import (
+from syndicate.base.locales import (
     UnsupportedLocale,
     engine_code,
     html_attributes,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicate.localization.batching import join_segments, split_joined, split_text
-from syndicate.localization.engines import PseudoTranslator, TranslateOptions
 from syndicate.localization.masking import PLACEHOLDER, mask, protected_spans, unmask, xml_escape, xml_unescape
+from syndicate.localization.options import PseudoTranslator, TranslateOptions
 
 TERMS = ("Syndicate", "free trial", "Example Inc.")
 

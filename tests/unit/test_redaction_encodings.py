@@ -26,7 +26,8 @@ from syndicate.base.secrets import REDACTED, SecretSource, add_secret, redact
 from syndicate.errors import TranslationRejected
 from syndicate.ledger import Ledger
 from syndicate.ledger.schema import accounts, events
-from syndicate.localization.engines import TranslateOptions, build_translator
+from syndicate.localization.engines import build_translator
+from syndicate.localization.options import TranslateOptions
 from tests.fakes.microsoft_translator import FakeMicrosoftTranslator
 
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 
-from syndicate.localization.engines import PseudoTranslator, TranslateOptions, engine_options
+from syndicate.localization.engines import engine_options
 from syndicate.localization.http_engines import LibreTranslateEngine
 from syndicate.localization.masking import PLACEHOLDER, mask, unmask
+from syndicate.localization.options import PseudoTranslator, TranslateOptions
 from syndicate.localization.strategies import join_pieces, restore_spacing, split_pieces
 from tests.unit.test_masking_properties import TERMS, texts
 

@@ -95,12 +95,13 @@ def _cpu_seconds(fn: Callable[[], object]) -> float:
 @pytest.mark.parametrize("unit", ["  x", " \t", "a &", '\n<x id="1"/> '])
 def test_cutting_and_libretranslate_encoding_take_linear_time_on_hostile_text(unit: str) -> None:
     # Given long runs of white space, ampersands and placeholders (text an item may hold)
-    small, large = unit * 40_000, unit * 160_000
+    small, large = unit * 40_000, unit * 320_000
     engine = LibreTranslateEngine(engine_options("libretranslate", {}), None)  # type: ignore[arg-type]
 
     def work(text: str) -> Callable[[], object]:
         return lambda: (split_pieces(text), engine._encode(text))
 
-    # When cut and encoded at two sizes / Then four times the text costs about four times the CPU (quadratic: 16)
+    # When cut and encoded at two sizes / Then eight times the text costs about eight times the CPU
+    # (quadratic: 64); the bound leaves room for a loaded machine's cache misses on the larger text
     ratio = _cpu_seconds(work(large)) / _cpu_seconds(work(small))
-    assert ratio < 10, ratio
+    assert ratio < 24, ratio

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["alembic_config", "upgrade"]
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # Any constant works; it only has to be the same for every syndicate process.
 _PG_LOCK_ID = 0x5F_5359_4E44

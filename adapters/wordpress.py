@@ -13,7 +13,7 @@ are idempotent, creates are not (``safety_for``). The slug embeds the publicatio
 reconciliation finds a post exactly (``GET /wp/v2/posts?slug=…``).
 
 Bodies in Markdown are converted with markdown-it-py with raw HTML disabled, then everything is
-sanitized with nh3 through :func:`syndicate.models.sanitize_html`; a visible "Originally published
+sanitized with nh3 through :func:`syndicate.channels.markup.sanitize_html`; a visible "Originally published
 at" paragraph links back to the tagged canonical URL, and an SEO plugin's canonical meta field is
 set when the account names it. Categories and tags are given by name and resolved to ids (created
 when the account allows). Sites without pretty permalinks answer 404 on ``/wp-json/``: we then use

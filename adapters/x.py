@@ -115,7 +115,7 @@ MAX_ALT_TEXT = 1000
 RATE_WINDOWS = (RateWindow(100, timedelta(minutes=15)), RateWindow(2400, timedelta(days=1)))
 
 OAUTH1_CREDENTIALS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-#: ``state_key``: the key (or keys, newest first) the stored token pair is sealed with (syndicate.sealing).
+#: ``state_key``: the key (or keys, newest first) the stored token pair is sealed with (syndicate.base.sealing).
 OAUTH2_CREDENTIALS = ("client_id", "refresh_token", "state_key")
 
 #: X's words when it refuses a post as a duplicate of an earlier one (HTTP 403).
@@ -827,7 +827,7 @@ class XAdapter(Adapter):
             raise AuthError(f"the state_key of X account {self.account.id!r} is not usable: {exc}") from None
 
     def _sealed(self, tokens: Mapping[str, Any]) -> dict[str, Any]:
-        """``tokens`` as the ledger keeps them: both tokens sealed (syndicate.sealing)."""
+        """``tokens`` as the ledger keeps them: both tokens sealed (syndicate.base.sealing)."""
         sealer = self._sealer()
         return {k: (sealer.seal(str(v)) if k in ("access_token", "refresh_token") and v else v)
                 for k, v in tokens.items()}

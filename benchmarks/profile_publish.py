@@ -38,11 +38,12 @@ CATEGORIES = [
     ("ledger (SQLAlchemy, psycopg)", ("sqlalchemy/", "psycopg/", "syndicate/ledger/")),
     ("broker (Dramatiq, redis)", ("dramatiq/", "/redis/")),
     ("HTTP (requests, urllib3)", ("requests/", "urllib3/", "http/client.py", "socket.py", "ssl.py")),
-    ("logging and redaction", ("structlog/", "logging/", "syndicate/logging.py", "syndicate/secrets.py")),
-    ("render and sign (adapter)", ("adapters/", "syndicate/rendering.py", "markdown_it/", "nh3", "transport.py",
-                                   "standardwebhooks", "json/", "syndicate/attribution.py")),
-    ("item validation (pydantic)", ("pydantic", "syndicate/models.py", "syndicate/fields.py")),
-    ("metrics", ("prometheus_client", "syndicate/metrics.py")),
+    ("logging and redaction", ("structlog/", "logging/", "syndicate/base/logging.py", "syndicate/base/secrets.py")),
+    ("render and sign (adapter)", ("adapters/", "syndicate/channels/rendering.py", "markdown_it/", "nh3",
+                                   "syndicate/channels/http.py", "standardwebhooks", "json/",
+                                   "syndicate/intake/attribution.py")),
+    ("item validation (pydantic)", ("pydantic", "syndicate/model/item.py", "syndicate/base/fields.py")),
+    ("metrics", ("prometheus_client", "syndicate/operations/metrics.py")),
 ]
 
 

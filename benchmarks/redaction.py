@@ -1,7 +1,7 @@
 """Redaction cost: CPU time to redact one log line, by number of registered secrets.
 
 ``redact`` looks for every registered secret as written, percent-encoded, JSON-escaped and
-base64-encoded (see ``syndicate.secrets``). This measures it on 1 KB log lines with and without
+base64-encoded (see ``syndicate.base.secrets``). This measures it on 1 KB log lines with and without
 escapes (a URL with ``%XX`` and ``+`` forces the decoded second scan), against the same run's
 baseline: one regex alternation of the raw values plus the token-shape patterns, which is what
 redaction did before it looked for encoded forms. CPU time (``time.process_time``), so the

@@ -93,7 +93,7 @@ class Runtime:
     """Services shared by the actors and the dispatcher of one process.
 
     ``config`` is swapped whole when the configuration is reloaded (:meth:`swap_config`, called by
-    :mod:`syndicate.reload` on SIGHUP). Work that must see one configuration from start to end (a
+    :mod:`syndicate.config.reload` on SIGHUP). Work that must see one configuration from start to end (a
     message being processed) runs inside :meth:`pinned_config`, so a reload never changes it
     half-way; adapters built from an older configuration are rebuilt on their thread's next use.
     """

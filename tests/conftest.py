@@ -216,7 +216,7 @@ def config_dir(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def loopback_fetches() -> Iterator[None]:
-    """Let this test's media URLs lead to loopback fakes (``syndicate.addresses``); loopback only."""
+    """Let this test's media URLs lead to loopback fakes (``syndicate.base.addresses``); loopback only."""
     from syndicate.base.addresses import allow_loopback_fetches
 
     allow_loopback_fetches(True)

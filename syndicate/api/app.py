@@ -480,7 +480,8 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
                         f"{', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}).response()
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
-    # For syndicate.reload (SIGHUP): a config without a valid token is refused; a valid one's tokens apply at once.
+    # For syndicate.config.reload (SIGHUP): a config without a valid token is refused; a valid one's
+    # tokens apply at once.
     app.state.config_checks = [_tokens]
     app.state.on_config_reload = [lambda cfg: auth.replace(_tokens(cfg))]
     return app
@@ -490,7 +491,7 @@ def decide_review(rt: Services, item_id: str, locale: str, *, approve: bool, by:
                   revision: int | None, actor: str | None = None) -> list[Publication]:
     """Approve or reject a localization's publications waiting in ``awaiting_review``.
 
-    Uses the review gate (``syndicate.review``); where it is not installed, makes the same two
+    Uses the review gate (``syndicate.localization.review``); where it is not installed, makes the same two
     ledger transitions itself: ``awaiting_review`` → ``scheduled`` (ready) or → ``cancelled``.
     ``actor`` (``api:<token name>``) is recorded as who decided; ``by`` as the name they gave.
     """
@@ -723,8 +724,8 @@ def openapi_document() -> dict[str, Any]:
 
 def serve(rt: Services, *, host: str, port: int, log_level: str = "info", limits: ClientLimits | None = None) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT (uvicorn handles those), with deadlines and
-    per-client limits against slow clients (:mod:`syndicate.serving`); reload the config on SIGHUP
-    (:mod:`syndicate.reload`)."""
+    per-client limits against slow clients (:mod:`syndicate.api.serving`); reload the config on SIGHUP
+    (:mod:`syndicate.config.reload`)."""
     import uvicorn
 
     from ..config.reload import ConfigReloader

@@ -11,7 +11,7 @@ digits, is read as the address it is.
 
 Two checks use these rules: :func:`check_media_url` at intake (a literal address or a
 ``localhost`` name in ``media[].url`` is refused with a clear error; no DNS there), and
-:mod:`syndicate.fetching` on every fetch, after resolving the name, on every redirect hop.
+:mod:`syndicate.channels.fetching` on every fetch, after resolving the name, on every redirect hop.
 
 Test fakes listen on loopback. :func:`allow_loopback_fetches` (a process-level switch that only
 test harnesses call) or the environment variable :data:`LOOPBACK_ENV` set to ``1`` (for worker

@@ -63,7 +63,7 @@ def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) ->
     """structlog processor: remove secrets from every value, and values of secret-named keys.
 
     Values are walked recursively (dicts, lists, bytes, exceptions); every string goes through
-    :func:`syndicate.secrets.redact` (registered secret values and token-shaped text such as
+    :func:`syndicate.base.secrets.redact` (registered secret values and token-shaped text such as
     ``Authorization: Bearer ...``, ``?api_key=...``, ``whsec_...``), and any key whose name
     contains ``password``, ``secret``, ``token``, ``authorization``, ``api_key``, ``cookie``...
     has its value replaced by ``[REDACTED]``, at any depth.

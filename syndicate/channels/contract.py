@@ -9,7 +9,7 @@ An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedi
   ``None`` means surely absent, :class:`~syndicate.errors.InDoubt` means it cannot tell.
 * ``limits``: what the channel accepts, as data (:class:`Limits`).
 
-``publish_safety`` tells the pipeline what a repeated ``publish`` would do (design §3.5), so the
+``publish_safety`` tells the pipeline what a repeated ``publish`` would do (docs/writing-an-adapter.md), so the
 pipeline, not each adapter, decides between retrying and reconciling.
 
 Adapters are found through the ``syndicate.adapters`` entry-point group; built-in adapters
@@ -54,7 +54,7 @@ ENTRY_POINT_GROUP = "syndicate.adapters"
 
 
 class Safety(StrEnum):
-    """What repeating an operation does (design §3.5)."""
+    """What repeating an operation does (docs/writing-an-adapter.md)."""
 
     #: Nothing is created (reads): repeat freely.
     SAFE = "safe"
@@ -250,7 +250,7 @@ class Adapter(ABC):
     #: Whether ``publish`` makes network calls bounded by the account's connect and read timeouts
     #: (those timeouts then size the publish time limit); False for adapters that write locally.
     uses_network: ClassVar[bool] = True
-    #: URL schemes a permalink of this adapter's receipts may have (``syndicate.receipts``).
+    #: URL schemes a permalink of this adapter's receipts may have (``syndicate.publishing.receipts``).
     permalink_schemes: ClassVar[frozenset[str]] = frozenset({"https", "http"})
 
     def __init__(self, account: AccountContext) -> None:

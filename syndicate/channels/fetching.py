@@ -3,11 +3,11 @@
 :func:`fetch` is a guarded ``GET``:
 
 * the host name is resolved here, every address it resolves to must be public
-  (:mod:`syndicate.addresses`), and the connection goes to a checked address: the name is never
+  (:mod:`syndicate.base.addresses`), and the connection goes to a checked address: the name is never
   resolved again between the check and the connection (no DNS rebinding); for https, TLS still
   sends the host name (SNI) and verifies the certificate against it;
 * redirects are followed here, at most ``max_redirects`` hops, each checked the same way;
-* the whole fetch, all hops included, has a time limit (a :class:`~syndicate.transport.Deadline`
+* the whole fetch, all hops included, has a time limit (a :class:`~syndicate.channels.http.Deadline`
   shuts the connection down when it passes), and at most ``max_bytes`` of the answer are read;
 * only the content types asked for are accepted; compressed transfer encodings are refused
   (``Accept-Encoding: identity``), so the byte cap is the size in memory;

@@ -1,7 +1,7 @@
 """Helpers for adapters that talk HTTP through ``requests``: the boundary where client errors
 become our typed errors, and the small pieces every channel needs.
 
-The rule for a failed request is the phase it failed in (design §3.4): when :func:`nothing_sent`
+The rule for a failed request is the phase it failed in (docs/writing-an-adapter.md): when :func:`nothing_sent`
 says no byte of the request left (refused, DNS, connect timeout, proxy), a retry cannot duplicate
 anything (``TransientError``); anything later may have created the post (``InDoubt``). TLS errors
 count as "may have been sent": requests cannot tell a failed handshake from a failure mid-answer,

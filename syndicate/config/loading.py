@@ -10,7 +10,7 @@ Layout of a config directory::
 
 Routes are edited by regional marketers; accounts and settings by ops. A route never references
 an environment variable or names an endpoint: it names accounts by id and engine profiles by
-name (see :mod:`syndicate.engine_profiles`).
+name (see :mod:`syndicate.config.profiles`).
 
 :func:`load_config` reads and checks everything and raises :class:`~syndicate.errors.ConfigError`
 with **every** problem, each as ``file:line: field: message``.

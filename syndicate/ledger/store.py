@@ -1,10 +1,10 @@
 """The ledger: every item, localization and publication, and the only place states change.
 
 Every state change goes through :meth:`Ledger.transition` (or a method built on it), which
-checks the transition against :mod:`syndicate.states`, applies it with a conditional ``UPDATE``
+checks the transition against :mod:`syndicate.model.states`, applies it with a conditional ``UPDATE``
 (``WHERE id = :id AND state IN (:expected)``) and writes an ``events`` row in the same
 transaction. A conditional update that matches no row means someone else moved the publication
-first: the caller acknowledges and does nothing (design §3, claim → call → record).
+first: the caller acknowledges and does nothing (claim → call → record, ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def _transition_with_event(shape: _Shape) -> Any:
 
 class Outbox(Protocol):
     """Builds the lifecycle notification rows (``notifications`` table) for one publication state
-    change; the ledger inserts them in the transaction of the change (see ``syndicate.notify``)."""
+    change; the ledger inserts them in the transaction of the change (see ``syndicate.operations.notify``)."""
 
     def rows(self, pub: Publication, previous_state: str | None, kind: str, error: str | None,
              at: datetime) -> list[dict[str, Any]]:
@@ -233,7 +233,7 @@ class StoredItem:
 
 @dataclass(frozen=True)
 class NewPublication:
-    """A publication to create, as planned (see ``syndicate.planning``)."""
+    """A publication to create, as planned (see ``syndicate.intake.planning``)."""
 
     locale: str
     account: str
@@ -333,7 +333,7 @@ class Ledger:
         self._contents: OrderedDict[tuple[str, int], tuple[ContentItem, int]] = OrderedDict()
         self._contents_bytes = 0
         self._contents_lock = threading.Lock()
-        #: Producer webhooks: set by ``syndicate.notify.attach`` when settings.yaml configures any.
+        #: Producer webhooks: set by ``syndicate.operations.notify.attach`` when settings.yaml configures any.
         self.outbox: Outbox | None = None
         u = make_url(self.url)
         if u.drivername.startswith("postgresql") and u.drivername in ("postgresql", "postgres"):
@@ -619,7 +619,7 @@ class Ledger:
         """The shape of one transition's statement (:func:`_transition_update`) and its parameters.
 
         Raises:
-            ValueError: a transition that :mod:`syndicate.states` does not allow.
+            ValueError: a transition that :mod:`syndicate.model.states` does not allow.
         """
         expected = frozenset(PublicationState(s) for s in expect)
         illegal = expected - ALLOWED[to]
@@ -696,7 +696,7 @@ class Ledger:
             moved it first).
 
         Raises:
-            ValueError: a transition that :mod:`syndicate.states` does not allow.
+            ValueError: a transition that :mod:`syndicate.model.states` does not allow.
         """
         return self._transition_alone(pub_id, to, expect, actor=actor, error=error, kind=kind, detail=detail,
                                       **values)

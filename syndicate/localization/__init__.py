@@ -1,4 +1,6 @@
-"""Localization: human overrides, machine translation with protected spans, caching, locale formats."""
+"""Stage 2, localization: human overrides, machine translation with protected spans (a markup mode,
+or the split strategy when an engine damages placeholders), caching, locale formats, the review
+gate, and the localize step (:mod:`.step`)."""
 
 from ..model.glossary import Glossary, GlossaryFile, ResolvedGlossary
 from .cache import LedgerCache, NoCache, RedisCache, TranslationCache, cache_key, translation_cache

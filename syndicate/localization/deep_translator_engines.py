@@ -18,7 +18,7 @@ What deep-translator (1.11) does, and what we do about it:
   the text from the query string of a GET (MyMemory's ``de=`` contact address too: it has no
   other way).
 * **Text in errors.** ``requests`` errors carry the URL, query string included. Every message is
-  passed through :func:`~syndicate.secrets.redact` and the original exception is not chained.
+  passed through :func:`~syndicate.base.secrets.redact` and the original exception is not chained.
 * **Untyped errors.** We map them: network faults, 5xx, unparseable answers and timeouts →
   ``TranslationUnavailable``; Google's HTTP 429 → ``TranslationThrottled`` (retried within the
   step); MyMemory's quota warning → ``TranslationQuotaExceeded``; other refusals →

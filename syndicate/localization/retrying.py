@@ -15,7 +15,7 @@ pending for the ledger's slower retry (the dispatcher requests it again after
   count as unavailable; neither engine takes a key.)
 
 The wait before attempt ``n + 1`` is the engine's ``Retry-After`` when it sent one (read with
-:func:`syndicate.transport.retry_after`), otherwise an exponential backoff with jitter: half of
+:func:`syndicate.channels.http.retry_after`), otherwise an exponential backoff with jitter: half of
 ``min(max_backoff, first_backoff * 2**(n-1))`` plus a random part of the other half, so workers
 that failed together do not come back together.
 

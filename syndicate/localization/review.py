@@ -213,7 +213,7 @@ def format_review(review: Review, *, width: int = 100) -> str:
     """``review`` as text for a terminal: each field's source and localized text side by side.
 
     Control, bidirectional and other characters a terminal would act on (a machine translation
-    may hold them) are shown as ``<U+XXXX>`` (see :mod:`syndicate.terminal`), never printed raw.
+    may hold them) are shown as ``<U+XXXX>`` (see :mod:`syndicate.base.terminal`), never printed raw.
     """
     col = max(24, (width - 3) // 2)
     out = [f"{review.item_id} revision {review.revision}: {review.source_locale} → {review.locale}"

@@ -102,7 +102,7 @@ class Window(_Strict):
 
 
 class UtmSettings(_Strict):
-    """UTM values for links posted by a route or an account. Unset fields fall back (design §6)."""
+    """UTM values for links posted by a route or an account. Unset fields fall back (docs/attribution.md)."""
 
     source: UtmValue | None = None
     medium: UtmValue | None = None

@@ -1,4 +1,4 @@
-"""Publication states and the transitions allowed between them (design §2).
+"""Publication states and the transitions allowed between them (ARCHITECTURE.md, docs/reliability.md).
 
 ::
 

@@ -4,7 +4,7 @@
 * ``/readyz``: readiness. The broker and the ledger answer, and the config directory is valid:
   ``200`` with each check, else ``503`` with the failing ones. Checks are cached for a couple of
   seconds so an eager probe cannot hammer the ledger.
-* ``/metrics``: Prometheus text format (see ``syndicate.metrics``), when a registry is given.
+* ``/metrics``: Prometheus text format (see ``syndicate.operations.metrics``), when a registry is given.
 
 ``syndicate health`` runs the same readiness checks from the command line (exit 0 ready, 1 not)
 or probes a running process's endpoint with ``--url``.

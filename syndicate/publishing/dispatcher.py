@@ -11,7 +11,7 @@ messages vanish when Redis restarts and cannot be cancelled). Each tick:
    ``reconcile``, and re-sends ``reconcile`` for ``in_doubt`` rows left waiting.
 
 Only the leader ticks: with Redis, dispatchers in every worker and ``syndicate scheduler`` process
-compete for a lease on ``<namespace>:dispatcher:leader`` (:mod:`syndicate.leader`); the holder
+compete for a lease on ``<namespace>:dispatcher:leader`` (:mod:`syndicate.base.leases`); the holder
 renews it before each tick, the others stand by and take over within one lease when the leader
 stops renewing. In embedded mode the dispatcher is a thread of the one process and always leads.
 Leadership keeps the work in one place; correctness does not depend on it: several dispatchers

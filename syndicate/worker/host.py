@@ -2,7 +2,7 @@
 
 ``syndicate worker --processes N --threads M`` runs N processes of M threads each; the parent
 supervises them (restarts a child that dies, forwards SIGTERM/SIGINT, and SIGHUP, on which each
-process reloads its configuration: :mod:`syndicate.reload`). Shutdown order: stop
+process reloads its configuration: :mod:`syndicate.config.reload`). Shutdown order: stop
 taking messages, let running actors finish within the shutdown timeout (which exceeds the publish
 time limit, which exceeds the HTTP timeouts), then close the ledger and broker.
 """
@@ -184,7 +184,7 @@ def run_until_settled(
 ) -> list[Publication]:
     """Embedded mode: run worker threads and the dispatcher until every due publication is terminal
     (or waits for a human: review, a held account, a failed localization). Retries not yet due
-    count as settled; ``syndicate run`` waits for them (:func:`syndicate.embedded.run_embedded`).
+    count as settled; ``syndicate run`` waits for them (:func:`syndicate.worker.embedded.run_embedded`).
 
     Args:
         rt: an embedded runtime.

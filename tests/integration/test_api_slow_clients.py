@@ -2,7 +2,7 @@
 
 An attacker at 127.0.0.2 (any 127/8 address is this machine) opens connections and sends nothing,
 or drips a request; probes and producers at 127.0.0.1 must still be served. The server runs as
-``syndicate api`` runs it (``syndicate.serving.server_config``), with short deadlines.
+``syndicate api`` runs it (``syndicate.api.serving.server_config``), with short deadlines.
 """
 
 from __future__ import annotations

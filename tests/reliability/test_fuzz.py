@@ -1,6 +1,6 @@
 """Property-based fuzzing of the parsers and the renderers with hypothesis.
 
-Parsers (``syndicate.inputs``, ``syndicate.models.parse_item``, ``syndicate.config.load_config``)
+Parsers (``syndicate.base.inputs``, ``syndicate.model.item.parse_item``, ``syndicate.config.load_config``)
 get arbitrary bytes, YAML- and JSON-shaped noise, and items with a field replaced by any JSON
 value: each answers with its own error type (``InputError``, ``ContentError``, ``ConfigError``) or
 a valid result, never anything else. Renderers (every adapter's ``render``) get valid items built

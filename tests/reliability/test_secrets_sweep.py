@@ -5,7 +5,7 @@ fakes accept exactly those values, and every error answer echoes the credential 
 and in a header, as a careless platform might. After every fault has run through the pipeline to
 a terminal state, straight at the adapter, and through the embedded worker, the test searches:
 
-* every log line, written by ``syndicate.logging.configure_logging`` at DEBUG, including the
+* every log line, written by ``syndicate.base.logging.configure_logging`` at DEBUG, including the
   records of tweepy (which dumps request and response headers at DEBUG), urllib3 and Dramatiq;
 * every row of every table of the ledger;
 * every exception an adapter raised, as a traceback would print it.

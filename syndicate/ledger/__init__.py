@@ -1,22 +1,24 @@
-"""The ledger: items, localizations, publications and their audit trail (SQLAlchemy Core)."""
+"""The ledger: items, localizations, publications and their audit trail (SQLAlchemy Core).
 
-from .store import (
-    Clock,
-    Ledger,
-    NewPublication,
-    Publication,
-    StoredItem,
-    SubmitOutcome,
-    SystemClock,
-    default_database_url,
-    worker_id,
-)
+The only code in syndicate that speaks SQL: everything else asks :class:`Ledger`.
+"""
+
+from .database import Clock, LedgerError, SystemClock, default_database_url, worker_id
+from .engagement import Snapshot
+from .items import StoredItem, SubmitOutcome
+from .outbox import ClaimedNotification
+from .records import NewPublication, Outbox, Publication
+from .store import Ledger
 
 __all__ = [
+    "ClaimedNotification",
     "Clock",
     "Ledger",
+    "LedgerError",
     "NewPublication",
+    "Outbox",
     "Publication",
+    "Snapshot",
     "StoredItem",
     "SubmitOutcome",
     "SystemClock",

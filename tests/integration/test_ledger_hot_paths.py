@@ -76,18 +76,18 @@ def test_an_item_revision_is_parsed_once_while_its_state_is_read_fresh(ledger: L
 
 def test_the_item_cache_is_bounded_by_bytes(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cache of about three items' worth of bytes
-    import syndicate.ledger.store as store
+    import syndicate.ledger.items as items
 
     for n in range(6):
         ledger.submit(parse_item(item_data(id=f"item-{n}", body="x" * 2_000)), plan(["en-US"]), actor="t")
-    monkeypatch.setattr(store, "CONTENT_CACHE_BYTES", 4 * 3_000)
+    monkeypatch.setattr(items, "CONTENT_CACHE_BYTES", 4 * 3_000)
     # When six are read
     for n in range(6):
         assert ledger.item_content(f"item-{n}", 1) is not None
     # Then only the newest few stay, within the budget
     kept = [key[0] for key in ledger._contents]
     assert 1 <= len(kept) <= 4 and kept[-1] == "item-5"
-    assert ledger._contents_bytes <= 4 * 3_000
+    assert ledger._contents.bytes <= 4 * 3_000
 
 
 def test_a_publication_and_its_account_status_are_read_together(ledger: Ledger) -> None:

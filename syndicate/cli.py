@@ -121,9 +121,9 @@ def migrate(config_dir: Path | None) -> None:
     with _handled():
         from .ledger import Ledger
 
-        led = Ledger()
-        before, after = led.migrate()
-        where = led.engine.url.render_as_string(hide_password=True)
+        with Ledger() as led:
+            before, after = led.migrate()
+        where = led.display_url
         click.echo(f"ledger at {where} is up to date (schema {after})" if before == after else
                    f"ledger at {where} migrated from {f'schema {before}' if before else 'empty'} to schema {after}")
 
@@ -563,7 +563,7 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
         if is_file:
             [item] = _read_items((source,), rt.config, submitting=False)
             # Read the translation cache where there is one; a file preview never creates a ledger.
-            has_ledger = rt.ledger.dialect != "sqlite" or Path(rt.ledger.engine.url.database or "").exists()
+            has_ledger = rt.ledger.exists()
             redis = rt.redis()
             cache = translation_cache(redis, rt.namespace, rt.ledger) if redis is not None or has_ledger else None
             posts = preview_item(rt, item, now=rt.ledger.now(), locales=locales or None, channels=channels or None,

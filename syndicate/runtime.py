@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
@@ -24,7 +25,7 @@ from .config.loading import load_config
 from .ledger import Clock, Ledger
 from .model.config import Config
 from .model.timing import Timing
-from .operations.notify import attach as attach_notifications
+from .operations.notify import webhook_outbox
 from .worker.actors import declare_actors
 
 __all__ = ["Runtime", "default_runtime", "make_broker", "timing_from_config"]
@@ -96,6 +97,8 @@ class Runtime:
     :mod:`syndicate.config.reload` on SIGHUP). Work that must see one configuration from start to end (a
     message being processed) runs inside :meth:`pinned_config`, so a reload never changes it
     half-way; adapters built from an older configuration are rebuilt on their thread's next use.
+
+    A runtime is a context manager: ``with Runtime.create(...) as rt:`` closes it on exit.
     """
 
     _config: Config
@@ -175,12 +178,13 @@ class Runtime:
         # "" (as tests and `syndicate run` pass) means embedded, like an unset variable.
         url = (redis_url if redis_url is not None else env.get("SYNDICATE_REDIS_URL")) or None
         ns = namespace or env.get("SYNDICATE_REDIS_NAMESPACE") or REDIS_NAMESPACE
-        ledger = Ledger(database_url or env.get("SYNDICATE_DATABASE_URL") or None, clock=clock)
+        # Producer webhooks: the ledger writes lifecycle notifications with each transition.
+        ledger = Ledger(database_url or env.get("SYNDICATE_DATABASE_URL") or None, clock=clock,
+                        outbox=webhook_outbox(cfg.notifications))
         if migrate:
             ledger.migrate()
         broker = make_broker(url, namespace=ns, timing=t)
         rt = cls(_config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
-        attach_notifications(rt)  # producer webhooks: the ledger writes lifecycle notifications with each transition
         rt.actors = declare_actors(rt)
         return rt
 
@@ -228,8 +232,15 @@ class Runtime:
         cache[account_id] = (cfg, adapter)
         return adapter
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Close adapters, the broker and the ledger."""
+        """Close adapters, the broker and the ledger (``with Runtime.create(...) as rt:`` does it on exit)."""
         for cache in getattr(self, "_all_caches", []):
             for _cfg, adapter in cache.values():
                 adapter.close()

@@ -11,7 +11,6 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.engine import make_url
 
 from ..base.secrets import redact
 from .database import PING_AFTER_IDLE, Clock, SystemClock, default_database_url, open_database
@@ -72,7 +71,7 @@ class LedgerCore:
     @property
     def display_url(self) -> str:
         """The database URL with its password hidden, for messages."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return self.engine.url.render_as_string(hide_password=True)
 
     def exists(self) -> bool:
         """Whether there may be a ledger to read: always for a server, for SQLite only once its file

@@ -23,10 +23,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..base.logging import get_logger
 from ..base.secrets import redact
+from ..ledger import LedgerError
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
@@ -126,7 +126,7 @@ class LedgerCache:
                 row = self._ledger.kv_get(KV_NAMESPACE, k)
                 if row is not None and isinstance(row[0], dict) and isinstance(row[0].get("text"), str):
                     out[k] = row[0]["text"]
-        except SQLAlchemyError as exc:  # a cache must never fail the localization
+        except LedgerError as exc:  # a cache must never fail the localization
             log.warning("translation_cache.unavailable", backend="ledger", error=redact(str(exc)))
         return out
 
@@ -135,7 +135,7 @@ class LedgerCache:
         try:
             for k, v in entries.items():
                 self._ledger.kv_put(KV_NAMESPACE, k, {"text": v}, expect_version=None)
-        except SQLAlchemyError as exc:  # a cache must never fail the localization
+        except LedgerError as exc:  # a cache must never fail the localization
             log.warning("translation_cache.unavailable", backend="ledger", error=redact(str(exc)))
 
 

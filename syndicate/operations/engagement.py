@@ -14,23 +14,20 @@ stops asking that account until the next round; anything else skips that publica
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import and_, func, insert, select
 
 from ..base import metrics
 from ..base.logging import get_logger
 from ..base.secrets import redact
 from ..channels.contract import Adapter
 from ..errors import AuthError, ChannelError, RateLimited
-from ..ledger.schema import engagement_snapshots, publications
-from ..model.states import PublicationState
+from ..ledger import Snapshot
 
 if TYPE_CHECKING:
-    from ..ledger import Ledger, Publication
+    from ..ledger import Ledger
     from ..services import Services
 
 __all__ = ["CollectReport", "EngagementJob", "Snapshot", "collect_engagement", "latest_engagement", "snapshots"]
@@ -42,15 +39,6 @@ LAST_RUN = ("engagement", "last_run")
 #: Longest metric name kept, and the most metrics kept per snapshot.
 MAX_NAME_CHARS = 48
 MAX_COUNTS = 32
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The counts of one publication at one time."""
-
-    publication_id: int
-    taken_at: datetime
-    counts: dict[str, int]
 
 
 @dataclass
@@ -78,18 +66,6 @@ def offers_metrics(adapter_cls: type[Adapter]) -> bool:
     return adapter_cls.fetch_metrics is not Adapter.fetch_metrics
 
 
-def _recent(ledger: Ledger, since: datetime, accounts: Sequence[str]) -> list[Publication]:
-    p = publications
-    with ledger.engine.connect() as conn:
-        ids = conn.execute(select(p.c.id).where(and_(
-            p.c.state == PublicationState.PUBLISHED.value, p.c.account.in_(list(accounts)),
-            p.c.published_at >= since, p.c.remote_id.is_not(None))).order_by(p.c.id)).scalars().all()
-    out: list[Publication] = []
-    for start in range(0, len(ids), 500):
-        out.extend(ledger.publications(id=list(ids[start:start + 500])))
-    return out
-
-
 def collect_engagement(rt: Services, *, window: timedelta | None = None) -> CollectReport:
     """Snapshot the engagement of every publication published within ``window`` (default: settings).
 
@@ -105,7 +81,7 @@ def collect_engagement(rt: Services, *, window: timedelta | None = None) -> Coll
     from ..publishing.content import publication_ref
 
     stopped: set[str] = set()
-    for pub in _recent(rt.ledger, now - win, accounts):
+    for pub in rt.ledger.published_since(now - win, accounts=accounts):
         if pub.account in stopped:
             report.skipped += 1
             continue
@@ -139,38 +115,17 @@ def collect_engagement(rt: Services, *, window: timedelta | None = None) -> Coll
 
 def store_snapshot(ledger: Ledger, publication_id: int, counts: Mapping[str, int], *, taken_at: datetime) -> None:
     """Store one snapshot."""
-    with ledger.begin() as conn:
-        conn.execute(insert(engagement_snapshots).values(publication_id=publication_id, taken_at=taken_at,
-                                                         counts=dict(counts)))
+    ledger.store_engagement(publication_id, counts, taken_at=taken_at)
 
 
 def snapshots(ledger: Ledger, publication_id: int) -> list[Snapshot]:
     """Every snapshot of one publication, oldest first."""
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(select(engagement_snapshots).where(engagement_snapshots.c.publication_id ==
-                                                               publication_id)
-                            .order_by(engagement_snapshots.c.taken_at, engagement_snapshots.c.id)).mappings().all()
-    return [Snapshot(r["publication_id"], r["taken_at"], dict(r["counts"])) for r in rows]
+    return ledger.engagement_snapshots(publication_id)
 
 
 def latest_engagement(ledger: Ledger, publication_ids: Iterable[int]) -> dict[int, Snapshot]:
     """The newest snapshot of each publication that has one."""
-    ids = sorted(set(publication_ids))
-    out: dict[int, Snapshot] = {}
-    es = engagement_snapshots
-    with ledger.engine.connect() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            newest = (select(es.c.publication_id, func.max(es.c.taken_at).label("taken_at"))
-                      .where(es.c.publication_id.in_(chunk)).group_by(es.c.publication_id).subquery())
-            rows = conn.execute(
-                select(es.c.publication_id, es.c.taken_at, es.c.counts, es.c.id)
-                .join(newest, and_(es.c.publication_id == newest.c.publication_id,
-                                   es.c.taken_at == newest.c.taken_at))
-                .order_by(es.c.id)).all()
-            for r in rows:
-                out[r.publication_id] = Snapshot(r.publication_id, r.taken_at, dict(r.counts))
-    return out
+    return ledger.latest_engagement(publication_ids)
 
 
 class EngagementJob:

@@ -58,24 +58,16 @@ class LedgerCollector:
 
     def collect(self) -> Iterable[Metric]:
         """Query the ledger; on failure, report ``syndicate_ledger_up 0`` and nothing else."""
-        from sqlalchemy import func, select
-
-        from ..ledger.schema import notifications, publications
-
         up = GaugeMetricFamily("syndicate_ledger_up", "1 when the ledger answered the scrape's queries.")
         pubs = GaugeMetricFamily("syndicate_publications", "Publications in the ledger by state and channel.",
                                  labels=["state", "channel"])
         outbox = GaugeMetricFamily("syndicate_notifications", "Lifecycle webhooks in the outbox by state.",
                                    labels=["state"])
         try:
-            with self.ledger.engine.connect() as conn:
-                for state, channel, n in conn.execute(
-                        select(publications.c.state, publications.c.channel, func.count())
-                        .group_by(publications.c.state, publications.c.channel)).all():
-                    pubs.add_metric([state, channel], n)
-                for state, n in conn.execute(select(notifications.c.state, func.count())
-                                             .group_by(notifications.c.state)).all():
-                    outbox.add_metric([state], n)
+            for (state, channel), n in self.ledger.count_by_state_and_channel().items():
+                pubs.add_metric([state, channel], n)
+            for state, n in self.ledger.count_notifications_by_state().items():
+                outbox.add_metric([state], n)
         except Exception as exc:  # noqa: BLE001 - a scrape reports the failure instead of raising
             log.warning("metrics.ledger_unavailable", error=f"{type(exc).__name__}: {exc}")
             up.add_metric([], 0)

@@ -2,8 +2,8 @@
 
 How it works (a transactional outbox):
 
-1. When ``settings.yaml`` configures ``notifications.webhooks``, :func:`attach` gives the ledger
-   a :class:`WebhookOutbox`. Every publication state change the ledger makes (and every
+1. When ``settings.yaml`` configures ``notifications.webhooks``, the runtime gives the ledger a
+   :class:`WebhookOutbox` (:func:`webhook_outbox`). Every publication state change the ledger makes (and every
    publication it plans) then inserts one ``notifications`` row per endpoint that wants the
    event, **in the same transaction** as the change: no change without its notification, and
    no notification for a change that was rolled back.
@@ -25,22 +25,19 @@ import random
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
-from sqlalchemy import and_, select, update
 
 from ..base import metrics
 from ..base.logging import get_logger
 from ..base.secrets import redact
 from ..channels.http import bounded_session
-from ..ledger.schema import notifications
 
 if TYPE_CHECKING:
     from ..base.secrets import SecretSource
-    from ..ledger import Ledger, Publication
+    from ..ledger import ClaimedNotification, Ledger, Publication
     from ..model.config import NotificationSettings, ProducerWebhook
     from ..services import Services
 
@@ -48,10 +45,10 @@ __all__ = [
     "DEFAULT_EVENTS",
     "Notifier",
     "WebhookOutbox",
-    "attach",
     "lifecycle_payload",
     "retry_failed",
     "sign_headers",
+    "webhook_outbox",
 ]
 
 log = get_logger("syndicate.notify")
@@ -108,10 +105,9 @@ class WebhookOutbox:
         } for name in wanted]
 
 
-def attach(rt: Services) -> None:
-    """Give ``rt``'s ledger an outbox when producer webhooks are configured (else leave it off)."""
-    hooks = rt.config.notifications.webhooks
-    rt.ledger.outbox = WebhookOutbox(hooks) if hooks else None
+def webhook_outbox(settings: NotificationSettings) -> WebhookOutbox | None:
+    """The ledger's outbox for the producer webhooks of ``settings``, or None when there are none."""
+    return WebhookOutbox(settings.webhooks) if settings.webhooks else None
 
 
 def body_bytes(payload: Mapping[str, Any]) -> bytes:
@@ -136,20 +132,11 @@ def sign_headers(secret: str, webhook_id: str, body: bytes, at: datetime) -> dic
             "webhook-signature": signature}
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    webhook_id: str
-    endpoint: str
-    payload: dict[str, Any]
-    attempts: int
-
-    @property
-    def subject(self) -> dict[str, Any]:
-        """The publication (and item) the message is about, for log lines."""
-        data = self.payload.get("data")
-        data = data if isinstance(data, dict) else {}
-        return {"publication": data.get("publication_id"), "item": data.get("item_id")}
+def _subject(c: ClaimedNotification) -> dict[str, Any]:
+    """The publication (and item) a message is about, for log lines."""
+    data = c.payload.get("data")
+    data = data if isinstance(data, dict) else {}
+    return {"publication": data.get("publication_id"), "item": data.get("item_id")}
 
 
 class Notifier:
@@ -189,44 +176,16 @@ class Notifier:
         longest = max((w.timeout_s for w in self.settings.webhooks.values()), default=10.0)
         return timedelta(seconds=2 * longest + 30)
 
-    def claim(self, limit: int = BATCH) -> list[_Claimed]:
+    def claim(self, limit: int = BATCH) -> list[ClaimedNotification]:
         """Take up to ``limit`` due rows: count the attempt and push their next try past a lease,
         so no other notifier sends them meanwhile."""
-        now = self.ledger.now()
-        q = (select(notifications.c.id).where(and_(notifications.c.state == "pending",
-                                                    notifications.c.next_attempt_at <= now))
-             .order_by(notifications.c.next_attempt_at, notifications.c.id).limit(limit))
-        if self.ledger.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        out: list[_Claimed] = []
-        with self.ledger.begin() as conn:
-            ids = conn.execute(q).scalars().all()
-            for nid in ids:
-                row = conn.execute(
-                    update(notifications)
-                    .where(and_(notifications.c.id == nid, notifications.c.state == "pending",
-                                notifications.c.next_attempt_at <= now))
-                    .values(attempts=notifications.c.attempts + 1, next_attempt_at=now + self._lease(),
-                            updated_at=now)
-                    .returning(notifications.c.id, notifications.c.webhook_id, notifications.c.endpoint,
-                               notifications.c.payload, notifications.c.attempts)).first()
-                if row is not None:
-                    out.append(_Claimed(row.id, row.webhook_id, row.endpoint, dict(row.payload), row.attempts))
-        return out
+        return self.ledger.claim_notifications(limit=limit, lease=self._lease())
 
-    def _record(self, c: _Claimed, *, state: str, status: int | None, error: str | None,
+    def _record(self, c: ClaimedNotification, *, state: str, status: int | None, error: str | None,
                 next_at: datetime | None = None) -> None:
-        now = self.ledger.now()
-        values: dict[str, Any] = {"state": state, "last_status": status, "updated_at": now,
-                                  "last_error": redact(error)[:2000] if error else None}
-        if state == "delivered":
-            values["delivered_at"] = now
-        if next_at is not None:
-            values["next_attempt_at"] = next_at
-        with self.ledger.begin() as conn:
-            conn.execute(update(notifications).where(notifications.c.id == c.id).values(**values))
+        self.ledger.record_notification(c.id, state=state, status=status, error=error, next_attempt_at=next_at)
 
-    def send(self, c: _Claimed) -> str:
+    def send(self, c: ClaimedNotification) -> str:
         """POST one claimed row; record and return ``delivered``, ``retry`` or ``failed``."""
         hook = self.settings.webhooks.get(c.endpoint)
         if hook is None:
@@ -259,20 +218,20 @@ class Notifier:
                 error = f"{type(exc).__name__}: {exc}"
         if error is None:
             self._record(c, state="delivered", status=status, error=None)
-            log.info("notification.delivered", endpoint=c.endpoint, webhook_id=c.webhook_id, **c.subject,
+            log.info("notification.delivered", endpoint=c.endpoint, webhook_id=c.webhook_id, **_subject(c),
                      event_type=c.payload.get("type"), attempts=c.attempts)
             metrics.observe_notification(c.endpoint, "delivered")
             return "delivered"
         if status == 410 or c.attempts >= self.settings.max_attempts:
             why = "the endpoint answered 410 Gone" if status == 410 else f"gave up after {c.attempts} attempts"
             self._record(c, state="failed", status=status, error=f"{why}; last: {error}")
-            log.error("notification.failed", endpoint=c.endpoint, webhook_id=c.webhook_id, **c.subject,
+            log.error("notification.failed", endpoint=c.endpoint, webhook_id=c.webhook_id, **_subject(c),
                       event_type=c.payload.get("type"), attempts=c.attempts, status=status, error=redact(error))
             metrics.observe_notification(c.endpoint, "failed")
             return "failed"
         wait = max(self._backoff(c.attempts), retry_after or timedelta(0))
         self._record(c, state="pending", status=status, error=error, next_at=self.ledger.now() + wait)
-        log.warning("notification.retrying", endpoint=c.endpoint, webhook_id=c.webhook_id, **c.subject,
+        log.warning("notification.retrying", endpoint=c.endpoint, webhook_id=c.webhook_id, **_subject(c),
                     event_type=c.payload.get("type"), attempts=c.attempts, status=status, error=redact(error),
                     retry_in_s=round(wait.total_seconds(), 1))
         metrics.observe_notification(c.endpoint, "retry")
@@ -298,12 +257,9 @@ class Notifier:
             counts[result] = counts.get(result, 0) + 1
         return counts
 
-    def _defer(self, c: _Claimed) -> str:
+    def _defer(self, c: ClaimedNotification) -> str:
         """Put a claimed row back unsent (its attempt not counted), to be tried after a backoff."""
-        with self.ledger.begin() as conn:
-            conn.execute(update(notifications).where(notifications.c.id == c.id).values(
-                attempts=notifications.c.attempts - 1, updated_at=self.ledger.now(),
-                next_attempt_at=self.ledger.now() + self._backoff(max(c.attempts - 1, 1))))
+        self.ledger.defer_notification(c.id, retry_at=self.ledger.now() + self._backoff(max(c.attempts - 1, 1)))
         log.info("notification.deferred", endpoint=c.endpoint, webhook_id=c.webhook_id,
                  reason="the endpoint timed out on another message this round")
         return "deferred"
@@ -343,20 +299,9 @@ def _retry_after(value: str | None) -> timedelta | None:
 def retry_failed(ledger: Ledger, *, endpoint: str | None = None) -> int:
     """Put ``failed`` notifications back to ``pending`` (attempts reset) after an operator fixed the
     endpoint; returns how many. Their ``webhook-id`` is kept, so receivers still dedupe."""
-    now = ledger.now()
-    cond = notifications.c.state == "failed"
-    if endpoint is not None:
-        cond = and_(cond, notifications.c.endpoint == endpoint)
-    with ledger.begin() as conn:
-        res = conn.execute(update(notifications).where(cond)
-                           .values(state="pending", attempts=0, next_attempt_at=now, updated_at=now))
-        return int(res.rowcount or 0)
+    return ledger.retry_failed_notifications(endpoint=endpoint)
 
 
 def outbox_rows(ledger: Ledger, *, publication_id: int | None = None) -> list[dict[str, Any]]:
     """Outbox rows, oldest first (for ``syndicate status``, tests and ops scripts)."""
-    q = select(notifications).order_by(notifications.c.id)
-    if publication_id is not None:
-        q = q.where(notifications.c.publication_id == publication_id)
-    with ledger.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(q).mappings()]
+    return ledger.notifications(publication_id=publication_id)

@@ -180,15 +180,13 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
     """
     from .intake.producer import submit
 
-    with _handled():
-        rt = _runtime(config_dir)
+    with _handled(), _runtime(config_dir) as rt:
         items = _read_items(files, rt.config)
         for item in items:
             click.echo(_describe(submit(item, runtime=rt, ignore_schedule=ignore_schedule, actor="cli")))
         if rt.embedded:
             click.echo("embedded mode (no SYNDICATE_REDIS_URL): a 'syndicate worker' using this ledger will "
                        "publish them", err=True)
-        rt.close()
 
 
 @main.command()
@@ -249,16 +247,16 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
                 ledger.close()
                 mdir.close()
             sys.exit(code)
-        rt = Runtime.create(config=cfg)
-        own = None if metrics_port is None else build_ops_server(
-            metrics_host, metrics_port, ledger=rt.ledger, redis_url=rt.redis_url, namespace=rt.namespace,
-            load_config=functools.partial(load_config, cfg.directory), queues=queues,
-            broker=rt.broker if rt.embedded else None).start()
-        try:
-            code = serve_forever(rt, threads=m, dispatcher=not no_dispatcher)
-        finally:
-            if own is not None:
-                own.stop()
+        with Runtime.create(config=cfg) as rt:
+            own = None if metrics_port is None else build_ops_server(
+                metrics_host, metrics_port, ledger=rt.ledger, redis_url=rt.redis_url, namespace=rt.namespace,
+                load_config=functools.partial(load_config, cfg.directory), queues=queues,
+                broker=rt.broker if rt.embedded else None).start()
+            try:
+                code = serve_forever(rt, threads=m, dispatcher=not no_dispatcher)
+            finally:
+                if own is not None:
+                    own.stop()
         sys.exit(code)
 
 
@@ -288,13 +286,11 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
     from .intake.producer import submit
     from .worker.embedded import run_embedded
 
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         items, refused = _load_items(files, rt.config)
         for _src, problem in refused:
             _err(problem)
         if refused and not items:
-            rt.close()
             _err(f"{len(refused)} of {len(files)} item file(s) refused; nothing was submitted")
             sys.exit(EXIT_INVALID)
         subs = [submit(i, runtime=rt, ignore_schedule=ignore_schedule, actor="cli") for i in items]
@@ -314,7 +310,6 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
         result = run_embedded(rt, current, before=before, threads=threads, timeout=timedelta(seconds=timeout),
                               on_progress=progress.update)
         progress.close()
-        rt.close()
         for line in result.summary():
             click.echo(line)
         if refused:
@@ -359,8 +354,7 @@ def _local(pub: Publication, cfg: Config) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str) -> None:
     """Show an item's publications: state, planned time (UTC and local), back-link, last error."""
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         stored = rt.ledger.item(item_id, revision)
         if stored is None and revision is not None and rt.ledger.item(item_id) is not None:
             check_choice("revision", str(revision), [str(r) for r in rt.ledger.item_revisions(item_id)],
@@ -391,7 +385,6 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                 note = held_note(p, held)
                 if note:
                     click.echo(f"      {note}")
-        rt.close()
 
 
 @main.command()
@@ -419,15 +412,13 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
 
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         check_in_ledger(rt.ledger, "campaign", "campaign", campaign)
         check_in_ledger(rt.ledger, "item", "item_id", item_id)
         zones = {r.region: r.timezone for r in rt.config.routes.values()}
         rows = report_rows(rt.ledger, campaign=campaign, item_id=item_id, states=states or None,
                            utm_content=utm_content, zones=zones)
         if utm_content is not None and not rows:
-            rt.close()
             _err(f"no publication has utm_content {utm_content!r}")
             sys.exit(EXIT_INCOMPLETE)
         if not rows:
@@ -438,7 +429,6 @@ def report(config_dir: Path | None, campaign: str | None, item_id: str | None, s
             click.echo(f"wrote {output}", err=True)
         else:
             click.echo(text, nl=False)
-        rt.close()
 
 
 def _reviewer(by: str | None) -> str:
@@ -469,8 +459,7 @@ def review_localization(config_dir: Path | None, item_id: str, locale: str, revi
     from .base.terminal import printable_json
     from .localization.review import format_review, show_review
 
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         r = show_review(rt.ledger, item_id, locale, revision=revision)
         if fmt == "json":
             click.echo(printable_json(json.dumps({
@@ -483,7 +472,6 @@ def review_localization(config_dir: Path | None, item_id: str, locale: str, revi
                                  for p in r.publications]}, indent=2, ensure_ascii=False)))
         else:
             click.echo(format_review(r, width=shutil.get_terminal_size((100, 24)).columns))
-        rt.close()
 
 
 @main.command()
@@ -499,10 +487,8 @@ def approve(config_dir: Path | None, item_id: str, locale: str, by: str | None, 
     """
     from .localization.review import approve_review
 
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         moved = approve_review(rt.ledger, item_id, locale, by=_reviewer(by), revision=revision)
-        rt.close()
         if not moved:
             _err(f"nothing awaits review for {item_id} in {locale}")
             sys.exit(EXIT_INCOMPLETE)
@@ -526,10 +512,8 @@ def reject(config_dir: Path | None, item_id: str, locale: str, reason: str, by: 
     """
     from .localization.review import reject_review
 
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         moved = reject_review(rt.ledger, item_id, locale, by=_reviewer(by), reason=reason, revision=revision)
-        rt.close()
         if not moved:
             _err(f"nothing awaits review for {item_id} in {locale}")
             sys.exit(EXIT_INCOMPLETE)
@@ -556,9 +540,8 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     from .localization import translation_cache
     from .operations.preview import preview_item, preview_stored
 
-    with _handled():
-        is_file = source == "-" or Path(source).is_file()
-        rt = Runtime.create(config=config_dir, migrate=not is_file)
+    is_file = source == "-" or Path(source).is_file()
+    with _handled(), Runtime.create(config=config_dir, migrate=not is_file) as rt:
         locales, channels = _preview_filters(rt, None if is_file else source, locales, channels)
         if is_file:
             [item] = _read_items((source,), rt.config, submitting=False)
@@ -593,7 +576,6 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
                 for w in p.warnings:
                     click.echo(f"   warning: {w}")
                 click.echo("")
-        rt.close()
         if not posts:
             _err(nothing_matched("posts", {"locale": locales, "channel": channels}))
         bad = [p for p in posts if p.error and p.state not in ("skipped", "published", "cancelled")]
@@ -631,8 +613,7 @@ def accounts() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def accounts_list(config_dir: Path | None, fmt: str) -> None:
     """Every account with its adapter and status (ok, needs_credentials, disabled)."""
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         rows = []
         for acc_id, acc in sorted(rt.config.accounts.items()):
             status, reason = rt.ledger.account_status(acc_id)
@@ -640,7 +621,6 @@ def accounts_list(config_dir: Path | None, fmt: str) -> None:
             held = sum(counts.get(str(s), 0) for s in HELD_STATES)
             rows.append({"account": acc_id, "adapter": acc.adapter, "enabled": acc.enabled, "status": status,
                          "reason": reason, "held": held})
-        rt.close()
         if fmt == "json":
             click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
             return
@@ -663,12 +643,10 @@ def accounts_reset(config_dir: Path | None, account: str, by: str | None) -> Non
     Its held publications go out as they come due; publications that already failed stay failed
     and can be re-queued with 'syndicate replay --account ACCOUNT'.
     """
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         check_choice("account", account, sorted(rt.config.accounts), where="in accounts.yaml")
         before, _ = rt.ledger.account_status(account)
         rt.ledger.set_account_status(account, "ok", f"reset from {before}", actor=f"cli:{by or 'operator'}")
-        rt.close()
         click.echo(f"{account}: {before} -> ok")
 
 
@@ -723,8 +701,7 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
     """
     from .intake.producer import cancel as cancel_item
 
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         if rt.ledger.item(item_id) is None:
             _err(f"item {item_id!r} not found in the ledger")
             sys.exit(EXIT_INCOMPLETE)
@@ -747,7 +724,6 @@ def cancel(config_dir: Path | None, item_id: str, locale: str | None, account: s
         if not done.cancelled and not done.in_flight:
             click.echo(f"nothing left to cancel ({scope}): every publication has gone out, failed, or was "
                        "cancelled or skipped before")
-        rt.close()
 
 
 @main.command()
@@ -779,17 +755,14 @@ def resolve(config_dir: Path | None, publication: str, permalink: str | None, re
     if remote_id is not None and permalink is None:
         raise click.UsageError("--remote-id goes with --published")
     decision = Decision.PUBLISHED if permalink is not None else Decision.RETRY if retry else Decision.FAILED
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         try:
             pub = do_resolve(publication, decision, runtime=rt, by=_reviewer(by), reason=reason, permalink=permalink,
                              remote_id=remote_id)
         except ResolveError as exc:
-            rt.close()
             _err(f"error: {exc}")
             sys.exit(EXIT_INVALID)
         status, why = rt.ledger.account_status(pub.account)
-        rt.close()
         click.echo(f"#{pub.id} {pub.key}: {pub.state}" + (f" at {pub.permalink}" if pub.permalink else ""))
         if decision is Decision.RETRY and status != "ok":
             click.echo(f"note: account {pub.account} is {status} ({why or 'no reason given'}): the retry waits "
@@ -845,8 +818,7 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
         raise click.UsageError("choose rows with --item, --account, --since or --until (or replay --all)")
     if localizations and not item_id:
         raise click.UsageError("--localizations needs --item")
-    with _handled():
-        rt = _runtime(config_dir, embedded=True)
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
         if account is not None:  # an account gone from accounts.yaml may still have rows to replay
             known = sorted(set(rt.config.accounts) | set(rt.ledger.distinct_values("account")))
             check_choice("account", account, known, where="in accounts.yaml or the ledger")
@@ -857,10 +829,8 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
                              states=states or ("failed",), since=_moment(since, now), until=_moment(until, now),
                              include_held=include_held, localizations=localizations, reason=reason, dry_run=dry_run)
         except ResolveError as exc:
-            rt.close()
             _err(f"error: {exc}")
             sys.exit(EXIT_INVALID)
-        rt.close()
         for line in describe(plan.rows):
             click.echo(line)
         for item, revision, locale in plan.localizations:
@@ -891,19 +861,16 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
     from .publishing.dispatcher import Dispatcher
 
     configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO")
-    with _handled():
-        try:
-            lease_td = parse_duration(lease)
-            every = parse_duration(interval) if interval else None
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
-        rt = Runtime.create(config=load_config(config_dir, check_secrets=False))
+    try:
+        lease_td = parse_duration(lease)
+        every = parse_duration(interval) if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    with _handled(), Runtime.create(config=load_config(config_dir, check_secrets=False)) as rt:
         if rt.embedded:
-            rt.close()
             _err("syndicate scheduler needs SYNDICATE_REDIS_URL; in embedded mode 'syndicate worker' dispatches")
             sys.exit(EXIT_INVALID)
         if lease_td < 2 * (every or rt.timing.dispatch_interval):
-            rt.close()
             raise click.BadParameter("the lease must last at least two intervals", param_hint="--lease")
         dispatcher = Dispatcher(rt, lease_length=lease_td)
 
@@ -915,10 +882,7 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
         from .config.reload import ConfigReloader
 
         ConfigReloader(rt, check_secrets=False).install()  # SIGHUP reloads (it would otherwise end the process)
-        try:
-            dispatcher.run(every)
-        finally:
-            rt.close()
+        dispatcher.run(every)
 
 
 @main.command()
@@ -939,14 +903,9 @@ def api(config_dir: Path | None, host: str, port: int, max_connections_per_clien
 
     level = os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO"
     configure_logging(level=level)
-    with _handled():
-        rt = Runtime.create(config=load_config(config_dir, check_secrets=False))
+    with _handled(), Runtime.create(config=load_config(config_dir, check_secrets=False)) as rt:
         create_app(rt)  # check the tokens before binding the port
-        try:
-            serve(rt, host=host, port=port, log_level=level,
-                  limits=ClientLimits(max_per_client=max_connections_per_client))
-        finally:
-            rt.close()
+        serve(rt, host=host, port=port, log_level=level, limits=ClientLimits(max_per_client=max_connections_per_client))
 
 
 @main.command()
@@ -969,13 +928,10 @@ def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: st
         if not ok and fmt == "text":
             _err(body.strip()[:2000])
         sys.exit(EXIT_OK if ok else EXIT_INCOMPLETE)
-    ledger = Ledger()
-    try:
+    with Ledger() as ledger:
         results = Readiness([broker_check(os.environ.get("SYNDICATE_REDIS_URL") or None), ledger_check(ledger),
                              config_check(functools.partial(load_config, config_dir,
                                                             check_secrets=not skip_secrets))]).run()
-    finally:
-        ledger.close()
     if fmt == "json":
         click.echo(report_json(results))
     else:
@@ -991,9 +947,7 @@ def engagement(config_dir: Path | None) -> None:
     settings.yaml engagement.interval); `syndicate report` shows the newest snapshot."""
     from .operations.engagement import collect_engagement
 
-    with _handled():
-        rt = _runtime(config_dir)
+    with _handled(), _runtime(config_dir) as rt:
         done = collect_engagement(rt)
         click.echo(f"stored {done.stored} snapshot(s); {done.skipped} skipped, {done.errors} error(s)")
-        rt.close()
         sys.exit(EXIT_OK if not done.errors else EXIT_INCOMPLETE)

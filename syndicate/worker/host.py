@@ -90,7 +90,7 @@ class WorkerHost:
 
 def serve_forever(rt: Services, *, threads: int, dispatcher: bool) -> int:
     """Run a :class:`WorkerHost` until SIGTERM or SIGINT, reloading the config on SIGHUP; returns
-    the exit code."""
+    the exit code. The caller closes ``rt`` (``with Runtime.create(...) as rt:``)."""
     from ..config.reload import ConfigReloader
 
     host = WorkerHost(rt, threads=threads, dispatcher=dispatcher)
@@ -109,7 +109,6 @@ def serve_forever(rt: Services, *, threads: int, dispatcher: bool) -> int:
             pass
     finally:
         host.stop()
-        rt.close()
     return 0
 
 

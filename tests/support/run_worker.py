@@ -21,8 +21,8 @@ def main() -> int:
     registry = AdapterRegistry()
     registry.register("board", BoardAdapter)
     configure_logging(json=True, level="INFO")
-    rt = Runtime.create(config=load_config(config_dir, registry=registry))
-    return serve_forever(rt, threads=threads, dispatcher="--no-dispatcher" not in sys.argv)
+    with Runtime.create(config=load_config(config_dir, registry=registry)) as rt:
+        return serve_forever(rt, threads=threads, dispatcher="--no-dispatcher" not in sys.argv)
 
 
 if __name__ == "__main__":

@@ -378,9 +378,8 @@ def run_syndicate_load(name: str, platform: Platform, items: Sequence[dict[str, 
 
     env = worker_env(database_url=database_url, redis_url=redis_url, namespace=namespace, config=config,
                      log_level=log_level, pythonpath=tree, extra=extra_env)
-    rt = Runtime.create(config=config, database_url=database_url, redis_url=redis_url, namespace=namespace,
-                        environ=env)
-    try:
+    with Runtime.create(config=config, database_url=database_url, redis_url=redis_url, namespace=namespace,
+                        environ=env) as rt:
         already = rt.ledger.count_by_state().get("published", 0)
         for data in items:
             submit(data, runtime=rt, ignore_schedule=True, actor="bench")
@@ -399,8 +398,6 @@ def run_syndicate_load(name: str, platform: Platform, items: Sequence[dict[str, 
             cpu = workers.cpu_s()
             started = workers.started_at
         counts = rt.ledger.count_by_state()
-    finally:
-        rt.close()
     published = counts.get("published", 0) - already
     rate = steady_rate(platform.done_at, started)
     return LoadResult(name, rate, cpu * 1000 / max(1, published), load(), counts, published >= total,

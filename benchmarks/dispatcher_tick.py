@@ -88,51 +88,50 @@ def main() -> None:
     args = ap.parse_args()
     configure_logging(level="WARNING")
     print(f"machine: {machine()}")
-    with pg_database() as url, redis_namespace() as ns, sandbox_config(ACCOUNTS) as cfg:
-        rt = Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns)
-        try:
-            t0 = time.perf_counter()
-            _copy_rows(url, args.rows, datetime.now(UTC))
-            print(f"inserted {args.rows:,} scheduled rows in {time.perf_counter() - t0:.1f} s")
-            print("plan of the due-rows query:\n" + _explain(url))
-            dispatcher = Dispatcher(rt, name="bench")
-            dispatcher.tick()  # warm the pool and the statement caches
-            results = []
-            idle = []
-            for _ in range(args.rounds * 3):
+    with (pg_database() as url,
+          redis_namespace() as ns,
+          sandbox_config(ACCOUNTS) as cfg,
+          Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns) as rt):
+        t0 = time.perf_counter()
+        _copy_rows(url, args.rows, datetime.now(UTC))
+        print(f"inserted {args.rows:,} scheduled rows in {time.perf_counter() - t0:.1f} s")
+        print("plan of the due-rows query:\n" + _explain(url))
+        dispatcher = Dispatcher(rt, name="bench")
+        dispatcher.tick()  # warm the pool and the statement caches
+        results = []
+        idle = []
+        for _ in range(args.rounds * 3):
+            t = time.perf_counter()
+            report = dispatcher.tick()
+            idle.append(time.perf_counter() - t)
+            assert report.enqueued == 0
+        results.append(("idle (nothing due)", 0, *summary_ms(idle).values()))
+        for batch in (1, 100, BATCH):
+            took = []
+            for _ in range(args.rounds):
+                _make_due(url, batch)
                 t = time.perf_counter()
                 report = dispatcher.tick()
-                idle.append(time.perf_counter() - t)
-                assert report.enqueued == 0
-            results.append(("idle (nothing due)", 0, *summary_ms(idle).values()))
-            for batch in (1, 100, BATCH):
-                took = []
-                for _ in range(args.rounds):
-                    _make_due(url, batch)
-                    t = time.perf_counter()
-                    report = dispatcher.tick()
-                    took.append(time.perf_counter() - t)
-                    assert report.enqueued == batch, report
-                results.append((f"{batch} due", batch, *summary_ms(took).values()))
-            for batch in (100, BATCH):  # the ledger's share: take_due alone, without the sends
-                took = []
-                for _ in range(args.rounds):
-                    _make_due(url, batch)
-                    t = time.perf_counter()
-                    taken = rt.ledger.take_due(horizon=rt.timing.dispatch_horizon, limit=BATCH, actor="bench")
-                    took.append(time.perf_counter() - t)
-                    assert len(taken) == batch
-                results.append((f"{batch} due, take_due only", batch, *summary_ms(took).values()))
-            if args.profile:
-                import cProfile
-                import pstats
+                took.append(time.perf_counter() - t)
+                assert report.enqueued == batch, report
+            results.append((f"{batch} due", batch, *summary_ms(took).values()))
+        for batch in (100, BATCH):  # the ledger's share: take_due alone, without the sends
+            took = []
+            for _ in range(args.rounds):
+                _make_due(url, batch)
+                t = time.perf_counter()
+                taken = rt.ledger.take_due(horizon=rt.timing.dispatch_horizon, limit=BATCH, actor="bench")
+                took.append(time.perf_counter() - t)
+                assert len(taken) == batch
+            results.append((f"{batch} due, take_due only", batch, *summary_ms(took).values()))
+        if args.profile:
+            import cProfile
+            import pstats
 
-                _make_due(url, args.profile_rows)
-                prof = cProfile.Profile()
-                prof.runcall(dispatcher.tick)
-                pstats.Stats(prof).sort_stats("tottime").print_stats(15)
-        finally:
-            rt.close()
+            _make_due(url, args.profile_rows)
+            prof = cProfile.Profile()
+            prof.runcall(dispatcher.tick)
+            pstats.Stats(prof).sort_stats("tottime").print_stats(15)
     print()
     print(f"dispatcher tick, {args.rows:,} scheduled rows, PostgreSQL ledger, Redis broker, {args.rounds} ticks "
           "per row (idle: 3x)")

@@ -54,15 +54,13 @@ def _item(n: int, publish_at: datetime) -> dict[str, Any]:
 def _runtime(mode: str, cfg: Path, stack: ExitStack) -> Iterator[Runtime]:
     if mode == "embedded":
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="syndicate-bench-")))
-        rt = Runtime.create(config=cfg, database_url=f"sqlite:///{tmp / 'ledger.db'}", redis_url="")
+        with Runtime.create(config=cfg, database_url=f"sqlite:///{tmp / 'ledger.db'}", redis_url="") as rt:
+            yield rt
     else:
         url = stack.enter_context(pg_database())
         ns = stack.enter_context(redis_namespace())
-        rt = Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns)
-    try:
-        yield rt
-    finally:
-        rt.close()
+        with Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns) as rt:
+            yield rt
 
 
 def run(mode: str, items: int, threads: int, lead: timedelta, spread: timedelta) -> tuple[Any, ...]:

@@ -131,9 +131,8 @@ def main() -> None:
         cfg = stack.enter_context(webhook_config(platform.url + "/hooks", accounts=1, locales=targets,
                                                  translation={"engine": "deepl"}, settings=profiles))
         env = {KEY_ENV: KEY}
-        rt = Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns,
-                            environ={**env, "SYNDICATE_CONFIG": str(cfg)})
-        try:
+        with Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns,
+                            environ={**env, "SYNDICATE_CONFIG": str(cfg)}) as rt:
             for revision, name in ((1, "syndicate, first run"), (2, "syndicate, re-run of unchanged items")):
                 before = list(fake.translate_requests())
                 t0 = time.perf_counter()
@@ -151,8 +150,6 @@ def main() -> None:
                              f"{100 * src['cache'] / translated:.0f} %" if translated else "–", f"{took:.1f}"])
                 print(f"{name}: {len(reqs)} requests for {pairs} (item revision, locale) pairs"
                       + (f"; {res.note}" if res.note else ""), flush=True)
-        finally:
-            rt.close()
         naive, took = _naive(fake, args.items, targets, 16)
         rows.append(["baseline: a request per field, no cache (each run)", pairs, naive, f"{naive / pairs:.2f}",
                      "1.0", "0 %", f"{took:.1f}"])

@@ -129,46 +129,45 @@ def child(args: argparse.Namespace) -> None:
         url = stack.enter_context(pg_database())
         ns = stack.enter_context(redis_namespace())
         cfg = stack.enter_context(webhook_config(args.platform + "/hooks", accounts=args.accounts, locales=locales))
-        rt = Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns,
-                            environ={**os.environ, SECRET_ENV: SECRET})
-        engine = rt.ledger.engine
+        with Runtime.create(config=cfg, database_url=url, redis_url=REDIS_URL, namespace=ns,
+                            environ={**os.environ, SECRET_ENV: SECRET}) as rt:
+            engine = rt.ledger.engine
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _statement(*_a: Any) -> None:
-            counts["SQL statements"] += 1
+            @event.listens_for(engine, "before_cursor_execute")
+            def _statement(*_a: Any) -> None:
+                counts["SQL statements"] += 1
 
-        @event.listens_for(engine, "commit")
-        def _commit(*_a: Any) -> None:
-            counts["transactions committed"] += 1
+            @event.listens_for(engine, "commit")
+            def _commit(*_a: Any) -> None:
+                counts["transactions committed"] += 1
 
-        @event.listens_for(engine, "checkout")
-        def _checkout(*_a: Any) -> None:
-            counts["pool checkouts"] += 1
+            @event.listens_for(engine, "checkout")
+            def _checkout(*_a: Any) -> None:
+                counts["pool checkouts"] += 1
 
-        t0 = time.perf_counter()
-        for n in range(args.items):
-            submit(item(n, human=human), runtime=rt, ignore_schedule=True, actor="bench")
-        submit_s = time.perf_counter() - t0
-        total = args.items * len(locales) * args.accounts
-        counts.clear()
-        rt.broker.middleware.insert(0, Measure())
-        pg_before = _backend_cpu(url)
-        threads_before = _thread_cpu_s()
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        host = WorkerHost(rt, threads=1, dispatcher=True)
-        host.start()
-        try:
-            wait_for(lambda: rt.ledger.count_by_state().get("published", 0) >= total, 600, every_s=0.2,
-                     progress=lambda: sum(counts.values()))
-            # Read while the pool's connections are still open, and before the main thread's polling
-            # above is counted twice.
-            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-            threads = _thread_cpu_s()
-            pg_after = _backend_cpu(url)
-        finally:
-            host.stop()
-        published = rt.ledger.count_by_state().get("published", 0)
-        rt.close()
+            t0 = time.perf_counter()
+            for n in range(args.items):
+                submit(item(n, human=human), runtime=rt, ignore_schedule=True, actor="bench")
+            submit_s = time.perf_counter() - t0
+            total = args.items * len(locales) * args.accounts
+            counts.clear()
+            rt.broker.middleware.insert(0, Measure())
+            pg_before = _backend_cpu(url)
+            threads_before = _thread_cpu_s()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            host = WorkerHost(rt, threads=1, dispatcher=True)
+            host.start()
+            try:
+                wait_for(lambda: rt.ledger.count_by_state().get("published", 0) >= total, 600, every_s=0.2,
+                         progress=lambda: sum(counts.values()))
+                # Read while the pool's connections are still open, and before the main thread's polling
+                # above is counted twice.
+                cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+                threads = _thread_cpu_s()
+                pg_after = _backend_cpu(url)
+            finally:
+                host.stop()
+            published = rt.ledger.count_by_state().get("published", 0)
     per = 1000 / max(1, published)
     consumers = sum(v - threads_before.get(k, 0.0) for k, v in threads.items() if "Consumer" in k)
     dispatcher = sum(v - threads_before.get(k, 0.0) for k, v in threads.items() if k.startswith("dispatcher"))

@@ -110,13 +110,10 @@ def test_the_plugin_publishes_through_the_pipeline(on_path: Path, config_dir: Ca
     with FakeNoticeboard() as board:
         cfg_dir = config_dir(accounts=_accounts(board.url), routes=[simple_route("r", ["en-US"], ["board"])])
         cfg = load_config(cfg_dir, registry=AdapterRegistry(), environ={"NB_TOKEN": TOKEN})
-        rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-        try:
+        with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
             # When an item is submitted and the worker runs
             submit(item_data(), runtime=rt, ignore_schedule=True)
             [pub] = run_until_settled(rt, rt.ledger.publications, threads=2, timeout=timedelta(seconds=60))
-        finally:
-            rt.close()
     # Then the plugin posted one note with the tagged link, and the ledger has its id and URL
     assert pub.state == "published"
     [note] = board.notes

@@ -62,9 +62,8 @@ def api_config(config_dir: Callable[..., Path], monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def rt(api_config: Path, ledger_url: str, outbox: Path) -> Iterator[Runtime]:
-    runtime = Runtime.create(config=api_config, database_url=ledger_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=api_config, database_url=ledger_url, redis_url="") as runtime:
+        yield runtime
 
 
 @pytest.fixture
@@ -273,10 +272,7 @@ def test_the_api_refuses_to_start_without_tokens(config_dir: Callable[..., Path]
     empty = config_dir()
     # When the app is built for each
     for cfg, expected in ((unset, "API_TOKEN_UNSET"), (empty, "at least one token")):
-        runtime = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-        try:
-            # Then a ConfigError says why
-            with pytest.raises(ConfigError, match=expected):
-                create_app(runtime)
-        finally:
-            runtime.close()
+        # Then a ConfigError says why
+        with (Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as runtime,
+              pytest.raises(ConfigError, match=expected)):
+            create_app(runtime)

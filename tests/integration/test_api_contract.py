@@ -34,11 +34,10 @@ def api(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path,
     cfg = config_dir(accounts=sandbox_accounts("a1"), routes=[simple_route("na", ["en-US"], ["a1"])],
                      settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_PRODUCER}",
                                                             "scopes": ["submit", "read", "cancel", "review"]}}}})
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    submit(item_data(id="stored", campaign="spring"), runtime=rt, ignore_schedule=True)
-    with ApiServer(rt) as server:
-        yield server
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
+        submit(item_data(id="stored", campaign="spring"), runtime=rt, ignore_schedule=True)
+        with ApiServer(rt) as server:
+            yield server
 
 
 def test_malformed_json_is_refused_with_its_line_and_column(api: ApiServer) -> None:
@@ -101,11 +100,8 @@ def test_the_openapi_document_is_valid_3_1_and_describes_every_lifecycle_webhook
 def test_a_real_lifecycle_payload_matches_its_webhook_schema(config_dir: Callable[..., Path], sqlite_url: str,
                                                              outbox: Path) -> None:
     # Given the body syndicate sends when a publication is published
-    rt = Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="") as rt:
         [pub] = submit(item_data(), runtime=rt, ignore_schedule=True).publications
-    finally:
-        rt.close()
     payload = json.loads(json.dumps(lifecycle_payload(pub, None, "planned", None, datetime.now(UTC))))
     doc = openapi_document()
 

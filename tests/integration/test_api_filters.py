@@ -16,9 +16,8 @@ __all__ = ["api_config"]  # the fixture, shared with test_api
 
 @pytest.fixture
 def rt(api_config: Path, sqlite_url: str, outbox: Path) -> Iterator[Runtime]:
-    runtime = Runtime.create(config=api_config, database_url=sqlite_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=api_config, database_url=sqlite_url, redis_url="") as runtime:
+        yield runtime
 
 
 @pytest.fixture

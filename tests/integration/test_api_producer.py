@@ -31,21 +31,20 @@ def served(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path,
     monkeypatch.setenv("API_TOKEN_CMS", TOKEN)
     cfg = config_dir(accounts=sandbox_accounts("a1", "a2"), routes=[simple_route("na", ["en-US"], ["a1", "a2"])],
                      settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_CMS}"}}}})
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", rt
-    server.should_exit = True
-    thread.join(10)
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}", rt
+        server.should_exit = True
+        thread.join(10)
 
 
 def run_script(url: str, item: Path, token: str = TOKEN) -> subprocess.CompletedProcess[str]:

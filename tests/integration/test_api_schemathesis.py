@@ -33,22 +33,21 @@ def api_schema(config_dir: Callable[..., Path], pg_url: str, outbox: Path,
     monkeypatch.setenv("API_TOKEN_ST", TOKEN)
     cfg = config_dir(accounts=sandbox_accounts("a1"), routes=[simple_route("na", ["en-US"], ["a1"])],
                      settings={"api": {"max_body_bytes": 65536, "tokens": {"st": {"token": "${API_TOKEN_ST}"}}}})
-    rt = Runtime.create(config=cfg, database_url=pg_url, redis_url="")
-    submit(item_data(id="stored-item", campaign="spring"), runtime=rt, ignore_schedule=True)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/openapi.json")
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        rt.close()
+    with Runtime.create(config=cfg, database_url=pg_url, redis_url="") as rt:
+        submit(item_data(id="stored-item", campaign="spring"), runtime=rt, ignore_schedule=True)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            yield schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/openapi.json")
+        finally:
+            server.should_exit = True
+            thread.join(10)
 
 
 def _run(strategy: SearchStrategy[schemathesis.Case], examples: int, seen: Counter[str]) -> None:

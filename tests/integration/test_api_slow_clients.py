@@ -61,9 +61,8 @@ def rt(config_dir: Callable[..., Path], sqlite_url: str, monkeypatch: pytest.Mon
     monkeypatch.setenv("API_TOKEN", TOKEN)
     cfg = config_dir(accounts=sandbox_accounts("a1"), routes=[simple_route("na", ["en-US"], ["a1"])],
                      settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN}"}}}})
-    runtime = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as runtime:
+        yield runtime
 
 
 def closed_by_server(sockets: list[socket.socket], *, expect: int, failsafe_s: float = 10.0) -> set[socket.socket]:

@@ -41,9 +41,8 @@ def rt(config_dir: Callable[..., Path], ledger_url: str, outbox: Path,
                              simple_route("dach", ["de-DE"], ["d1"],
                                           translation={"engine": "pseudo", "review_required": True})],
                      settings={"api": {"tokens": tokens}})
-    runtime = Runtime.create(config=cfg, database_url=ledger_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="") as runtime:
+        yield runtime
 
 
 @pytest.fixture

@@ -61,8 +61,7 @@ def test_x_reconcile_does_not_take_the_previous_revisions_post_that_went_out_a_m
     # Given revision 1 went out on X moments ago, inside the window reconciliation searches
     acc = x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0)
     cfg = config_dir(accounts={"x-na": acc}, routes=[simple_route("na", ["en-US"], ["x-na"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx))
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as rt:
         first = enqueue(rt, 1)
         assert do_publish(rt, first) == "published"
         # And revision 2, whose post reads the same, loses its connection before X made anything
@@ -74,8 +73,6 @@ def test_x_reconcile_does_not_take_the_previous_revisions_post_that_went_out_a_m
         make_due(rt, second)
         assert do_publish(rt, second) == "published"
         old, new = rt.ledger.publication(first), rt.ledger.publication(second)
-    finally:
-        rt.close()
     assert old is not None and new is not None and len(fx.posts) == 2
     assert (old.remote_id, new.remote_id) == (fx.posts[0].id, fx.posts[1].id)
     assert [p.urls[0]["expanded_url"] for p in fx.posts] == [old.tagged_url, new.tagged_url]
@@ -91,8 +88,7 @@ def test_linkedin_reconcile_finds_revision_2s_own_post_after_a_lost_answer(
                              "read_timeout_s": 0.5, "credentials": {"access_token": "${LI_TOKEN}"},
                              "options": {"author": AUTHOR}}},
             routes=[simple_route("na", ["en-US"], ["li"])])
-        rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ={"LI_TOKEN": LI_TOKEN})
-        try:
+        with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ={"LI_TOKEN": LI_TOKEN}) as rt:
             # Given revision 1 is on the page
             first = enqueue(rt, 1)
             assert do_publish(rt, first) == "published"
@@ -103,8 +99,6 @@ def test_linkedin_reconcile_finds_revision_2s_own_post_after_a_lost_answer(
             # When reconciled
             outcome = do_reconcile(rt, second)
             old, new = rt.ledger.publication(first), rt.ledger.publication(second)
-        finally:
-            rt.close()
         posts = linkedin.created()
     # Then revision 2's own post is recorded, the one whose article is revision 2's link
     assert outcome == "published" and old is not None and new is not None and len(posts) == 2
@@ -131,7 +125,7 @@ def test_report_finds_the_one_publication_a_utm_content_value_belongs_to(
 ) -> None:
     # Given two revisions of an item published on two accounts
     _, rt = _published_revisions(config_dir, ledger_url)
-    try:
+    with rt:
         values = {p.utm["utm_content"] for p in rt.ledger.publications(item_id="item-1")}
         # When each value is looked up
         found = {v: report_rows(rt.ledger, utm_content=v) for v in sorted(values)}
@@ -142,8 +136,6 @@ def test_report_finds_the_one_publication_a_utm_content_value_belongs_to(
             conn.execute(update(publications).where(publications.c.id == old.id)
                          .values(utm={**old.utm, "utm_content": "item-1.en-US.a.0"}))
         legacy = report_rows(rt.ledger, utm_content="item-1.en-US.a.0")
-    finally:
-        rt.close()
     # Then the four posts have four values, and each value leads to exactly its post
     assert values == {"item-1.r1.en-US.a.0", "item-1.r1.en-US.b.0", "item-1.r2.en-US.a.0", "item-1.r2.en-US.b.0"}
     for value, rows in found.items():

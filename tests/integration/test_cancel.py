@@ -35,9 +35,8 @@ def cfg(config_dir: Callable[..., Path]) -> Path:
 
 @pytest.fixture
 def rt(cfg: Path, ledger_url: str, outbox: Path, clock: ManualClock) -> Iterator[Runtime]:
-    runtime = Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=clock)
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=clock) as runtime:
+        yield runtime
 
 
 def submitted(rt: Runtime, **item: Any) -> list[int]:

@@ -21,14 +21,11 @@ def test_embedded_run_publishes_every_locale_and_account_once(
         routes=[simple_route("r-a", ["en-US", "en-GB"], ["a1", "a2"]),
                 simple_route("r-b", ["de-DE"], ["b1", "b2"], translation={"engine": "pseudo"})],
     )
-    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="") as rt:
         # When it is submitted and the embedded worker runs until everything settles
         sub = submit(item_data(), runtime=rt, ignore_schedule=True)
         pubs = run_until_settled(rt, lambda: rt.ledger.publications(item_id="item-1"), threads=4,
                                  timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
     # Then every (locale, account) pair was published exactly once, with a file:// back-link
     assert sub.status == "created"
     assert sorted((p.locale, p.account, p.state) for p in pubs) == [

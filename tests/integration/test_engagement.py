@@ -88,8 +88,7 @@ def test_snapshots_are_stored_per_publication_and_time_and_the_report_shows_the_
 ) -> None:
     # Given two posts published on a board that reports counts
     clock = ManualClock()
-    rt = metered_runtime(config_dir, ledger_url, board, clock)
-    try:
+    with metered_runtime(config_dir, ledger_url, board, clock) as rt:
         publish_all(rt)
         # When engagement is collected now and again an hour later
         first = collect_engagement(rt)
@@ -98,8 +97,6 @@ def test_snapshots_are_stored_per_publication_and_time_and_the_report_shows_the_
         pubs = rt.ledger.publications(item_id="item-1")
         history = {p.account: snapshots(rt.ledger, p.id) for p in pubs}
         rows = report_rows(rt.ledger, campaign="test-campaign")
-    finally:
-        rt.close()
     # Then each publication has two snapshots, an hour apart, with only integer counts kept
     assert (first.stored, second.stored, first.errors) == (2, 2, 0)
     for snaps in history.values():
@@ -118,14 +115,11 @@ def test_posts_older_than_the_window_are_not_asked_again(
 ) -> None:
     # Given posts published eight days ago, with a seven-day window
     clock = ManualClock()
-    rt = metered_runtime(config_dir, sqlite_url, board, clock)
-    try:
+    with metered_runtime(config_dir, sqlite_url, board, clock) as rt:
         publish_all(rt)
         clock.advance(timedelta(days=8))
         # When engagement is collected
         report = collect_engagement(rt)
-    finally:
-        rt.close()
     # Then the platform was not asked at all
     assert report.stored == 0 and board.reads == {}
 
@@ -135,15 +129,12 @@ def test_a_rate_limited_account_is_paused_for_the_round_and_others_go_on(
 ) -> None:
     # Given two published items on one account, and a board that answers 429 to the next metrics read
     clock = ManualClock()
-    rt = metered_runtime(config_dir, sqlite_url, board, clock, accounts=("m1",))
-    try:
+    with metered_runtime(config_dir, sqlite_url, board, clock, accounts=("m1",)) as rt:
         publish_all(rt, "item-1")
         publish_all(rt, "item-2")
         board.fail_next(Fault("status", method="GET", path="/metrics$", status=429))
         # When engagement is collected
         report = collect_engagement(rt)
-    finally:
-        rt.close()
     # Then the account was paused after the 429: no second read, nothing stored, one error counted
     assert (report.stored, report.errors, report.skipped) == (0, 1, 1)
     assert report.accounts_stopped == ["m1"]
@@ -153,9 +144,8 @@ def test_a_rate_limited_account_is_paused_for_the_round_and_others_go_on(
 def test_one_worker_wins_each_round(config_dir: Callable[..., Path], pg_url: str, board: MeteredBoard) -> None:
     # Given two workers' jobs on one ledger
     clock = ManualClock()
-    rt1 = metered_runtime(config_dir, pg_url, board, clock)
-    rt2 = Runtime.create(config=rt1.config, database_url=pg_url, redis_url="", clock=clock)
-    try:
+    with (metered_runtime(config_dir, pg_url, board, clock) as rt1,
+          Runtime.create(config=rt1.config, database_url=pg_url, redis_url="", clock=clock) as rt2):
         jobs = [EngagementJob.for_runtime(rt1), EngagementJob.for_runtime(rt2)]
         assert all(j is not None for j in jobs)
         # When both ask for a turn, again half an hour later, and again after the interval
@@ -164,9 +154,6 @@ def test_one_worker_wins_each_round(config_dir: Callable[..., Path], pg_url: str
         soon = [j.take_turn() for j in jobs if j]
         clock.advance(timedelta(minutes=31))
         later = [j.take_turn() for j in jobs if j]
-    finally:
-        rt1.close()
-        rt2.close()
     # Then exactly one wins the first round, none before the interval, one after it
     assert sorted(now) == [False, True]
     assert soon == [False, False]
@@ -176,12 +163,10 @@ def test_one_worker_wins_each_round(config_dir: Callable[..., Path], pg_url: str
 def test_the_job_is_off_when_no_adapter_offers_metrics(config_dir: Callable[..., Path], sqlite_url: str,
                                                         outbox: Path) -> None:
     # Given only sandbox accounts (no fetch_metrics)
-    rt = Runtime.create(config=config_dir(accounts=sandbox_accounts("s1")), database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=config_dir(accounts=sandbox_accounts("s1")), database_url=sqlite_url,
+                        redis_url="") as rt:
         # Then no job is made for it
         assert EngagementJob.for_runtime(rt) is None
-    finally:
-        rt.close()
 
 
 def test_report_csv_and_json_show_engagement_columns(
@@ -189,13 +174,10 @@ def test_report_csv_and_json_show_engagement_columns(
 ) -> None:
     # Given a published sandbox post with a stored snapshot, in the ledger the CLI reads
     cfg = config_dir(accounts=sandbox_accounts("s1"))
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         publish_sandbox(rt)
         [pub] = rt.ledger.publications(item_id="item-1")
         store_snapshot(rt.ledger, pub.id, {"likes": 7, "clicks": 3, "saves": 1}, taken_at=rt.ledger.now())
-    finally:
-        rt.close()
     monkeypatch.setenv("SYNDICATE_DATABASE_URL", sqlite_url)
     # When `syndicate report` exports it as CSV and JSON
     runner = CliRunner()

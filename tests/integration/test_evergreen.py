@@ -38,10 +38,9 @@ def rt(config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock
                    routes=[simple_route("r", ["en-US", "en-GB"], ["b"], min_gap="1h")])
     reg = AdapterRegistry()
     reg.register("board", BoardAdapter)
-    runtime = Runtime.create(config=load_config(d, registry=reg), database_url=sqlite_url, redis_url="",
-                             clock=clock)
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=load_config(d, registry=reg), database_url=sqlite_url, redis_url="",
+                        clock=clock) as runtime:
+        yield runtime
 
 
 def submit_localized(rt: Runtime, **item: Any) -> None:

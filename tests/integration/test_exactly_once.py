@@ -62,26 +62,25 @@ def test_the_same_publish_message_three_times_makes_one_post(
     config_dir: Callable[..., Path], board: FakeBoard, ledger_url: str
 ) -> None:
     # Given enqueued publications and a worker with 8 threads
-    rt = Runtime.create(config=board_config(config_dir, board), database_url=ledger_url, redis_url="")
-    ids = prepare(rt)
-    worker = Worker(rt.broker, worker_threads=8, worker_timeout=50)
-    worker.start()
-    try:
-        # When every publish message is delivered three times
-        for _ in range(3):
-            for pid in ids:
-                rt.actors.publish.send(pid)
-        rt.broker.join("syndicate.publish", timeout=30_000)
-        worker.join()
-    finally:
-        worker.stop()
-    # Then the board holds exactly one post per publication, and the ledger agrees
-    counts = board.posts_by_marker()
-    pubs = [rt.ledger.publication(i) for i in ids]
-    assert all(p is not None and p.state == "published" for p in pubs)
-    assert {p.marker: counts[p.marker] for p in pubs if p} == {p.marker: 1 for p in pubs if p}
-    assert len(board.posts) == len(ids)
-    rt.close()
+    with Runtime.create(config=board_config(config_dir, board), database_url=ledger_url, redis_url="") as rt:
+        ids = prepare(rt)
+        worker = Worker(rt.broker, worker_threads=8, worker_timeout=50)
+        worker.start()
+        try:
+            # When every publish message is delivered three times
+            for _ in range(3):
+                for pid in ids:
+                    rt.actors.publish.send(pid)
+            rt.broker.join("syndicate.publish", timeout=30_000)
+            worker.join()
+        finally:
+            worker.stop()
+        # Then the board holds exactly one post per publication, and the ledger agrees
+        counts = board.posts_by_marker()
+        pubs = [rt.ledger.publication(i) for i in ids]
+        assert all(p is not None and p.state == "published" for p in pubs)
+        assert {p.marker: counts[p.marker] for p in pubs if p} == {p.marker: 1 for p in pubs if p}
+        assert len(board.posts) == len(ids)
 
 
 def test_two_workers_racing_on_the_same_rows_make_one_post_each(
@@ -89,32 +88,30 @@ def test_two_workers_racing_on_the_same_rows_make_one_post_each(
 ) -> None:
     # Given two independent runtimes (two workers) on one PostgreSQL ledger
     cfg = board_config(config_dir, board)
-    rt1 = Runtime.create(config=cfg, database_url=pg_url, redis_url="")
-    rt2 = Runtime.create(config=cfg, database_url=pg_url, redis_url="")
-    ids = prepare(rt1)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(8)
+    with (Runtime.create(config=cfg, database_url=pg_url, redis_url="") as rt1,
+          Runtime.create(config=cfg, database_url=pg_url, redis_url="") as rt2):
+        ids = prepare(rt1)
+        outcomes: list[str] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(8)
 
-    def race(rt: Runtime) -> None:
-        barrier.wait()
-        for pid in ids:
-            out = do_publish(rt, pid)
-            with lock:
-                outcomes.append(out)
+        def race(rt: Runtime) -> None:
+            barrier.wait()
+            for pid in ids:
+                out = do_publish(rt, pid)
+                with lock:
+                    outcomes.append(out)
 
-    # When four threads of each worker publish every row at the same moment
-    threads = [threading.Thread(target=race, args=(rt,)) for rt in (rt1, rt2) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # Then each row was published once; every other attempt saw it claimed and backed off
-    assert outcomes.count("published") == len(ids)
-    assert outcomes.count("not-claimable") == len(ids) * 7
-    assert sorted(board.posts_by_marker().values()) == [1] * len(ids)
-    rt1.close()
-    rt2.close()
+        # When four threads of each worker publish every row at the same moment
+        threads = [threading.Thread(target=race, args=(rt,)) for rt in (rt1, rt2) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # Then each row was published once; every other attempt saw it claimed and backed off
+        assert outcomes.count("published") == len(ids)
+        assert outcomes.count("not-claimable") == len(ids) * 7
+        assert sorted(board.posts_by_marker().values()) == [1] * len(ids)
 
 
 def _start_worker(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -135,25 +132,24 @@ def test_duplicate_messages_on_redis_across_two_worker_processes_make_one_post_e
     cfg = board_config(config_dir, board)
     env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
            "SYNDICATE_REDIS_NAMESPACE": redis_namespace}
-    rt = Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace)
-    ids = prepare(rt)
-    procs = [_start_worker(cfg.directory, env) for _ in range(2)]
-    try:
-        # When each publish message is sent four times
-        for _ in range(4):
-            for pid in ids:
-                rt.actors.publish.send(pid)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if all((p := rt.ledger.publication(i)) is not None and p.state == "published" for i in ids):
-                break
-            time.sleep(0.1)
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        errs = [p.communicate(timeout=60)[1].decode(errors="replace") for p in procs]
-    # Then every publication is published once, and both workers shut down cleanly
-    assert [rt.ledger.publication(i).state for i in ids] == ["published"] * len(ids)  # type: ignore[union-attr]
-    assert sorted(board.posts_by_marker().values()) == [1] * len(ids)
-    assert [p.returncode for p in procs] == [0, 0], errs
-    rt.close()
+    with Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace) as rt:
+        ids = prepare(rt)
+        procs = [_start_worker(cfg.directory, env) for _ in range(2)]
+        try:
+            # When each publish message is sent four times
+            for _ in range(4):
+                for pid in ids:
+                    rt.actors.publish.send(pid)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if all((p := rt.ledger.publication(i)) is not None and p.state == "published" for i in ids):
+                    break
+                time.sleep(0.1)
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            errs = [p.communicate(timeout=60)[1].decode(errors="replace") for p in procs]
+        # Then every publication is published once, and both workers shut down cleanly
+        assert [rt.ledger.publication(i).state for i in ids] == ["published"] * len(ids)  # type: ignore[union-attr]
+        assert sorted(board.posts_by_marker().values()) == [1] * len(ids)
+        assert [p.returncode for p in procs] == [0, 0], errs

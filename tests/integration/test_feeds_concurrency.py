@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,8 +52,6 @@ def test_two_workers_with_threads_publishing_into_one_feed_lose_no_entry(
     directory = tmp_path / "feeds"
     cfg = config_dir(accounts={"partner-a": {"adapter": "feeds", "options": {"directory": str(directory)}}},
                      routes=[simple_route("partners", ["en-US"], ["partner-a"])])
-    runtimes = [Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace)
-                for _ in range(2)]
     errors: list[BaseException] = []
     start = threading.Barrier(8)
 
@@ -67,17 +66,16 @@ def test_two_workers_with_threads_publishing_into_one_feed_lose_no_entry(
         except BaseException as exc:
             errors.append(exc)
 
-    # When eight threads (four per runtime) each publish three different items at the same time
-    threads = [threading.Thread(target=worker, args=(runtimes[t % 2], range(t * 3, t * 3 + 3))) for t in range(8)]
-    try:
+    with ExitStack() as stack:
+        runtimes = [stack.enter_context(Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url,
+                                                       namespace=redis_namespace)) for _ in range(2)]
+        # When eight threads (four per runtime) each publish three different items at the same time
+        threads = [threading.Thread(target=worker, args=(runtimes[t % 2], range(t * 3, t * 3 + 3))) for t in range(8)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(60)
         stored = runtimes[0].adapter("partner-a").account.state.get("feed:en-US")
-    finally:
-        for rt in runtimes:
-            rt.close()
     # Then all 24 entries are in the shared state and in both files, each once
     assert errors == []
     expected = sorted(entry_id_for(f"item-{n:02d}", "en-US") for n in range(24))
@@ -93,14 +91,11 @@ def test_the_embedded_worker_with_many_threads_publishes_every_item_into_one_fee
     directory = tmp_path / "feeds"
     cfg = config_dir(accounts={"partner-a": {"adapter": "feeds", "options": {"directory": str(directory)}}},
                      routes=[simple_route("partners", ["en-US"], ["partner-a"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         for n in range(12):
             submit(item_data(id=f"item-{n:02d}"), runtime=rt, ignore_schedule=True)
         # When eight worker threads publish them
         pubs = run_until_settled(rt, rt.ledger.publications, threads=8, timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
     # Then every item is published and in both files once
     assert {p.state for p in pubs} == {"published"} and len(pubs) == 12
     atom_ids, rss_ids = _ids_in_files(directory)

@@ -60,9 +60,8 @@ def feeds(config_dir: Callable[..., Path], tmp_path: Path, sqlite_url: str) -> I
     directory = tmp_path / "feeds"
     cfg = config_dir(accounts={"partner-a": {"adapter": "feeds", "options": {"directory": str(directory)}}},
                      routes=[simple_route("partners", ["en-US"], ["partner-a"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    yield rt, directory / "partner-a"
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
+        yield rt, directory / "partner-a"
 
 
 def publish(rt: Runtime, **item: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -84,20 +85,18 @@ def hub() -> Iterator[FakeHub]:
 
 @pytest.fixture
 def setup(config_dir: Callable[..., Path], tmp_path: Path, sqlite_url: str) -> Iterator[Callable[..., Setup]]:
-    runtimes: list[Runtime] = []
+    with ExitStack() as runtimes:
 
-    def build(*, locales: tuple[str, ...] = ("en-US",), database_url: str | None = None, **options: Any) -> Setup:
-        directory = tmp_path / "feeds"
-        cfg = config_dir(
-            accounts={"partner-a": {"adapter": "feeds", "options": {"directory": str(directory), **options}}},
-            routes=[simple_route("partners", list(locales), ["partner-a"], translation={"engine": "pseudo"})])
-        rt = Runtime.create(config=cfg, database_url=database_url or sqlite_url, redis_url="")
-        runtimes.append(rt)
-        return Setup(rt, directory)
+        def build(*, locales: tuple[str, ...] = ("en-US",), database_url: str | None = None, **options: Any) -> Setup:
+            directory = tmp_path / "feeds"
+            cfg = config_dir(
+                accounts={"partner-a": {"adapter": "feeds", "options": {"directory": str(directory), **options}}},
+                routes=[simple_route("partners", list(locales), ["partner-a"], translation={"engine": "pseudo"})])
+            rt = runtimes.enter_context(Runtime.create(config=cfg, database_url=database_url or sqlite_url,
+                                                       redis_url=""))
+            return Setup(rt, directory)
 
-    yield build
-    for rt in runtimes:
-        rt.close()
+        yield build
 
 
 def test_feeds_publish_the_example_items_into_atom_and_rss_per_locale(

@@ -102,20 +102,17 @@ def test_worker_serves_health_readiness_and_metrics_on_one_port(
     cfg, env = setup(config_dir, tmp_path, pg_url, redis_url, redis_namespace, accounts=2)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    rt = Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace)
-    try:
-        with worker(["--threads", "2", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"], env,
-                    tmp_path / "worker.log") as proc:
-            wait_for(f"{base}/healthz", proc, tmp_path / "worker.log")
-            # When a producer submits an item for two accounts and the worker publishes it
-            ready_status, ready_body = get(f"{base}/readyz")
-            submit(item_data(), runtime=rt, ignore_schedule=True)
-            wait_published(rt, 2)
-            values = scrape(f"{base}/metrics")
-            proc.send_signal(signal.SIGTERM)
-            code = proc.wait(timeout=60)
-    finally:
-        rt.close()
+    with (Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace) as rt,
+          worker(["--threads", "2", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"], env,
+                 tmp_path / "worker.log") as proc):
+        wait_for(f"{base}/healthz", proc, tmp_path / "worker.log")
+        # When a producer submits an item for two accounts and the worker publishes it
+        ready_status, ready_body = get(f"{base}/readyz")
+        submit(item_data(), runtime=rt, ignore_schedule=True)
+        wait_published(rt, 2)
+        values = scrape(f"{base}/metrics")
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
     # Then /readyz said every check passed
     assert ready_status == 200
     checks = json.loads(ready_body)["checks"]
@@ -144,21 +141,17 @@ def test_multiprocess_worker_serves_the_merged_counts_of_its_children(
     env["PROMETHEUS_MULTIPROC_DIR"] = str(mdir)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    rt = Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace)
-    try:
-        # When two single-threaded worker processes publish 3 items x 3 accounts under one supervisor
-        with worker(["--processes", "2", "--threads", "1", "--metrics-port", str(port),
-                     "--metrics-host", "127.0.0.1"], env, tmp_path / "worker.log") as proc:
-            wait_for(f"{base}/healthz", proc, tmp_path / "worker.log")
-            for i in range(3):
-                submit(item_data(id=f"item-{i}"), runtime=rt, ignore_schedule=True)
-            wait_published(rt, 9)
-            values = scrape(f"{base}/metrics")
-            files = sorted(p.name for p in mdir.glob("*.db"))
-            proc.send_signal(signal.SIGTERM)
-            code = proc.wait(timeout=60)
-    finally:
-        rt.close()
+    with (Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace) as rt,
+          worker(["--processes", "2", "--threads", "1", "--metrics-port", str(port),
+                  "--metrics-host", "127.0.0.1"], env, tmp_path / "worker.log") as proc):
+        wait_for(f"{base}/healthz", proc, tmp_path / "worker.log")
+        for i in range(3):
+            submit(item_data(id=f"item-{i}"), runtime=rt, ignore_schedule=True)
+        wait_published(rt, 9)
+        values = scrape(f"{base}/metrics")
+        files = sorted(p.name for p in mdir.glob("*.db"))
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
     # Then the parent's scrape holds all nine posts, summed over the children
     assert total(values, "syndicate_publish_outcomes_total", outcome="published") == 9
     assert total(values, "syndicate_publish_call_seconds_count", result="ok") == 9
@@ -172,17 +165,16 @@ def test_multiprocess_worker_serves_the_merged_counts_of_its_children(
 def test_readyz_answers_503_and_names_the_failing_checks(tmp_path: Path, config_dir: Callable[..., Path]) -> None:
     # Given an ops server whose ledger and broker refuse connections, with a valid config
     cfg = config_dir()
-    ledger = Ledger("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    ops = build_ops_server("127.0.0.1", 0, ledger=ledger, redis_url="redis://127.0.0.1:1/0", namespace="ns",
-                           load_config=functools.partial(load_config, cfg), queues=["syndicate.intake"]).start()
-    try:
-        # When probes ask
-        live = get(f"http://127.0.0.1:{ops.port}/healthz")
-        ready_status, ready_body = get(f"http://127.0.0.1:{ops.port}/readyz")
-        metrics_status, metrics_body = get(f"http://127.0.0.1:{ops.port}/metrics")
-    finally:
-        ops.stop()
-        ledger.close()
+    with Ledger("postgresql+psycopg://nobody@127.0.0.1:1/none") as ledger:
+        ops = build_ops_server("127.0.0.1", 0, ledger=ledger, redis_url="redis://127.0.0.1:1/0", namespace="ns",
+                               load_config=functools.partial(load_config, cfg), queues=["syndicate.intake"]).start()
+        try:
+            # When probes ask
+            live = get(f"http://127.0.0.1:{ops.port}/healthz")
+            ready_status, ready_body = get(f"http://127.0.0.1:{ops.port}/readyz")
+            metrics_status, metrics_body = get(f"http://127.0.0.1:{ops.port}/metrics")
+        finally:
+            ops.stop()
     # Then the process is alive but not ready, naming what failed
     assert live[0] == 200
     assert ready_status == 503
@@ -221,17 +213,16 @@ def test_health_command_exits_0_when_ready_and_1_when_the_broker_is_down(
 
 def test_health_command_probes_a_running_process_by_url(config_dir: Callable[..., Path], sqlite_url: str) -> None:
     # Given an ops server that is alive but whose broker is down
-    ledger = Ledger(sqlite_url)
-    ledger.migrate()
-    ops = build_ops_server("127.0.0.1", 0, ledger=ledger, redis_url="redis://127.0.0.1:1/0", namespace="ns",
-                           load_config=functools.partial(load_config, config_dir()), queues=[]).start()
-    try:
-        # When `syndicate health --url` probes /healthz and /readyz
-        live = _health(["--url", f"http://127.0.0.1:{ops.port}/healthz"], dict(os.environ))
-        ready = _health(["--url", f"http://127.0.0.1:{ops.port}/readyz"], dict(os.environ))
-    finally:
-        ops.stop()
-        ledger.close()
+    with Ledger(sqlite_url) as ledger:
+        ledger.migrate()
+        ops = build_ops_server("127.0.0.1", 0, ledger=ledger, redis_url="redis://127.0.0.1:1/0", namespace="ns",
+                               load_config=functools.partial(load_config, config_dir()), queues=[]).start()
+        try:
+            # When `syndicate health --url` probes /healthz and /readyz
+            live = _health(["--url", f"http://127.0.0.1:{ops.port}/healthz"], dict(os.environ))
+            ready = _health(["--url", f"http://127.0.0.1:{ops.port}/readyz"], dict(os.environ))
+        finally:
+            ops.stop()
     # Then liveness passes (exit 0) and readiness does not (exit 1)
     assert live.returncode == 0 and "ready" in live.stdout
     assert ready.returncode == 1 and "NOT READY" in ready.stdout

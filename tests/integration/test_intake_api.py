@@ -24,10 +24,9 @@ def served(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path) -> It
     cfg = config_dir(accounts=sandbox_accounts("social-na"), routes=[simple_route("na", ["en-US"], ["social-na"])],
                      settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_CMS}",
                                                             "scopes": ["submit", "read", "cancel", "review"]}}}})
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ={"API_TOKEN_CMS": TOKEN})
-    with ApiServer(rt) as server:
+    with (Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ={"API_TOKEN_CMS": TOKEN}) as rt,
+          ApiServer(rt) as server):
         yield server, rt
-    rt.close()
 
 
 def post(server: ApiServer, raw: bytes, path: str = "/v1/items") -> requests.Response:

@@ -20,19 +20,13 @@ def test_an_item_accepted_under_raised_limits_is_published_and_read_back(
 ) -> None:
     # Given limits raised above the defaults, and an item that uses them
     cfg = config_dir(settings={"intake": {"max_body_chars": 500_000, "max_title_chars": 400}})
-    rt = Runtime.create(config=cfg, database_url=ledger_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="") as rt:
         submit(item_data(title="t" * 350, body="word " * 60_000), runtime=rt, ignore_schedule=True)
         # When a worker publishes it, and a fresh runtime (no cache) reads it back
         pubs = run_until_settled(rt, lambda: rt.ledger.publications(item_id="item-1"), threads=2,
                                  timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
-    fresh = Runtime.create(config=cfg, database_url=ledger_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="") as fresh:
         content = fresh.ledger.item_content("item-1", 1)
-    finally:
-        fresh.close()
     # Then it went out, and reads back whole
     assert {p.state for p in pubs} == {"published"}
     assert content is not None and len(content.body) == 300_000 and len(content.title) == 350
@@ -42,18 +36,12 @@ def test_an_item_stored_before_a_rule_existed_still_reads_back(
     config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
     # Given a stored item whose payload breaks today's single-line rule (stored by an older version)
-    rt = Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(), runtime=rt)
         with rt.ledger.engine.begin() as conn:
             payload = dict(item_data(), title="Old\ttitle", summary=None)
             conn.execute(update(items).values(payload=payload))
-    finally:
-        rt.close()
     # When a fresh runtime reads it / Then it reads back as stored
-    fresh = Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="") as fresh:
         content = fresh.ledger.item_content("item-1", 1)
-    finally:
-        fresh.close()
     assert content is not None and content.title == "Old\ttitle"

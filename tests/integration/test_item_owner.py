@@ -21,9 +21,8 @@ from tests.helpers import item_data, sandbox_accounts, simple_route
 @pytest.fixture
 def rt(config_dir: Callable[..., Path], ledger_url: str, outbox: Path) -> Iterator[Runtime]:
     cfg = config_dir(accounts=sandbox_accounts("a1"), routes=[simple_route("na", ["en-US"], ["a1"])])
-    runtime = Runtime.create(config=cfg, database_url=ledger_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="") as runtime:
+        yield runtime
 
 
 def owners(ledger: Ledger, item_id: str = "item-1") -> list[str | None]:
@@ -65,17 +64,16 @@ def test_an_item_an_operator_created_belongs_to_the_operator(rt: Runtime) -> Non
 
 def test_items_stored_before_owners_were_recorded_get_the_first_submitter(ledger_url: str) -> None:
     # Given a ledger at the schema before owners, with one item submitted twice by api:cms
-    ledger = Ledger(ledger_url)
-    upgrade(ledger.engine, "0002")
-    now = datetime.now(UTC)
-    with ledger.begin() as conn:
-        for rev, actor in ((1, "api:cms"), (2, "cli")):
-            conn.execute(insert(items).values(item_id="old-1", revision=rev, payload={}, content_hash="h",
-                                              campaign="c", state="active", received_at=now, updated_at=now))
-            conn.execute(insert(events).values(at=now, item_id="old-1", revision=rev, kind="item.received",
-                                               actor=actor))
-    # When the ledger is migrated to the newest schema
-    ledger.migrate()
-    # Then every revision is owned by who submitted the first
-    assert owners(ledger, "old-1") == ["api:cms", "api:cms"]
-    ledger.close()
+    with Ledger(ledger_url) as ledger:
+        upgrade(ledger.engine, "0002")
+        now = datetime.now(UTC)
+        with ledger.begin() as conn:
+            for rev, actor in ((1, "api:cms"), (2, "cli")):
+                conn.execute(insert(items).values(item_id="old-1", revision=rev, payload={}, content_hash="h",
+                                                  campaign="c", state="active", received_at=now, updated_at=now))
+                conn.execute(insert(events).values(at=now, item_id="old-1", revision=rev, kind="item.received",
+                                                   actor=actor))
+        # When the ledger is migrated to the newest schema
+        ledger.migrate()
+        # Then every revision is owned by who submitted the first
+        assert owners(ledger, "old-1") == ["api:cms", "api:cms"]

@@ -105,15 +105,12 @@ def test_linkedin_publishes_the_example_items_with_the_exact_requests(
     config_dir: Callable[..., Path], ledger_url: str, linkedin: FakeLinkedIn
 ) -> None:
     # Given a LinkedIn page account on the loopback LinkedIn and the three example items
-    rt = make_runtime(config_dir, ledger_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, ledger_url, linkedin.url) as rt:
         for path in sorted(EXAMPLES.glob("*.yaml")):
             submit(load_item_file(path), runtime=rt, ignore_schedule=True)
         # When the embedded worker runs until everything due has settled
         pubs = run_until_settled(rt, lambda: rt.ledger.publications(account="li"), threads=2,
                                  timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
     # Then one post per item went out (the case study's later evergreen slots wait for their time)
     published = {p.tagged_url: p for p in pubs if p.state == "published"}
     assert sorted(published) == sorted(EXPECTED)
@@ -141,14 +138,11 @@ def test_linkedin_escapes_text_after_translation_so_nothing_is_cut(
     config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
 ) -> None:
     # Given a German route whose engine (pseudo-localization) wraps text in [ ... ~~~ ], reserved characters
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url, locales=("de-DE",), translation={"engine": "pseudo"})
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url, locales=("de-DE",), translation={"engine": "pseudo"}) as rt:
         submit(item_data(title="Q&A (live)", summary="Ask @us_team anything: *really*."), runtime=rt,
                ignore_schedule=True)
         [pub] = run_until_settled(rt, lambda: rt.ledger.publications(account="li"), threads=2,
                                   timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
     # When the post is made, Then the commentary was escaped after translation
     assert pub.state == "published", pub.last_error
     [post] = linkedin.created()
@@ -168,15 +162,12 @@ def test_linkedin_expired_token_answer_fails_the_publication_and_holds_the_accou
 ) -> None:
     # Given LinkedIn considers the token expired (401)
     linkedin.tokens[TOKEN].expired = True
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         # When publishing
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
         status = rt.ledger.account_status("li")
-    finally:
-        rt.close()
     # Then it failed with LinkedIn's words and the account needs new credentials
     assert outcome == "failed" and pub is not None and pub.state == "failed"
     error = pub.last_error or ""
@@ -190,15 +181,12 @@ def test_linkedin_token_past_its_expiry_date_fails_without_calling(
 ) -> None:
     # Given the account's token expiry date has passed
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url, token_expires_at=past)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url, token_expires_at=past) as rt:
         pid = enqueue(rt)
         # When publishing
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
         status = rt.ledger.account_status("li")
-    finally:
-        rt.close()
     # Then it fails as an auth problem, holds the account, and LinkedIn was never called
     assert outcome == "failed" and pub is not None and "expired" in (pub.last_error or "")
     assert status[0] == "needs_credentials"
@@ -210,14 +198,11 @@ def test_linkedin_token_close_to_expiry_publishes_and_records_the_warning(
 ) -> None:
     # Given the token expires in five days and the account warns ten days ahead
     soon = (datetime.now(UTC) + timedelta(days=5, hours=2)).isoformat()
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url, token_expires_at=soon, token_warning="10d")
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url, token_expires_at=soon, token_warning="10d") as rt:
         pid = enqueue(rt)
         # When publishing
         assert do_publish(rt, pid) == "published"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     # Then the post went out and the recorded render carries the warning for the operator
     assert pub is not None and pub.rendered is not None
     assert any("expires in 5 days" in w for w in pub.rendered["warnings"])
@@ -227,8 +212,7 @@ def test_linkedin_duplicate_answer_fails_with_linkedins_message(
     config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
 ) -> None:
     # Given the page already carries a post with exactly the commentary we are about to send
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         pending = rt.ledger.publication(pid)
         assert pending is not None
@@ -236,8 +220,6 @@ def test_linkedin_duplicate_answer_fails_with_linkedins_message(
         # When it is published
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     # Then LinkedIn's 422 DUPLICATE_POST fails it, naming the post it duplicates
     assert outcome == "failed" and pub is not None
     assert "HTTP 422" in (pub.last_error or "") and "DUPLICATE_POST" in (pub.last_error or "")
@@ -249,16 +231,13 @@ def test_linkedin_takes_an_unchanged_revision_2_because_its_link_names_the_revis
     config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
 ) -> None:
     # Given revision 1 of an item was posted, and revision 2 changes nothing LinkedIn shows
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         first = enqueue(rt)
         assert do_publish(rt, first) == "published"
         second = enqueue(rt, item_data(revision=2, body="A body edit LinkedIn never shows."))
         # When revision 2 is published
         outcome = do_publish(rt, second)
         old, new = rt.ledger.publication(first), rt.ledger.publication(second)
-    finally:
-        rt.close()
     # Then it is a post of its own, whose link differs from revision 1's only in utm_content
     assert outcome == "published" and old is not None and new is not None
     assert new.remote_id != old.remote_id and len(linkedin.created()) == 2
@@ -270,13 +249,10 @@ def test_linkedin_retired_version_fails_naming_the_linkedin_version_option(
     config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
 ) -> None:
     # Given the account asks for a version LinkedIn has retired
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url, linkedin_version="202401")
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url, linkedin_version="202401") as rt:
         pid = enqueue(rt)
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     # Then it failed for good, with LinkedIn's 426 text and the option to change
     assert outcome == "failed" and pub is not None
     assert "HTTP 426" in (pub.last_error or "") and "'linkedin_version'" in (pub.last_error or "")
@@ -290,15 +266,12 @@ def test_linkedin_rate_limit_defers_the_publication_without_counting_an_attempt(
 ) -> None:
     # Given LinkedIn answers 429, with Retry-After or (as it usually does) without
     linkedin.fail_next(FakeLinkedIn.rate_limited(retry_after_s))
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         before = datetime.now(UTC)
         # When publishing
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     # Then it is rescheduled (not failed, no attempt counted) at Retry-After or the 00:00 UTC reset
     assert outcome == "deferred" and pub is not None and pub.state == "scheduled" and pub.attempts == 0
     assert "HTTP 429" in (pub.last_error or "") and "throttle" in (pub.last_error or "")
@@ -315,13 +288,10 @@ def test_linkedin_bad_request_fails_with_linkedins_message(
 ) -> None:
     linkedin.fail_next(Fault("status", method="POST", path="^/rest/posts$", status=400,
                              body={"status": 400, "message": "Invalid URN for author", "code": "INVALID_URN_ID"}))
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert outcome == "failed" and pub is not None
     assert "HTTP 400" in (pub.last_error or "") and "INVALID_URN_ID: Invalid URN for author" in (pub.last_error or "")
 
@@ -331,26 +301,20 @@ def test_linkedin_gateway_errors_are_retried(
     config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn, status: int
 ) -> None:
     linkedin.fail_next(FakeLinkedIn.server_error(status))
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert outcome == "retrying" and pub is not None and pub.state == "retrying"
     assert f"HTTP {status}" in (pub.last_error or "") and linkedin.created() == []
 
 
 def test_linkedin_connection_refused_is_retried(config_dir: Callable[..., Path], sqlite_url: str) -> None:
     # Given nothing listens at the account's base URL
-    rt = make_runtime(config_dir, sqlite_url, refused_url())
-    try:
+    with make_runtime(config_dir, sqlite_url, refused_url()) as rt:
         pid = enqueue(rt)
         outcome = do_publish(rt, pid)
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     # Then nothing can have been created: retry
     assert outcome == "retrying" and pub is not None and "cannot connect" in (pub.last_error or "")
 
@@ -360,16 +324,13 @@ def test_linkedin_server_error_on_create_goes_in_doubt_and_reconcile_retries_whe
 ) -> None:
     # Given LinkedIn answers 500 to the create (and made nothing)
     linkedin.fail_next(FakeLinkedIn.server_error(500))
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         # When publishing, Then the row is in doubt rather than retried blindly
         assert do_publish(rt, pid) == "in_doubt"
         # When reconciling, Then the author's recent posts are read, ours is absent: retry
         assert do_reconcile(rt, pid) == "retrying"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and "no post found" in (pub.last_error or "") and "HTTP 500" in (pub.last_error or "")
     assert [r.method for r in linkedin.requests] == ["POST", "GET"]
 
@@ -381,15 +342,12 @@ def test_linkedin_lost_answer_after_create_is_reconciled_to_exactly_one_post(
 ) -> None:
     # Given LinkedIn makes the post but the answer never arrives (stall past the read timeout, or reset)
     linkedin.fail_next(fault)
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         # When the embedded worker runs (publish → in doubt → reconcile)
         [pub] = run_until_settled(rt, lambda: rt.ledger.publications(account="li"), threads=2,
                                   timeout=timedelta(seconds=60))
         events = [e["kind"] for e in rt.ledger.events(publication_id=pub.id)]
-    finally:
-        rt.close()
     # Then the post found on LinkedIn is recorded, and there is exactly one
     [post] = linkedin.created()
     assert pub.state == "published" and pub.remote_id == post["id"]
@@ -403,14 +361,11 @@ def test_linkedin_reconcile_without_read_permission_leaves_it_to_an_operator(
     # Given a token that may post but not read the author's posts, and a lost answer
     linkedin.tokens[TOKEN].can_read = False
     linkedin.fail_next(Fault("close", when="after", method="POST"))
-    rt = make_runtime(config_dir, sqlite_url, linkedin.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, linkedin.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "in_doubt"
         # When reconciling, Then it cannot tell, and says why
         assert do_reconcile(rt, pid) == "unconfirmed"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and "HTTP 403" in (pub.last_error or "") and "ACCESS_DENIED" in (pub.last_error or "")
     assert len(linkedin.created()) == 1

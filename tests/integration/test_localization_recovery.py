@@ -94,14 +94,11 @@ def test_libretranslate_damaging_markup_still_publishes_french_and_portuguese_wi
     # Given a LibreTranslate instance that alters markup in text mode (or drops or repeats a placeholder)
     with FakeLibreTranslate(LIBRE_KEY) as libre:
         libre.mangle = mangle
-        rt = runtime(config_dir, sqlite_url, "libretranslate", libre, ["fr-FR", "pt-BR"])
-        try:
+        with runtime(config_dir, sqlite_url, "libretranslate", libre, ["fr-FR", "pt-BR"]) as rt:
             # When an item is submitted and the embedded worker runs
             submit(launch_item(), runtime=rt, ignore_schedule=True)
             pubs = settle(rt)
             rows = {loc: rt.ledger.localization("launch-1", 1, loc) for loc in TERM}
-        finally:
-            rt.close()
     # Then both posts were published, from machine translations...
     assert sorted((p.locale, p.state) for p in pubs) == [("fr-FR", "published"), ("pt-BR", "published")]
     for locale, row in rows.items():
@@ -132,15 +129,12 @@ def test_a_one_off_503_delays_a_localization_by_a_retry_not_by_the_ledgers_next_
     # Given an engine whose next answer is a 503
     with fake() as server:
         server.fail_next(Fault("status", status=503, body={"message": "Service unavailable"}))
-        rt = runtime(config_dir, sqlite_url, engine, server, ["de-DE"])
-        try:
+        with runtime(config_dir, sqlite_url, engine, server, ["de-DE"]) as rt:
             # When an item is submitted and the worker runs
             submit(launch_item(), runtime=rt, ignore_schedule=True)
             pubs = settle(rt)
             row = rt.ledger.localization("launch-1", 1, "de-DE")
             kinds = [e["kind"] for e in rt.ledger.events(item_id="launch-1")]
-        finally:
-            rt.close()
     # Then the post was published, its localization done in its first attempt (retried within the step),
     # with no failed attempt in the audit trail for the ledger to retry minutes later
     assert [p.state for p in pubs] == ["published"]
@@ -160,14 +154,11 @@ def test_when_both_strategies_fail_the_locale_is_held_and_review_shows_the_engin
     before = _damaged("libretranslate", "placeholders"), _damaged("libretranslate", "split")
     with FakeLibreTranslate(LIBRE_KEY) as libre:
         libre.mangle = "drop+invent"
-        rt = runtime(config_dir, sqlite_url, "libretranslate", libre, ["fr-FR"])
-        cfg = rt.config.directory
-        try:
+        with runtime(config_dir, sqlite_url, "libretranslate", libre, ["fr-FR"]) as rt:
+            cfg = rt.config.directory
             submit(launch_item(), runtime=rt, ignore_schedule=True)
             pubs = settle(rt)
             row = rt.ledger.localization("launch-1", 1, "fr-FR")
-        finally:
-            rt.close()
     # Then French is held: nothing published, the reason recorded, the engine's answer kept
     assert [p.state for p in pubs] == ["scheduled"] and not (outbox / "a-fr-fr").exists()
     assert row is not None and row["state"] == "failed" and "failed too" in row["error"]

@@ -33,8 +33,7 @@ def test_a_retried_localize_message_takes_its_own_claim_back_while_another_messa
     # Given an item waiting for its de-DE localization, no worker running
     cfg = config_dir(accounts=sandbox_accounts("a1"),
                      routes=[simple_route("dach", ["de-DE"], ["a1"], translation={"engine": "pseudo"})])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         assert isinstance(rt.broker, StubBroker)
         rt.broker.flush_all()  # drop the intake message: the test sends the localize messages itself
@@ -56,5 +55,3 @@ def test_a_retried_localize_message_takes_its_own_claim_back_while_another_messa
         row = rt.ledger.localization("item-1", 1, "de-DE")
         assert row is not None and row["state"] == "done"
         assert row["fields"]["title"] != item_data()["title"]  # pseudo-localized
-    finally:
-        rt.close()

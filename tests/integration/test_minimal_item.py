@@ -41,9 +41,8 @@ def rt(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path, tmp_path:
         routes=[simple_route("na", ["en-US"], ["social", "partner"]),
                 simple_route("dach", ["de-DE"], ["social", "partner"],
                              translation={"engine": "pseudo", "review_required": True})])
-    runtime = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as runtime:
+        yield runtime
 
 
 def settle(rt: Runtime) -> list[Any]:

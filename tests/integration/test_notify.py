@@ -63,16 +63,13 @@ def test_every_state_change_reaches_the_producer_signed_with_its_permalink(
 ) -> None:
     # Given producer webhooks configured, and an item for two accounts
     monkeypatch.setenv("CMS_WEBHOOK_SECRET", SECRET)
-    rt = runtime(config_dir, ledger_url, notify_settings(receiver.endpoint, poll_interval="1s"))
-    try:
+    with runtime(config_dir, ledger_url, notify_settings(receiver.endpoint, poll_interval="1s")) as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         # When the embedded worker publishes everything (its notifier loop delivers as it goes)
         pubs = run_until_settled(rt, lambda: rt.ledger.publications(item_id="item-1"), threads=2,
                                  timeout=timedelta(seconds=60))
         Notifier.for_runtime(rt).deliver_due()  # type: ignore[union-attr]  # whatever the loop had not sent yet
         rows = outbox_rows(rt.ledger)
-    finally:
-        rt.close()
     # Then the receiver verified a signature on every message and got each event once
     assert receiver.rejected == []
     events = sorted((d.payload["data"]["account"], d.payload["type"]) for d in receiver.deliveries)
@@ -98,17 +95,14 @@ def test_a_failed_publication_is_announced_with_the_platform_error(
     monkeypatch.setenv("CMS_WEBHOOK_SECRET", SECRET)
     settings = notify_settings(receiver.endpoint)
     settings["notifications"]["webhooks"]["cms"]["events"] = ["failed"]
-    rt = runtime(config_dir, sqlite_url, settings, board=board)
-    board.fail_next(Fault("status", method="POST", path="/posts", status=400, body={"detail": "text too long"}))
-    try:
+    with runtime(config_dir, sqlite_url, settings, board=board) as rt:
+        board.fail_next(Fault("status", method="POST", path="/posts", status=400, body={"detail": "text too long"}))
         submit(item_data(), runtime=rt, ignore_schedule=True)
         do_localize(rt, "item-1", 1, "en-US")
         [pub] = rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="test")
         # When the publication is attempted and fails, and the notifier runs
         assert do_publish(rt, pub.id) == "failed"
         done = Notifier.for_runtime(rt).deliver_due()  # type: ignore[union-attr]
-    finally:
-        rt.close()
     # Then exactly one message went out: publication.failed with the platform's words
     assert done == {"delivered": 1}
     [d] = receiver.deliveries
@@ -123,8 +117,7 @@ def test_a_refused_delivery_is_retried_after_backoff_with_the_same_webhook_id(
     # Given one pending notification and a receiver that answers 503 once
     monkeypatch.setenv("CMS_WEBHOOK_SECRET", SECRET)
     clock = ManualClock()
-    rt = runtime(config_dir, sqlite_url, notify_settings(receiver.endpoint), clock=clock)
-    try:
+    with runtime(config_dir, sqlite_url, notify_settings(receiver.endpoint), clock=clock) as rt:
         submit(item_data(locales=["en-US"]), runtime=rt, ignore_schedule=True)
         rt.ledger.cancel_item("item-1", actor="test", account="a2")  # + one publication.cancelled
         notifier = Notifier.for_runtime(rt)
@@ -137,8 +130,6 @@ def test_a_refused_delivery_is_retried_after_backoff_with_the_same_webhook_id(
         clock.advance(timedelta(seconds=15))
         later = notifier.deliver_due()
         rows = outbox_rows(rt.ledger)
-    finally:
-        rt.close()
     # Then the 503 was recorded on its row and retried only after the backoff
     assert first == {"retry": 1, "delivered": 2}
     assert early == {}
@@ -161,8 +152,7 @@ def test_a_lost_answer_leads_to_a_redelivery_the_receiver_dedupes(
     clock = ManualClock()
     settings = notify_settings(receiver.endpoint)
     settings["notifications"]["webhooks"]["cms"]["events"] = ["scheduled"]
-    rt = runtime(config_dir, sqlite_url, settings, clock=clock)
-    try:
+    with runtime(config_dir, sqlite_url, settings, clock=clock) as rt:
         submit(item_data(locales=["en-US"]), runtime=rt, ignore_schedule=True)
         notifier = Notifier.for_runtime(rt)
         assert notifier is not None
@@ -171,8 +161,6 @@ def test_a_lost_answer_leads_to_a_redelivery_the_receiver_dedupes(
         first = notifier.deliver_due()
         clock.advance(timedelta(minutes=5))
         second = notifier.deliver_due()
-    finally:
-        rt.close()
     # Then the sender retried the ones it could not confirm, and the receiver kept one copy of each
     assert first.get("retry") == 1 and second == {"delivered": 1}
     assert len(receiver.duplicates) == 1
@@ -192,8 +180,7 @@ def test_410_fails_at_once_and_an_endpoint_that_keeps_failing_is_given_up(
                                                     "events": ["scheduled"]}
     receiver.route("POST", "/down", lambda _r: Response(500, {"error": "down"}))
     receiver.gone()
-    rt = runtime(config_dir, sqlite_url, settings, clock=clock)
-    try:
+    with runtime(config_dir, sqlite_url, settings, clock=clock) as rt:
         submit(item_data(locales=["en-US"]), runtime=rt, ignore_schedule=True)
         rt.ledger.cancel_item("item-1", actor="test", account="a2")
         notifier = Notifier.for_runtime(rt)
@@ -205,8 +192,6 @@ def test_410_fails_at_once_and_an_endpoint_that_keeps_failing_is_given_up(
         rows = outbox_rows(rt.ledger)
         # And an operator puts the failed ones back after fixing the endpoint
         again = retry_failed(rt.ledger, endpoint="ops")
-    finally:
-        rt.close()
     # Then 410 failed the cms rows at once, and the ops rows failed after their second attempt
     assert first == {"failed": 2, "retry": 2} and second == {"failed": 2}
     states = {(r["endpoint"], r["state"], r["attempts"], r["last_status"]) for r in rows}
@@ -221,8 +206,7 @@ def test_the_outbox_row_commits_or_rolls_back_with_its_state_change(
 ) -> None:
     # Given a planned publication (its publication.scheduled row is in the outbox)
     monkeypatch.setenv("CMS_WEBHOOK_SECRET", SECRET)
-    rt = runtime(config_dir, ledger_url, notify_settings(receiver.endpoint))
-    try:
+    with runtime(config_dir, ledger_url, notify_settings(receiver.endpoint)) as rt:
         sub = submit(item_data(locales=["en-US"]), runtime=rt, ignore_schedule=True)
         pid = sub.publications[0].id
         before = len(outbox_rows(rt.ledger, publication_id=pid))
@@ -235,8 +219,6 @@ def test_the_outbox_row_commits_or_rolls_back_with_its_state_change(
         # And then succeeds
         rt.ledger.transition(pid, PublicationState.CANCELLED, expect=(PublicationState.SCHEDULED,), actor="test")
         committed = [r["event_type"] for r in outbox_rows(rt.ledger, publication_id=pid)]
-    finally:
-        rt.close()
     # Then the rolled-back change left no notification, and the committed one left exactly one
     assert before == 1 and rolled_back == 1
     assert committed == ["publication.scheduled", "publication.cancelled"]
@@ -246,15 +228,12 @@ def test_without_producer_webhooks_nothing_is_written_to_the_outbox(
     config_dir: Callable[..., Path], sqlite_url: str, outbox: Path
 ) -> None:
     # Given no notifications in settings.yaml
-    rt = runtime(config_dir, sqlite_url, None)
-    try:
+    with runtime(config_dir, sqlite_url, None) as rt:
         # When an item is planned and cancelled
         submit(item_data(), runtime=rt, ignore_schedule=True)
         rt.ledger.cancel_item("item-1", actor="test")
         rows = outbox_rows(rt.ledger)
         notifier = Notifier.for_runtime(rt)
-    finally:
-        rt.close()
     # Then the outbox stays empty and no notifier runs
     assert rows == [] and notifier is None
 

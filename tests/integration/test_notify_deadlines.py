@@ -41,16 +41,13 @@ def test_a_receiver_that_drips_its_answer_is_cut_at_its_deadline_and_does_not_ho
     accounts = sandbox_accounts("a1", "a2", "a3")
     d = config_dir(accounts=accounts, routes=[simple_route("na", ["en-US"], list(accounts))],
                    settings={"notifications": {"webhooks": hooks}})
-    rt = Runtime.create(config=load_config(d), database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=load_config(d), database_url=sqlite_url, redis_url="") as rt:
         # Given three "scheduled" events for each endpoint, and a slow endpoint that drips every answer
         submit(item_data(), runtime=rt, ignore_schedule=True)
         slow.fail_next(Fault("drip_headers", when="after", method="POST", seconds=0.05, times=10))
         # When the notifier runs one round
         counts = Notifier.for_runtime(rt).deliver_due()  # type: ignore[union-attr]
         rows = outbox_rows(rt.ledger)
-    finally:
-        rt.close()
     # Then the fast endpoint got all its messages
     assert sorted(r["state"] for r in rows if r["endpoint"] == "fast") == ["delivered"] * 3
     assert len(fast.deliveries) == 3

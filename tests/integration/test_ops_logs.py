@@ -132,13 +132,10 @@ def test_a_refused_submission_logs_the_item_and_every_reason(api_session: dict[s
 def test_a_refused_python_submission_is_logged_too(config_dir: Callable[..., Path], sqlite_url: str,
                                                     outbox: Path) -> None:
     # Given a runtime and an item that is not approved
-    rt = Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="")
-    try:
-        # When it is submitted from Python
-        with capture_logs() as logs, pytest.raises(InvalidItem) as refused:
-            submit(item_data(id="no-title", title=""), runtime=rt, actor="cms-script")
-    finally:
-        rt.close()
+    # When it is submitted from Python
+    with (Runtime.create(config=config_dir(), database_url=sqlite_url, redis_url="") as rt,
+          capture_logs() as logs, pytest.raises(InvalidItem) as refused):
+        submit(item_data(id="no-title", title=""), runtime=rt, actor="cms-script")
     # Then the refusal is logged with the item and the same reasons the exception carries
     [line] = [e for e in logs if e["event"] == "item.refused"]
     assert (line["item"], line["revision"], line["actor"]) == ("no-title", 1, "cms-script")
@@ -157,8 +154,7 @@ def test_notification_delivered_names_the_publication(
         cfg = config_dir(accounts=sandbox_accounts("a1"), routes=[simple_route("na", ["en-US"], ["a1"])],
                          settings={"notifications": {"webhooks": {"cms": {"url": receiver.endpoint,
                                                                           "secret": "${CMS_WEBHOOK_SECRET}"}}}})
-        rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-        try:
+        with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
             submit(item_data(), runtime=rt, ignore_schedule=True)
             do_localize(rt, "item-1", 1, "en-US")
             [pub] = rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="test")
@@ -166,8 +162,6 @@ def test_notification_delivered_names_the_publication(
             # When the notifier delivers the lifecycle webhooks
             with capture_logs() as logs:
                 Notifier.for_runtime(rt).deliver_due()  # type: ignore[union-attr]
-        finally:
-            rt.close()
     # Then each delivery line names the publication and the item it was about
     delivered = [e for e in logs if e["event"] == "notification.delivered"]
     assert len(delivered) == len(receiver.deliveries) == 2

@@ -31,9 +31,8 @@ def rt(config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str) -> It
                    routes=[simple_route("r", ["en-US"], ["b"])])
     reg = AdapterRegistry()
     reg.register("board", BoardAdapter)
-    runtime = Runtime.create(config=load_config(d, registry=reg), database_url=sqlite_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=load_config(d, registry=reg), database_url=sqlite_url, redis_url="") as runtime:
+        yield runtime
 
 
 def enqueued(rt: Runtime) -> int:

@@ -78,14 +78,13 @@ def test_raw_redis_messages_drive_a_stored_item_to_published(
     # Given an item stored in the ledger with no wake-up sent (stored through an in-process broker),
     # and a worker without a dispatcher, so that only our raw messages can move it
     cfg = config_dir(accounts=sandbox_accounts("a1", "a2"), routes=[simple_route("na", ["en-US"], ["a1", "a2"])])
-    stored = Runtime.create(config=cfg, database_url=pg_url, redis_url="")
-    sub = submit(item_data(id="raw-item", locales=["en-US"]), runtime=stored, ignore_schedule=True)
-    env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
-           "SYNDICATE_REDIS_NAMESPACE": redis_namespace, "SYNDICATE_OUTBOX": str(tmp_path / "outbox"),
-           "SYNDICATE_LOG_FORMAT": "json"}
-    log = tmp_path / "worker.log"
-    penv = producer_env(redis_url, redis_namespace)
-    try:
+    with Runtime.create(config=cfg, database_url=pg_url, redis_url="") as stored:
+        sub = submit(item_data(id="raw-item", locales=["en-US"]), runtime=stored, ignore_schedule=True)
+        env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
+               "SYNDICATE_REDIS_NAMESPACE": redis_namespace, "SYNDICATE_OUTBOX": str(tmp_path / "outbox"),
+               "SYNDICATE_LOG_FORMAT": "json"}
+        log = tmp_path / "worker.log"
+        penv = producer_env(redis_url, redis_namespace)
         with worker(cfg, env, log):
             # When the producer pushes intake(item, revision) with raw Redis commands
             send(penv, "intake", sub.item_id, str(sub.revision))
@@ -101,8 +100,6 @@ def test_raw_redis_messages_drive_a_stored_item_to_published(
             wait_until(lambda: all(p.state == "published" for p in stored.ledger.publications(item_id="raw-item")),
                        log, "publishing")
         pubs = stored.ledger.publications(item_id="raw-item")
-    finally:
-        stored.close()
     # Then both posts went out exactly once each, and the worker logged the raw messages' ids
     assert sorted((p.account, p.state) for p in pubs) == [("a1", "published"), ("a2", "published")]
     assert len(list((tmp_path / "outbox").rglob("*.txt"))) == 2
@@ -120,23 +117,22 @@ def test_a_malformed_message_costs_a_consumer_restart_not_the_worker(
            "SYNDICATE_REDIS_NAMESPACE": redis_namespace, "SYNDICATE_LOG_FORMAT": "json"}
     log = tmp_path / "worker.log"
     client = redis.Redis.from_url(redis_url)
-    stored = Runtime.create(config=cfg, database_url=pg_url, redis_url="")
-    sub = submit(item_data(id="after-bad", locales=["en-US"]), runtime=stored, ignore_schedule=True)
-    try:
-        with worker(cfg, env, log) as proc:
-            # When a producer pushes a message with a field Dramatiq does not know
-            key = f"{redis_namespace}:syndicate.intake"
-            client.hset(f"{key}.msgs", "bad-1", b'{"queue_name":"syndicate.intake","actor_name":"intake",'
-                                                 b'"args":["x",1],"kwargs":{},"options":{},"priority":1}')
-            client.rpush(key, "bad-1")
-            # Then the queue's consumer fails to decode it and restarts (the worker process lives on)
-            wait_until(lambda: "Restarting consumer" in log.read_text(), log, "the consumer restart")
-            assert "Failed to decode message" in log.read_text()
-            # And a well-formed message sent afterwards is processed
-            send_python(producer_env(redis_url, redis_namespace), "intake", sub.item_id, "1")
-            wait_until(lambda: all(p.ready for p in stored.ledger.publications(item_id="after-bad")), log,
-                       "the good message")
-            assert proc.poll() is None
-    finally:
-        stored.close()
-        client.close()
+    with Runtime.create(config=cfg, database_url=pg_url, redis_url="") as stored:
+        sub = submit(item_data(id="after-bad", locales=["en-US"]), runtime=stored, ignore_schedule=True)
+        try:
+            with worker(cfg, env, log) as proc:
+                # When a producer pushes a message with a field Dramatiq does not know
+                key = f"{redis_namespace}:syndicate.intake"
+                client.hset(f"{key}.msgs", "bad-1", b'{"queue_name":"syndicate.intake","actor_name":"intake",'
+                                                     b'"args":["x",1],"kwargs":{},"options":{},"priority":1}')
+                client.rpush(key, "bad-1")
+                # Then the queue's consumer fails to decode it and restarts (the worker process lives on)
+                wait_until(lambda: "Restarting consumer" in log.read_text(), log, "the consumer restart")
+                assert "Failed to decode message" in log.read_text()
+                # And a well-formed message sent afterwards is processed
+                send_python(producer_env(redis_url, redis_namespace), "intake", sub.item_id, "1")
+                wait_until(lambda: all(p.ready for p in stored.ledger.publications(item_id="after-bad")), log,
+                           "the good message")
+                assert proc.poll() is None
+        finally:
+            client.close()

@@ -65,50 +65,48 @@ def test_a_429_with_a_reset_time_defers_the_row_to_that_time_without_counting_an
     config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: ManualClock
 ) -> None:
     # Given the board answers 429 with a reset time 15 minutes ahead
-    rt = board_runtime(config_dir, board, sqlite_url, locales=["en-US"], redis_url="", clock=clock)
-    reset = T0 + timedelta(minutes=15)
-    board.fail_next(Fault("status", method="POST", status=429,
-                          headers={"x-rate-limit-reset": str(int(reset.timestamp()))}))
-    [pid] = localized(rt)
-    # When the publication is published
-    assert publish_due(rt) == ["deferred"]
-    # Then it is scheduled again at the reset time, with no attempt and no failure counted
-    pub = rt.ledger.publication(pid)
-    assert pub is not None and pub.state == "scheduled" and pub.scheduled_for == reset
-    assert (pub.attempts, pub.failures, pub.deferrals) == (0, 0, 1)
-    assert rt.ledger.events(publication_id=pid)[-1]["kind"] == "deferred"
-    # And nothing happens before the reset; at the reset it goes out on its first counted attempt
-    clock.t = reset - timedelta(seconds=1)
-    assert publish_due(rt) == []
-    clock.t = reset
-    assert publish_due(rt) == ["published"]
-    pub = rt.ledger.publication(pid)
-    assert pub is not None and pub.attempts == 1 and len(board.posts) == 1
-    rt.close()
+    with board_runtime(config_dir, board, sqlite_url, locales=["en-US"], redis_url="", clock=clock) as rt:
+        reset = T0 + timedelta(minutes=15)
+        board.fail_next(Fault("status", method="POST", status=429,
+                              headers={"x-rate-limit-reset": str(int(reset.timestamp()))}))
+        [pid] = localized(rt)
+        # When the publication is published
+        assert publish_due(rt) == ["deferred"]
+        # Then it is scheduled again at the reset time, with no attempt and no failure counted
+        pub = rt.ledger.publication(pid)
+        assert pub is not None and pub.state == "scheduled" and pub.scheduled_for == reset
+        assert (pub.attempts, pub.failures, pub.deferrals) == (0, 0, 1)
+        assert rt.ledger.events(publication_id=pid)[-1]["kind"] == "deferred"
+        # And nothing happens before the reset; at the reset it goes out on its first counted attempt
+        clock.t = reset - timedelta(seconds=1)
+        assert publish_due(rt) == []
+        clock.t = reset
+        assert publish_due(rt) == ["published"]
+        pub = rt.ledger.publication(pid)
+        assert pub is not None and pub.attempts == 1 and len(board.posts) == 1
 
 
 def test_an_account_over_its_configured_cap_is_deferred_until_the_window_frees(
     config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str, clock: ManualClock
 ) -> None:
     # Given an account capped at 2 posts per hour and three publications due at once
-    rt = board_runtime(config_dir, board, sqlite_url, locales=LOCALES[:3], redis_url="", clock=clock,
-                       account={"rate_limits": [{"max_posts": 2, "per": "1h"}]})
-    localized(rt)
-    # When they are published
-    outcomes = publish_due(rt)
-    # Then two go out and the third waits for the first post to leave the window (09:00), unpenalized
-    assert outcomes == ["published", "published", "deferred"]
-    clock.t = T0 + timedelta(minutes=59)
-    assert publish_due(rt) == []
-    [waiting] = [p for p in rt.ledger.publications(item_id="item-1") if p.state == "scheduled"]
-    assert waiting.scheduled_for == T0 + timedelta(hours=1)
-    assert (waiting.attempts, waiting.failures) == (0, 0)
-    assert waiting.last_error is not None and "2 per 1h" in waiting.last_error
-    assert len(board.posts) == 2
-    # And at 09:00 it goes out
-    clock.t = T0 + timedelta(hours=1)
-    assert publish_due(rt) == ["published"] and len(board.posts) == 3
-    rt.close()
+    with board_runtime(config_dir, board, sqlite_url, locales=LOCALES[:3], redis_url="", clock=clock,
+                       account={"rate_limits": [{"max_posts": 2, "per": "1h"}]}) as rt:
+        localized(rt)
+        # When they are published
+        outcomes = publish_due(rt)
+        # Then two go out and the third waits for the first post to leave the window (09:00), unpenalized
+        assert outcomes == ["published", "published", "deferred"]
+        clock.t = T0 + timedelta(minutes=59)
+        assert publish_due(rt) == []
+        [waiting] = [p for p in rt.ledger.publications(item_id="item-1") if p.state == "scheduled"]
+        assert waiting.scheduled_for == T0 + timedelta(hours=1)
+        assert (waiting.attempts, waiting.failures) == (0, 0)
+        assert waiting.last_error is not None and "2 per 1h" in waiting.last_error
+        assert len(board.posts) == 2
+        # And at 09:00 it goes out
+        clock.t = T0 + timedelta(hours=1)
+        assert publish_due(rt) == ["published"] and len(board.posts) == 3
 
 
 def test_configured_caps_replace_the_adapter_s_cap_of_the_same_duration_and_keep_the_others() -> None:
@@ -155,41 +153,41 @@ def test_the_shared_cap_holds_across_two_worker_processes(
     config_dir: Callable[..., Path], board: FakeBoard, pg_url: str, redis_url: str, redis_namespace: str
 ) -> None:
     # Given two worker processes on one Redis and one PostgreSQL ledger, and an account capped at 3 per minute
-    rt = board_runtime(config_dir, board, pg_url, locales=LOCALES, redis_url=redis_url, namespace=redis_namespace,
-                       account={"rate_limits": [{"max_posts": 3, "per": "1m"}]})
-    env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
-           "SYNDICATE_REDIS_NAMESPACE": redis_namespace}
-    procs = [_start_worker(rt.config.directory, env) for _ in range(2)]
-    try:
-        # When ten publications on that account are due at once
-        submit(item_data(), runtime=rt, ignore_schedule=True)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            pubs = rt.ledger.publications(item_id="item-1")
-            if sum(p.state == "published" for p in pubs) == 3 and all(
-                    p.state == "published" or (p.state == "scheduled" and p.deferrals >= 1) for p in pubs):
-                break
-            time.sleep(0.2)
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        errs = [p.communicate(timeout=60)[1].decode() for p in procs]
-    # Then the board got exactly three posts; the seven others wait for the window, no failure counted
-    pubs = rt.ledger.publications(item_id="item-1")
-    published = [p for p in pubs if p.state == "published"]
-    waiting = [p for p in pubs if p.state != "published"]
-    assert len(board.posts) == 3 and len(published) == 3, errs
-    assert len(waiting) == 7 and all(p.state == "scheduled" and p.failures == 0 and p.attempts == 0 for p in waiting)
-    # And they wait until the first post leaves the one-minute window
-    first_claim = min(p.claimed_at for p in published if p.claimed_at)
-    first_done = min(p.published_at for p in published if p.published_at)
-    assert all(first_claim + timedelta(minutes=1) <= p.scheduled_for <= first_done + timedelta(minutes=1)
-               for p in waiting)
-    # And both processes took part in claiming (the cap is shared, not per process)
-    claimers = {e["actor"].split(":")[1] for p in pubs for e in rt.ledger.events(publication_id=p.id)
-                if e["kind"] == "claimed"}
-    assert len(claimers) == 2, claimers
-    # And of the two workers' dispatchers, one led
-    assert len([e for e in rt.ledger.events() if e["kind"] == "dispatcher.leader"]) == 1
-    assert [p.returncode for p in procs] == [0, 0], errs
-    rt.close()
+    with board_runtime(config_dir, board, pg_url, locales=LOCALES, redis_url=redis_url, namespace=redis_namespace,
+                       account={"rate_limits": [{"max_posts": 3, "per": "1m"}]}) as rt:
+        env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
+               "SYNDICATE_REDIS_NAMESPACE": redis_namespace}
+        procs = [_start_worker(rt.config.directory, env) for _ in range(2)]
+        try:
+            # When ten publications on that account are due at once
+            submit(item_data(), runtime=rt, ignore_schedule=True)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                pubs = rt.ledger.publications(item_id="item-1")
+                if sum(p.state == "published" for p in pubs) == 3 and all(
+                        p.state == "published" or (p.state == "scheduled" and p.deferrals >= 1) for p in pubs):
+                    break
+                time.sleep(0.2)
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            errs = [p.communicate(timeout=60)[1].decode() for p in procs]
+        # Then the board got exactly three posts; the seven others wait for the window, no failure counted
+        pubs = rt.ledger.publications(item_id="item-1")
+        published = [p for p in pubs if p.state == "published"]
+        waiting = [p for p in pubs if p.state != "published"]
+        assert len(board.posts) == 3 and len(published) == 3, errs
+        assert len(waiting) == 7 and all(p.state == "scheduled" and p.failures == 0 and p.attempts == 0
+                                         for p in waiting)
+        # And they wait until the first post leaves the one-minute window
+        first_claim = min(p.claimed_at for p in published if p.claimed_at)
+        first_done = min(p.published_at for p in published if p.published_at)
+        assert all(first_claim + timedelta(minutes=1) <= p.scheduled_for <= first_done + timedelta(minutes=1)
+                   for p in waiting)
+        # And both processes took part in claiming (the cap is shared, not per process)
+        claimers = {e["actor"].split(":")[1] for p in pubs for e in rt.ledger.events(publication_id=p.id)
+                    if e["kind"] == "claimed"}
+        assert len(claimers) == 2, claimers
+        # And of the two workers' dispatchers, one led
+        assert len([e for e in rt.ledger.events() if e["kind"] == "dispatcher.leader"]) == 1
+        assert [p.returncode for p in procs] == [0, 0], errs

@@ -9,6 +9,7 @@ is slow, broken or interrupted; the board proves that no post went out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,21 +70,18 @@ def board() -> Iterator[FakeBoard]:
 
 @pytest.fixture
 def make_rt(config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str) -> Iterator[Callable[[str], Runtime]]:
-    made: list[Runtime] = []
+    with ExitStack() as made:
 
-    def make(adapter: str) -> Runtime:
-        d = config_dir(accounts={"b": {"adapter": adapter, "base_url": board.url}},
-                       routes=[simple_route("r", ["en-US"], ["b"])])
-        reg = AdapterRegistry()
-        for cls in (SlowCounterAdapter, BrokenRenderAdapter, InterruptedRenderAdapter):
-            reg.register(cls.name, cls)
-        rt = Runtime.create(config=load_config(d, registry=reg), database_url=sqlite_url, redis_url="")
-        made.append(rt)
-        return rt
+        def make(adapter: str) -> Runtime:
+            d = config_dir(accounts={"b": {"adapter": adapter, "base_url": board.url}},
+                           routes=[simple_route("r", ["en-US"], ["b"])])
+            reg = AdapterRegistry()
+            for cls in (SlowCounterAdapter, BrokenRenderAdapter, InterruptedRenderAdapter):
+                reg.register(cls.name, cls)
+            return made.enter_context(Runtime.create(config=load_config(d, registry=reg), database_url=sqlite_url,
+                                                     redis_url=""))
 
-    yield make
-    for rt in made:
-        rt.close()
+        yield make
 
 
 def enqueued(rt: Runtime) -> int:

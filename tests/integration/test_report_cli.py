@@ -24,13 +24,10 @@ def ledger(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path,
                      routes=[simple_route("na", ["en-US"], ["x-na"], timezone="America/New_York"),
                              simple_route("dach", ["de-DE"], ["x-dach"], timezone="Europe/Berlin",
                                           translation={"engine": "pseudo"}, buying_stages=["decision"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(id="later-webinar-with-a-long-identifier", publish_at="2031-03-02T09:00:00Z",
                          buying_stage="awareness"), runtime=rt)
         submit(item_data(id="sooner", publish_at="2031-03-01T09:00:00Z", buying_stage="decision"), runtime=rt)
-    finally:
-        rt.close()
     monkeypatch.setenv("SYNDICATE_DATABASE_URL", sqlite_url)
     return cfg
 

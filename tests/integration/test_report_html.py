@@ -67,8 +67,7 @@ def campaign(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path) -> 
     cfg = config_dir(accounts=sandbox_accounts("x-na", "li-na", "x-fr"),
                      routes=[simple_route("na", ["en-US"], ["x-na", "li-na"]),
                              simple_route("fr", ["fr-FR"], ["x-fr"], translation={"engine": "pseudo"})])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(id="launch", campaign="spring"), runtime=rt, ignore_schedule=True)
         submit(item_data(id="later", campaign="spring", locales=["en-US"]), runtime=rt, ignore_schedule=True)
         for loc in ("en-US", "fr-FR"):
@@ -83,8 +82,6 @@ def campaign(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path) -> 
                 store_snapshot(rt.ledger, p.id, {"likes": 12, "reposts": 3, "replies": 1, "clicks": 5},
                                taken_at=rt.ledger.now())
         expected = {"pubs": pubs, "states": Counter(p.state for p in pubs)}
-    finally:
-        rt.close()
     return cfg, sqlite_url, expected
 
 

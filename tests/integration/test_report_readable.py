@@ -48,8 +48,7 @@ def report_file(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path, 
         simple_route("dach", ["de-DE"], ["x-dach", "linkedin-dach"], timezone="Europe/Berlin",
                      translation={"engine": "pseudo"}, buying_stages=["awareness", "consideration"]),
         simple_route("japan", ["ja-JP"], ["x-jp"], timezone="Asia/Tokyo", translation={"engine": "pseudo"})])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(id="launch-2026-analytics", campaign="spring", body=LONG_BODY,
                          buying_stage="awareness"), runtime=rt, ignore_schedule=True)
         submit(item_data(id="case-study-northwind", campaign="spring", buying_stage="decision",
@@ -70,8 +69,6 @@ def report_file(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path, 
             if p.state == "published":
                 store_snapshot(rt.ledger, p.id, {"likes": 12, "reposts": 3, "replies": 1, "impressions": 12345,
                                                  "clicks": 5}, taken_at=rt.ledger.now())
-    finally:
-        rt.close()
     monkeypatch.setenv("SYNDICATE_DATABASE_URL", sqlite_url)
     out = tmp_path / "spring.html"
     result = CliRunner().invoke(main, ["report", "--config", str(cfg), "--campaign", "spring", "--format", "html",

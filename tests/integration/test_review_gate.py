@@ -32,9 +32,8 @@ def cfg(config_dir: Callable[..., Path]) -> Path:
 
 @pytest.fixture
 def rt(cfg: Path, sqlite_url: str, outbox: Path) -> Iterator[Runtime]:
-    runtime = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as runtime:
+        yield runtime
 
 
 def settle(rt: Runtime, item_id: str = "item-1") -> dict[str, Any]:
@@ -113,8 +112,8 @@ def test_cached_machine_text_is_reviewed_too(config_dir: Callable[..., Path], sq
         d = config_dir(accounts=sandbox_accounts("a-de"), routes=[review_route(engine="deepl")],
                        settings={"translation": {"engines": {"deepl": {"engine": "deepl", "options": {
                            "auth_key": "${DEEPL_AUTH_KEY}", "server_url": deepl.url}}}}})
-        rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={"DEEPL_AUTH_KEY": "k-review:fx"})
-        try:
+        with Runtime.create(config=d, database_url=sqlite_url, redis_url="",
+                            environ={"DEEPL_AUTH_KEY": "k-review:fx"}) as rt:
             submit(item_data(), runtime=rt, ignore_schedule=True)
             settle(rt)
             approve_review(rt.ledger, "item-1", "de-DE", by="anna")
@@ -123,8 +122,6 @@ def test_cached_machine_text_is_reviewed_too(config_dir: Callable[..., Path], sq
             submit(item_data(revision=2, tags=["testing", "news"]), runtime=rt, ignore_schedule=True)
             pubs = settle(rt)
             review = show_review(rt.ledger, "item-1", "de-DE")
-        finally:
-            rt.close()
         requests = len(deepl.translate_requests())
     # Then it waits for review again: cached text is still machine text
     assert requests == 1
@@ -138,13 +135,10 @@ def test_a_fallback_to_the_source_text_is_held_for_review(config_dir: Callable[.
     d = config_dir(accounts=sandbox_accounts("a-de"), routes=[review_route(engine="deepl", fallback="source")],
                    settings={"translation": {"engines": {"deepl": {"engine": "deepl", "options": {
                        "auth_key": "${DEEPL_AUTH_KEY}", "server_url": "http://127.0.0.1:9"}}}}})
-    rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={})
-    try:
+    with Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={}) as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         pubs = settle(rt)
         review = show_review(rt.ledger, "item-1", "de-DE")
-    finally:
-        rt.close()
     # Then the untranslated text waits for a reviewer, who sees why
     assert pubs["de-DE/r1"].state == "awaiting_review"
     assert {f.kind for f in review.fields} == {"source"}
@@ -168,12 +162,11 @@ def test_the_review_text_shows_source_and_translation_side_by_side(rt: Runtime) 
 def test_the_command_line_reviews_approves_and_rejects(cfg: Path, sqlite_url: str, outbox: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given two items awaiting review in German
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    submit(item_data(), runtime=rt, ignore_schedule=True)
-    submit(item_data(id="item-2"), runtime=rt, ignore_schedule=True)
-    settle(rt)
-    settle(rt, "item-2")
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
+        submit(item_data(), runtime=rt, ignore_schedule=True)
+        submit(item_data(id="item-2"), runtime=rt, ignore_schedule=True)
+        settle(rt)
+        settle(rt, "item-2")
     monkeypatch.setenv("SYNDICATE_DATABASE_URL", sqlite_url)
     cli = CliRunner()
     # When a reviewer looks, approves one and rejects the other

@@ -26,15 +26,14 @@ def stored(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path) -> Pa
     cfg = config_dir(accounts=sandbox_accounts("a-de"),
                      routes=[simple_route("dach", ["de-DE"], ["a-de"],
                                           translation={"engine": "pseudo", "review_required": True})])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    submit(item_data(), runtime=rt, ignore_schedule=True)
-    # Given a machine translation holding terminal controls, as an engine returned it
-    rt.ledger.record_localization("item-1", 1, "de-DE", fields={"title": HOSTILE, "summary": "ok", "body": "ok",
-                                                                 "cta_text": "ok"},
-                                  sources=dict.fromkeys(("title", "summary", "body", "cta_text"), "machine"),
-                                  engine="deepl", review_required=True, actor="test",
-                                  warnings=["engine said \x1b]0;owned\x07"])
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
+        submit(item_data(), runtime=rt, ignore_schedule=True)
+        # Given a machine translation holding terminal controls, as an engine returned it
+        rt.ledger.record_localization("item-1", 1, "de-DE", fields={"title": HOSTILE, "summary": "ok", "body": "ok",
+                                                                     "cta_text": "ok"},
+                                      sources=dict.fromkeys(("title", "summary", "body", "cta_text"), "machine"),
+                                      engine="deepl", review_required=True, actor="test",
+                                      warnings=["engine said \x1b]0;owned\x07"])
     return cfg
 
 
@@ -44,10 +43,9 @@ def test_printable_shows_each_control_as_its_code_and_keeps_line_feeds() -> None
 
 
 def test_the_review_text_holds_no_character_a_terminal_acts_on(stored: Path, sqlite_url: str) -> None:
-    rt = Runtime.create(config=stored, database_url=sqlite_url, redis_url="")
-    # When the review is formatted for a terminal
-    text = format_review(show_review(rt.ledger, "item-1", "de-DE"), width=120)
-    rt.close()
+    with Runtime.create(config=stored, database_url=sqlite_url, redis_url="") as rt:
+        # When the review is formatted for a terminal
+        text = format_review(show_review(rt.ledger, "item-1", "de-DE"), width=120)
     # Then nothing unsafe is left, and the reviewer sees where each control was
     assert UNSAFE.search(text) is None
     assert "<U+001B>[2J" in text and "<U+009B>31m" in text and "<U+0007>" in text and "<U+202E>" in text

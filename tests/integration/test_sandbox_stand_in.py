@@ -146,12 +146,9 @@ def test_a_stand_in_publishes_through_the_pipeline_with_the_real_limits(
     # Given an X stand-in and a title far longer than one post
     cfg = config_dir(accounts={"x": {"adapter": "sandbox", "options": {"as": "x", "as_options": {"thread": True}}}},
                      routes=[simple_route("en", ["en-US"], ["x"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(summary="word " * 200), runtime=rt, ignore_schedule=True)
         [pub] = run_until_settled(rt, rt.ledger.publications)
-    finally:
-        rt.close()
     # Then it went out as an X thread would: numbered parts, each within 280 weighted characters
     assert pub.state == "published", pub.last_error
     assert pub.rendered is not None and len(pub.rendered["parts"]) > 1

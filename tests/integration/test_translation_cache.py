@@ -47,25 +47,24 @@ def test_with_redis_the_cache_is_in_redis_and_a_new_revision_sends_nothing(
         outbox: Path) -> None:
     # Given a runtime with Redis
     d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route()], settings=deepl_profile(deepl))
-    rt = Runtime.create(config=d, database_url=sqlite_url, redis_url=redis_url, namespace=redis_namespace,
-                        environ={"DEEPL_AUTH_KEY": KEY})
-    client = redis.Redis.from_url(redis_url)
-    try:
-        assert isinstance(translation_cache(rt.redis(), rt.namespace, rt.ledger), RedisCache)
-        # When revision 1 is localized into de-DE and de-AT, then revision 2 with only new tags
-        submit(item_data(), runtime=rt, ignore_schedule=True)
-        for loc in ("de-DE", "de-AT"):
-            do_localize(rt, "item-1", 1, loc)
-        submit(item_data(revision=2, tags=["other"]), runtime=rt, ignore_schedule=True)
-        do_localize(rt, "item-1", 2, "de-DE")
-        row = rt.ledger.localization("item-1", 2, "de-DE")
-        with rt.ledger.engine.connect() as conn:
-            in_ledger = conn.execute(select(state_kv).where(state_kv.c.namespace == "mt-cache")).all()
-        keys = list(client.scan_iter(match=f"{redis_namespace}:mt:*"))
-        ttl = client.ttl(keys[0])
-    finally:
-        client.close()
-        rt.close()
+    with Runtime.create(config=d, database_url=sqlite_url, redis_url=redis_url, namespace=redis_namespace,
+                        environ={"DEEPL_AUTH_KEY": KEY}) as rt:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            assert isinstance(translation_cache(rt.redis(), rt.namespace, rt.ledger), RedisCache)
+            # When revision 1 is localized into de-DE and de-AT, then revision 2 with only new tags
+            submit(item_data(), runtime=rt, ignore_schedule=True)
+            for loc in ("de-DE", "de-AT"):
+                do_localize(rt, "item-1", 1, loc)
+            submit(item_data(revision=2, tags=["other"]), runtime=rt, ignore_schedule=True)
+            do_localize(rt, "item-1", 2, "de-DE")
+            row = rt.ledger.localization("item-1", 2, "de-DE")
+            with rt.ledger.engine.connect() as conn:
+                in_ledger = conn.execute(select(state_kv).where(state_kv.c.namespace == "mt-cache")).all()
+            keys = list(client.scan_iter(match=f"{redis_namespace}:mt:*"))
+            ttl = client.ttl(keys[0])
+        finally:
+            client.close()
     # Then DeepL was asked once (de-AT shares DeepL's "DE"), the entries are in Redis with a TTL, not in the ledger
     assert len(deepl.translate_requests()) == 1
     assert row is not None and set(row["sources"].values()) == {"cache"}
@@ -76,15 +75,12 @@ def test_with_redis_the_cache_is_in_redis_and_a_new_revision_sends_nothing(
 def test_without_redis_the_cache_is_in_the_ledger(config_dir: Callable[..., Path], deepl: FakeDeepL,
                                                   sqlite_url: str, outbox: Path) -> None:
     d = config_dir(accounts=sandbox_accounts("a"), routes=[deepl_route()], settings=deepl_profile(deepl))
-    rt = Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={"DEEPL_AUTH_KEY": KEY})
-    try:
+    with Runtime.create(config=d, database_url=sqlite_url, redis_url="", environ={"DEEPL_AUTH_KEY": KEY}) as rt:
         assert isinstance(translation_cache(rt.redis(), rt.namespace, rt.ledger), LedgerCache)
         submit(item_data(), runtime=rt, ignore_schedule=True)
         do_localize(rt, "item-1", 1, "de-DE")
         with rt.ledger.engine.connect() as conn:
             rows = conn.execute(select(state_kv).where(state_kv.c.namespace == "mt-cache")).all()
-    finally:
-        rt.close()
     assert len(rows) == 4
 
 

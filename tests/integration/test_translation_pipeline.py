@@ -154,14 +154,11 @@ def test_an_item_is_localized_into_four_locales_with_every_protected_span_intact
         config_dir: Callable[..., Path], fakes: Fakes, ledger_url: str, outbox: Path) -> None:
     # Given four regions on four engines, a shared glossary, and an item with URLs, mentions,
     # hashtags, an e-mail address, code, a do-not-translate term and a glossary term
-    rt = runtime(config_dir, fakes, ledger_url)
-    try:
+    with runtime(config_dir, fakes, ledger_url) as rt:
         # When it is submitted and the embedded worker runs
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         pubs = settle(rt)
         locs = {loc: rt.ledger.localization("launch-1", 1, loc) for loc in TERM}
-    finally:
-        rt.close()
     # Then every locale was published once, from machine translations
     assert sorted((p.locale, p.state) for p in pubs) == [
         ("de-DE", "published"), ("es-ES", "published"), ("fr-FR", "published"), ("ja-JP", "published")]
@@ -186,8 +183,7 @@ def test_an_item_is_localized_into_four_locales_with_every_protected_span_intact
 def test_enqueuing_again_unchanged_sends_no_request(config_dir: Callable[..., Path], fakes: Fakes, sqlite_url: str,
                                                     outbox: Path) -> None:
     # Given the item localized and published in four locales
-    rt = runtime(config_dir, fakes, sqlite_url)
-    try:
+    with runtime(config_dir, fakes, sqlite_url) as rt:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         settle(rt)
         assert fakes.counts() == {"deepl": 1, "google": 1, "microsoft": 1, "libretranslate": 1}
@@ -196,8 +192,6 @@ def test_enqueuing_again_unchanged_sends_no_request(config_dir: Callable[..., Pa
         submit(launch_item(revision=2, tags=["testing", "launch"]), runtime=rt, ignore_schedule=True)
         pubs = settle(rt)
         rows = {loc: rt.ledger.localization("launch-1", 2, loc) for loc in TERM}
-    finally:
-        rt.close()
     # Then nothing more was sent: the repeat was a no-op and revision 2 came from the cache
     assert again.status == "unchanged"
     assert fakes.counts() == {"deepl": 1, "google": 1, "microsoft": 1, "libretranslate": 1}
@@ -208,8 +202,7 @@ def test_enqueuing_again_unchanged_sends_no_request(config_dir: Callable[..., Pa
 def test_a_later_override_for_one_locale_keeps_the_other_fields_from_the_cache(
         config_dir: Callable[..., Path], fakes: Fakes, sqlite_url: str, outbox: Path) -> None:
     # Given the item localized once
-    rt = runtime(config_dir, fakes, sqlite_url)
-    try:
+    with runtime(config_dir, fakes, sqlite_url) as rt:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         settle(rt)
         # When a regional marketer's German title arrives as revision 2
@@ -217,8 +210,6 @@ def test_a_later_override_for_one_locale_keeps_the_other_fields_from_the_cache(
                runtime=rt, ignore_schedule=True)
         settle(rt)
         de = rt.ledger.localization("launch-1", 2, "de-DE")
-    finally:
-        rt.close()
     # Then the title is human, the rest cached, and no engine was asked again
     assert de is not None
     assert de["sources"] == {"title": "human", "summary": "cache", "body": "cache", "cta_text": "cache"}
@@ -230,13 +221,10 @@ def test_a_dropped_placeholder_holds_the_locale_and_publishes_nothing_damaged(
         config_dir: Callable[..., Path], fakes: Fakes, sqlite_url: str, outbox: Path) -> None:
     # Given DeepL losing a placeholder, and damaging plain text pieces too, on a route that holds
     fakes.deepl.mangle = "drop+invent"
-    rt = runtime(config_dir, fakes, sqlite_url, fallback="hold")
-    try:
+    with runtime(config_dir, fakes, sqlite_url, fallback="hold") as rt:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         pubs = {p.locale: p for p in settle(rt)}
         row = rt.ledger.localization("launch-1", 1, "de-DE")
-    finally:
-        rt.close()
     # Then German failed with the reason, its publication waits unpublished, and the others went out
     assert row is not None and row["state"] == "failed" and "lost" in row["error"]
     # the engine's refused answer (of the placeholders strategy: the free trial's placeholder is lost) is kept
@@ -251,14 +239,11 @@ def test_a_duplicated_placeholder_is_translated_again_by_the_fallback_engine_and
         config_dir: Callable[..., Path], fakes: Fakes, sqlite_url: str, outbox: Path, logs: list[str]) -> None:
     # Given DeepL repeating a placeholder (and damaging plain text pieces), with Microsoft as the route's fallback
     fakes.deepl.mangle = "duplicate+invent"
-    rt = runtime(config_dir, fakes, sqlite_url, fallback="microsoft")
-    try:
+    with runtime(config_dir, fakes, sqlite_url, fallback="microsoft") as rt:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         pubs = {p.locale: p for p in settle(rt)}
         row = rt.ledger.localization("launch-1", 1, "de-DE")
         events = [e for e in rt.ledger.events(item_id="launch-1") if e["kind"] == "localization-fallback"]
-    finally:
-        rt.close()
     # Then German was published from Microsoft's translation, and an event and a log line say so
     assert pubs["de-DE"].state == "published"
     assert row is not None and row["engine"] == "deepl>microsoft"
@@ -270,8 +255,7 @@ def test_a_duplicated_placeholder_is_translated_again_by_the_fallback_engine_and
 def test_a_quota_error_defers_the_localization_and_a_one_off_timeout_does_not(
         config_dir: Callable[..., Path], fakes: Fakes, sqlite_url: str, outbox: Path) -> None:
     # Given DeepL answering 456 (quota) once, then stalling past the read timeout once
-    rt = runtime(config_dir, fakes, sqlite_url)
-    try:
+    with runtime(config_dir, fakes, sqlite_url) as rt:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         rt.ledger.mark_localizations_requested("launch-1", 1)
         fakes.deepl.fail_next(FakeDeepL.quota_exceeded())
@@ -282,8 +266,6 @@ def test_a_quota_error_defers_the_localization_and_a_one_off_timeout_does_not(
         do_localize(rt, "launch-1", 1, "de-DE")
         done = rt.ledger.localization("launch-1", 1, "de-DE")
         pub = rt.ledger.publications(item_id="launch-1", locale="de-DE")[0]
-    finally:
-        rt.close()
     # Then the quota left the localization pending for a later attempt (a quota does not come back in seconds)...
     assert after_quota is not None and after_quota["state"] == "pending" and "Quota" in after_quota["error"]
     # ...and the timeout was retried within the second attempt, which succeeded
@@ -298,13 +280,10 @@ def test_no_key_reaches_a_log_line_or_a_ledger_row_even_when_an_engine_echoes_it
     fakes.deepl.echo_key = True
     fakes.microsoft.echo_key = True
     fakes.libre.echo_key = True
-    rt = runtime(config_dir, fakes, sqlite_url)
-    try:
+    with runtime(config_dir, fakes, sqlite_url) as rt:
         submit(launch_item(), runtime=rt, ignore_schedule=True)
         pubs = {p.locale: p for p in settle(rt)}
         dump = ledger_dump(rt)
-    finally:
-        rt.close()
     # Then those locales failed as refused, with the error recorded...
     for locale in ("de-DE", "ja-JP", "es-ES"):
         assert pubs[locale].state == "scheduled" and "localization failed" in (pubs[locale].last_error or "")

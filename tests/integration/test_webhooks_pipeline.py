@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -74,22 +75,18 @@ class Setup:
 
 @pytest.fixture
 def setup(config_dir: Callable[..., Path], sqlite_url: str) -> Iterator[Callable[..., Setup]]:
-    runtimes: list[Runtime] = []
+    with ExitStack() as runtimes:
 
-    def build(url: str, *, locales: tuple[str, ...] = ("en-US",), database_url: str | None = None,
-              timing: Timing | None = None, timeouts_s: tuple[float, float] = (2, 1), **options: Any) -> Setup:
-        account = hook_account(url, connect_timeout_s=timeouts_s[0], read_timeout_s=timeouts_s[1], **options)
-        cfg = config_dir(accounts={"partner-hook": account},
-                         routes=[simple_route("partners", list(locales), ["partner-hook"],
-                                              translation={"engine": "pseudo"})])
-        rt = Runtime.create(config=cfg, database_url=database_url or sqlite_url, redis_url="", environ=ENV,
-                            timing=timing)
-        runtimes.append(rt)
-        return Setup(rt)
+        def build(url: str, *, locales: tuple[str, ...] = ("en-US",), database_url: str | None = None,
+                  timing: Timing | None = None, timeouts_s: tuple[float, float] = (2, 1), **options: Any) -> Setup:
+            account = hook_account(url, connect_timeout_s=timeouts_s[0], read_timeout_s=timeouts_s[1], **options)
+            cfg = config_dir(accounts={"partner-hook": account},
+                             routes=[simple_route("partners", list(locales), ["partner-hook"],
+                                                  translation={"engine": "pseudo"})])
+            return Setup(runtimes.enter_context(Runtime.create(config=cfg, database_url=database_url or sqlite_url,
+                                                               redis_url="", environ=ENV, timing=timing)))
 
-    yield build
-    for rt in runtimes:
-        rt.close()
+        yield build
 
 
 def expected_signature(webhook_id: str, timestamp: str, body: bytes) -> str:

@@ -29,8 +29,7 @@ def test_a_create_answer_dripped_past_the_deadline_goes_in_doubt_and_is_reconcil
         config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress) -> None:
     # Given a site (read timeout 0.5 s, deadline 1 + 0.5 s) that makes the post, then drips its
     # answer one byte every 0.1 s
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         site.fail_next(Fault("drip", when="after", method="POST", path="/wp/v2/posts$", seconds=0.1))
         # When the publication is published
@@ -39,6 +38,4 @@ def test_a_create_answer_dripped_past_the_deadline_goes_in_doubt_and_is_reconcil
         assert outcome == "in_doubt"
         assert do_reconcile(rt, pid) == "published"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and pub.state == "published" and len(site.posts) == 1

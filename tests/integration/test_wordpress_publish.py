@@ -143,16 +143,13 @@ def test_wordpress_publishes_the_example_items_with_the_exact_requests(
     # Given a blog account that files posts under "Marketing" (which exists) and creates missing tags
     marketing = site.add_term("categories", "Marketing")
     site.add_term("categories", "Marketing Ops")  # a near miss that the search also returns
-    rt = make_runtime(config_dir, ledger_url, site.url, categories=["Marketing"], create_terms=True,
-                      canonical_meta_key=YOAST)
-    try:
+    with make_runtime(config_dir, ledger_url, site.url, categories=["Marketing"], create_terms=True,
+                      canonical_meta_key=YOAST) as rt:
         for path in sorted(EXAMPLES.glob("*.yaml")):
             submit(load_item_file(path), runtime=rt, ignore_schedule=True)
         # When the embedded worker runs until everything due has settled
         pubs = run_until_settled(rt, lambda: rt.ledger.publications(account="blog"), threads=2,
                                  timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
     # Then each example is one post, sent exactly as documented
     published = [p for p in pubs if p.state == "published"]
     assert len(published) == 3 and sorted(p.state for p in pubs) == ["published"] * 3 + ["scheduled"] * 2
@@ -185,8 +182,7 @@ def test_wordpress_new_revision_updates_the_post_in_place(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given revision 1 of an item was published as a post
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         first = enqueue(rt)
         assert do_publish(rt, first) == "published"
         # When revision 2 (a corrected title and body) is published
@@ -194,8 +190,6 @@ def test_wordpress_new_revision_updates_the_post_in_place(
         assert do_publish(rt, second) == "published"
         one = rt.ledger.publication(first)
         two = rt.ledger.publication(second)
-    finally:
-        rt.close()
     # Then the same post was updated (POST /wp/v2/posts/{id}, no new slug): one post on the site
     assert one is not None and two is not None and one.remote_id == two.remote_id
     [post] = site.posts.values()
@@ -210,13 +204,10 @@ def test_wordpress_item_due_in_the_future_is_scheduled_on_the_site(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given an item whose publication time is days ahead, sent now (the site publishes it then)
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt, item_data(publish_at="2030-05-04T09:30:00+02:00"))
         assert do_publish(rt, pid) == "published"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     # Then WordPress got status future with the time in GMT, and holds it as scheduled
     [sent] = post_creates(site)
     assert sent["status"] == "future" and sent["date_gmt"] == "2030-05-04T07:30:00"
@@ -227,12 +218,9 @@ def test_wordpress_item_due_in_the_future_is_scheduled_on_the_site(
 def test_wordpress_draft_option_leaves_the_post_for_an_editor(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
-    rt = make_runtime(config_dir, sqlite_url, site.url, status="draft")
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url, status="draft") as rt:
         pid = enqueue(rt, item_data(publish_at="2030-05-04T09:30:00+02:00"))
         assert do_publish(rt, pid) == "published"
-    finally:
-        rt.close()
     [sent] = post_creates(site)
     assert sent["status"] == "draft" and "date_gmt" not in sent
 
@@ -243,18 +231,14 @@ def test_wordpress_without_pretty_permalinks_falls_back_to_rest_route_and_rememb
     # Given a site with plain permalinks (/wp-json/ is the web server's 404 page)
     with FakeWordPress({"editor": WpUser(PASSWORD)}, pretty_permalinks=False) as plain:
         plain.add_term("categories", "News")
-        rt = make_runtime(config_dir, sqlite_url, plain.url, categories=["News"], tags_from_item=False)
-        try:
+        with make_runtime(config_dir, sqlite_url, plain.url, categories=["News"], tags_from_item=False) as rt:
             # When two items are published
             first = enqueue(rt, item_data(id="one"))
             assert do_publish(rt, first) == "published"
-            rt2 = Runtime.create(config=rt.config, database_url=sqlite_url, redis_url="")  # another worker
-            second = enqueue(rt, item_data(id="two"))
-            assert do_publish(rt2, second) == "published"
-            stored = rt.ledger.kv_get("acct:blog", f"rest_route:{plain.url}")
-            rt2.close()
-        finally:
-            rt.close()
+            with Runtime.create(config=rt.config, database_url=sqlite_url, redis_url="") as rt2:
+                second = enqueue(rt, item_data(id="two"))
+                assert do_publish(rt2, second) == "published"
+                stored = rt.ledger.kv_get("acct:blog", f"rest_route:{plain.url}")
         # Then the first call found /wp-json/ missing and used ?rest_route=, and every later call
         # (the other worker's too) went straight to ?rest_route=
         paths = [(r.method, r.path, r.query.get("rest_route", [""])[0]) for r in plain.requests]
@@ -272,12 +256,9 @@ def test_wordpress_finds_terms_with_html_escaped_names(
 ) -> None:
     # Given a tag "Q&A" that WordPress stores as "Q&amp;A", and an item tagged "q&a"
     qa = site.add_term("tags", "Q&A")
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt, item_data(tags=["q&a"]))
         assert do_publish(rt, pid) == "published"
-    finally:
-        rt.close()
     # Then the existing tag is used (exact name, case-insensitively), none created
     [sent] = post_creates(site)
     assert sent["tags"] == [qa] and len(site.terms["tags"]) == 2
@@ -289,13 +270,10 @@ def test_wordpress_term_created_meanwhile_by_another_worker_is_used(
     # Given the tag exists, but the search answered before it was made (a race with another worker)
     [existing] = site.terms["tags"]
     site.fail_next(Fault("status", method="GET", path="/wp/v2/tags$", status=200, body=[]))
-    rt = make_runtime(config_dir, sqlite_url, site.url, create_terms=True)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url, create_terms=True) as rt:
         pid = enqueue(rt)
         # When publishing, Then creating it answers term_exists with its id, and that id is used
         assert do_publish(rt, pid) == "published"
-    finally:
-        rt.close()
     [sent] = post_creates(site)
     assert sent["tags"] == [existing] and len(site.terms["tags"]) == 1
 
@@ -303,13 +281,10 @@ def test_wordpress_term_created_meanwhile_by_another_worker_is_used(
 def test_wordpress_missing_category_fails_naming_it(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
-    rt = make_runtime(config_dir, sqlite_url, site.url, categories=["Product News"], tags_from_item=False)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url, categories=["Product News"], tags_from_item=False) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "failed"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and "categories term 'Product News' does not exist" in (pub.last_error or "")
     assert site.posts == {}
 
@@ -319,15 +294,12 @@ def test_wordpress_per_locale_site_with_polylang_language(
 ) -> None:
     # Given German posts go to their own site, which takes Polylang's "lang" field
     with FakeWordPress({"editor": WpUser(PASSWORD)}, languages=("de", "en")) as german:
-        rt = make_runtime(config_dir, sqlite_url, site.url, locales=("en-US", "de-DE"),
+        with make_runtime(config_dir, sqlite_url, site.url, locales=("en-US", "de-DE"),
                           translation={"engine": "pseudo"}, sites={"de-DE": german.url}, language_param="lang",
-                          tags_from_item=False)
-        try:
+                          tags_from_item=False) as rt:
             submit(item_data(), runtime=rt, ignore_schedule=True)
             pubs = run_until_settled(rt, lambda: rt.ledger.publications(account="blog"), threads=2,
                                      timeout=timedelta(seconds=60))
-        finally:
-            rt.close()
         # Then each locale's post went to its site, with its language
         assert sorted(p.state for p in pubs) == ["published", "published"]
         [de] = german.posts.values()
@@ -344,14 +316,11 @@ def test_wordpress_per_locale_site_with_polylang_language(
 def test_wordpress_wrong_application_password_fails_and_holds_the_account(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
-    rt = make_runtime(config_dir, sqlite_url, site.url, password="wrong pass word 0000")
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url, password="wrong pass word 0000") as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "failed"
         pub = rt.ledger.publication(pid)
         status = rt.ledger.account_status("blog")
-    finally:
-        rt.close()
     assert pub is not None and status[0] == "needs_credentials"
     assert "HTTP 401" in (pub.last_error or "")
     assert "incorrect_password: The provided password is an invalid application password." in (pub.last_error or "")
@@ -362,14 +331,11 @@ def test_wordpress_user_without_publish_capability_fails_and_holds_the_account(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     site.users["editor"].can_publish = False
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "failed"
         pub = rt.ledger.publication(pid)
         status = rt.ledger.account_status("blog")
-    finally:
-        rt.close()
     assert pub is not None and status[0] == "needs_credentials"
     assert "HTTP 403" in (pub.last_error or "") and "rest_cannot_publish" in (pub.last_error or "")
 
@@ -380,13 +346,10 @@ def test_wordpress_invalid_parameter_fails_with_code_and_message(
     site.fail_next(Fault("status", method="POST", path="/wp/v2/posts$", status=400, body={
         "code": "rest_invalid_param", "message": "Invalid parameter(s): meta",
         "data": {"status": 400, "params": {"meta": "meta._yoast_wpseo_canonical is not a valid property."}}}))
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "failed"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and "HTTP 400" in (pub.last_error or "")
     assert ("rest_invalid_param: Invalid parameter(s): meta (meta: meta._yoast_wpseo_canonical is not a valid "
             "property.)") in (pub.last_error or "")
@@ -396,8 +359,7 @@ def test_wordpress_update_of_a_deleted_post_fails(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given revision 1's post was deleted on the site
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         first = enqueue(rt)
         assert do_publish(rt, first) == "published"
         site.delete_post(next(iter(site.posts)))
@@ -405,8 +367,6 @@ def test_wordpress_update_of_a_deleted_post_fails(
         second = enqueue(rt, item_data(revision=2, title="Edited"))
         assert do_publish(rt, second) == "failed"
         pub = rt.ledger.publication(second)
-    finally:
-        rt.close()
     assert pub is not None and "no longer exists" in (pub.last_error or "")
     assert "rest_post_invalid_id: Invalid post ID." in (pub.last_error or "") and site.posts == {}
 
@@ -416,13 +376,10 @@ def test_wordpress_rate_limit_defers_the_publication(
 ) -> None:
     site.fail_next(Fault("status", method="POST", path="/wp/v2/posts$", status=429, headers={"Retry-After": "90"},
                          body={"code": "too_many_requests", "message": "Too many requests.", "data": {"status": 429}}))
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "deferred"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and pub.state == "scheduled" and pub.attempts == 0
     assert "too_many_requests: Too many requests." in (pub.last_error or "")
 
@@ -433,13 +390,10 @@ def test_wordpress_gateway_errors_are_retried(
 ) -> None:
     site.fail_next(Fault("status", method="POST", path="/wp/v2/posts$", status=status,
                          body=b"<html><body>Bad Gateway</body></html>", headers={"Content-Type": "text/html"}))
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "retrying"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and f"HTTP {status}" in (pub.last_error or "") and site.posts == {}
 
 
@@ -449,15 +403,12 @@ def test_wordpress_server_error_on_create_goes_in_doubt_and_reconcile_retries_wh
     site.fail_next(Fault("status", method="POST", path="/wp/v2/posts$", status=500, body={
         "code": "internal_server_error", "message": "There has been a critical error on this website.",
         "data": {"status": 500}}))
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "in_doubt"
         # When reconciling, Then the lookup by slug finds nothing: retry
         assert do_reconcile(rt, pid) == "retrying"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     assert pub is not None and "critical error" in (pub.last_error or "")
     lookup = site.requests[-1]
     assert lookup.method == "GET" and lookup.path == "/wp-json/wp/v2/posts"
@@ -468,15 +419,12 @@ def test_wordpress_server_error_on_create_goes_in_doubt_and_reconcile_retries_wh
 def test_wordpress_server_error_on_update_is_retried_because_updates_are_idempotent(
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         assert do_publish(rt, enqueue(rt)) == "published"
         site.fail_next(Fault("status", method="POST", path=r"/wp/v2/posts/\d+$", status=500, body={
             "code": "internal_server_error", "message": "Critical error.", "data": {"status": 500}}))
         second = enqueue(rt, item_data(revision=2, title="Edited"))
         outcome = do_publish(rt, second)
-    finally:
-        rt.close()
     assert outcome == "retrying"
 
 
@@ -485,14 +433,11 @@ def test_wordpress_malformed_success_body_is_reconciled_by_slug(
 ) -> None:
     # Given WordPress makes the post but its 201 body is not JSON (a PHP notice printed before it)
     site.fail_next(Fault("malformed", method="POST", path="/wp/v2/posts$"))
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         pid = enqueue(rt)
         assert do_publish(rt, pid) == "in_doubt"
         assert do_reconcile(rt, pid) == "published"
         pub = rt.ledger.publication(pid)
-    finally:
-        rt.close()
     [post] = site.posts.values()
     assert pub is not None and pub.remote_id == str(post["id"]) and pub.permalink == site._link(post)
 
@@ -502,15 +447,12 @@ def test_wordpress_stalled_create_is_reconciled_to_exactly_one_post(
 ) -> None:
     # Given WordPress makes the post but answers only after the read timeout
     site.fail_next(Fault("stall", when="after", method="POST", path="/wp/v2/posts$", seconds=1.5))
-    rt = make_runtime(config_dir, sqlite_url, site.url)
-    try:
+    with make_runtime(config_dir, sqlite_url, site.url) as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         # When the embedded worker runs (publish → in doubt → reconcile)
         [pub] = run_until_settled(rt, lambda: rt.ledger.publications(account="blog"), threads=2,
                                   timeout=timedelta(seconds=60))
         events = [e["kind"] for e in rt.ledger.events(publication_id=pub.id)]
-    finally:
-        rt.close()
     # Then the post found by its slug is recorded, and there is exactly one
     [post] = site.posts.values()
     assert pub.state == "published" and pub.remote_id == str(post["id"]) and "reconciled" in events

@@ -36,9 +36,8 @@ def _runtime(config_dir: Callable[..., Path], fx: FakeX, url: str, **account: An
 
 @pytest.fixture
 def rt(config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> Iterator[Runtime]:
-    runtime = _runtime(config_dir, fx, sqlite_url)
-    yield runtime
-    runtime.close()
+    with _runtime(config_dir, fx, sqlite_url) as runtime:
+        yield runtime
 
 
 def enqueued(rt: Runtime) -> int:
@@ -185,16 +184,13 @@ def test_500_after_the_post_was_made_is_reconciled_to_published(rt: Runtime, fx:
 
 def test_connection_refused_is_retried_later(config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> None:
     # Given nothing listens where the account points
-    rt = _runtime(config_dir, fx, sqlite_url)
-    try:
+    with _runtime(config_dir, fx, sqlite_url) as rt:
         pid = enqueued(rt)
         fx.stop()
         # When published / Then it is retried later: nothing can have been created
         assert do_publish(rt, pid) == "retrying"
         pub = rt.ledger.publication(pid)
         assert pub is not None and "cannot reach X" in (pub.last_error or "")
-    finally:
-        rt.close()
 
 
 @pytest.mark.parametrize(("fault", "reason"), [
@@ -235,8 +231,7 @@ def test_reconcile_right_after_the_attempt_waits_for_xs_timeline(config_dir: Cal
     # Given the default settle time (X's timeline can lag a post by seconds) and a lost answer
     acc = x_account(fx, username="example", read_timeout_s=0.5)
     cfg = config_dir(accounts={"x-na": acc}, routes=[simple_route("na", ["en-US"], ["x-na"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx))
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as rt:
         fx.fail_next(Fault("stall", when="after", method="POST", path="^/2/tweets$", seconds=1.0))
         pid = enqueued(rt)
         assert do_publish(rt, pid) == "in_doubt"
@@ -245,8 +240,6 @@ def test_reconcile_right_after_the_attempt_waits_for_xs_timeline(config_dir: Cal
         pub = rt.ledger.publication(pid)
         assert pub is not None and pub.state == "in_doubt"
         assert fx.requests_to("GET", f"/2/users/{FakeX.user_id}/tweets") == []
-    finally:
-        rt.close()
 
 
 def test_a_post_over_the_limit_is_never_sent(rt: Runtime, fx: FakeX) -> None:

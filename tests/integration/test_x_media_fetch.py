@@ -30,9 +30,8 @@ def fx() -> Iterator[FakeX]:
 def rt(config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> Iterator[Runtime]:
     cfg = config_dir(accounts={"x-na": x_account(fx, username="example")},
                      routes=[simple_route("na", ["en-US"], ["x-na"])])
-    runtime = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx))
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as runtime:
+        yield runtime
 
 
 def _due(rt: Runtime, media_url: str) -> int:

@@ -56,9 +56,8 @@ def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_stored(
 ) -> None:
     # Given an account that posted once with its tokens, whose access token has since expired
     old_access, old_refresh = fx.issue_tokens()
-    rt = Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
-                        environ=x_environ(fx, access_token=old_access, refresh_token=old_refresh))
-    try:
+    with Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token=old_access, refresh_token=old_refresh)) as rt:
         [first] = enqueue(rt, "item-1")
         assert do_publish(rt, first) == "published" and fx.refreshes == 0
         stored = rt.ledger.kv_get(*TOKENS)
@@ -88,8 +87,6 @@ def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_stored(
         text = json.dumps([rt.ledger.events(publication_id=pid), rt.ledger.publication(pid).last_error],  # type: ignore[union-attr]
                           default=str)
         assert not any(t in text for t in (old_access, old_refresh, new["access_token"], new["refresh_token"]))
-    finally:
-        rt.close()
 
 
 def test_a_new_refresh_token_in_the_environment_replaces_the_stored_pair(
@@ -98,25 +95,21 @@ def test_a_new_refresh_token_in_the_environment_replaces_the_stored_pair(
     # Given an account whose stored tokens X revoked, and an operator who authorized it anew
     access, refresh = fx.issue_tokens()
     cfg = _config(config_dir, fx)
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
-                        environ=x_environ(fx, access_token=access, refresh_token=refresh))
-    [first] = enqueue(rt, "item-1")
-    assert do_publish(rt, first) == "published"
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token=access, refresh_token=refresh)) as rt:
+        [first] = enqueue(rt, "item-1")
+        assert do_publish(rt, first) == "published"
     fx.access_tokens.clear()
     fx.refresh_tokens.clear()
     new_access, new_refresh = fx.issue_tokens()
     # When a worker starts with the new tokens in its environment
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
-                        environ=x_environ(fx, access_token=new_access, refresh_token=new_refresh))
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token=new_access, refresh_token=new_refresh)) as rt:
         [pid] = enqueue(rt, "item-2")
         assert do_publish(rt, pid) == "published"
         # Then it posted with the new access token, without a refresh
         assert fx.requests_to("POST", "/2/tweets")[-1].header("Authorization") == f"Bearer {new_access}"
         assert fx.refreshes == 0
-    finally:
-        rt.close()
 
 
 def test_a_401_with_a_token_of_unknown_age_refreshes_and_posts_once(
@@ -124,9 +117,8 @@ def test_a_401_with_a_token_of_unknown_age_refreshes_and_posts_once(
 ) -> None:
     # Given only the environment's tokens, the access token already dead at X
     old_access, old_refresh = fx.issue_tokens(access_expires_in_s=-1)
-    rt = Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
-                        environ=x_environ(fx, access_token=old_access, refresh_token=old_refresh))
-    try:
+    with Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token=old_access, refresh_token=old_refresh)) as rt:
         [pid] = enqueue(rt, "item-1")
         # When published / Then X's 401 led to one refresh and the post was made once
         assert do_publish(rt, pid) == "published"
@@ -134,17 +126,15 @@ def test_a_401_with_a_token_of_unknown_age_refreshes_and_posts_once(
         first, second = fx.requests_to("POST", "/2/tweets")
         assert first.header("Authorization") == f"Bearer {old_access}"
         assert fx.bearer(second) is not None
-    finally:
-        rt.close()
 
 
 def test_a_refused_refresh_token_fails_and_holds_the_account(
     config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str,
 ) -> None:
     # Given a refresh token X no longer knows
-    rt = Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
-                        environ=x_environ(fx, access_token="dead-access-token", refresh_token="dead-refresh-token"))
-    try:
+    with Runtime.create(config=_config(config_dir, fx), database_url=sqlite_url, redis_url="",
+                        environ=x_environ(fx, access_token="dead-access-token",
+                                          refresh_token="dead-refresh-token")) as rt:
         [pid] = enqueue(rt, "item-1")
         # When published / Then failed with X's words, the account needs new credentials, no post
         assert do_publish(rt, pid) == "failed"
@@ -152,8 +142,6 @@ def test_a_refused_refresh_token_fails_and_holds_the_account(
         assert pub is not None and "Value passed for the token was invalid" in (pub.last_error or "")
         assert "dead-refresh-token" not in (pub.last_error or "")
         assert rt.ledger.account_status("x-na")[0] == "needs_credentials" and fx.posts == []
-    finally:
-        rt.close()
 
 
 WORKER = """
@@ -165,12 +153,12 @@ from syndicate.publishing.steps import do_publish
 
 configure_logging(json=True, level="DEBUG")  # tweepy logs its request headers at DEBUG
 config, database, redis_url, namespace, pub_id, barrier = sys.argv[1:]
-rt = Runtime.create(config=config, database_url=database, redis_url=redis_url, namespace=namespace, migrate=False)
-rt.adapter("x-na")
-while not Path(barrier).exists():
-    time.sleep(0.005)
-print("RESULT", do_publish(rt, int(pub_id)), flush=True)
-rt.close()
+with Runtime.create(config=config, database_url=database, redis_url=redis_url, namespace=namespace,
+                    migrate=False) as rt:
+    rt.adapter("x-na")
+    while not Path(barrier).exists():
+        time.sleep(0.005)
+    print("RESULT", do_publish(rt, int(pub_id)), flush=True)
 """
 
 
@@ -183,8 +171,8 @@ def test_two_workers_with_an_expired_token_refresh_once_and_both_post(
     old_access, old_refresh = fx.issue_tokens(access_expires_in_s=-1)
     env = x_environ(fx, access_token=old_access, refresh_token=old_refresh)
     cfg = _config(config_dir, fx)
-    rt = Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace, environ=env)
-    try:
+    with Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace,
+                        environ=env) as rt:
         pids = enqueue(rt, "item-a", "item-b")
         assert len(pids) == 2
         # (the refresh answer is slow, so the second worker waits on the lock while the first refreshes)
@@ -210,5 +198,3 @@ def test_two_workers_with_an_expired_token_refresh_once_and_both_post(
         tokens = (old_access, old_refresh, live["access_token"], live["refresh_token"])
         assert not any(t in o for t in tokens for o in outputs)
         assert all("Making API request" in o and "Bearer [REDACTED]" in o for o in outputs)
-    finally:
-        rt.close()

@@ -61,14 +61,11 @@ def _stored(rt: Runtime) -> dict[str, Any]:
 
 def test_the_ledger_holds_the_token_pair_sealed_never_in_the_clear(setup: Setup, fx: FakeX) -> None:
     # Given an OAuth 2 account that published once, then refreshed its (expired) token
-    rt = setup.runtime()
-    try:
+    with setup.runtime() as rt:
         assert setup.publish(rt) == "published"
         fx.access_tokens[setup.access] = 0  # expired at X: the next call gets a 401 and refreshes
         assert setup.publish(rt) == "published" and fx.refreshes == 1
         stored = _stored(rt)
-    finally:
-        rt.close()
     # Then neither the seeded nor the refreshed tokens appear in the stored row
     raw = json.dumps(stored)
     live = [t for t in fx.refresh_tokens] + list(fx.access_tokens)
@@ -80,35 +77,25 @@ def test_the_ledger_holds_the_token_pair_sealed_never_in_the_clear(setup: Setup,
 
 def test_a_new_key_put_first_reseals_the_pair_and_the_old_key_can_then_go(setup: Setup) -> None:
     # Given a pair sealed with the old key
-    rt = setup.runtime(STATE_KEY)
-    try:
+    with setup.runtime(STATE_KEY) as rt:
         assert setup.publish(rt) == "published"
-    finally:
-        rt.close()
     # When the workers restart with a new key first and the old one after it, and publish
     new = new_key()
-    rt = setup.runtime(f"{new},{STATE_KEY}")
-    try:
+    with setup.runtime(f"{new},{STATE_KEY}") as rt:
         assert setup.publish(rt) == "published"
         stored = _stored(rt)
-    finally:
-        rt.close()
     # Then the pair opens with the new key alone, and no longer with the old one
     assert Sealer(new).open(stored["refresh_token"]) == (setup.refresh, False)
     with pytest.raises(SealError):
         Sealer(STATE_KEY).open(stored["refresh_token"])
     # And with the old key dropped, the account still publishes
-    rt = setup.runtime(new)
-    try:
+    with setup.runtime(new) as rt:
         assert setup.publish(rt) == "published"
-    finally:
-        rt.close()
 
 
 def test_a_pair_stored_before_sealing_is_used_and_then_sealed(setup: Setup) -> None:
     # Given a pair in the ledger in the clear (as stored before tokens were sealed)
-    rt = setup.runtime()
-    try:
+    with setup.runtime() as rt:
         assert setup.publish(rt) == "published"
         stored = rt.ledger.kv_get(*TOKENS)
         assert stored is not None
@@ -118,23 +105,15 @@ def test_a_pair_stored_before_sealing_is_used_and_then_sealed(setup: Setup) -> N
         assert setup.publish(rt) == "published"
         # Then the pair is sealed again
         assert _stored(rt)["refresh_token"].startswith("fernet:")
-    finally:
-        rt.close()
 
 
 def test_a_pair_that_no_configured_key_opens_holds_the_account_with_a_clear_reason(setup: Setup) -> None:
     # Given a pair sealed with a key that is no longer configured
-    rt = setup.runtime(STATE_KEY)
-    try:
+    with setup.runtime(STATE_KEY) as rt:
         assert setup.publish(rt) == "published"
-    finally:
-        rt.close()
-    rt = setup.runtime(new_key())
-    try:
+    with setup.runtime(new_key()) as rt:
         # When the account publishes / Then it fails for want of credentials, naming the state key
         assert setup.publish(rt) == "failed"
         [pub] = [p for p in rt.ledger.publications() if p.state == "failed"]
         assert "open with none of its state_key keys" in (pub.last_error or "")
         assert rt.ledger.account_status("x-na")[0] == "needs_credentials"
-    finally:
-        rt.close()

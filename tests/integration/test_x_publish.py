@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,17 +37,15 @@ RuntimeFactory = Callable[..., Runtime]
 
 @pytest.fixture
 def make_rt(config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> Iterator[RuntimeFactory]:
-    made: list[Runtime] = []
+    with ExitStack() as made:
 
-    def make(*, env: dict[str, str] | None = None, **account: Any) -> Runtime:
-        cfg = config_dir(accounts={"x-na": x_account(fx, **account)}, routes=[simple_route("na", ["en-US"], ["x-na"])])
-        rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=env or x_environ(fx))
-        made.append(rt)
-        return rt
+        def make(*, env: dict[str, str] | None = None, **account: Any) -> Runtime:
+            cfg = config_dir(accounts={"x-na": x_account(fx, **account)},
+                             routes=[simple_route("na", ["en-US"], ["x-na"])])
+            return made.enter_context(Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
+                                                     environ=env or x_environ(fx)))
 
-    yield make
-    for rt in made:
-        rt.close()
+        yield make
 
 
 def due(rt: Runtime, item: dict[str, Any]) -> list[int]:

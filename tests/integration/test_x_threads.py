@@ -32,9 +32,8 @@ def rt(config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> Iterator[
     acc = x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0, thread=True,
                     hashtag_style="none")
     cfg = config_dir(accounts={"x-na": acc}, routes=[simple_route("na", ["en-US"], ["x-na"])])
-    runtime = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx))
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as runtime:
+        yield runtime
 
 
 def enqueued(rt: Runtime) -> int:

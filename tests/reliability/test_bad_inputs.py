@@ -33,9 +33,8 @@ def render_cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
 def intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     base = tmp_path_factory.mktemp("intake")
     cfg = write_config(base / "config")
-    rt = Runtime.create(config=cfg, database_url=f"sqlite:///{base / 'ledger.db'}", redis_url="")
-    yield rt
-    rt.close()
+    with Runtime.create(config=cfg, database_url=f"sqlite:///{base / 'ledger.db'}", redis_url="") as rt:
+        yield rt
 
 
 def stored(rt: Runtime) -> tuple[int, ...]:
@@ -111,18 +110,17 @@ def test_intake_size_limits_come_from_settings(config_dir: Callable[..., Path], 
     d = config_dir(settings={"intake": {"max_body_chars": 100, "max_title_chars": 20, "max_item_bytes": 4096,
                                         "max_tags": 2}})
     cfg = load_config(d)
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    # Then items over them are refused, naming the limit, by the parser and by the producer API
-    for over, field in ((dict(body="x" * 101), "body"), (dict(title="t" * 21), "title"),
-                        (dict(tags=["a", "b", "c"]), "tags"), (dict(summary="s" * 5000), "more than the limit")):
-        with pytest.raises(ContentError, match=field):
-            parse_item(item_data(**over), limits=cfg.intake_limits)
-        with pytest.raises(ContentError, match="limit"):
-            submit(item_data(**over), runtime=rt)
-    # And items within them are accepted, while the default limits would take far more
-    assert submit(item_data(body="x" * 100, title="t" * 20), runtime=rt).status == "created"
-    assert parse_item(item_data(body="x" * 150_000)).body == "x" * 150_000
-    # And an unknown limit is a config error naming it
-    with pytest.raises(ConfigError, match="max_bdy_chars"):
-        load_config(config_dir(settings={"intake": {"max_bdy_chars": 5}}))
-    rt.close()
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
+        # Then items over them are refused, naming the limit, by the parser and by the producer API
+        for over, field in ((dict(body="x" * 101), "body"), (dict(title="t" * 21), "title"),
+                            (dict(tags=["a", "b", "c"]), "tags"), (dict(summary="s" * 5000), "more than the limit")):
+            with pytest.raises(ContentError, match=field):
+                parse_item(item_data(**over), limits=cfg.intake_limits)
+            with pytest.raises(ContentError, match="limit"):
+                submit(item_data(**over), runtime=rt)
+        # And items within them are accepted, while the default limits would take far more
+        assert submit(item_data(body="x" * 100, title="t" * 20), runtime=rt).status == "created"
+        assert parse_item(item_data(body="x" * 150_000)).body == "x" * 150_000
+        # And an unknown limit is a config error naming it
+        with pytest.raises(ConfigError, match="max_bdy_chars"):
+            load_config(config_dir(settings={"intake": {"max_bdy_chars": 5}}))

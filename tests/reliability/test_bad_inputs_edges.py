@@ -56,10 +56,8 @@ def enqueued(tmp_path_factory: pytest.TempPathFactory) -> Enqueued:
     env = {"SYNDICATE_DATABASE_URL": url, "SYNDICATE_CONFIG": str(cfg), "SYNDICATE_REDIS_URL": None}
     # When they are enqueued in one command
     result = CliRunner().invoke(main, ["enqueue", *map(str, paths.values())], env=env)
-    rt = Runtime.create(config=cfg, database_url=url, redis_url="")
-    with rt.ledger.engine.connect() as conn:
+    with Runtime.create(config=cfg, database_url=url, redis_url="") as rt, rt.ledger.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(items)).scalar_one()
-    rt.close()
     return Enqueued(result, paths, stored)
 
 
@@ -89,11 +87,10 @@ def test_enqueue_names_the_file_the_line_the_field_and_the_reason(case: ItemCase
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, Runtime]]:
     base = tmp_path_factory.mktemp("api")
     cfg = write_config(base / "config", settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_CMS}"}}}})
-    rt = Runtime.create(config=cfg, database_url=f"sqlite:///{base / 'ledger.db'}", redis_url="",
-                        environ={"API_TOKEN_CMS": TOKEN})
-    with ApiServer(rt) as server:
+    with (Runtime.create(config=cfg, database_url=f"sqlite:///{base / 'ledger.db'}", redis_url="",
+                         environ={"API_TOKEN_CMS": TOKEN}) as rt,
+          ApiServer(rt) as server):
         yield server, rt
-    rt.close()
 
 
 JSON_CASES = [c for c in REFUSED if c.fmt == "json" or as_data(c) is not None]

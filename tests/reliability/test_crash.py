@@ -17,6 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +54,21 @@ def board() -> Iterator[FakeBoard]:
 @pytest.fixture
 def setup(config_dir: Callable[..., Path], board: FakeBoard, private_redis: PrivateRedis, private_pg_url: str,
           tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, Cluster]]]:
-    made: list[tuple[Runtime, Cluster]] = []
+    with ExitStack() as made:  # on exit, each cluster stops before its runtime closes
 
-    def build(*, settings: dict[str, Any] | None = None, accounts: tuple[str, ...] = ACCOUNTS, threads: int = 2,
-              read_timeout_s: float = 1.5) -> tuple[Runtime, Cluster]:
-        cfg = board_config(config_dir, board, accounts=accounts, settings=settings, read_timeout_s=read_timeout_s)
-        ns = f"crash-{uuid.uuid4().hex[:8]}"
-        rt = Runtime.create(config=cfg, database_url=private_pg_url, redis_url=private_redis.url, namespace=ns)
-        logs = tmp_path / "logs"
-        logs.mkdir(exist_ok=True)
-        cluster = Cluster(cfg.directory, private_pg_url, private_redis.url, ns, logs, threads=threads)
-        made.append((rt, cluster))
-        return rt, cluster
+        def build(*, settings: dict[str, Any] | None = None, accounts: tuple[str, ...] = ACCOUNTS, threads: int = 2,
+                  read_timeout_s: float = 1.5) -> tuple[Runtime, Cluster]:
+            cfg = board_config(config_dir, board, accounts=accounts, settings=settings, read_timeout_s=read_timeout_s)
+            ns = f"crash-{uuid.uuid4().hex[:8]}"
+            rt = made.enter_context(Runtime.create(config=cfg, database_url=private_pg_url,
+                                                   redis_url=private_redis.url, namespace=ns))
+            logs = tmp_path / "logs"
+            logs.mkdir(exist_ok=True)
+            cluster = Cluster(cfg.directory, private_pg_url, private_redis.url, ns, logs, threads=threads)
+            made.callback(cluster.stop)
+            return rt, cluster
 
-    yield build
-    for rt, cluster in made:
-        cluster.stop()
-        rt.close()
+        yield build
 
 
 def submit_items(rt: Runtime, n: int, prefix: str) -> list[str]:

@@ -66,31 +66,30 @@ def test_a_publish_message_that_keeps_failing_on_the_ledger_ends_failed_with_its
     config_dir: Callable[..., Path], board: FakeBoard, pg_server: str, pg_url: str
 ) -> None:
     # Given an enqueued publication and a running worker
-    rt = board_runtime(config_dir, board, pg_url)
-    [pid] = enqueued(rt)
-    worker = Worker(rt.broker, worker_threads=2, worker_timeout=50)
-    worker.start()
-    try:
-        with database_refusing_connections(pg_server, pg_url) as reopen:
-            # When its publish message fails on every delivery because the ledger is unreachable
-            rt.actors.publish.send_with_options(args=(pid,), max_retries=2, min_backoff=20, max_backoff=50)
-            wait_for(lambda: bool(rt.broker.dead_letters), 20, "the message to be dead-lettered")
-            # And the ledger comes back (the exhausted handler retries until it can write)
-            reopen()
-            wait_for(lambda: (p := rt.ledger.publication(pid)) is not None and p.state == "failed", 30,
-                     "the row to be failed")
-    finally:
-        worker.stop()
-    # Then the row is failed with the number of attempts and the last error, and an event says why
-    pub = rt.ledger.publication(pid)
-    assert pub is not None and pub.state == "failed"
-    assert pub.last_error is not None
-    assert pub.last_error.startswith("worker failed 3 times processing the publish message; last: ")
-    assert "OperationalError" in pub.last_error, pub.last_error
-    assert [e["kind"] for e in rt.ledger.events(publication_id=pid)][-1] == "retries-exhausted"
-    assert board.posts == []
-    # And an operator's replay publishes it exactly once
-    assert [p.id for p in replay(runtime=rt, by="ops", item="item-1").replayed] == [pid]
-    assert do_publish(rt, pid) == "published"
-    assert len(board.posts) == 1
-    rt.close()
+    with board_runtime(config_dir, board, pg_url) as rt:
+        [pid] = enqueued(rt)
+        worker = Worker(rt.broker, worker_threads=2, worker_timeout=50)
+        worker.start()
+        try:
+            with database_refusing_connections(pg_server, pg_url) as reopen:
+                # When its publish message fails on every delivery because the ledger is unreachable
+                rt.actors.publish.send_with_options(args=(pid,), max_retries=2, min_backoff=20, max_backoff=50)
+                wait_for(lambda: bool(rt.broker.dead_letters), 20, "the message to be dead-lettered")
+                # And the ledger comes back (the exhausted handler retries until it can write)
+                reopen()
+                wait_for(lambda: (p := rt.ledger.publication(pid)) is not None and p.state == "failed", 30,
+                         "the row to be failed")
+        finally:
+            worker.stop()
+        # Then the row is failed with the number of attempts and the last error, and an event says why
+        pub = rt.ledger.publication(pid)
+        assert pub is not None and pub.state == "failed"
+        assert pub.last_error is not None
+        assert pub.last_error.startswith("worker failed 3 times processing the publish message; last: ")
+        assert "OperationalError" in pub.last_error, pub.last_error
+        assert [e["kind"] for e in rt.ledger.events(publication_id=pid)][-1] == "retries-exhausted"
+        assert board.posts == []
+        # And an operator's replay publishes it exactly once
+        assert [p.id for p in replay(runtime=rt, by="ops", item="item-1").replayed] == [pid]
+        assert do_publish(rt, pid) == "published"
+        assert len(board.posts) == 1

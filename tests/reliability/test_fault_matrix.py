@@ -35,17 +35,13 @@ def test_each_fault_ends_in_the_right_state_with_exactly_one_post_or_none(
     channel: Channel, fault: str, config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
     case = expected(channel.name, fault)
-    rt = runtime_for(channel, config_dir, sqlite_url, channel.fake.url)
-    try:
+    with runtime_for(channel, config_dir, sqlite_url, channel.fake.url) as rt:
         # Given one enqueued publication, and the fault queued on the platform's create (or the platform down)
         pid = enqueued_one(rt)
         if fault == "connection refused":
-            down = runtime_for(channel, config_dir, sqlite_url, refused_url())
-            try:
+            with runtime_for(channel, config_dir, sqlite_url, refused_url()) as down:
                 # When the worker publishes while nothing listens
                 first = do_publish(down, pid)
-            finally:
-                down.close()
         else:
             f = case.build(channel)
             assert f is not None
@@ -68,5 +64,3 @@ def test_each_fault_ends_in_the_right_state_with_exactly_one_post_or_none(
         assert status == ("needs_credentials" if case.holds_account else "ok")
         if case.first == "deferred":  # a deferral is not a failed attempt
             assert pub.failures == 0 and pub.deferrals == 1
-    finally:
-        rt.close()

@@ -46,8 +46,7 @@ def in_doubt_after_a_500(rt: Runtime, channel: Channel) -> int:
 def test_a_refused_search_leaves_the_row_unconfirmed_and_an_operator_resolves_it(
     channel: Channel, config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
-    rt = runtime_for(channel, config_dir, sqlite_url, channel.fake.url)
-    try:
+    with runtime_for(channel, config_dir, sqlite_url, channel.fake.url) as rt:
         # Given a create answered 500 after the post was made
         pid = in_doubt_after_a_500(rt, channel)
         # When the search for the post is refused / Then the row waits for an operator, and nothing is posted again
@@ -60,15 +59,12 @@ def test_a_refused_search_leaves_the_row_unconfirmed_and_an_operator_resolves_it
         url = channel.permalink_of_only_post()
         assert resolve(pid, "published", runtime=rt, by="ops", permalink=url).permalink == url
         assert channel.posts() == 1
-    finally:
-        rt.close()
 
 
 def test_an_unavailable_search_is_asked_again_later_then_finds_the_post(
     channel: Channel, config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
-    rt = runtime_for(channel, config_dir, sqlite_url, channel.fake.url)
-    try:
+    with runtime_for(channel, config_dir, sqlite_url, channel.fake.url) as rt:
         pid = in_doubt_after_a_500(rt, channel)
         # When the search answers 503 / Then reconciliation is deferred: a reconcile message is sent with a delay
         channel.fake.fail_next(channel.search_fault(503))
@@ -79,8 +75,6 @@ def test_an_unavailable_search_is_asked_again_later_then_finds_the_post(
         # When it is asked again / Then the post is found and recorded; nothing was posted twice
         assert do_reconcile(rt, pid) == "published"
         assert channel.posts() == 1
-    finally:
-        rt.close()
 
 
 @pytest.fixture
@@ -93,8 +87,7 @@ def board() -> Iterator[FakeBoard]:
 def test_a_claim_whose_worker_died_is_reconciled_and_retried_without_backoff(
     post_made: bool, config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str
 ) -> None:
-    rt = board_runtime(config_dir, board, sqlite_url)
-    try:
+    with board_runtime(config_dir, board, sqlite_url) as rt:
         # Given a row claimed by a worker that died mid-call (before or after the board made the post)
         [pid] = enqueued(rt)
         pub = rt.ledger.claim(pid, worker="dead-host:4242:Thread-1", lease=timedelta(milliseconds=1))
@@ -118,5 +111,3 @@ def test_a_claim_whose_worker_died_is_reconciled_and_retried_without_backoff(
             assert do_publish(rt, pid) == "published"
         assert board.posts_by_marker() == {rt.ledger.publication(pid).marker: 1}  # type: ignore[union-attr]
         assert any(e["kind"] == "lease-expired" for e in rt.ledger.events(publication_id=pid))
-    finally:
-        rt.close()

@@ -36,9 +36,8 @@ def board() -> Iterator[FakeBoard]:
 
 @pytest.fixture
 def rt(config_dir: Callable[..., Path], board: FakeBoard, ledger_url: str) -> Iterator[Runtime]:
-    runtime = board_runtime(config_dir, board, ledger_url, accounts=("b", "c"))
-    yield runtime
-    runtime.close()
+    with board_runtime(config_dir, board, ledger_url, accounts=("b", "c")) as runtime:
+        yield runtime
 
 
 def unconfirmed(rt: Runtime, board: FakeBoard, *, post_made: bool) -> int:
@@ -209,25 +208,25 @@ def test_replay_asks_again_for_an_items_failed_localizations(
     config_dir: Callable[..., Path], board: FakeBoard, sqlite_url: str
 ) -> None:
     # Given an item whose de-DE localization failed for good (the engine refused the text)
-    rt = board_runtime(config_dir, board, sqlite_url, locales=("de-DE",))
-    sub = submit(item_data(), runtime=rt, ignore_schedule=True)
-    rt.ledger.record_localization_failure(sub.item_id, 1, "de-DE", error="engine refused the text", actor="test",
-                                          retry=False)
-    assert rt.ledger.failed_localizations("item-1", 1) == ["de-DE"]
-    # When a dry run asks / Then it names the localization and leaves it failed
-    plan = replay(runtime=rt, by="anna", item="item-1", localizations=True, dry_run=True)
-    assert plan.localizations == [("item-1", 1, "de-DE")]
-    assert rt.ledger.localization("item-1", 1, "de-DE")["state"] == "failed"  # type: ignore[index]
-    # When replayed with localizations
-    plan = replay(runtime=rt, by="anna", item="item-1", localizations=True)
-    # Then the localization is pending and never requested, so the dispatcher asks for it; an event says who
-    assert plan.localizations == [("item-1", 1, "de-DE")]
-    loc = rt.ledger.localization("item-1", 1, "de-DE")
-    assert loc is not None and loc["state"] == "pending" and loc["requested_at"] is None
-    assert any(e["kind"] == "localization-requeued" and e["actor"] == "operator:anna"
-               for e in rt.ledger.events(item_id="item-1"))
-    assert rt.ledger.localizations_to_request(stale_after=timedelta(minutes=2), limit=10) == [("item-1", 1, "de-DE")]
-    rt.close()
+    with board_runtime(config_dir, board, sqlite_url, locales=("de-DE",)) as rt:
+        sub = submit(item_data(), runtime=rt, ignore_schedule=True)
+        rt.ledger.record_localization_failure(sub.item_id, 1, "de-DE", error="engine refused the text", actor="test",
+                                              retry=False)
+        assert rt.ledger.failed_localizations("item-1", 1) == ["de-DE"]
+        # When a dry run asks / Then it names the localization and leaves it failed
+        plan = replay(runtime=rt, by="anna", item="item-1", localizations=True, dry_run=True)
+        assert plan.localizations == [("item-1", 1, "de-DE")]
+        assert rt.ledger.localization("item-1", 1, "de-DE")["state"] == "failed"  # type: ignore[index]
+        # When replayed with localizations
+        plan = replay(runtime=rt, by="anna", item="item-1", localizations=True)
+        # Then the localization is pending and never requested, so the dispatcher asks for it; an event says who
+        assert plan.localizations == [("item-1", 1, "de-DE")]
+        loc = rt.ledger.localization("item-1", 1, "de-DE")
+        assert loc is not None and loc["state"] == "pending" and loc["requested_at"] is None
+        assert any(e["kind"] == "localization-requeued" and e["actor"] == "operator:anna"
+                   for e in rt.ledger.events(item_id="item-1"))
+        assert rt.ledger.localizations_to_request(stale_after=timedelta(minutes=2), limit=10) == [
+            ("item-1", 1, "de-DE")]
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -248,24 +247,23 @@ def workdir(tmp_path: Path) -> Path:
 
 def cli_rows(workdir: Path) -> tuple[Ledger, list[int]]:
     """The example config's ledger with item-1 planned and two of its rows failed, one unconfirmed."""
-    rt = Runtime.create(config=workdir / "config", database_url=f"sqlite:///{workdir / 'syndicate.db'}",
-                        redis_url="", environ={})
-    sub = submit(item_data(), runtime=rt, ignore_schedule=True)
-    for loc in rt.ledger.mark_localizations_requested(sub.item_id, sub.revision):
-        do_localize(rt, sub.item_id, sub.revision, loc)
-    pubs = [p for p in rt.ledger.publications(item_id="item-1") if p.state == "scheduled"][:3]
-    ids = [p.id for p in pubs]
-    for pid in ids:
-        make_due(rt, pid)
-    rt.ledger.take_due(horizon=timedelta(seconds=5), limit=100, actor="t")
-    for i, pid in enumerate(ids):
-        rt.ledger.claim(pid, worker="t", lease=timedelta(minutes=1))
-        if i < 2:
-            rt.ledger.transition(pid, S.FAILED, expect=(S.CALLING,), actor="t", error="HTTP 503 for an hour")
-        else:
-            rt.ledger.transition(pid, S.IN_DOUBT, expect=(S.CALLING,), actor="t", error="read timeout")
-            rt.ledger.transition(pid, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor="t", error="cannot search")
-    rt.close()
+    with Runtime.create(config=workdir / "config", database_url=f"sqlite:///{workdir / 'syndicate.db'}",
+                        redis_url="", environ={}) as rt:
+        sub = submit(item_data(), runtime=rt, ignore_schedule=True)
+        for loc in rt.ledger.mark_localizations_requested(sub.item_id, sub.revision):
+            do_localize(rt, sub.item_id, sub.revision, loc)
+        pubs = [p for p in rt.ledger.publications(item_id="item-1") if p.state == "scheduled"][:3]
+        ids = [p.id for p in pubs]
+        for pid in ids:
+            make_due(rt, pid)
+        rt.ledger.take_due(horizon=timedelta(seconds=5), limit=100, actor="t")
+        for i, pid in enumerate(ids):
+            rt.ledger.claim(pid, worker="t", lease=timedelta(minutes=1))
+            if i < 2:
+                rt.ledger.transition(pid, S.FAILED, expect=(S.CALLING,), actor="t", error="HTTP 503 for an hour")
+            else:
+                rt.ledger.transition(pid, S.IN_DOUBT, expect=(S.CALLING,), actor="t", error="read timeout")
+                rt.ledger.transition(pid, S.UNCONFIRMED, expect=(S.IN_DOUBT,), actor="t", error="cannot search")
     led = Ledger(f"sqlite:///{workdir / 'syndicate.db'}")
     return led, ids
 

@@ -89,52 +89,50 @@ def test_no_credential_appears_in_a_log_line_a_ledger_row_or_an_exception(
     # Given an account whose every credential is a canary, and a fake that echoes it in its errors
     ch = make_channel(name, f"SECRET-CANARY-{uuid.uuid4().hex[:16]}", tmp_path)
     ch.start()
-    rt = runtime_for(ch, config_dir, sqlite_url, ch.fake.url)
-    exceptions: list[str] = []
-    try:
-        # When every fault runs through the pipeline to a terminal state
-        for i, (fault, case) in enumerate(FAULTS.items()):
-            pid = enqueued_one(rt, id=f"item-{i}", title=f"Fault {i}: {fault}")
-            if fault == "connection refused":
-                down = runtime_for(ch, config_dir, sqlite_url, refused_url())
-                do_publish(down, pid)
-                down.close()
-            else:
+    with runtime_for(ch, config_dir, sqlite_url, ch.fake.url) as rt:
+        exceptions: list[str] = []
+        try:
+            # When every fault runs through the pipeline to a terminal state
+            for i, (fault, case) in enumerate(FAULTS.items()):
+                pid = enqueued_one(rt, id=f"item-{i}", title=f"Fault {i}: {fault}")
+                if fault == "connection refused":
+                    with runtime_for(ch, config_dir, sqlite_url, refused_url()) as down:
+                        do_publish(down, pid)
+                else:
+                    f = case.build(ch)
+                    assert f is not None
+                    ch.fake.fail_next(f)
+                    do_publish(rt, pid)
+                settle(rt, pid)
+                rt.ledger.set_account_status(ch.account_id, "ok", "next fault", actor="test")
+            # And every fault straight at the adapter, keeping what it raises
+            for i, (fault, case) in enumerate(FAULTS.items()):
                 f = case.build(ch)
-                assert f is not None
+                if f is None:
+                    continue
+                pid = enqueued_one(rt, id=f"direct-{i}", title=f"Direct {i}: {fault}")
+                pub = rt.ledger.publication(pid)
+                assert pub is not None
                 ch.fake.fail_next(f)
-                do_publish(rt, pid)
-            settle(rt, pid)
-            rt.ledger.set_account_status(ch.account_id, "ok", "next fault", actor="test")
-        # And every fault straight at the adapter, keeping what it raises
-        for i, (fault, case) in enumerate(FAULTS.items()):
-            f = case.build(ch)
-            if f is None:
-                continue
-            pid = enqueued_one(rt, id=f"direct-{i}", title=f"Direct {i}: {fault}")
-            pub = rt.ledger.publication(pid)
-            assert pub is not None
-            ch.fake.fail_next(f)
-            try:
-                rt.adapter(ch.account_id).publish(render_publication(rt, pub), publication_ref(rt, pub))
-            except Exception as exc:
-                exceptions.append(shown(exc))
-        # And the embedded worker publishes through a doubtful answer (reconciled), or an unusable one (webhooks)
-        lost = "500 after the post was made"
-        through = lost if expected(name, lost).first == "in_doubt" else "malformed JSON answer"
-        ch.fake.fail_next(FAULTS[through].build(ch))  # type: ignore[arg-type]
-        from syndicate import submit
-        from tests.helpers import item_data
+                try:
+                    rt.adapter(ch.account_id).publish(render_publication(rt, pub), publication_ref(rt, pub))
+                except Exception as exc:
+                    exceptions.append(shown(exc))
+            # And the embedded worker publishes through a doubtful answer (reconciled), or an unusable one (webhooks)
+            lost = "500 after the post was made"
+            through = lost if expected(name, lost).first == "in_doubt" else "malformed JSON answer"
+            ch.fake.fail_next(FAULTS[through].build(ch))  # type: ignore[arg-type]
+            from syndicate import submit
+            from tests.helpers import item_data
 
-        submit(item_data(id="worker-1", title="Through the worker"), runtime=rt, ignore_schedule=True)
-        pubs = run_until_settled(rt, lambda: rt.ledger.publications(item_id="worker-1"), threads=2,
-                                 timeout=timedelta(seconds=60))
-        assert [p.state for p in pubs] == ["published"]
-        logs = debug_logs()
-        ledger, rows = ledger_text(rt)
-    finally:
-        rt.close()
-        ch.stop()
+            submit(item_data(id="worker-1", title="Through the worker"), runtime=rt, ignore_schedule=True)
+            pubs = run_until_settled(rt, lambda: rt.ledger.publications(item_id="worker-1"), threads=2,
+                                     timeout=timedelta(seconds=60))
+            assert [p.state for p in pubs] == ["published"]
+            logs = debug_logs()
+            ledger, rows = ledger_text(rt)
+        finally:
+            ch.stop()
     # Then the sweep saw real material: many log lines (libraries' too), many rows, the errors raised
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     assert len(lines) > 100 and rows > 100 and len(exceptions) >= 8

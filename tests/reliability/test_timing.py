@@ -49,11 +49,10 @@ def test_a_slow_account_raises_the_time_limit_and_the_lease_with_it(
 ) -> None:
     # Given an account that may wait 5 + 25 s for an answer (a feed account: it pings a WebSub hub)
     accounts = {"fast": {"adapter": "feeds"}, "slow": {"adapter": "feeds", "read_timeout_s": 25}}
-    rt = Runtime.create(config=config_dir(accounts=accounts), database_url=sqlite_url, redis_url="")
-    # Then the publish time limit exceeds it, and the lease keeps its 5-s margin
-    assert rt.timing.publish_time_limit == 31 * S and rt.timing.claim_lease == 36 * S
-    assert rt.actors.publish.options["time_limit"] == 31_000
-    rt.close()
+    with Runtime.create(config=config_dir(accounts=accounts), database_url=sqlite_url, redis_url="") as rt:
+        # Then the publish time limit exceeds it, and the lease keeps its 5-s margin
+        assert rt.timing.publish_time_limit == 31 * S and rt.timing.claim_lease == 36 * S
+        assert rt.actors.publish.options["time_limit"] == 31_000
     # And accounts within the limit leave the settings as they are
     assert Timing().fitted(14 * S) == Timing()
 

@@ -153,13 +153,10 @@ def test_compose_explains_the_api_refusing_to_start_without_a_token(
 ) -> None:
     # Given the example settings (a token named ${SYNDICATE_API_TOKEN}) and no such variable
     monkeypatch.delenv("SYNDICATE_API_TOKEN", raising=False)
-    rt = Runtime.create(config=REPO / "config", database_url=sqlite_url, redis_url="")
-    try:
-        # When the API is created, it refuses
-        with pytest.raises(ConfigError) as refused:
-            create_app(rt)
-    finally:
-        rt.close()
+    # When the API is created, it refuses
+    with (Runtime.create(config=REPO / "config", database_url=sqlite_url, redis_url="") as rt,
+          pytest.raises(ConfigError) as refused):
+        create_app(rt)
     [problem] = refused.value.problems
     # Then the compose file's comments quote that very message, and say how to start it
     comments = " ".join(ln.strip().lstrip("#").strip() for ln in

@@ -43,10 +43,9 @@ def google() -> Iterator[FakeGoogleTranslate]:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.migrate()
-    yield led
-    led.close()
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as led:
+        led.migrate()
+        yield led
 
 
 def item(**kw: Any) -> ContentItem:

@@ -37,14 +37,11 @@ def test_a_published_event_carries_message_publication_attempt_and_duration(
     # Given JSON logs and an embedded worker publishing one item to two accounts
     configure_logging(json=True, level="INFO")
     cfg = config_dir(accounts=sandbox_accounts("a1", "a2"), routes=[simple_route("na", ["en-US"], ["a1", "a2"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         # When the worker runs until both are published
         pubs = run_until_settled(rt, lambda: rt.ledger.publications(item_id="item-1"), threads=2,
                                  timeout=timedelta(seconds=60))
-    finally:
-        rt.close()
     records: list[dict[str, Any]] = [json.loads(line) for line in capsys.readouterr().err.splitlines()
                                      if line.startswith("{")]
     # Then each publication.published line names the message, the publication and its context

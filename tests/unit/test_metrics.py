@@ -74,14 +74,11 @@ def test_ledger_collector_reports_publications_by_state_and_channel(
 ) -> None:
     # Given an item planned for two sandbox accounts, one of whose publications is then cancelled
     cfg = config_dir(accounts=sandbox_accounts("a1", "a2"), routes=[simple_route("r", ["en-US"], ["a1", "a2"])])
-    rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
-    try:
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         rt.ledger.cancel_item("item-1", actor="test", account="a2")
         # When the collector is scraped
         values = scrape(LedgerCollector(rt.ledger))
-    finally:
-        rt.close()
     # Then the gauge counts one scheduled and one cancelled sandbox publication, and the ledger is up
     assert values[("syndicate_publications", (("channel", "sandbox"), ("state", "scheduled")))] == 1
     assert values[("syndicate_publications", (("channel", "sandbox"), ("state", "cancelled")))] == 1
@@ -90,12 +87,9 @@ def test_ledger_collector_reports_publications_by_state_and_channel(
 
 def test_ledger_collector_reports_down_instead_of_failing_the_scrape() -> None:
     # Given a ledger whose server refuses connections
-    ledger = Ledger("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    try:
+    with Ledger("postgresql+psycopg://nobody@127.0.0.1:1/none") as ledger:
         # When the collector is scraped
         values = scrape(LedgerCollector(ledger))
-    finally:
-        ledger.close()
     # Then the scrape succeeds and says the ledger is down
     assert values == {("syndicate_ledger_up", ()): 0.0}
 

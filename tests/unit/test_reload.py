@@ -23,9 +23,8 @@ def cfg_dir(config_dir: Callable[..., Path]) -> Path:
 
 @pytest.fixture
 def rt(cfg_dir: Path, sqlite_url: str) -> Iterator[Runtime]:
-    runtime = Runtime.create(config=cfg_dir, database_url=sqlite_url, redis_url="")
-    yield runtime
-    runtime.close()
+    with Runtime.create(config=cfg_dir, database_url=sqlite_url, redis_url="") as runtime:
+        yield runtime
 
 
 def edit(path: Path, change: Callable[[dict[str, object]], None]) -> None:

@@ -38,6 +38,7 @@ _PREVIOUS_REMOTE_ID = (
         publications.c.locale == bindparam("locale"), publications.c.account == bindparam("account"),
         publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value))
     .order_by(publications.c.revision.desc()).limit(1))
+#: The metrics gauge, read at every scrape.
 _COUNT_BY_STATE_AND_CHANNEL = (select(publications.c.state, publications.c.channel, func.count())
                                .group_by(publications.c.state, publications.c.channel))
 

@@ -2,15 +2,16 @@
 
 How it works (a transactional outbox):
 
-1. When ``settings.yaml`` configures ``notifications.webhooks``, the runtime gives the ledger a
-   :class:`WebhookOutbox` (:func:`webhook_outbox`). Every publication state change the ledger makes (and every
-   publication it plans) then inserts one ``notifications`` row per endpoint that wants the
-   event, **in the same transaction** as the change: no change without its notification, and
-   no notification for a change that was rolled back.
-2. A :class:`Notifier` loop in every worker claims due rows (``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL, with a lease), POSTs them signed per Standard Webhooks, and records the outcome
-   on the row: ``delivered``; or another attempt later with exponential backoff; or ``failed``
-   after ``max_attempts`` (or at once on ``410 Gone``), with the last status and error.
+1. When ``settings.yaml`` configures ``notifications.webhooks``, the runtime opens the ledger
+   with a :class:`WebhookOutbox` (:func:`webhook_outbox`). Every publication state change the
+   ledger makes (and every publication it plans) then inserts one ``notifications`` row per
+   endpoint that wants the event, **in the same transaction** as the change: no change without
+   its notification, and no notification for a change that was rolled back.
+2. A :class:`Notifier` loop in every worker claims due rows through the ledger (``FOR UPDATE
+   SKIP LOCKED`` on PostgreSQL, with a lease), POSTs them signed per Standard Webhooks, and
+   records the outcome on the row: ``delivered``; or another attempt later with exponential
+   backoff; or ``failed`` after ``max_attempts`` (or at once on ``410 Gone``), with the last
+   status and error.
 3. The ``webhook-id`` is fixed when the row is written, so every retry of an event carries the
    same id: receivers dedupe on it. A retry re-signs with a fresh ``webhook-timestamp``.
 

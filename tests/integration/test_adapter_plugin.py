@@ -107,13 +107,18 @@ def test_config_validation_accepts_an_account_of_the_plugin_and_checks_its_optio
     assert "adapter 'noticeboard' needs the credential 'token'" in text
 
 
+def _runtime(board: FakeNoticeboard, config_dir: Callable[..., Path], sqlite_url: str) -> Runtime:
+    """An embedded runtime with one route to an account of the plugin at ``board``."""
+    cfg_dir = config_dir(accounts=_accounts(board.url), routes=[simple_route("r", ["en-US"], ["board"])])
+    cfg = load_config(cfg_dir, registry=AdapterRegistry(), environ={"NB_TOKEN": TOKEN})
+    return Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
+
+
 def test_the_plugin_publishes_through_the_pipeline(on_path: Path, config_dir: Callable[..., Path],
                                                    sqlite_url: str) -> None:
     # Given a Noticeboard service and a route to an account using the plugin
     with FakeNoticeboard() as board:
-        cfg_dir = config_dir(accounts=_accounts(board.url), routes=[simple_route("r", ["en-US"], ["board"])])
-        cfg = load_config(cfg_dir, registry=AdapterRegistry(), environ={"NB_TOKEN": TOKEN})
-        rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
+        rt = _runtime(board, config_dir, sqlite_url)
         try:
             # When an item is submitted and the worker runs
             submit(item_data(), runtime=rt, ignore_schedule=True)
@@ -131,9 +136,7 @@ def test_the_plugins_failures_are_mapped_by_the_kit(on_path: Path, config_dir: C
                                                     sqlite_url: str) -> None:
     # Given the plugin, whose code maps no status and no exception itself (the kit's HttpAdapter does)
     with FakeNoticeboard() as board:
-        cfg_dir = config_dir(accounts=_accounts(board.url), routes=[simple_route("r", ["en-US"], ["board"])])
-        cfg = load_config(cfg_dir, registry=AdapterRegistry(), environ={"NB_TOKEN": TOKEN})
-        rt = Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
+        rt = _runtime(board, config_dir, sqlite_url)
         try:
             # When the service asks to wait, Then the publication waits that long without an attempt
             board.fail_next(Fault("status", status=429, headers={"Retry-After": "120"}, body={"error": "slow"}))

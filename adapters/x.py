@@ -88,6 +88,7 @@ __all__ = [
     "RATE_WINDOWS",
     "UPLOAD_HOST",
     "URL_WEIGHT",
+    "X_STATUSES",
     "XAdapter",
     "XOptions",
 ]

@@ -1,6 +1,8 @@
 """The channel adapter contract, and the registry that finds adapters by name.
 
-An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedin.py``, ...):
+An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedin.py``, ...), an
+``Adapter[Options]`` whose type argument is the pydantic model of its accounts' ``options:``
+(HTTP channels build on :class:`~syndicate.channels.httpadapter.HttpAdapter`):
 
 * ``render(content) -> Rendered``: pure, no I/O. Turns one localized item into the exact post.
 * ``publish(rendered, publication) -> Receipt``: one call to the platform; raises a typed
@@ -269,7 +271,7 @@ class Adapter(ABC, Generic[OptionsT]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         declared = cls.__dict__.get("Options")
-        for base in getattr(cls, "__orig_bases__", ()):
+        for base in cls.__dict__.get("__orig_bases__", ()):  # this class's own bases, not inherited ones
             origin, args = get_origin(base), get_args(base)
             if not (isinstance(origin, type) and issubclass(origin, Adapter) and args):
                 continue

@@ -159,7 +159,7 @@ class HttpAdapter(Adapter[OptionsT]):
             TransientError: the same for any other request.
         """
         if not answer_complete(resp):
-            problem = f"a body cut short (over {self.max_answer_bytes:,} bytes, or past the deadline)"
+            problem = "a body cut short (at the cap on what is read, or past the deadline)"
         else:
             try:
                 return resp.json()

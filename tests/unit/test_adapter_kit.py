@@ -116,6 +116,22 @@ def test_an_options_line_that_contradicts_the_type_argument_is_refused_at_once()
             Options = OtherOptions
 
 
+def test_a_subclass_of_an_adapter_inherits_its_options_or_narrows_them() -> None:
+    # Given a subclass that says nothing, and one that names a narrower model
+    class Child(Notes):
+        pass
+
+    class StrictNotesOptions(NotesOptions):
+        max_length: int = 50
+
+    class Strict(Notes):
+        Options = StrictNotesOptions
+
+    # Then the first keeps its parent's model and the second has its own
+    assert Child.Options is NotesOptions and Strict.Options is StrictNotesOptions
+    assert Strict(_context("http://127.0.0.1:9", StrictNotesOptions())).options.max_length == 50
+
+
 def test_options_of_another_model_are_a_bug_named_when_read() -> None:
     # Given an adapter built with options of another model (a mistake in the code building it)
     adapter = Notes(_context("http://127.0.0.1:9", OtherOptions()))

@@ -227,8 +227,8 @@ def _platform_message(resp: requests.Response) -> str | None:
                 if isinstance(err, dict) and err.get("code") and not code:
                     code = err.get("code")
         text = f"{code}: {message}" if code and message else message or str(code or "")
-        return redact(text[:1000])
-    return redact(str(data)[:500])
+        return redact(text)[:1000]
+    return redact(str(data)[:4096])[:500]
 
 
 class LinkedInAdapter(HttpAdapter[LinkedInOptions]):

@@ -193,8 +193,8 @@ def _platform_message(resp: requests.Response) -> str | None:
         params = (data.get("data") or {}).get("params") if isinstance(data.get("data"), dict) else None
         if isinstance(params, dict) and params:
             message += " (" + "; ".join(f"{k}: {v}" for k, v in params.items()) + ")"
-        return redact((f"{code}: {message}" if code else message)[:1000])
-    return redact(str(data)[:300])
+        return redact(f"{code}: {message}" if code else message)[:1000]
+    return redact(str(data)[:4096])[:300]
 
 
 class WordPressAdapter(HttpAdapter[WordPressOptions]):

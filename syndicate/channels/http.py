@@ -1,11 +1,14 @@
-"""Helpers for adapters that talk HTTP through ``requests``: the boundary where client errors
-become our typed errors, and the small pieces every channel needs.
+"""The HTTP transport under every outbound call through ``requests`` (adapters, engines, webhooks
+to producers): bounded sessions, the phase a failed request stopped in, and the one reading of
+``Retry-After`` and rate-limit resets for the whole project (:func:`retry_after`,
+:func:`retry_delay`, :func:`rate_limit_reset`).
 
-The rule for a failed request is the phase it failed in (docs/writing-an-adapter.md): when :func:`nothing_sent`
-says no byte of the request left (refused, DNS, connect timeout, proxy), a retry cannot duplicate
-anything (``TransientError``); anything later may have created the post (``InDoubt``). TLS errors
-count as "may have been sent": requests cannot tell a failed handshake from a failure mid-answer,
-and a needless reconciliation costs one lookup where a wrong guess costs a duplicate post.
+The phase decides what a failed request means (:func:`~.errormap.request_error` applies it): when
+:func:`nothing_sent` says no byte of the request left (refused, DNS, connect timeout, proxy), a
+retry cannot duplicate anything (``TransientError``); anything later may have created the post
+(``InDoubt``). TLS errors count as "may have been sent": requests cannot tell a failed handshake
+from a failure mid-answer, and a needless reconciliation costs one lookup where a wrong guess costs
+a duplicate post.
 
 Every exchange has a total deadline, not only per-read timeouts: a peer that drips one byte per
 read timeout (headers or body) would otherwise hold the worker thread for hours. Sessions built

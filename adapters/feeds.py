@@ -307,7 +307,9 @@ def _merge(entries: list[dict[str, Any]], record: dict[str, Any], now: datetime,
     else:
         stored = {**record, "published": _iso(now), "updated": _iso(now)}
         rest = list(entries)
-    merged = sorted([stored, *rest], key=lambda e: (_parse(e["updated"]), e["id"]), reverse=True)
+    # Newest first; among entries updated in the same second, the one just written first (the sort
+    # is stable, also reversed), then the stored order: the same state gives the same files.
+    merged = sorted([stored, *rest], key=lambda e: _parse(e["updated"]), reverse=True)
     return merged[:max_entries], stored, True
 
 

@@ -38,18 +38,32 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import NAMESPACE_URL, uuid5
 
-import requests
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from syndicate.base.fields import WebUrl
-from syndicate.base.logging import get_logger
-from syndicate.base.secrets import redact
-from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.channels.http import bounded_session
-from syndicate.channels.markup import markdown_to_html, sanitize_html
-from syndicate.errors import ConfigError, ConfigProblem, PermanentError, TransientError
+from syndicate.channels import (
+    AccountState,
+    ChannelError,
+    ConfigError,
+    ConfigProblem,
+    HttpAdapter,
+    Limits,
+    PermanentError,
+    PostContent,
+    PublicationRef,
+    Receipt,
+    Rendered,
+    Safety,
+    StatusMap,
+    TransientError,
+    WebUrl,
+    answer_text,
+    get_logger,
+    markdown_to_html,
+    sanitize_html,
+    with_direction,
+)
 
 __all__ = ["FeedAdapter", "FeedMeta", "FeedOptions", "build_feeds", "entry_id_for", "rss_html", "rss_title"]
 
@@ -160,10 +174,7 @@ def _content_html(content: PostContent) -> str:
     if content.cta_text:
         target = content.cta_url or content.link
         parts.append(f'<p><a href="{html.escape(target)}">{html.escape(content.cta_text)}</a></p>')
-    out = sanitize_html("\n".join(parts))
-    if content.rtl:
-        out = f'<div dir="rtl">{out}</div>'  # added after sanitizing, which drops div and dir
-    return out
+    return with_direction(sanitize_html("\n".join(parts)), content.locale, lang=False)
 
 
 def _iso(dt: datetime) -> str:
@@ -296,30 +307,23 @@ def _merge(entries: list[dict[str, Any]], record: dict[str, Any], now: datetime,
     else:
         stored = {**record, "published": _iso(now), "updated": _iso(now)}
         rest = list(entries)
-    merged = sorted([stored, *rest], key=lambda e: (_parse(e["updated"]), e["id"]), reverse=True)
+    # Newest first; among entries updated in the same second, the one just written first (the sort
+    # is stable, also reversed), then the stored order: the same state gives the same files.
+    merged = sorted([stored, *rest], key=lambda e: _parse(e["updated"]), reverse=True)
     return merged[:max_entries], stored, True
 
 
-class FeedAdapter(Adapter):
+class FeedAdapter(HttpAdapter[FeedOptions]):
     """Writes partner feeds (Atom and RSS) and pings their WebSub hub."""
 
     name = "feeds"
     #: Receipts point at files this adapter wrote (``file://``) unless the files are served.
     permalink_schemes = frozenset({"https", "http", "file"})
-    Options = FeedOptions
     publish_safety = Safety.IDEMPOTENT
     default_utm_medium = "partner"
-
-    def __init__(self, account: Any) -> None:
-        super().__init__(account)
-        self._session: requests.Session | None = None
-
-    @property
-    def options(self) -> FeedOptions:
-        """This account's options."""
-        opts = self.account.options
-        assert isinstance(opts, FeedOptions)
-        return opts
+    statuses = StatusMap(platform="the WebSub hub")
+    #: A hub's answer is read only for an error message.
+    max_answer_bytes = _MAX_HUB_ANSWER_BYTES
 
     @property
     def limits(self) -> Limits:
@@ -374,7 +378,7 @@ class FeedAdapter(Adapter):
                         format="html", title=content.title, media=content.media, extra=extra,
                         warnings=tuple(warnings))
 
-    def _state(self) -> Any:
+    def _state(self) -> AccountState:
         state = self.account.state
         if state is None:
             raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{self.account.id}",
@@ -458,30 +462,20 @@ class FeedAdapter(Adapter):
         """``hub.mode=publish`` for both feed URLs; returns warnings instead of raising."""
         hub = self.options.hub
         assert hub is not None
-        if self._session is None:
-            self._session = bounded_session(max_answer_bytes=_MAX_HUB_ANSWER_BYTES)
         warnings: list[str] = []
         for url in self.feed_urls(locale):
             problem = None
             try:
-                resp = self._session.post(
-                    hub, data={"hub.mode": "publish", "hub.url": url}, allow_redirects=False, stream=True,
-                    timeout=(self.account.connect_timeout_s, self.account.read_timeout_s))
-                with resp:
-                    if not 200 <= resp.status_code < 300:
-                        snippet = resp.content.decode("utf-8", "replace").strip()[:300]
-                        problem = f"HTTP {resp.status_code}" + (f": {redact(snippet)}" if snippet else "")
-            except requests.RequestException as exc:
-                problem = f"{type(exc).__name__}: {redact(str(exc))[:300]}"
+                resp = self.request("POST", hub, creates=False, what=f"the ping for {url}",
+                                    data={"hub.mode": "publish", "hub.url": url})
+                if not 200 <= resp.status_code < 300:
+                    snippet = answer_text(resp, limit=300)
+                    problem = f"HTTP {resp.status_code}" + (f": {snippet}" if snippet else "")
+            except ChannelError as exc:
+                problem = str(exc)
             if problem is not None:
                 warning = f"WebSub hub ping for {url} failed ({problem}); the entry is in the feed"
                 warnings.append(warning)
                 log.warning("feeds.hub_ping_failed", account=self.account.id, locale=locale, hub=hub, feed=url,
                             error=problem)
         return warnings
-
-    def close(self) -> None:
-        """Close the hub session."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
@@ -41,22 +41,33 @@ from oauthlib.oauth2 import TokenExpiredError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests_oauthlib import OAuth2Session
 
-from syndicate.base.fields import AwareDatetime, Duration
-from syndicate.base.logging import get_logger
-from syndicate.base.secrets import redact
 from syndicate.base.spans import URL
-from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.channels.http import BoundedTransport, bounded_session, is_loopback, nothing_sent, retry_after
-from syndicate.channels.rendering import compose, hashtags
-from syndicate.errors import (
+from syndicate.channels import (
+    AccountContext,
     AuthError,
-    ChannelError,
+    AwareDatetime,
+    BoundedTransport,
     ConfigError,
     ConfigProblem,
+    Duration,
+    HttpAdapter,
     InDoubt,
+    Limits,
+    Outcome,
     PermanentError,
-    RateLimited,
-    TransientError,
+    PostContent,
+    PublicationRef,
+    Receipt,
+    Rendered,
+    Safety,
+    StatusMap,
+    answer_text,
+    bounded_session,
+    compose,
+    get_logger,
+    hashtags,
+    is_loopback,
+    redact,
 )
 
 __all__ = [
@@ -201,12 +212,12 @@ class _PlainHttpLoopback(BoundedTransport):
         return super().send(request, *args, **kwargs)
 
 
-def _platform_message(resp: requests.Response) -> str:
+def _platform_message(resp: requests.Response) -> str | None:
     """LinkedIn's error text: ``message`` (with ``code``) from the JSON body, else the raw text."""
     try:
         data = resp.json()
     except ValueError:
-        return redact(resp.text.strip()[:500])
+        return answer_text(resp)
     if isinstance(data, dict):
         message = str(data.get("message") or "")
         code = data.get("code")
@@ -216,40 +227,39 @@ def _platform_message(resp: requests.Response) -> str:
                 if isinstance(err, dict) and err.get("code") and not code:
                     code = err.get("code")
         text = f"{code}: {message}" if code and message else message or str(code or "")
-        return redact(text[:1000])
-    return redact(str(data)[:500])
+        return redact(text)[:1000]
+    return redact(str(data)[:4096])[:500]
 
 
-class LinkedInAdapter(Adapter):
+class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
     """Publishes link shares to a LinkedIn member or organization through the Posts API."""
 
     name = "linkedin"
-    Options = LinkedInOptions
     required_credentials = ("access_token",)
     publish_safety = Safety.RECONCILE_ONLY
     default_utm_medium = "social"
+    default_base_url = DEFAULT_BASE_URL
+    statuses = StatusMap(
+        platform="LinkedIn",
+        statuses={426: Outcome.REFUSED},
+        messages={
+            401: "LinkedIn refused the access token of account {account!r}",
+            403: "LinkedIn denied {what} for {options.author} (the token lacks the permission or the member's "
+                 "role on the page)",
+            426: "LinkedIn no longer serves LinkedIn-Version {options.linkedin_version}; set a current version "
+                 "in the option 'linkedin_version' of account {account!r}",
+        })
 
-    def __init__(self, account: Any) -> None:
+    def __init__(self, account: AccountContext) -> None:
         super().__init__(account)
-        base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
-        parts = urlsplit(base)
-        if parts.scheme == "http" and not is_loopback(base):
+        base = self.base_url
+        if urlsplit(base).scheme == "http" and not is_loopback(base):
             raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{account.id}.base_url",
                                              "LinkedIn needs https (plain http only to a loopback address)")])
-        self._plain_loopback = parts.scheme == "http"
+        self._plain_loopback = urlsplit(base).scheme == "http"
         # The URL the session sees; a plain-http loopback base is reached through _PlainHttpLoopback.
         self._base = "https://" + base[len("http://"):] if self._plain_loopback else base
-        self._session: OAuth2Session | None = None
         self._session_token: str | None = None
-
-    # -- options and limits ------------------------------------------------------------------
-
-    @property
-    def options(self) -> LinkedInOptions:
-        """This account's options."""
-        opts = self.account.options
-        assert isinstance(opts, LinkedInOptions)
-        return opts
 
     @property
     def limits(self) -> Limits:
@@ -320,88 +330,46 @@ class LinkedInAdapter(Adapter):
                             f"{expires.isoformat()}; create a new one and update the credential")
         return self.account.credentials.get("access_token")
 
-    def _http(self) -> OAuth2Session:
+    def make_session(self) -> requests.Session:
+        """An OAuth 2 session with the current access token (requests-oauthlib), bounded."""
+        bearer: dict[str, Any] = {"access_token": self._session_token, "token_type": "Bearer"}
+        expires = self.options.token_expires_at
+        if expires is not None:
+            bearer["expires_at"] = expires.timestamp()
+        session = bounded_session(session=OAuth2Session(token=bearer))
+        if self._plain_loopback:
+            session.mount(self._base + "/", _PlainHttpLoopback())
+        return session
+
+    def request(self, method: str, url: str, *, creates: bool, what: str, expect: Collection[int] = (),
+                **kwargs: Any) -> requests.Response:
+        """One request, with a session for the access token the credential holds now."""
         token = self._check_token()
-        if self._session is None or token != self._session_token:
-            if self._session is not None:
-                self._session.close()
-            bearer: dict[str, Any] = {"access_token": token, "token_type": "Bearer"}
-            expires = self.options.token_expires_at
-            if expires is not None:
-                bearer["expires_at"] = expires.timestamp()
-            session = bounded_session(session=OAuth2Session(token=bearer))
-            if self._plain_loopback:
-                session.mount(self._base + "/", _PlainHttpLoopback())
-            self._session, self._session_token = session, token
-        return self._session
+        if token != self._session_token:
+            self.close()
+            self._session_token = token
+        try:
+            return super().request(method, url, creates=creates, what=what, expect=expect, **kwargs)
+        except TokenExpiredError:
+            raise AuthError(f"the LinkedIn access token of account {self.account.id!r} has expired") from None
+
+    def platform_message(self, resp: requests.Response) -> str | None:
+        """LinkedIn's error text: ``message`` (with ``code``) from the JSON body, else the raw text."""
+        return _platform_message(resp)
+
+    def wait_until(self) -> datetime:
+        """After a 429 without ``Retry-After``: the account's ``rate_limit_wait``, else the next
+        00:00 UTC, when LinkedIn's daily quotas reset."""
+        now = datetime.now(UTC)
+        if self.options.rate_limit_wait is not None:
+            return now + self.options.rate_limit_wait
+        return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def _headers(self, restli_method: str | None = None) -> dict[str, str]:
         headers = {"LinkedIn-Version": self.options.linkedin_version, "X-Restli-Protocol-Version": "2.0.0"}
         if restli_method:
             headers["X-RestLi-Method"] = restli_method
         return headers
-
-    def _send(self, method: str, path: str, *, creates: bool, json_body: Any = None,
-              headers: Mapping[str, str] | None = None) -> requests.Response:
-        """One request; client exceptions mapped by phase (nothing sent → transient, else in doubt)."""
-        session = self._http()
-        timeout = (self.account.connect_timeout_s, self.account.read_timeout_s)
-        what = f"{method} {path.split('?', 1)[0]}"
-        try:
-            resp: requests.Response = session.request(
-                method, self._base + path, json=json_body, headers=dict(headers or {}), timeout=timeout,
-                allow_redirects=False)
-            return resp
-        except TokenExpiredError:
-            raise AuthError(f"the LinkedIn access token of account {self.account.id!r} has expired") from None
-        except requests.ConnectTimeout as exc:
-            raise TransientError(f"LinkedIn {what}: connection timed out: {redact(str(exc))}") from None
-        except requests.ReadTimeout:
-            msg = f"LinkedIn {what}: no answer within {self.account.read_timeout_s}s after sending"
-            raise (InDoubt(msg) if creates else TransientError(msg)) from None
-        except requests.ConnectionError as exc:
-            if nothing_sent(exc):
-                raise TransientError(f"LinkedIn {what}: cannot connect: {redact(str(exc))}") from None
-            msg = f"LinkedIn {what}: connection lost after sending: {redact(str(exc))}"
-            raise (InDoubt(msg) if creates else TransientError(msg)) from None
-        except requests.RequestException as exc:
-            msg = f"LinkedIn {what}: {type(exc).__name__}: {redact(str(exc))}"
-            raise (InDoubt(msg) if creates else TransientError(msg)) from None
-
-    def _rate_limit_default(self) -> datetime:
-        now = datetime.now(UTC)
-        if self.options.rate_limit_wait is not None:
-            return now + self.options.rate_limit_wait
-        return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-
-    def _error(self, resp: requests.Response, *, creates: bool, what: str) -> ChannelError:
-        status = resp.status_code
-        message = _platform_message(resp)
-        if status == 401:
-            return AuthError(f"LinkedIn refused the access token of account {self.account.id!r}", status=status,
-                             platform_message=message)
-        if status == 403:
-            return AuthError(f"LinkedIn denied {what} for {self.options.author} (the token lacks the permission "
-                             "or the member's role on the page)", status=status, platform_message=message)
-        if status == 426:
-            return PermanentError(f"LinkedIn no longer serves LinkedIn-Version {self.options.linkedin_version}; "
-                                  f"set a current version in the option 'linkedin_version' of account "
-                                  f"{self.account.id!r}", status=status, platform_message=message)
-        if status == 429:
-            until = retry_after(resp.headers.get("Retry-After")) or self._rate_limit_default()
-            return RateLimited(f"LinkedIn rate limit on {what}", until=until, status=status, platform_message=message)
-        if status == 422:
-            return PermanentError(f"LinkedIn rejected {what}", status=status, platform_message=message)
-        if status in (502, 503, 504):
-            back = retry_after(resp.headers.get("Retry-After")) if status == 503 else None
-            if back is not None:  # down for maintenance and says until when: wait, without burning an attempt
-                return RateLimited(f"LinkedIn {what}: server unavailable, asked us to come back later",
-                                   until=max(back, datetime.now(UTC)), status=status, platform_message=message)
-            return TransientError(f"LinkedIn {what}: server unavailable", status=status, platform_message=message)
-        if status >= 500:
-            cls = InDoubt if creates else TransientError
-            return cls(f"LinkedIn {what}: server error", status=status, platform_message=message)
-        return PermanentError(f"LinkedIn rejected {what}", status=status, platform_message=message)
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -424,12 +392,8 @@ class LinkedInAdapter(Adapter):
         """Create the post; the URN comes back in ``x-restli-id``."""
         if rendered.length > rendered.limit:
             raise PermanentError(f"commentary is {rendered.length} characters, over LinkedIn's {rendered.limit}")
-        resp = self._send("POST", "/rest/posts", creates=True, json_body=self._post_body(rendered),
-                          headers=self._headers())
-        if resp.status_code != 201:
-            if 200 <= resp.status_code < 300:
-                raise InDoubt(f"LinkedIn answered {resp.status_code} to the create, not 201", status=resp.status_code)
-            raise self._error(resp, creates=True, what="the post")
+        resp = self.request("POST", self._base + "/rest/posts", creates=True, what="the post", expect=(201,),
+                            json=self._post_body(rendered), headers=self._headers())
         urn = unquote(resp.headers.get("x-restli-id") or resp.headers.get("x-linkedin-id") or "").strip()
         if not urn.startswith("urn:li:"):
             raise InDoubt("LinkedIn answered 201 without a post URN in x-restli-id", status=201)
@@ -447,9 +411,11 @@ class LinkedInAdapter(Adapter):
         opts = self.options
         query = (f"?q=author&author={quote(opts.author, safe='')}&count={opts.find_existing_count}"
                  "&sortBy=LAST_MODIFIED")
-        resp = self._send("GET", "/rest/posts" + query, creates=False, headers=self._headers("FINDER"))
+        what = "listing the author's posts"
+        resp = self.request("GET", self._base + "/rest/posts" + query, creates=False, what=what,
+                            headers=self._headers("FINDER"))
         if resp.status_code != 200:
-            err = self._error(resp, creates=False, what="listing the author's posts")
+            err = self.status_error(resp, creates=False, what=what)
             if isinstance(err, AuthError | PermanentError):
                 raise InDoubt(f"cannot list the recent posts of {opts.author}: {err}", status=resp.status_code)
             raise err
@@ -487,24 +453,16 @@ class LinkedInAdapter(Adapter):
 
     def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
         """Reactions and comments from ``GET /rest/socialMetadata/{urn}`` (``likes``, ``replies``)."""
-        resp = self._send("GET", "/rest/socialMetadata/" + quote(remote_id, safe=""), creates=False,
-                          headers=self._headers())
+        what = "reading the post's social metadata"
+        resp = self.request("GET", self._base + "/rest/socialMetadata/" + quote(remote_id, safe=""), creates=False,
+                            what=what, headers=self._headers())
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:
-            raise self._error(resp, creates=False, what="reading the post's social metadata")
-        try:
-            data = resp.json()
-        except ValueError:
-            raise TransientError("LinkedIn's social metadata is not JSON", status=200) from None
+            raise self.status_error(resp, creates=False, what=what)
+        data = self.json(resp, creates=False, what=what)
         reactions = data.get("reactionSummaries") or {}
         entries = reactions.values() if isinstance(reactions, dict) else reactions
         likes = sum(int(e.get("count") or 0) for e in entries if isinstance(e, dict))
         comments = int(((data.get("commentSummary") or {}).get("count")) or 0)
         return {"likes": likes, "replies": comments}
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None

@@ -27,19 +27,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from syndicate.base.secrets import Credentials
-from syndicate.channels.contract import (
+from syndicate.channels import (
     AccountContext,
     Adapter,
+    ConfigError,
     Limits,
+    PermanentError,
     PostContent,
     PublicationRef,
     Receipt,
     Rendered,
     Safety,
-    default_registry,
+    TransientError,
+    compose,
+    hashtags,
 )
-from syndicate.channels.rendering import compose, hashtags
-from syndicate.errors import ConfigError, PermanentError, TransientError
+from syndicate.channels.contract import default_registry
 
 __all__ = ["SandboxAdapter"]
 
@@ -105,13 +108,12 @@ def _outbox(options: SandboxOptions) -> Path:
     return Path(options.directory or os.environ.get("SYNDICATE_OUTBOX") or "outbox").resolve()
 
 
-class SandboxAdapter(Adapter):
+class SandboxAdapter(Adapter[SandboxOptions]):
     """Writes posts to files instead of a platform."""
 
     name = "sandbox"
     #: Receipts point at files this adapter wrote (``file://``) unless the files are served.
     permalink_schemes = frozenset({"https", "http", "file"})
-    Options = SandboxOptions
     publish_safety = Safety.IDEMPOTENT
     uses_network = False
 
@@ -123,13 +125,6 @@ class SandboxAdapter(Adapter):
             cls, options = stand_in_options(stand_in, self.options.as_options)
             # No credentials and no state: rendering needs neither, and nothing is ever sent.
             self._real = cls(replace(account, options=options, credentials=Credentials(account.id, {}), state=None))
-
-    @property
-    def options(self) -> SandboxOptions:
-        """This account's options."""
-        opts = self.account.options
-        assert isinstance(opts, SandboxOptions)
-        return opts
 
     @property
     def label(self) -> str:

@@ -15,10 +15,11 @@ The body is the rendered payload byte for byte (what ``syndicate preview`` shows
 ``publish`` is ``idempotent``: ambiguous failures (timeouts after sending, resets, 5xx) are retried
 with the same ``webhook-id``, never reconciled.
 
-Status handling: 2xx delivered; 410 Gone disables the account (:class:`EndpointGone`); 401/403
-are an :class:`AuthError`; 429 (and 503 with ``Retry-After``) defer; 3xx and other 4xx are
-permanent (redirects are not followed: the spec asks senders to update the URL instead); other
-5xx are in doubt, hence retried.
+Status handling, through the kit's one table (:mod:`syndicate.channels.errormap`): 2xx delivered;
+410 Gone disables the account (:class:`~syndicate.errors.EndpointGone`); 401/403 are an
+:class:`~syndicate.errors.AuthError`; 429 (and 503 with ``Retry-After``) defer; 3xx and other 4xx
+are permanent (redirects are not followed: the spec asks senders to update the URL instead); 408
+and other 5xx are retried (in doubt or transient: the receiver dedupes a repeat either way).
 """
 
 from __future__ import annotations
@@ -29,30 +30,36 @@ import hashlib
 import json
 import string
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from standardwebhooks import Webhook
 
-from syndicate.base.fields import WebUrl, validate_url
-from syndicate.base.logging import get_logger
-from syndicate.base.secrets import redact
-from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.channels.http import answer_complete, bounded_session, nothing_sent, retry_after
-from syndicate.channels.markup import body_html as sanitized_body
-from syndicate.errors import (
+from syndicate.base.fields import validate_url
+from syndicate.channels import (
     AuthError,
     ConfigError,
     ConfigProblem,
-    EndpointGone,
+    HttpAdapter,
     InDoubt,
+    Limits,
+    Outcome,
     PermanentError,
-    RateLimited,
+    PostContent,
+    PublicationRef,
+    Receipt,
+    Rendered,
+    Safety,
+    StatusMap,
     TransientError,
+    WebUrl,
+    answer_complete,
+    body_html,
+    bounded_session,
+    get_logger,
 )
 
 __all__ = ["PAYLOAD_SCHEMA_VERSION", "WebhookAdapter", "WebhookOptions", "sign", "webhook_id_for"]
@@ -67,7 +74,8 @@ MIN_SECRET_BYTES, MAX_SECRET_BYTES = 24, 64
 _SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every Standard Webhooks secret, not a secret
 #: Wait this long after a 429 without a usable ``Retry-After``.
 DEFAULT_RETRY_AFTER = timedelta(seconds=60)
-_PERMANENT = {400, 404, 409, 413, 415, 422}
+#: Statuses of a redirect, which is never followed.
+_REDIRECTS = (300, 301, 302, 303, 304, 305, 307, 308)
 
 
 class WebhookOptions(BaseModel):
@@ -139,25 +147,25 @@ def _utm(link: str) -> dict[str, str]:
     return {k: v for k, v in parse_qsl(urlsplit(link).query, keep_blank_values=True) if k.startswith("utm_")}
 
 
-class WebhookAdapter(Adapter):
+class WebhookAdapter(HttpAdapter[WebhookOptions]):
     """Posts each publication as a signed JSON message to a partner's endpoint."""
 
     name = "webhooks"
-    Options = WebhookOptions
     required_credentials = ("secret",)
     publish_safety = Safety.IDEMPOTENT
     default_utm_medium = "partner"
-
-    def __init__(self, account: Any) -> None:
-        super().__init__(account)
-        self._session: requests.Session | None = None
-
-    @property
-    def options(self) -> WebhookOptions:
-        """This account's options."""
-        opts = self.account.options
-        assert isinstance(opts, WebhookOptions)
-        return opts
+    #: 410 disables the account; a receiver's 408 timed out while it may have handled the message.
+    statuses = StatusMap(
+        platform="the webhook endpoint",
+        statuses={408: Outcome.MAYBE, 410: Outcome.GONE},
+        messages={
+            401: "{platform} refused our signature or credentials ({what})",
+            403: "{platform} refused our signature or credentials ({what})",
+            429: "{platform} asked us to wait ({what})",
+            **dict.fromkeys(_REDIRECTS, "{platform} redirects to {location} ({what}); redirects are not followed, "
+                                        "update the account's url"),
+        },
+        default_wait=DEFAULT_RETRY_AFTER)
 
     @property
     def limits(self) -> Limits:
@@ -178,7 +186,7 @@ class WebhookAdapter(Adapter):
 
     def payload(self, content: PostContent) -> dict[str, Any]:
         """The message body as data (see ``docs/channels/webhooks.md``)."""
-        body_html = sanitized_body(content.body, content.body_format)
+        html = body_html(content.body, content.body_format)
         data: dict[str, Any] = {
             "item": {"id": content.item_id, "revision": content.revision},
             "locale": content.locale,
@@ -186,7 +194,7 @@ class WebhookAdapter(Adapter):
             "title": content.title,
             "summary": content.summary,
             "text": content.channel_text or content.variant,
-            "body_html": body_html,
+            "body_html": html,
             "link": content.link,
             "canonical_url": content.canonical_url,
             "cta": {"text": content.cta_text, "url": content.cta_url or content.link} if content.cta_text else None,
@@ -210,11 +218,11 @@ class WebhookAdapter(Adapter):
 
     # -- HTTP ----------------------------------------------------------------------------
 
-    def _http(self) -> requests.Session:
-        if self._session is None:
-            self._session = bounded_session(max_answer_bytes=self.options.max_response_bytes)
-            self._session.headers["User-Agent"] = "syndicate-webhooks/1"
-        return self._session
+    def make_session(self) -> requests.Session:
+        """A bounded session that reads at most ``max_response_bytes`` of an answer."""
+        session = bounded_session(max_answer_bytes=self.options.max_response_bytes)
+        session.headers["User-Agent"] = "syndicate-webhooks/1"
+        return session
 
     def _secrets(self) -> list[bytes]:
         creds = self.account.credentials
@@ -230,14 +238,6 @@ class WebhookAdapter(Adapter):
         return {"webhook-id": webhook_id, "webhook-timestamp": str(ts),
                 "webhook-signature": sign(self._secrets(), webhook_id, ts, body)}
 
-    @staticmethod
-    def _read_body(resp: requests.Response) -> tuple[bytes, bool]:
-        """The answer as read within the exchange's deadline, up to ``max_response_bytes``; (data, complete)."""
-        return resp.content, answer_complete(resp)
-
-    def _timeouts(self) -> tuple[float, float]:
-        return (self.account.connect_timeout_s, self.account.read_timeout_s)
-
     def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
         """POST the payload; map the answer to a receipt or a typed error."""
         if rendered.length > rendered.limit:
@@ -246,27 +246,11 @@ class WebhookAdapter(Adapter):
         url = self.url
         webhook_id = webhook_id_for(publication.key)
         headers = {"Content-Type": "application/json", **self.signed_headers(webhook_id, rendered.text)}
-        try:
-            resp = self._http().post(url, data=rendered.text.encode("utf-8"), headers=headers,
-                                     timeout=self._timeouts(), allow_redirects=False, stream=True)
-        except requests.ConnectTimeout:
-            raise TransientError(f"webhook endpoint {url} did not accept a connection in time") from None
-        except requests.ConnectionError as exc:
-            if nothing_sent(exc):
-                raise TransientError(f"cannot connect to webhook endpoint {url}") from None
-            raise InDoubt(f"connection to webhook endpoint {url} broke after sending") from None
-        except requests.Timeout:
-            raise InDoubt(f"webhook endpoint {url} sent no answer in time (read timeout "
-                          f"{self.account.read_timeout_s:g} s)") from None
-        except requests.RequestException as exc:
-            raise InDoubt(f"webhook to {url} failed: {type(exc).__name__}") from None
-        with resp:
-            body, complete = self._read_body(resp)
-            status = resp.status_code
-            if 200 <= status < 300:
-                return self._receipt(webhook_id, publication, body, complete, status)
-            message = redact(body.decode("utf-8", "replace").strip())[:500] or None
-            self._raise_for(status, resp.headers, message, url)
+        what = f"the message to {url}"
+        resp = self.request("POST", url, creates=True, what=what, data=rendered.text.encode("utf-8"), headers=headers)
+        if not 200 <= resp.status_code < 300:
+            raise self.status_error(resp, creates=True, what=what)
+        return self._receipt(webhook_id, publication, resp.content, answer_complete(resp), resp.status_code)
 
     def _receipt(self, webhook_id: str, publication: PublicationRef, body: bytes, complete: bool,
                  status: int) -> Receipt:
@@ -295,27 +279,6 @@ class WebhookAdapter(Adapter):
         return Receipt(remote_id=webhook_id, permalink=permalink, raw={"status": status, "webhook_id": webhook_id},
                        warnings=tuple(warnings))
 
-    def _raise_for(self, status: int, headers: Mapping[str, str], message: str | None, url: str) -> NoReturn:
-        now = datetime.now(UTC)
-        if status == 410:
-            raise EndpointGone(f"webhook endpoint {url} is gone; the account is disabled", status=status,
-                               platform_message=message)
-        if status in (401, 403):
-            raise AuthError(f"webhook endpoint {url} refused our signature or credentials", status=status,
-                            platform_message=message)
-        if status == 429 or (status == 503 and headers.get("Retry-After")):
-            until = retry_after(headers.get("Retry-After"), now=now) or now + DEFAULT_RETRY_AFTER
-            raise RateLimited(f"webhook endpoint {url} asked us to wait", until=max(until, now), status=status,
-                              platform_message=message)
-        if 300 <= status < 400:
-            raise PermanentError(f"webhook endpoint {url} redirects to {headers.get('Location', '?')}; "
-                                 "redirects are not followed, update the account's url", status=status)
-        if status in _PERMANENT or (400 <= status < 500 and status != 408):
-            raise PermanentError(f"webhook endpoint {url} refused the message", status=status,
-                                 platform_message=message)
-        raise InDoubt(f"webhook endpoint {url} failed while handling the message", status=status,
-                      platform_message=message)
-
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """Ask the receiver's status URL, if the account has one; otherwise None.
 
@@ -327,28 +290,15 @@ class WebhookAdapter(Adapter):
         if template is None:
             return None
         url = template.replace("{webhook_id}", webhook_id)
-        try:
-            resp = self._http().get(url, headers=self.signed_headers(webhook_id, ""), timeout=self._timeouts(),
-                                    allow_redirects=False, stream=True)
-        except requests.RequestException as exc:
-            raise TransientError(f"cannot ask the webhook status URL: {type(exc).__name__}") from None
-        with resp:
-            body, complete = self._read_body(resp)
-            if resp.status_code == 404:
-                return None
-            if resp.status_code == 200:
-                return self._receipt(webhook_id, publication, body, complete, 200)
-            message = redact(body.decode("utf-8", "replace").strip())[:500] or None
+        resp = self.request("GET", url, creates=False, what="asking the webhook status URL",
+                            headers=self.signed_headers(webhook_id, ""))
+        if resp.status_code == 404:
+            return None
+        if resp.status_code == 200:
+            return self._receipt(webhook_id, publication, resp.content, answer_complete(resp), 200)
+        message = self.platform_message(resp)
         if resp.status_code == 429 or resp.status_code >= 500:
             raise TransientError("the webhook status URL is unavailable", status=resp.status_code,
                                  platform_message=message)
         raise InDoubt("the webhook status URL gave no answer we understand", status=resp.status_code,
                       platform_message=message)
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-
-

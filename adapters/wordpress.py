@@ -34,23 +34,33 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from requests.auth import HTTPBasicAuth
 
-from syndicate.base.fields import Duration, LocaleTag, WebUrl
-from syndicate.base.locales import language, with_direction
-from syndicate.base.logging import get_logger
-from syndicate.base.secrets import redact
-from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
-from syndicate.channels.http import bounded_session, is_loopback, nothing_sent, retry_after
-from syndicate.channels.markup import markdown_to_html, sanitize_html
-from syndicate.errors import (
-    AuthError,
-    ChannelError,
+from syndicate.base.locales import language
+from syndicate.channels import (
+    AccountContext,
     ConfigError,
     ConfigProblem,
     ContentError,
+    Duration,
+    HttpAdapter,
     InDoubt,
+    Limits,
+    LocaleTag,
     PermanentError,
-    RateLimited,
+    PostContent,
+    PublicationRef,
+    Receipt,
+    Rendered,
+    Safety,
+    StatusMap,
     TransientError,
+    WebUrl,
+    answer_text,
+    get_logger,
+    is_loopback,
+    markdown_to_html,
+    redact,
+    sanitize_html,
+    with_direction,
 )
 
 __all__ = ["WORDPRESS_LIMITS", "WordPressAdapter", "WordPressOptions", "markdown_to_html", "slug_base"]
@@ -171,33 +181,35 @@ def _is_rest_error(resp: requests.Response) -> bool:
 _TAG = re.compile(r"<[^<>]+>")
 
 
-def _platform_message(resp: requests.Response) -> str:
+def _platform_message(resp: requests.Response) -> str | None:
     """WordPress's error text: ``code: message`` from the JSON body, else the start of the raw body."""
     try:
         data = resp.json()
     except ValueError:
-        return redact(re.sub(r"\s+", " ", resp.text).strip()[:300])
+        return answer_text(resp, limit=300)
     if isinstance(data, dict) and ("message" in data or "code" in data):
         message = _TAG.sub("", str(data.get("message") or ""))
         code = data.get("code")
         params = (data.get("data") or {}).get("params") if isinstance(data.get("data"), dict) else None
         if isinstance(params, dict) and params:
             message += " (" + "; ".join(f"{k}: {v}" for k, v in params.items()) + ")"
-        return redact((f"{code}: {message}" if code else message)[:1000])
-    return redact(str(data)[:300])
+        return redact(f"{code}: {message}" if code else message)[:1000]
+    return redact(str(data)[:4096])[:300]
 
 
-class WordPressAdapter(Adapter):
+class WordPressAdapter(HttpAdapter[WordPressOptions]):
     """Publishes full articles to a WordPress site (or one site per locale)."""
 
     name = "wordpress"
-    Options = WordPressOptions
     required_credentials = ("username", "app_password")
     publish_safety = Safety.RECONCILE_ONLY
     #: A blog post links back to the canonical page as a referral, not a social network.
     default_utm_medium = "referral"
+    statuses = StatusMap(platform="WordPress", messages=dict.fromkeys(
+        (401, 403), "WordPress refused {what} for account {account!r} (a wrong application password, or the user "
+                    "lacks the capability)"))
 
-    def __init__(self, account: Any) -> None:
+    def __init__(self, account: AccountContext) -> None:
         super().__init__(account)
         self._base: str | None = None
         if account.base_url:
@@ -209,16 +221,8 @@ class WordPressAdapter(Adapter):
         elif not self.options.sites:
             raise ConfigError([ConfigProblem("accounts.yaml", None, f"accounts.{account.id}",
                                              "a WordPress account needs base_url (or options.sites per locale)")])
-        self._session: requests.Session | None = None
         self._plain_sites: set[str] = set()
         self._terms: dict[tuple[str, str, str], int] = {}
-
-    @property
-    def options(self) -> WordPressOptions:
-        """This account's options."""
-        opts = self.account.options
-        assert isinstance(opts, WordPressOptions)
-        return opts
 
     @property
     def limits(self) -> Limits:
@@ -290,13 +294,13 @@ class WordPressAdapter(Adapter):
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    def _http(self) -> requests.Session:
-        creds = self.account.credentials
-        auth = HTTPBasicAuth(creds.get("username"), creds.get("app_password"))
-        if self._session is None:
-            self._session = bounded_session()
-        self._session.auth = auth
-        return self._session
+    def platform_message(self, resp: requests.Response) -> str | None:
+        """WordPress's error text: ``code: message`` from the JSON body, else the body's start."""
+        return _platform_message(resp)
+
+    def wait_until(self) -> datetime:
+        """After a 429 without ``Retry-After``: the account's ``rate_limit_wait`` from now."""
+        return datetime.now(UTC) + self.options.rate_limit_wait
 
     def _plain(self, site: str) -> bool:
         if site in self._plain_sites:
@@ -324,23 +328,9 @@ class WordPressAdapter(Adapter):
         return f"{site}/wp-json{route}" + (f"?{query}" if query else "")
 
     def _raw(self, method: str, url: str, *, creates: bool, json_body: Any, what: str) -> requests.Response:
-        session = self._http()
-        timeout = (self.account.connect_timeout_s, self.account.read_timeout_s)
-        try:
-            return session.request(method, url, json=json_body, timeout=timeout, allow_redirects=False)
-        except requests.ConnectTimeout as exc:
-            raise TransientError(f"WordPress {what}: connection timed out: {redact(str(exc))}") from None
-        except requests.ReadTimeout:
-            msg = f"WordPress {what}: no answer within {self.account.read_timeout_s}s after sending"
-            raise (InDoubt(msg) if creates else TransientError(msg)) from None
-        except requests.ConnectionError as exc:
-            if nothing_sent(exc):
-                raise TransientError(f"WordPress {what}: cannot connect: {redact(str(exc))}") from None
-            msg = f"WordPress {what}: connection lost after sending: {redact(str(exc))}"
-            raise (InDoubt(msg) if creates else TransientError(msg)) from None
-        except requests.RequestException as exc:
-            msg = f"WordPress {what}: {type(exc).__name__}: {redact(str(exc))}"
-            raise (InDoubt(msg) if creates else TransientError(msg)) from None
+        creds = self.account.credentials
+        return self.request(method, url, creates=creates, what=what, json=json_body,
+                            auth=HTTPBasicAuth(creds.get("username"), creds.get("app_password")))
 
     def _send(self, site: str, method: str, route: str, *, query: str = "", json_body: Any = None,
               creates: bool = False, what: str) -> requests.Response:
@@ -355,36 +345,6 @@ class WordPressAdapter(Adapter):
                              what=what)
         return resp
 
-    def _error(self, resp: requests.Response, *, creates: bool, what: str) -> ChannelError:
-        status = resp.status_code
-        message = _platform_message(resp)
-        if creates and 200 <= status < 300:  # a success, but not the one a create answers: it may have made the post
-            return InDoubt(f"WordPress answered {status} to {what}, not the expected status", status=status)
-        if status in (401, 403):
-            return AuthError(f"WordPress refused {what} for account {self.account.id!r} (a wrong application "
-                             "password, or the user lacks the capability)", status=status, platform_message=message)
-        if status == 429:
-            until = retry_after(resp.headers.get("Retry-After")) or datetime.now(UTC) + self.options.rate_limit_wait
-            return RateLimited(f"WordPress rate limit on {what}", until=until, status=status, platform_message=message)
-        if status in (502, 503, 504):
-            back = retry_after(resp.headers.get("Retry-After")) if status == 503 else None
-            if back is not None:  # down for maintenance and says until when: wait, without burning an attempt
-                return RateLimited(f"WordPress {what}: server unavailable, asked us to come back later",
-                                   until=max(back, datetime.now(UTC)), status=status, platform_message=message)
-            return TransientError(f"WordPress {what}: server unavailable", status=status, platform_message=message)
-        if status >= 500:
-            cls = InDoubt if creates else TransientError
-            return cls(f"WordPress {what}: server error", status=status, platform_message=message)
-        return PermanentError(f"WordPress rejected {what}", status=status, platform_message=message)
-
-    def _json(self, resp: requests.Response, *, creates: bool, what: str) -> Any:
-        try:
-            return resp.json()
-        except ValueError:
-            msg = f"WordPress answered {resp.status_code} to {what} with a body that is not JSON"
-            raise (InDoubt(msg, status=resp.status_code) if creates else
-                   TransientError(msg, status=resp.status_code)) from None
-
     # -- terms -------------------------------------------------------------------------------
 
     def _term_id(self, site: str, taxonomy: str, name: str) -> int:
@@ -397,8 +357,8 @@ class WordPressAdapter(Adapter):
         search = quote(html.escape(name, quote=False), safe="")
         resp = self._send(site, "GET", f"/wp/v2/{taxonomy}", query=f"search={search}&per_page=100", what=what)
         if resp.status_code != 200:
-            raise self._error(resp, creates=False, what=what)
-        found = self._json(resp, creates=False, what=what)
+            raise self.status_error(resp, creates=False, what=what)
+        found = self.json(resp, creates=False, what=what)
         for term in found if isinstance(found, list) else []:
             if isinstance(term, dict) and html.unescape(str(term.get("name", ""))).casefold() == name.casefold():
                 self._terms[key] = int(term["id"])
@@ -408,14 +368,14 @@ class WordPressAdapter(Adapter):
                                  f"{self.account.id!r} does not create terms (create_terms: false)")
         what = f"creating the {taxonomy} term {name!r}"
         resp = self._send(site, "POST", f"/wp/v2/{taxonomy}", json_body={"name": name}, what=what)
-        data = self._json(resp, creates=False, what=what) if resp.status_code in (200, 201, 400) else None
+        data = self.json(resp, creates=False, what=what) if resp.status_code in (200, 201, 400) else None
         if resp.status_code in (200, 201) and isinstance(data, dict) and "id" in data:
             self._terms[key] = int(data["id"])
         elif (resp.status_code == 400 and isinstance(data, dict) and data.get("code") == "term_exists"
               and isinstance(data.get("data"), dict) and "term_id" in data["data"]):
             self._terms[key] = int(data["data"]["term_id"])  # made meanwhile (another worker)
         else:
-            raise self._error(resp, creates=False, what=what)
+            raise self.status_error(resp, creates=False, what=what)
         log.info("wordpress.term_created", account=self.account.id, site=site, taxonomy=taxonomy, term=name,
                  term_id=self._terms[key])
         return self._terms[key]
@@ -467,14 +427,14 @@ class WordPressAdapter(Adapter):
                 raise PermanentError(f"post {post_id} of the earlier revision no longer exists on {site}",
                                      status=404, platform_message=_platform_message(resp))
             if resp.status_code != 200:
-                raise self._error(resp, creates=True, what=what)
-            return self._receipt(self._json(resp, creates=True, what=what), creates=True, what=what)
+                raise self.status_error(resp, creates=True, what=what)
+            return self._receipt(self.json(resp, creates=True, what=what), creates=True, what=what)
         body["slug"] = self._slug(rendered, publication)
         what = "the new post"
         resp = self._send(site, "POST", "/wp/v2/posts", json_body=body, creates=True, what=what)
         if resp.status_code != 201:
-            raise self._error(resp, creates=True, what=what)
-        return self._receipt(self._json(resp, creates=True, what=what), creates=True, what=what)
+            raise self.status_error(resp, creates=True, what=what)
+        return self._receipt(self.json(resp, creates=True, what=what), creates=True, what=what)
 
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """The post whose slug carries this publication's marker, in any state but trash.
@@ -492,8 +452,8 @@ class WordPressAdapter(Adapter):
         what = f"looking up the post with slug {slug!r}"
         resp = self._send(site, "GET", "/wp/v2/posts", query=query, what=what)
         if resp.status_code != 200:
-            raise self._error(resp, creates=False, what=what)
-        posts = self._json(resp, creates=False, what=what)
+            raise self.status_error(resp, creates=False, what=what)
+        posts = self.json(resp, creates=False, what=what)
         if not isinstance(posts, list):
             raise InDoubt(f"WordPress's answer to {what} is not a list of posts")
         for post in posts:
@@ -504,9 +464,3 @@ class WordPressAdapter(Adapter):
     def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
         """WordPress core counts no views; comments live elsewhere: no metrics."""
         return None
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None

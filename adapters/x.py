@@ -31,49 +31,49 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import threading
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import nh3
 import requests
 import tweepy
-from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from syndicate.base.logging import get_logger
 from syndicate.base.sealing import Sealer, SealError
-from syndicate.base.secrets import add_secret, redact
-from syndicate.channels.contract import (
+from syndicate.base.secrets import add_secret
+from syndicate.channels import (
     AccountContext,
+    AccountState,
     Adapter,
+    AuthError,
+    BoundedTransport,
+    ChannelError,
+    FetchRefused,
+    FetchUnavailable,
+    InDoubt,
     Limits,
     MediaRef,
+    MemoryState,
+    Outcome,
+    PermanentError,
     PostContent,
     PublicationRef,
     RateWindow,
     Receipt,
     Rendered,
     Safety,
-)
-from syndicate.channels.fetching import fetch
-from syndicate.channels.http import BoundedTransport, nothing_sent, retry_after
-from syndicate.channels.rendering import hashtags, render_post
-from syndicate.errors import (
-    AuthError,
-    ChannelError,
-    FetchRefused,
-    FetchUnavailable,
-    InDoubt,
-    PermanentError,
-    RateLimited,
+    StatusMap,
     TransientError,
+    body_text,
+    fetch,
+    get_logger,
+    hashtags,
+    redact,
+    render_post,
+    request_error,
 )
 
 from .twitter_text import V3, entity_spans, extract_urls, weighted_length
@@ -88,6 +88,7 @@ __all__ = [
     "RATE_WINDOWS",
     "UPLOAD_HOST",
     "URL_WEIGHT",
+    "X_STATUSES",
     "XAdapter",
     "XOptions",
 ]
@@ -181,50 +182,6 @@ class XOptions(BaseModel):
         return v
 
 
-# -- the state an adapter keeps in the ledger ----------------------------------------------------
-
-
-class _State(Protocol):
-    def get(self, key: str) -> tuple[Any, int] | None: ...
-
-    def put(self, key: str, value: Any, *, expect_version: int | None) -> bool: ...
-
-    def lock(self, name: str, *, ttl: timedelta = ..., wait: timedelta = ...) -> Any: ...
-
-
-class _MemoryState:
-    """Process-local state for adapters built without a runtime (tests of rendering, preview)."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[Any, int]] = {}
-        self._mutex = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-
-    def get(self, key: str) -> tuple[Any, int] | None:
-        with self._mutex:
-            return self._data.get(key)
-
-    def put(self, key: str, value: Any, *, expect_version: int | None) -> bool:
-        with self._mutex:
-            current = self._data.get(key)
-            if (current[1] if current else None) != expect_version:
-                return False
-            self._data[key] = (value, (expect_version or 0) + 1)
-            return True
-
-    @contextmanager
-    def lock(self, name: str, *, ttl: timedelta = timedelta(seconds=30),
-             wait: timedelta = timedelta(seconds=30)) -> Iterator[None]:
-        with self._mutex:
-            lk = self._locks.setdefault(name, threading.Lock())
-        if not lk.acquire(timeout=wait.total_seconds()):
-            raise TimeoutError(f"lock {name!r} not acquired in {wait}")
-        try:
-            yield
-        finally:
-            lk.release()
-
-
 @dataclass(frozen=True)
 class _Progress:
     """What is known to be posted for one publication: the ids of its parts, in order."""
@@ -276,111 +233,31 @@ def _platform_message(exc: tweepy.HTTPException) -> str:
     return redact("; ".join(messages))[:500]
 
 
-def _header(exc: tweepy.HTTPException, name: str) -> str | None:
-    headers = getattr(exc.response, "headers", None) or {}
-    value = headers.get(name)
-    return str(value) if value is not None else None
-
-
-def _reset_time(exc: tweepy.HTTPException) -> datetime:
-    """When a 429 ends: ``x-rate-limit-reset``, or a 24-hour limit's reset when that one is spent."""
-    resets = []
-    for window in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
-        remaining, reset = _header(exc, f"{window}-remaining"), _header(exc, f"{window}-reset")
-        if reset is not None and reset.isdigit() and (window == "x-rate-limit" or remaining == "0"):
-            resets.append(int(reset))
-    if resets:
-        return datetime.fromtimestamp(max(resets), UTC)
-    return datetime.now(UTC) + timedelta(minutes=15)
+#: How X's statuses map to our errors: a 403 is a refusal (a duplicate, a reply X does not allow),
+#: not a credential problem; a 429 ends when the spent ``x-rate-limit`` window resets (or a 24-hour
+#: limit's, when that one is spent).
+X_STATUSES = StatusMap(
+    platform="X",
+    statuses={403: Outcome.REFUSED},
+    messages={403: "X forbade the request ({what})"},
+    reset_windows=("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"),
+    default_wait=timedelta(minutes=15))
 
 
 def _map_http(exc: tweepy.HTTPException, what: str, *, creates: bool) -> ChannelError:
     status = int(getattr(exc.response, "status_code", 0) or 0)
     message = _platform_message(exc)
-    if status == 401:
-        return AuthError(f"X refused the account's credentials ({what})", status=status, platform_message=message)
-    if status == 429:
-        return RateLimited(f"X rate limit reached ({what})", until=_reset_time(exc), status=status,
-                           platform_message=message)
-    if status == 403:
-        if DUPLICATE_MESSAGE in message.lower():
-            return PermanentError(f"X refused the post as a duplicate of an earlier one ({what})", status=status,
-                                  platform_message=message)
-        return PermanentError(f"X forbade the request ({what})", status=status, platform_message=message)
-    if status in (502, 503, 504):
-        back = retry_after(_header(exc, "retry-after")) if status == 503 else None
-        if back is not None:  # down for maintenance and says until when: wait, without burning an attempt
-            return RateLimited(f"X is unavailable ({what}) and asked us to come back later",
-                               until=max(back, datetime.now(UTC)), status=status, platform_message=message)
-        return TransientError(f"X is unavailable ({what})", status=status, platform_message=message)
-    if status >= 500:
-        cls: type[ChannelError] = InDoubt if creates else TransientError
-        return cls(f"X answered with a server error ({what}); the post may exist" if creates
-                   else f"X answered with a server error ({what})", status=status, platform_message=message)
-    return PermanentError(f"X refused the request ({what})", status=status, platform_message=message)
-
-
-def _map_request(exc: BaseException, what: str, *, creates: bool) -> ChannelError:
-    """Map a requests exception by phase: nothing sent → transient; maybe received → in doubt."""
-    if isinstance(exc, requests.exceptions.ConnectionError) and nothing_sent(exc):
-        return TransientError(f"cannot reach X ({what}): {type(exc).__name__}")
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return TransientError(f"cannot reach X ({what}): connect timeout")
-    if creates:
-        return InDoubt(f"the request reached X but its answer was lost ({what}): {type(exc).__name__}")
-    return TransientError(f"X did not answer ({what}): {type(exc).__name__}")
+    if status == 403 and DUPLICATE_MESSAGE in message.lower():
+        return PermanentError(f"X refused the post as a duplicate of an earlier one ({what})", status=status,
+                              platform_message=message)
+    headers = getattr(exc.response, "headers", None) or {}
+    return X_STATUSES.error(status, headers, creates=creates, what=what, platform_message=message)
 
 
 _T = TypeVar("_T")
 
 
 # -- text helpers --------------------------------------------------------------------------------
-
-
-class _TextOfHtml(HTMLParser):
-    _BLOCKS = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self._href: str | None = None
-        self._link_text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BLOCKS:
-            self.out.append("\n\n")
-        if tag == "a":
-            self._href = dict(attrs).get("href")
-            self._link_text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href:
-            text = "".join(self._link_text).strip()
-            if self._href.startswith(("http://", "https://")) and self._href != text:
-                self.out.append(f" {self._href}")
-            self._href = None
-        if tag in self._BLOCKS:
-            self.out.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(data)
-        if self._href is not None:
-            self._link_text.append(data)
-
-
-def _plain_text(body: str, body_format: str) -> str:
-    """The body as plain text: paragraphs separated by blank lines, link targets kept.
-
-    The markup is cleaned by nh3 (linear) before Python's ``HTMLParser`` reads it: that parser
-    reads the rest of the text once per unclosed ``<!--``, ``<!`` or ``<?`` (quadratic).
-    """
-    markup = MarkdownIt("commonmark").render(body) if body_format == "markdown" else body
-    markup = nh3.clean(markup, tags=set(_TextOfHtml._BLOCKS | {"a"}), attributes={"a": {"href"}}, link_rel=None)
-    parser = _TextOfHtml()
-    parser.feed(markup)
-    parser.close()
-    paragraphs = [" ".join(p.split()) for p in "".join(parser.out).split("\n\n")]
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _comparable(text: str) -> str:
@@ -412,11 +289,10 @@ def _post_text(post: Mapping[str, Any]) -> str:
 # -- the adapter ---------------------------------------------------------------------------------
 
 
-class XAdapter(Adapter):
+class XAdapter(Adapter[XOptions]):
     """Posts to X; see the module docstring."""
 
     name = "x"
-    Options = XOptions
     required_credentials = OAUTH1_CREDENTIALS
     publish_safety = Safety.RECONCILE_ONLY
 
@@ -425,7 +301,7 @@ class XAdapter(Adapter):
         self._client: tweepy.Client | None = None
         self._api: tweepy.API | None = None
         self._http: requests.Session | None = None
-        self._state: _State = account.state if account.state is not None else _MemoryState()
+        self._state: AccountState = account.state if account.state is not None else MemoryState()
 
     @classmethod
     def required_credentials_for(cls, options: BaseModel) -> tuple[str, ...]:
@@ -433,13 +309,6 @@ class XAdapter(Adapter):
         if isinstance(options, XOptions) and options.auth == "oauth2":
             return OAUTH2_CREDENTIALS
         return OAUTH1_CREDENTIALS
-
-    @property
-    def options(self) -> XOptions:
-        """This account's options."""
-        opts = self.account.options
-        assert isinstance(opts, XOptions)
-        return opts
 
     @property
     def limits(self) -> Limits:
@@ -462,7 +331,7 @@ class XAdapter(Adapter):
         else:
             lead = content.variant or "\n\n".join(p for p in (content.title, content.summary) if p)
             if o.thread and o.include_body and content.body:
-                lead = f"{lead}\n\n{_plain_text(content.body, content.body_format)}"
+                lead = f"{lead}\n\n{body_text(content.body, content.body_format)}"
             tags = hashtags(content.tags, style=o.hashtag_style)[: o.max_hashtags]
         post = render_post(lead=lead, link=content.link, limits=lim, cta=content.cta_text, tags=tags,
                            thread=o.thread, link_position=o.link_position, marker=o.thread_marker,
@@ -810,12 +679,12 @@ class XAdapter(Adapter):
                 raise InDoubt(f"X's answer could not be read ({what}); the post may exist") from None
             raise TransientError(f"X's answer could not be read ({what})") from None
         except requests.exceptions.RequestException as exc:
-            raise _map_request(exc, what, creates=creates) from None
+            raise request_error(exc, platform="X", what=what, creates=creates) from None
         except tweepy.TweepyException as exc:
             # The v1.1 API wraps connection errors: "Failed to send request: ..."
             cause = exc.__context__
             if isinstance(cause, requests.exceptions.RequestException):
-                raise _map_request(cause, what, creates=creates) from None
+                raise request_error(cause, platform="X", what=what, creates=creates) from None
             raise TransientError(f"X's answer could not be used ({what})") from None
 
     # -- OAuth 2 tokens ------------------------------------------------------------------------
@@ -919,7 +788,7 @@ class XAdapter(Adapter):
             resp = self._session().post(f"{API_HOST}/2/oauth2/token", data=form,
                                         auth=(client_id, secret) if secret else None)
         except requests.exceptions.RequestException as exc:
-            raise TransientError(f"cannot {what}: {type(exc).__name__}") from None
+            raise request_error(exc, platform="X", what=what, creates=False) from None
         try:
             body = resp.json()
         except ValueError:

@@ -51,7 +51,6 @@ __all__ = [
     "maximize",
     "platform_code",
     "supports",
-    "with_direction",
 ]
 
 _TAG = re.compile(
@@ -385,12 +384,3 @@ def html_attributes(tag: str) -> str:
     attrs = f'lang="{escape(canonical(tag))}"'
     return f'{attrs} dir="rtl"' if is_rtl(tag) else attrs
 
-
-def with_direction(html: str, tag: str) -> str:
-    """``html`` wrapped in ``<div lang=".." dir="rtl">`` for right-to-left locales; unchanged otherwise.
-
-    Adapters that publish HTML (WordPress, feeds) call this on the rendered body.
-    """
-    if not is_rtl(tag):
-        return html
-    return f"<div {html_attributes(tag)}>{html}</div>"

@@ -1,6 +1,8 @@
 """The channel adapter contract, and the registry that finds adapters by name.
 
-An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedin.py``, ...):
+An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedin.py``, ...), an
+``Adapter[Options]`` whose type argument is the pydantic model of its accounts' ``options:``
+(HTTP channels build on :class:`~syndicate.channels.httpadapter.HttpAdapter`):
 
 * ``render(content) -> Rendered``: pure, no I/O. Turns one localized item into the exact post.
 * ``publish(rendered, publication) -> Receipt``: one call to the platform; raises a typed
@@ -25,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from ..base.secrets import Credentials
 from ..errors import ConfigError, ConfigProblem
+from .state import AccountState
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -221,7 +225,8 @@ class AccountContext:
         base_url: override of the platform's base URL (self-hosted targets and test fakes).
         connect_timeout_s: seconds to wait for a connection.
         read_timeout_s: seconds to wait for each read of an answer.
-        state: a small durable key-value store shared by all workers (tokens, feed state).
+        state: a small durable key-value store shared by all workers (tokens, feed state); None
+            when the adapter was built without a runtime.
     """
 
     id: str
@@ -230,15 +235,25 @@ class AccountContext:
     base_url: str | None = None
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 20.0
-    state: Any = None
+    state: AccountState | None = None
 
 
-class Adapter(ABC):
-    """Base class of channel adapters. Subclasses set ``name`` and implement the four members."""
+#: The options model of an adapter (``class WordPressAdapter(Adapter[WordPressOptions])``). A bare
+#: ``Adapter`` (the registry's ``type[Adapter]``) is any adapter: its options are some ``BaseModel``.
+OptionsT = TypeVar("OptionsT", bound=BaseModel, default=BaseModel, covariant=True)
+
+
+class Adapter(ABC, Generic[OptionsT]):
+    """Base class of channel adapters. Subclasses set ``name`` and implement the four members.
+
+    The type argument is the adapter's options model: ``class NoticeboardAdapter(
+    Adapter[NoticeboardOptions])`` sets :attr:`Options` and types :attr:`options`. An adapter that
+    takes no options subclasses ``Adapter[NoOptions]`` (or plain ``Adapter``).
+    """
 
     #: Registry name, used as ``adapter:`` in accounts.yaml and as the default ``utm_source``.
     name: ClassVar[str]
-    #: Pydantic model of the ``options:`` an account of this adapter takes.
+    #: Pydantic model of the ``options:`` an account of this adapter takes (from the type argument).
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: Names that must appear under ``credentials:`` for an account of this adapter.
     required_credentials: ClassVar[tuple[str, ...]] = ()
@@ -253,8 +268,32 @@ class Adapter(ABC):
     #: URL schemes a permalink of this adapter's receipts may have (``syndicate.publishing.receipts``).
     permalink_schemes: ClassVar[frozenset[str]] = frozenset({"https", "http"})
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("Options")
+        for base in cls.__dict__.get("__orig_bases__", ()):  # this class's own bases, not inherited ones
+            origin, args = get_origin(base), get_args(base)
+            if not (isinstance(origin, type) and issubclass(origin, Adapter) and args):
+                continue
+            model = args[0]
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue  # a type variable: a generic base such as HttpAdapter[OptionsT]
+            if declared is not None and declared is not model:
+                raise TypeError(f"{cls.__name__} declares Options = {declared.__name__} but subclasses "
+                                f"{origin.__name__}[{model.__name__}]")
+            cls.Options = model
+
     def __init__(self, account: AccountContext) -> None:
         self.account = account
+
+    @property
+    def options(self) -> OptionsT:
+        """This account's validated options, an instance of :attr:`Options`."""
+        opts = self.account.options
+        if not isinstance(opts, self.Options):
+            raise TypeError(f"account {self.account.id!r}: options are a {type(opts).__name__}, "
+                            f"not {self.Options.__name__}")
+        return cast(OptionsT, opts)
 
     @classmethod
     def required_credentials_for(cls, options: BaseModel) -> tuple[str, ...]:
@@ -293,7 +332,7 @@ class Adapter(ABC):
         """The safety of publishing ``publication`` (an update in place may be idempotent)."""
         return self.publish_safety
 
-    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+    def close(self) -> None:
         """Release connections. Called when the worker stops."""
 
 

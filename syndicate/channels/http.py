@@ -1,11 +1,14 @@
-"""Helpers for adapters that talk HTTP through ``requests``: the boundary where client errors
-become our typed errors, and the small pieces every channel needs.
+"""The HTTP transport under every outbound call through ``requests`` (adapters, engines, webhooks
+to producers): bounded sessions, the phase a failed request stopped in, and the one reading of
+``Retry-After`` and rate-limit resets for the whole project (:func:`retry_after`,
+:func:`retry_delay`, :func:`rate_limit_reset`).
 
-The rule for a failed request is the phase it failed in (docs/writing-an-adapter.md): when :func:`nothing_sent`
-says no byte of the request left (refused, DNS, connect timeout, proxy), a retry cannot duplicate
-anything (``TransientError``); anything later may have created the post (``InDoubt``). TLS errors
-count as "may have been sent": requests cannot tell a failed handshake from a failure mid-answer,
-and a needless reconciliation costs one lookup where a wrong guess costs a duplicate post.
+The phase decides what a failed request means (:func:`~.errormap.request_error` applies it): when
+:func:`nothing_sent` says no byte of the request left (refused, DNS, connect timeout, proxy), a
+retry cannot duplicate anything (``TransientError``); anything later may have created the post
+(``InDoubt``). TLS errors count as "may have been sent": requests cannot tell a failed handshake
+from a failure mid-answer, and a needless reconciliation costs one lookup where a wrong guess costs
+a duplicate post.
 
 Every exchange has a total deadline, not only per-read timeouts: a peer that drips one byte per
 read timeout (headers or body) would otherwise hold the worker thread for hours. Sessions built
@@ -25,6 +28,7 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -53,8 +57,10 @@ __all__ = [
     "bounded_session",
     "is_loopback",
     "nothing_sent",
+    "rate_limit_reset",
     "read_capped",
     "retry_after",
+    "retry_delay",
 ]
 
 #: Largest answer body read from a platform or a receiver unless the caller sets its own cap.
@@ -64,6 +70,8 @@ DEFAULT_TIMEOUTS_S = (5.0, 20.0)
 #: Bytes asked of the socket per read (decoded answers may grow a few times over).
 _CHUNK = 16 * 1024
 _COMPLETE = "_syndicate_answer_complete"
+#: Digits of the longest delay a ``Retry-After`` may ask for (999,999,999 s: 31 years).
+_MOST_DIGITS = 9
 
 
 
@@ -303,19 +311,70 @@ def nothing_sent(exc: BaseException) -> bool:
     return False
 
 
-def retry_after(value: str | None, *, now: datetime | None = None) -> datetime | None:
-    """When a ``Retry-After`` header value (seconds or an HTTP date) says to come back, or None."""
+def retry_after(value: str | None, *, now: datetime | None = None,
+                longest: timedelta | None = None) -> datetime | None:
+    """When a ``Retry-After`` header value says to come back (aware, UTC), or None if it says nothing usable.
+
+    The one reading of ``Retry-After`` in the project (RFC 9110 section 10.2.3): ASCII digits are
+    seconds from ``now``, anything else an HTTP date. A delay of more than nine digits (over 31
+    years) is not an answer to wait for: None, or ``now + longest`` when a cap is given.
+
+    Args:
+        value: the header's value.
+        now: the time the answer arrived (default: now).
+        longest: the longest wait accepted; a later time is brought back to ``now + longest``.
+    """
     if not value or not value.strip():
         return None
     value = value.strip()
     moment = now or datetime.now(UTC)
-    if value.isdigit():
-        return moment + timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    when: datetime | None
+    if value.isascii() and value.isdigit():
+        when = moment + timedelta(seconds=int(value)) if len(value) <= _MOST_DIGITS else None
+        if when is None and longest is not None:
+            return moment + longest
+    else:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        when = parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if when is not None and longest is not None:
+        when = min(when, moment + longest)
+    return when
+
+
+def retry_delay(value: str | None, *, now: datetime | None = None,
+                longest: timedelta | None = None) -> timedelta | None:
+    """How long a ``Retry-After`` value asks us to wait from ``now`` (never negative), or None.
+
+    :func:`retry_after`, as a delay: for callers that wait in place (translation retries,
+    notification backoff) rather than reschedule.
+    """
+    moment = now or datetime.now(UTC)
+    when = retry_after(value, now=moment, longest=longest)
+    return None if when is None else max(timedelta(0), when - moment)
+
+
+def rate_limit_reset(headers: Mapping[str, str], windows: Sequence[str]) -> datetime | None:
+    """When the rate-limit windows an answer reports (``{window}-remaining``, ``{window}-reset`` in
+    Unix seconds, as X sends ``x-rate-limit-*``) let us call again, or None if it reports none.
+
+    The latest reset among the windows used up (``remaining`` 0); when none says it is used up,
+    the reset of the first window that has one.
+
+    Args:
+        headers: the answer's headers (a case-insensitive mapping, as ``requests`` gives).
+        windows: header prefixes of the windows, the main one first (``x-rate-limit``, ...).
+    """
+    resets: dict[str, int] = {}
+    for window in windows:
+        reset = str(headers.get(f"{window}-reset") or "").strip()
+        if reset.isascii() and reset.isdigit() and len(reset) <= _MOST_DIGITS + 2:
+            resets[window] = int(reset)
+    spent = [t for w, t in resets.items() if str(headers.get(f"{w}-remaining") or "").strip() == "0"]
+    chosen = max(spent) if spent else next(iter(resets.values()), None)
+    return None if chosen is None else datetime.fromtimestamp(chosen, UTC)
 
 
 def is_loopback(url: str) -> bool:

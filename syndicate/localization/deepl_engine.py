@@ -22,7 +22,7 @@ create, version and clean up.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import deepl
@@ -30,7 +30,7 @@ import requests
 from deepl.http_client import HttpClient
 
 from ..base.secrets import add_secret, redact
-from ..channels.http import answer_complete, bounded_session, retry_after
+from ..channels.http import answer_complete, bounded_session, retry_delay
 from ..errors import (
     LocalizationError,
     TranslationQuotaExceeded,
@@ -81,8 +81,7 @@ class _OneShotClient(HttpClient):
 
     def retry_after(self) -> timedelta | None:
         """How long the last answer in this thread asked us to wait, if it said."""
-        when = retry_after(getattr(self._last, "retry_after", None))
-        return None if when is None else max(timedelta(0), when - datetime.now(UTC))
+        return retry_delay(getattr(self._last, "retry_after", None))
 
 
 def map_deepl_error(exc: Exception, *, wait: timedelta | None = None) -> LocalizationError:

@@ -44,13 +44,13 @@ import html
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import requests
 
 from ..base.secrets import add_secret, redact
-from ..channels.http import answer_complete, bounded_session, retry_after
+from ..channels.http import answer_complete, bounded_session, retry_delay
 from ..errors import (
     LocalizationError,
     PlaceholderMismatch,
@@ -68,11 +68,6 @@ __all__ = ["MAX_ANSWER_BYTES", "GoogleCloudEngine", "LibreTranslateEngine", "Mic
 
 #: The largest answer read from an engine; a translation of at most 128 KiB is far smaller.
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
-
-
-def _wait(value: str | None) -> timedelta | None:
-    when = retry_after(value)
-    return None if when is None else max(timedelta(0), when - datetime.now(UTC))
 
 
 class _HttpEngine(BatchingTranslator):
@@ -100,7 +95,7 @@ class _HttpEngine(BatchingTranslator):
             if not answer_complete(resp):
                 raise TranslationUnavailable(f"{self.name}: no complete answer within {sum(self._timeouts):g} s "
                                              f"and {MAX_ANSWER_BYTES:,} bytes")
-            return resp.status_code, _wait(resp.headers.get("Retry-After")), resp.content
+            return resp.status_code, retry_delay(resp.headers.get("Retry-After")), resp.content
 
     def _parse(self, data: bytes) -> Any:
         try:

@@ -30,6 +30,7 @@ from ..base.fields import Duration, HostName, LocaleTag, WebUrl
 from ..base.hints import did_you_mean, shown
 from ..base.secrets import Credentials, SecretRef, SecretSource, parse_ref
 from ..channels.contract import AccountContext, Adapter, AdapterRegistry
+from ..channels.state import AccountState
 from ..errors import ConfigProblem
 from .glossary import Glossary
 from .item import IntakeLimits
@@ -378,7 +379,7 @@ class Config:
         assert cls is not None
         return cls
 
-    def account_context(self, account_id: str, state: Any = None) -> AccountContext:
+    def account_context(self, account_id: str, state: AccountState | None = None) -> AccountContext:
         """Build the context an adapter instance is constructed with."""
         acc = self.accounts[account_id]
         cls = self.adapter_class(account_id)

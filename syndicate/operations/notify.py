@@ -34,7 +34,7 @@ import requests
 from ..base import metrics
 from ..base.logging import get_logger
 from ..base.secrets import redact
-from ..channels.http import bounded_session
+from ..channels.http import bounded_session, retry_delay
 
 if TYPE_CHECKING:
     from ..base.secrets import SecretSource
@@ -211,7 +211,7 @@ class Notifier:
                 with resp:
                     status = resp.status_code
                     answer = resp.content
-                    retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    retry_after = retry_delay(resp.headers.get("Retry-After"), longest=_LONGEST_WAIT)
                 error = None if 200 <= status < 300 else \
                     f"HTTP {status}: {answer.decode('utf-8', 'replace')[:500]}".strip()
             except requests.RequestException as exc:
@@ -291,10 +291,8 @@ class Notifier:
         self._session.close()
 
 
-def _retry_after(value: str | None) -> timedelta | None:
-    if value and value.strip().isdigit():
-        return timedelta(seconds=min(int(value.strip()), 86400))
-    return None
+#: The longest wait a receiver's ``Retry-After`` may ask of a notification.
+_LONGEST_WAIT = timedelta(days=1)
 
 
 def retry_failed(ledger: Ledger, *, endpoint: str | None = None) -> int:

@@ -20,9 +20,12 @@ import pytest
 from syndicate import ConfigError, Runtime, submit
 from syndicate.channels.contract import AdapterRegistry
 from syndicate.config.loading import load_config
+from syndicate.publishing.steps import do_publish, do_reconcile
 from syndicate.worker.host import run_until_settled
-from tests.fakes.base import FakeServer, Request, Response
+from tests.fakes.base import FakeServer, Fault, Request, Response
 from tests.helpers import REPO, item_data, simple_route
+from tests.reliability.matrix import enqueued_one
+from tests.reliability.support import make_due
 
 PLUGIN_SOURCE = REPO / "tests" / "data" / "example_adapter"
 TOKEN = "nb-token-0123456789"
@@ -104,21 +107,48 @@ def test_config_validation_accepts_an_account_of_the_plugin_and_checks_its_optio
     assert "adapter 'noticeboard' needs the credential 'token'" in text
 
 
+def _runtime(board: FakeNoticeboard, config_dir: Callable[..., Path], sqlite_url: str) -> Runtime:
+    """An embedded runtime with one route to an account of the plugin at ``board``."""
+    cfg_dir = config_dir(accounts=_accounts(board.url), routes=[simple_route("r", ["en-US"], ["board"])])
+    cfg = load_config(cfg_dir, registry=AdapterRegistry(), environ={"NB_TOKEN": TOKEN})
+    return Runtime.create(config=cfg, database_url=sqlite_url, redis_url="")
+
+
 def test_the_plugin_publishes_through_the_pipeline(on_path: Path, config_dir: Callable[..., Path],
                                                    sqlite_url: str) -> None:
     # Given a Noticeboard service and a route to an account using the plugin
-    with FakeNoticeboard() as board:
-        cfg_dir = config_dir(accounts=_accounts(board.url), routes=[simple_route("r", ["en-US"], ["board"])])
-        cfg = load_config(cfg_dir, registry=AdapterRegistry(), environ={"NB_TOKEN": TOKEN})
-        with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
-            # When an item is submitted and the worker runs
-            submit(item_data(), runtime=rt, ignore_schedule=True)
-            [pub] = run_until_settled(rt, rt.ledger.publications, threads=2, timeout=timedelta(seconds=60))
+    with FakeNoticeboard() as board, _runtime(board, config_dir, sqlite_url) as rt:
+        # When an item is submitted and the worker runs
+        submit(item_data(), runtime=rt, ignore_schedule=True)
+        [pub] = run_until_settled(rt, rt.ledger.publications, threads=2, timeout=timedelta(seconds=60))
     # Then the plugin posted one note with the tagged link, and the ledger has its id and URL
     assert pub.state == "published"
     [note] = board.notes
     assert pub.tagged_url in note["text"] and note["ref"] == pub.marker
     assert pub.remote_id == note["id"] and pub.permalink == note["url"]
+
+
+def test_the_plugins_failures_are_mapped_by_the_kit(on_path: Path, config_dir: Callable[..., Path],
+                                                    sqlite_url: str) -> None:
+    # Given the plugin, whose code maps no status and no exception itself (the kit's HttpAdapter does)
+    with FakeNoticeboard() as board, _runtime(board, config_dir, sqlite_url) as rt:
+        # When the service asks to wait, Then the publication waits that long without an attempt
+        board.fail_next(Fault("status", status=429, headers={"Retry-After": "120"}, body={"error": "slow"}))
+        pid = enqueued_one(rt)
+        assert do_publish(rt, pid) == "deferred"
+        pub = rt.ledger.publication(pid)
+        assert pub is not None and pub.attempts == 0
+        assert pub.scheduled_for > rt.ledger.now() + timedelta(seconds=100)
+        # When the note is made and the answer is a 500, Then it is in doubt and reconciling finds it
+        make_due(rt, pid)
+        [due] = rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="test")
+        board.fail_next(Fault("status", status=500, when="after", method="POST"))
+        assert do_publish(rt, due.id) == "in_doubt"
+        assert do_reconcile(rt, due.id) == "published"
+        # And there is one note, recorded with its id
+        [note] = board.notes
+        pub = rt.ledger.publication(pid)
+        assert pub is not None and pub.remote_id == note["id"] and note["ref"] == pub.marker
 
 
 def _fake_distribution(directory: Path, name: str, entry_point: str) -> Path:

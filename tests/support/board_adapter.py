@@ -3,11 +3,10 @@ keys, like X or LinkedIn, so only the pipeline's claim stands between a retry an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import requests
 
 from syndicate.channels.contract import Adapter, Limits, PostContent, PublicationRef, Receipt, Rendered, Safety
+from syndicate.channels.http import rate_limit_reset
 from syndicate.channels.rendering import compose
 from syndicate.errors import InDoubt, PermanentError, RateLimited, TransientError
 
@@ -42,8 +41,8 @@ class BoardAdapter(Adapter):
                     isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower()):
                 raise TransientError("board unreachable") from None
             raise InDoubt(f"board: {type(exc).__name__}") from None
-        if r.status_code == 429 and r.headers.get("x-rate-limit-reset"):
-            until = datetime.fromtimestamp(int(r.headers["x-rate-limit-reset"]), UTC)
+        until = rate_limit_reset(r.headers, ("x-rate-limit",)) if r.status_code == 429 else None
+        if until is not None:
             raise RateLimited("board rate limit reached", until=until, status=429)
         if r.status_code >= 500:
             raise InDoubt("board answered a server error on create", status=r.status_code)

@@ -223,6 +223,17 @@ def test_merge_updates_an_entry_in_place_on_a_new_revision() -> None:
     assert stored["published"] == "2026-11-20T10:00:00+00:00" and stored["updated"] == NOW.isoformat()
 
 
+def test_merge_puts_the_entry_just_written_first_when_another_was_updated_in_the_same_second() -> None:
+    # Given an entry updated at NOW (whose id sorts after the item's) and the item's revision 1, older
+    entries = [record("zzz", updated=NOW.isoformat()), record("item", updated="2026-11-20T10:00:00+00:00")]
+    # When revision 2 of the item, and then a new item, are merged in that same second
+    merged, stored, _ = _merge(entries, record("item", revision=2, digest="h2"), NOW, 10)
+    merged_again, _, _ = _merge(merged, record("aaa"), NOW, 10)
+    # Then each entry just written comes first, ahead of the tie, whatever the ids
+    assert stored["updated"] == NOW.isoformat() and [e["id"] for e in merged] == ["item", "zzz"]
+    assert [e["id"] for e in merged_again] == ["aaa", "item", "zzz"]
+
+
 def test_merge_moves_updated_forward_even_within_the_same_second() -> None:
     # Given an entry updated at NOW
     entries = [record("item", updated=NOW.isoformat())]

@@ -19,8 +19,8 @@ from syndicate.base.locales import (
     maximize,
     platform_code,
     supports,
-    with_direction,
 )
+from syndicate.channels.markup import with_direction
 
 SAMPLE = ["en", "en-US", "en-GB", "en-AU", "en-CA", "pt", "pt-BR", "pt-PT", "pt-AO", "zh", "zh-CN", "zh-TW", "zh-HK",
           "zh-Hant", "zh-Hans-SG", "he", "he-IL", "jv", "fil", "de-DE", "de-AT", "de-CH", "fr-FR", "fr-CA", "ja-JP",

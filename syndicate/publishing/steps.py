@@ -288,7 +288,7 @@ def reconcile_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
         delay = RECONCILE_FIRST_DEFER if deferred == 0 else _backoff(rt, deferred)
         if isinstance(exc, RateLimited):
             delay = max(delay, exc.until - rt.ledger.now())
-        delay = min(delay, rt.timing.enqueued_stale_after)
+        delay = min(delay, rt.timing.resend_after)
         rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc),
                                detail={"retry_in_s": round(delay.total_seconds(), 1)})
         rt.actors.reconcile.send_with_options(args=(pub.id,), delay=max(1, int(delay.total_seconds() * 1000)))

@@ -23,7 +23,6 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
-    model_validator,
 )
 
 from ..base.fields import Duration, HostName, LocaleTag, WebUrl

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import random
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..base.backoff import backoff
 from ..base.logging import get_logger
 from ..base.metrics import platform_call
 from ..base.secrets import redact
@@ -91,10 +91,7 @@ def _bind_log_context(pub: Publication, *, attempt: int) -> None:
 
 
 def _backoff(rt: Services, failures: int) -> timedelta:
-    base = rt.timing.retry_min_backoff * (2 ** max(0, failures - 1))
-    capped = min(base, rt.timing.retry_max_backoff)
-    jittered: timedelta = capped * random.uniform(0.8, 1.2)  # jitter, so retries of one outage spread out
-    return jittered
+    return backoff(failures, first=rt.timing.retry_min_backoff, cap=rt.timing.retry_max_backoff)
 
 
 def _rendered_record(rendered: Rendered) -> dict[str, Any]:

@@ -234,7 +234,7 @@ def declare_actors(rt: Services) -> Actors:
             do_localize(rt, item_id, revision, locale,
                         claim_owner=f"message:{message.message_id}" if message is not None else None)
 
-    def observe(outcome: str, pub: Publication | None) -> None:
+    def observe(outcome: metrics.PublishOutcome, pub: Publication | None) -> None:
         # The step returns the row as it left it: no second read for the metrics.
         metrics.observe_publication(outcome, None if outcome in ("not-claimable", "not-in-doubt") else pub)
 

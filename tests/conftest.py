@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,36 @@ import pytest
 from tests.helpers import free_port, write_config
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Fixtures that reach a service, by the marker their tests get (:func:`pytest_collection_modifyitems`).
+#: A test is marked when it uses one of them, directly or through any fixture that depends on them.
+SERVICE_FIXTURES: dict[str, frozenset[str]] = {
+    "redis": frozenset({"redis_server_url", "redis_url", "redis_namespace", "private_redis"}),
+    "postgres": frozenset({"pg_server", "pg_url", "private_postgres", "private_pg_url"}),
+}
+#: Parametrized fixtures whose parameter decides the service: ``ledger_url[postgres]`` asks for
+#: ``pg_url`` only at run time (``getfixturevalue``), so the fixture closure does not show it.
+SERVICE_PARAMS: dict[tuple[str, str], str] = {("ledger_url", "postgres"): "postgres"}
+
+
+def service_markers(fixturenames: Collection[str], params: Mapping[str, object]) -> set[str]:
+    """The service markers (``redis``, ``postgres``) of a test that uses ``fixturenames`` (its whole
+    fixture closure) with parameters ``params``."""
+    used = set(fixturenames)
+    found = {marker for marker, names in SERVICE_FIXTURES.items() if used & names}
+    found |= {marker for (name, value), marker in SERVICE_PARAMS.items() if params.get(name) == value}
+    return found
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by the services its fixtures reach, so ``-m "not redis and not postgres and not
+    slow"`` selects the tests that need neither (README, "fast loop")."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params: Mapping[str, object] = callspec.params if callspec is not None else {}
+        for marker in sorted(service_markers(getattr(item, "fixturenames", ()), params)):
+            if item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 def _unavailable(reason: str) -> None:

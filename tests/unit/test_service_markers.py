@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import service_markers
+from tests.conftest import SLOW_TESTS, service_markers, slow_by_design
 from tests.helpers import REPO
 
 
@@ -51,3 +51,35 @@ def test_collected_tests_carry_the_markers_of_the_services_they_use() -> None:
     assert pool_tests and all(items[n] >= {"postgres"} for n in pool_tests)
     # And nothing that needs no service carries a service marker
     assert not any(items[n] & {"redis"} for n in items)
+
+
+def test_every_test_listed_as_slow_exists() -> None:
+    # A renamed or removed test would silently come back into the fast loop (or leave a dead entry)
+    missing = []
+    for where in SLOW_TESTS:
+        path, function = where.split("::")
+        source = (REPO / path).read_text(encoding="utf-8") if (REPO / path).is_file() else ""
+        if f"def {function}(" not in source:
+            missing.append(where)
+    assert missing == []
+
+
+def test_property_tests_and_cpu_time_measurements_are_slow_by_design() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from tests.cpu import cpu_ratio
+
+    @given(st.text())
+    def a_property(text: str) -> None:
+        assert text == text
+
+    def a_measurement() -> None:
+        assert cpu_ratio(str.upper, "x") > 0
+
+    def a_plain_test() -> None:
+        assert "x".upper() == "X"
+
+    assert slow_by_design(a_property) and slow_by_design(a_measurement)
+    assert not slow_by_design(a_plain_test)
+    assert slow_by_design(a_plain_test, next(iter(SLOW_TESTS)))

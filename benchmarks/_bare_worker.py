@@ -85,8 +85,7 @@ def main() -> None:
             conn.execute(RECORD, (n,))
             conn.execute(EVENT, (n, "calling", "published"))
 
-    dramatiq.Actor(bare_post, broker=broker, actor_name="bare_post", queue_name=BARE_QUEUE, priority=0,
-                   options={"max_retries": 0})
+    dramatiq.actor(broker=broker, actor_name="bare_post", queue_name=BARE_QUEUE, priority=0, max_retries=0)(bare_post)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -41,13 +41,7 @@ def timing_from_config(cfg: Config) -> Timing:
     the claim lease with it), which slows the recovery from a crashed worker: logged once per
     account and process. Accounts of adapters that make no network calls (the sandbox) do not count.
     """
-    w = cfg.worker
-    wanted = Timing(
-        publish_time_limit=w.publish_time_limit, claim_lease=w.claim_lease,
-        retry_min_backoff=w.retry_min_backoff, retry_max_backoff=w.retry_max_backoff,
-        max_attempts=w.max_attempts, dispatch_interval=w.dispatch_interval,
-        enqueued_stale_after=w.resend_after, heartbeat_timeout=w.heartbeat_timeout,
-        maintenance_chance=w.maintenance_chance)
+    wanted: Timing = cfg.worker
     http = {acc_id: timedelta(seconds=acc.connect_timeout_s + acc.read_timeout_s)
             for acc_id, acc in cfg.accounts.items() if cfg.adapter_class(acc_id).uses_network}
     if not http:

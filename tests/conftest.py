@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,80 @@ import pytest
 from tests.helpers import free_port, write_config
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Fixtures that reach a service, by the marker their tests get (:func:`pytest_collection_modifyitems`).
+#: A test is marked when it uses one of them, directly or through any fixture that depends on them.
+SERVICE_FIXTURES: dict[str, frozenset[str]] = {
+    "redis": frozenset({"redis_server_url", "redis_url", "redis_namespace", "private_redis"}),
+    "postgres": frozenset({"pg_server", "pg_url", "private_postgres", "private_pg_url"}),
+}
+#: Parametrized fixtures whose parameter decides the service: ``ledger_url[postgres]`` asks for
+#: ``pg_url`` only at run time (``getfixturevalue``), so the fixture closure does not show it.
+SERVICE_PARAMS: dict[tuple[str, str], str] = {("ledger_url", "postgres"): "postgres"}
+#: Helpers of tests/cpu.py: a test that calls one measures the CPU time of large hostile input,
+#: which takes seconds by design, so it is marked ``slow`` as the crash and soak tests are.
+CPU_MEASUREMENTS = frozenset({"cpu_ratio", "cpu_limit", "cpu_seconds", "linear_scan_seconds"})
+#: Tests that take seconds each by design (``path::function``: every parameter), marked ``slow``:
+#: they wait out real timeouts, backoffs and Retry-After delays, run commands as child processes,
+#: or sweep every channel and fault. The longest of the fast loop, as measured (README).
+SLOW_TESTS: dict[str, str] = {
+    "tests/integration/test_translation_transient.py::"
+    "test_a_one_off_fault_is_retried_within_the_step_and_the_localization_succeeds": "waits the retry backoff",
+    "tests/integration/test_translation_transient.py::"
+    "test_the_retry_waits_as_long_as_the_engines_retry_after_says": "waits a Retry-After of 1 s",
+    "tests/integration/test_translation_engines.py::"
+    "test_each_engine_reports_an_unreachable_server_as_unavailable": "waits the retry backoff",
+    "tests/integration/test_translation_engines.py::"
+    "test_each_engine_gives_up_on_a_stalled_server_at_its_timeout": "waits a read timeout",
+    "tests/integration/test_localization_recovery.py::"
+    "test_a_one_off_503_delays_a_localization_by_a_retry_not_by_the_ledgers_next_attempt": "waits the retry backoff",
+    "tests/integration/test_webhooks_pipeline.py::"
+    "test_an_oversized_or_endless_success_answer_is_cut_off_and_the_message_counts_as_delivered": "waits a deadline",
+    "tests/integration/test_first_hour_guides.py::test_the_guide_prints_what_it_shows": "runs each command",
+    "tests/integration/test_cli.py::test_embedded_run_publishes_the_examples_then_says_nothing_is_new": "runs commands",
+    "tests/integration/test_accounts_cli.py::test_accounts_list_shows_a_held_account_and_reset_puts_it_back":
+        "runs commands",
+    "tests/reliability/test_operator.py::test_the_resolve_command_settles_an_unconfirmed_row_and_refuses_bad_requests":
+        "runs commands",
+    "tests/reliability/test_operator.py::test_the_replay_command_lists_a_dry_run_then_replays": "runs commands",
+    "tests/reliability/test_secrets_sweep.py::test_no_credential_appears_in_a_log_line_a_ledger_row_or_an_exception":
+        "every path of every channel",
+    "tests/reliability/test_fault_matrix.py::test_each_fault_ends_in_the_right_state_with_exactly_one_post_or_none":
+        "every fault of every channel",
+}
+
+
+def service_markers(fixturenames: Collection[str], params: Mapping[str, object]) -> set[str]:
+    """The service markers (``redis``, ``postgres``) of a test that uses ``fixturenames`` (its whole
+    fixture closure) with parameters ``params``."""
+    used = set(fixturenames)
+    found = {marker for marker, names in SERVICE_FIXTURES.items() if used & names}
+    found |= {marker for (name, value), marker in SERVICE_PARAMS.items() if params.get(name) == value}
+    return found
+
+
+def slow_by_design(test: object, where: str = "") -> bool:
+    """Whether a test function takes seconds by design: a property-based test (hypothesis draws
+    a hundred examples), a CPU-time measurement (it names a helper of tests/cpu.py), or one of
+    :data:`SLOW_TESTS` (``where`` is its ``path::function``)."""
+    if where in SLOW_TESTS or getattr(test, "is_hypothesis_test", False):
+        return True
+    code = getattr(test, "__code__", None)
+    return code is not None and not CPU_MEASUREMENTS.isdisjoint((*code.co_names, *code.co_freevars))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by the services its fixtures reach, and ``slow`` when it is slow by design,
+    so ``-m "not redis and not postgres and not slow"`` is the fast loop (README)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params: Mapping[str, object] = callspec.params if callspec is not None else {}
+        markers = service_markers(getattr(item, "fixturenames", ()), params)
+        if slow_by_design(getattr(item, "function", None), item.nodeid.split("[")[0]):
+            markers.add("slow")
+        for marker in sorted(markers):
+            if item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 def _unavailable(reason: str) -> None:

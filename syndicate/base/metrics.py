@@ -17,14 +17,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Literal, ParamSpec, Protocol, TypeVar, get_args
 
 from prometheus_client import Counter, Histogram
 
 from .logging import get_logger
 
 __all__ = [
+    "PUBLISH_OUTCOMES",
     "Observed",
+    "PublishOutcome",
     "count_engagement_snapshot",
     "count_localization",
     "count_mt_damaged",
@@ -63,8 +65,11 @@ LATENESS_BUCKETS_S = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3
 #: Seconds an actor spends on one message.
 ACTOR_BUCKETS_S = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
-PUBLISH_OUTCOMES = frozenset({"published", "failed", "retrying", "deferred", "in_doubt", "unconfirmed",
-                              "not-claimable", "not-in-doubt"})
+#: What a publish or reconcile step ended with: the steps return one of these, and
+#: ``syndicate_publish_outcomes`` counts each under its own label (docs/operations.md, "Metrics").
+PublishOutcome = Literal["published", "failed", "retrying", "deferred", "in_doubt", "unconfirmed", "held", "early",
+                         "skipped", "not-claimable", "not-in-doubt"]
+PUBLISH_OUTCOMES: frozenset[str] = frozenset(get_args(PublishOutcome))
 _CALL_RESULTS = frozenset({"RateLimited", "TransientError", "PermanentError", "EndpointGone", "AuthError",
                            "InDoubt", "ContentError"})
 
@@ -161,7 +166,7 @@ def _record_call(channel: str, result: str, seconds: float) -> None:
 
 
 @guarded
-def observe_publication(outcome: str, pub: Observed | None) -> None:
+def observe_publication(outcome: PublishOutcome, pub: Observed | None) -> None:
     """Count what a publish or reconcile message did to ``pub`` (re-read after the step)."""
     channel = _label(pub.channel if pub is not None else None)
     PUBLISH_RESULTS.labels(channel, outcome if outcome in PUBLISH_OUTCOMES else "other").inc()

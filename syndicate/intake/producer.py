@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..base.leases import ProcessLock, RedisLease
+from ..base.leases import lease_for
 from ..base.logging import get_logger
 from ..errors import ContentError
 from ..ledger import Publication, SubmitOutcome
@@ -69,11 +69,8 @@ class Submission:
 def _planning_lock(rt: Services) -> Iterator[None]:
     """Serialize planning across producers (Redis lease; a process lock in embedded mode)."""
     client = rt.redis()
-    lock: RedisLease | ProcessLock
-    if client is not None:
-        lock = RedisLease(client, f"{rt.namespace}:planning", lease=PLANNING_LEASE)
-    else:
-        lock = ProcessLock(f"planning:{rt.ledger.url}")
+    key = f"{rt.namespace}:planning" if client is not None else f"planning:{rt.ledger.url}"
+    lock = lease_for(client, key, lease=PLANNING_LEASE)
     held = lock.acquire(PLANNING_LEASE)
     if not held:
         log.warning("planning.lock_timeout", waited_s=PLANNING_LEASE.total_seconds(),

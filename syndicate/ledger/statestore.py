@@ -1,24 +1,23 @@
 """A small durable store that adapters share across workers (OAuth tokens, feed state).
 
 Values live in the ledger (``state_kv``), versioned for compare-and-set; :meth:`StateStore.lock`
-serializes work across processes with a Redis lock, or within the process in embedded mode.
+serializes work across processes with a Redis lease, or within the process in embedded mode
+(:func:`syndicate.base.leases.lease_for`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..base.leases import lease_for
+
 if TYPE_CHECKING:
     from .store import Ledger
 
 __all__ = ["StateStore"]
-
-_process_locks: dict[str, threading.Lock] = {}
-_process_locks_guard = threading.Lock()
 
 
 class StateStore:
@@ -54,29 +53,13 @@ class StateStore:
         Raises:
             TimeoutError: the lock could not be taken within ``wait``.
         """
-        full = f"{self._namespace}:lock:{self._scope}:{name}"
-        client = self._redis()
-        if client is None:
-            with _process_locks_guard:
-                lk = _process_locks.setdefault(full, threading.Lock())
-            if not lk.acquire(timeout=wait.total_seconds()):
-                raise TimeoutError(f"lock {name!r} of account {self._scope!r} not acquired in {wait}")
-            try:
-                yield
-            finally:
-                lk.release()
-            return
-        rlock = client.lock(full, timeout=ttl.total_seconds(), blocking_timeout=wait.total_seconds())
-        if not rlock.acquire():
+        lease = lease_for(self._redis(), f"{self._namespace}:lock:{self._scope}:{name}", lease=ttl)
+        if not lease.acquire(wait):
             raise TimeoutError(f"lock {name!r} of account {self._scope!r} not acquired in {wait}")
         try:
             yield
         finally:
-            from redis.exceptions import LockError
-
-            try:
-                rlock.release()
-            except LockError:
+            if not lease.release():
                 # It expired while held: the work inside took longer than ttl. Say so; there is
                 # nothing left to release.
                 from ..base.logging import get_logger

@@ -15,7 +15,8 @@ pending for the ledger's slower retry (the dispatcher requests it again after
   count as unavailable; neither engine takes a key.)
 
 The wait before attempt ``n + 1`` is the engine's ``Retry-After`` when it sent one (read with
-:func:`syndicate.channels.http.retry_after`), otherwise an exponential backoff with jitter: half of
+:func:`syndicate.channels.http.retry_after`), otherwise the project's exponential backoff
+(:func:`syndicate.base.backoff.backoff`) with half jitter: half of
 ``min(max_backoff, first_backoff * 2**(n-1))`` plus a random part of the other half, so workers
 that failed together do not come back together.
 
@@ -37,6 +38,7 @@ from typing import TypeVar
 
 import tenacity
 
+from ..base.backoff import backoff
 from ..base.logging import get_logger
 from ..base.metrics import count_mt_error, count_mt_retry
 from ..base.secrets import redact
@@ -51,6 +53,8 @@ log = get_logger("syndicate.localization.retrying")
 #: How long after a localization starts its in-step retries may still begin. Seconds, not
 #: minutes: a longer outage is the ledger's to wait out, not a worker thread's.
 RETRY_BUDGET = timedelta(seconds=20)
+#: The random factor of an in-step retry: half the doubled wait plus a random part of the other half.
+HALF_JITTER = (0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,8 @@ def _backoff_s(policy: RetryPolicy, attempt: int, exc: BaseException | None, rng
     asked = exc.retry_after if isinstance(exc, LocalizationError) else None
     if asked is not None:
         return max(0.0, asked.total_seconds())
-    ceiling = min(policy.max_backoff.total_seconds(), policy.first_backoff.total_seconds() * 2.0 ** (attempt - 1))
-    return ceiling / 2 + rng.uniform(0.0, ceiling / 2)
+    return backoff(attempt, first=policy.first_backoff, cap=policy.max_backoff, jitter=HALF_JITTER,
+                   rng=rng).total_seconds()
 
 
 def call_with_retries(send: Callable[[], T], *, engine: str, policy: RetryPolicy, deadline: float,

@@ -23,7 +23,6 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
-    model_validator,
 )
 
 from ..base.fields import Duration, HostName, LocaleTag, WebUrl
@@ -34,6 +33,7 @@ from ..channels.state import AccountState
 from ..errors import ConfigProblem
 from .glossary import Glossary
 from .item import IntakeLimits
+from .timing import Timing
 
 __all__ = [
     "API_SCOPES",
@@ -267,32 +267,13 @@ class Account(_Strict):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-class WorkerSettings(_Strict):
-    """Worker defaults from ``settings.yaml``; each can be overridden on the command line."""
+class WorkerSettings(Timing):
+    """``worker:`` in ``settings.yaml``: the :class:`~syndicate.model.timing.Timing` of the workers
+    (every knob by the same name, with the same default and checks) and how many processes and
+    threads to run; the counts can be overridden on the command line."""
 
     threads: Annotated[int, Field(ge=1, le=256)] = 8
     processes: Annotated[int, Field(ge=1, le=64)] = 1
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
-    retry_min_backoff: Duration = timedelta(seconds=15)
-    retry_max_backoff: Duration = timedelta(hours=1)
-    #: Timing of crash recovery (docs/reliability.md): the Dramatiq time limit of a publish, how
-    #: long a claim lasts before a crashed worker's row is reconciled, when a silent worker
-    #: process is dead (its fetched messages go back to the queue), how often the Redis broker
-    #: looks for dead workers (commands in a million), and when a lost message is sent again.
-    publish_time_limit: Duration = timedelta(seconds=15)
-    claim_lease: Duration = timedelta(seconds=20)
-    heartbeat_timeout: Duration = timedelta(seconds=10)
-    maintenance_chance: Annotated[int, Field(ge=1, le=1_000_000)] = 100_000
-    resend_after: Duration = timedelta(minutes=5)
-    dispatch_interval: Duration = timedelta(seconds=1)
-
-    @model_validator(mode="after")
-    def _lease_after_limit(self) -> WorkerSettings:
-        if self.claim_lease <= self.publish_time_limit:
-            raise ValueError(f"claim_lease ({self.claim_lease.total_seconds():g} s) must exceed publish_time_limit "
-                             f"({self.publish_time_limit.total_seconds():g} s): a live worker's claim must never "
-                             "expire under it")
-        return self
 
 
 #: What an API token may do: ``submit`` items, ``read`` them, ``cancel`` its own items, ``review``

@@ -22,7 +22,6 @@ The message body (``type`` ``publication.<state>``, ``timestamp``, ``data``) is 
 from __future__ import annotations
 
 import json
-import random
 import threading
 import uuid
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ..base import metrics
+from ..base.backoff import backoff
 from ..base.logging import get_logger
 from ..base.secrets import redact
 from ..channels.http import bounded_session, retry_delay
@@ -169,9 +169,7 @@ class Notifier:
         return cls(rt.ledger, rt.config.notifications, rt.config.secrets)
 
     def _backoff(self, attempts: int) -> timedelta:
-        base = self.settings.min_backoff * (2 ** max(0, attempts - 1))
-        capped: timedelta = min(base, self.settings.max_backoff) * random.uniform(0.8, 1.2)
-        return capped
+        return backoff(attempts, first=self.settings.min_backoff, cap=self.settings.max_backoff)
 
     def _lease(self) -> timedelta:
         longest = max((w.timeout_s for w in self.settings.webhooks.values()), default=10.0)

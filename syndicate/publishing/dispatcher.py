@@ -107,11 +107,11 @@ class Dispatcher:
             # rounded up: a message must never arrive before its row is due
             delay_ms = max(0, math.ceil((pub.scheduled_for - now).total_seconds() * 1000))
             rt.actors.publish.send_with_options(args=(pub.id,), delay=delay_ms or None)
-        stale = led.stale_enqueued(older_than=t.enqueued_stale_after, limit=BATCH, actor=self.name)
+        stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name)
         for pub in stale:
             rt.actors.publish.send(pub.id)
         expired = led.expired_claims(limit=BATCH, actor=self.name)
-        waiting = led.stale_in_doubt(older_than=t.enqueued_stale_after, limit=BATCH)
+        waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH)
         for pub in [*expired, *waiting]:
             rt.actors.reconcile.send(pub.id)
         report = TickReport(len(locs), len(due), len(stale), len(expired) + len(waiting))

@@ -21,15 +21,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import random
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..base.backoff import backoff
 from ..base.logging import get_logger
-from ..base.metrics import platform_call
+from ..base.metrics import PublishOutcome, platform_call
 from ..base.secrets import redact
 from ..channels.contract import Receipt, Rendered, Safety
 from ..errors import (
@@ -58,7 +58,7 @@ log = get_logger("syndicate.pipeline")
 
 #: When a reconciliation could not ask the platform the first time, it asks again after this long.
 RECONCILE_FIRST_DEFER = timedelta(seconds=5)
-def hold_until_due(rt: Services, pub: Publication, actor: str) -> str | None:
+def hold_until_due(rt: Services, pub: Publication, actor: str) -> PublishOutcome | None:
     """Checks right before a claim; None when the publication may go out now.
 
     * The item expired before the publication could go out (it came due late, or a rate limit or
@@ -91,10 +91,7 @@ def _bind_log_context(pub: Publication, *, attempt: int) -> None:
 
 
 def _backoff(rt: Services, failures: int) -> timedelta:
-    base = rt.timing.retry_min_backoff * (2 ** max(0, failures - 1))
-    capped = min(base, rt.timing.retry_max_backoff)
-    jittered: timedelta = capped * random.uniform(0.8, 1.2)  # jitter, so retries of one outage spread out
-    return jittered
+    return backoff(failures, first=rt.timing.retry_min_backoff, cap=rt.timing.retry_max_backoff)
 
 
 def _rendered_record(rendered: Rendered) -> dict[str, Any]:
@@ -134,12 +131,12 @@ def _record_receipt(rt: Services, pub: Publication, receipt: Receipt, rendered: 
     return done
 
 
-def do_publish(rt: Services, pub_id: int) -> str:
+def do_publish(rt: Services, pub_id: int) -> PublishOutcome:
     """Claim, call, record one publication. Returns what happened (for logs and tests)."""
     return publish_step(rt, pub_id)[0]
 
 
-def publish_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
+def publish_step(rt: Services, pub_id: int) -> tuple[PublishOutcome, Publication | None]:
     """:func:`do_publish`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
     pub, status, reason = rt.ledger.publication_for_publish(pub_id)
@@ -223,7 +220,8 @@ def publish_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
 
 
 def _retry_or_fail(rt: Services, pub: Publication, error: str, actor: str,
-                   expect: tuple[PublicationState, ...] = (S.CALLING,), delay: timedelta | None = None) -> str:
+                   expect: tuple[PublicationState, ...] = (S.CALLING,), delay: timedelta | None = None
+                   ) -> PublishOutcome:
     failures = pub.failures + 1
     if failures >= rt.timing.max_attempts:
         rt.ledger.transition(pub.id, S.FAILED, expect=expect, actor=actor, failures=failures, lease_until=None,
@@ -238,7 +236,7 @@ def _retry_or_fail(rt: Services, pub: Publication, error: str, actor: str,
     return "retrying"
 
 
-def _in_doubt(rt: Services, safety: Safety, pub: Publication, error: str, actor: str) -> str:
+def _in_doubt(rt: Services, safety: Safety, pub: Publication, error: str, actor: str) -> PublishOutcome:
     if safety in (Safety.IDEMPOTENT, Safety.SAFE):
         return _retry_or_fail(rt, pub, error, actor)
     if safety is Safety.NEVER:
@@ -253,7 +251,7 @@ def _in_doubt(rt: Services, safety: Safety, pub: Publication, error: str, actor:
     return "in_doubt"
 
 
-def do_reconcile(rt: Services, pub_id: int) -> str:
+def do_reconcile(rt: Services, pub_id: int) -> PublishOutcome:
     """Decide an ``in_doubt`` publication by looking for its post on the platform.
 
     Found → ``published``; surely absent → ``retrying`` (the normal retry budget applies);
@@ -262,7 +260,7 @@ def do_reconcile(rt: Services, pub_id: int) -> str:
     return reconcile_step(rt, pub_id)[0]
 
 
-def reconcile_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
+def reconcile_step(rt: Services, pub_id: int) -> tuple[PublishOutcome, Publication | None]:
     """:func:`do_reconcile`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
     pub = rt.ledger.publication(pub_id)
@@ -288,7 +286,7 @@ def reconcile_step(rt: Services, pub_id: int) -> tuple[str, Publication | None]:
         delay = RECONCILE_FIRST_DEFER if deferred == 0 else _backoff(rt, deferred)
         if isinstance(exc, RateLimited):
             delay = max(delay, exc.until - rt.ledger.now())
-        delay = min(delay, rt.timing.enqueued_stale_after)
+        delay = min(delay, rt.timing.resend_after)
         rt.ledger.record_event("reconcile-deferred", actor=actor, publication_id=pub.id, error=str(exc),
                                detail={"retry_in_s": round(delay.total_seconds(), 1)})
         rt.actors.reconcile.send_with_options(args=(pub.id,), delay=max(1, int(delay.total_seconds() * 1000)))

@@ -28,12 +28,14 @@ from ..intake.steps import do_intake
 from ..ledger import Publication, worker_id
 from ..localization.step import do_localize
 from ..model.states import PublicationState
+from ..model.timing import Timing
 from ..publishing.steps import publish_step, reconcile_step
 
 if TYPE_CHECKING:
     from ..services import Services
 
-__all__ = ["ACTOR_NAMES", "Actors", "LogContext", "MetricsMiddleware", "declare_actors"]
+__all__ = ["ACTOR_NAMES", "ActorOptions", "Actors", "LogContext", "MetricsMiddleware", "actor_options",
+           "declare_actors"]
 
 log = get_logger("syndicate.actors")
 
@@ -45,6 +47,58 @@ ACTOR_NAMES = {
     "reconcile": "syndicate.reconcile",
     "publish_exhausted": "syndicate.publish",
 }
+
+
+#: Dramatiq's retries of a message whose step raised: infrastructure faults (ledger or broker
+#: unreachable) only, since channel errors are recorded in the ledger and never raised.
+INFRA_MAX_RETRIES = 10
+INFRA_MIN_BACKOFF = timedelta(seconds=1)
+INFRA_MAX_BACKOFF = timedelta(minutes=1)
+#: Time limit of the messages that only read and write the ledger (intake, dead letters).
+LEDGER_TIME_LIMIT = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ActorOptions:
+    """What Dramatiq is told about one actor, in our units (:meth:`for_dramatiq` converts them).
+
+    Attributes:
+        time_limit: the message is interrupted after this long (Dramatiq's ``TimeLimit``).
+        throws: exceptions that end the message without a Dramatiq retry.
+        on_retry_exhausted: the actor that records a message Dramatiq gave up on.
+        max_retries: Dramatiq retries of a message that raised anything else.
+        min_backoff: Dramatiq's first retry delay, doubled per retry up to ``max_backoff``.
+        max_backoff: Dramatiq's longest retry delay.
+    """
+
+    time_limit: timedelta
+    throws: tuple[type[BaseException], ...] = ()
+    on_retry_exhausted: str | None = None
+    max_retries: int = INFRA_MAX_RETRIES
+    min_backoff: timedelta = INFRA_MIN_BACKOFF
+    max_backoff: timedelta = INFRA_MAX_BACKOFF
+
+    def for_dramatiq(self) -> dict[str, Any]:
+        """The options by Dramatiq's names, durations in its milliseconds."""
+        options: dict[str, Any] = {"time_limit": _ms(self.time_limit), "max_retries": self.max_retries,
+                                   "min_backoff": _ms(self.min_backoff), "max_backoff": _ms(self.max_backoff)}
+        if self.throws:
+            options["throws"] = self.throws
+        if self.on_retry_exhausted is not None:
+            options["on_retry_exhausted"] = self.on_retry_exhausted
+        return options
+
+
+def actor_options(timing: Timing) -> dict[str, ActorOptions]:
+    """Each actor's options, by actor name, from the worker's timing."""
+    given_up = (ContentError, ConfigError)
+    return {
+        "intake": ActorOptions(LEDGER_TIME_LIMIT, throws=given_up),
+        "localize": ActorOptions(timing.localize_time_limit, throws=(LocalizationError, *given_up)),
+        "publish": ActorOptions(timing.publish_time_limit, throws=given_up, on_retry_exhausted="publish_exhausted"),
+        "reconcile": ActorOptions(timing.publish_time_limit, throws=given_up),
+        "publish_exhausted": ActorOptions(LEDGER_TIME_LIMIT),
+    }
 
 
 def _ms(td: timedelta) -> int:
@@ -164,9 +218,6 @@ def declare_actors(rt: Services) -> Actors:
         broker.add_middleware(MetricsMiddleware())
     if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
         broker.add_middleware(CurrentMessage())
-    t = rt.timing
-    infra_retries: dict[str, Any] = {"max_retries": 10, "min_backoff": 1000, "max_backoff": 60_000}
-
     # Each message runs on the configuration it started with (rt.pinned_config): a reload on SIGHUP
     # applies from the next message on, never half-way through a render and its call.
 
@@ -183,7 +234,7 @@ def declare_actors(rt: Services) -> Actors:
             do_localize(rt, item_id, revision, locale,
                         claim_owner=f"message:{message.message_id}" if message is not None else None)
 
-    def observe(outcome: str, pub: Publication | None) -> None:
+    def observe(outcome: metrics.PublishOutcome, pub: Publication | None) -> None:
         # The step returns the row as it left it: no second read for the metrics.
         metrics.observe_publication(outcome, None if outcome in ("not-claimable", "not-in-doubt") else pub)
 
@@ -211,20 +262,22 @@ def declare_actors(rt: Services) -> Actors:
                                    actor=worker_id(), error=error, kind="retries-exhausted")
         log.error("publication.failed", publication=pub_id, error=error, recorded=pub is not None)
 
-    def make(fn: Any, name: str, **options: Any) -> dramatiq.Actor[Any, Any]:
+    options = actor_options(rt.timing)
+
+    def make(fn: Any, name: str) -> dramatiq.Actor[Any, Any]:
         existing = broker.actors.get(name)
         if existing is not None:
             return existing
-        return dramatiq.Actor(fn, broker=broker, actor_name=name, queue_name=ACTOR_NAMES[name], priority=0,
-                              options=options)
+        # dramatiq.actor (not dramatiq.Actor) refuses an option no middleware of the broker defines.
+        declare = dramatiq.actor(actor_name=name, queue_name=ACTOR_NAMES[name], priority=0, broker=broker,
+                                 **options[name].for_dramatiq())
+        declared: dramatiq.Actor[Any, Any] = declare(fn)
+        return declared
 
     return Actors(
-        intake=make(intake, "intake", time_limit=60_000, throws=(ContentError, ConfigError), **infra_retries),
-        localize=make(localize, "localize", time_limit=_ms(t.localize_time_limit),
-                      throws=(LocalizationError, ContentError, ConfigError), **infra_retries),
-        publish=make(publish, "publish", time_limit=_ms(t.publish_time_limit), throws=(ContentError, ConfigError),
-                     on_retry_exhausted="publish_exhausted", **infra_retries),
-        reconcile=make(reconcile, "reconcile", time_limit=_ms(t.publish_time_limit),
-                       throws=(ContentError, ConfigError), **infra_retries),
-        publish_exhausted=make(publish_exhausted, "publish_exhausted", time_limit=60_000, **infra_retries),
+        intake=make(intake, "intake"),
+        localize=make(localize, "localize"),
+        publish=make(publish, "publish"),
+        reconcile=make(reconcile, "reconcile"),
+        publish_exhausted=make(publish_exhausted, "publish_exhausted"),
     )

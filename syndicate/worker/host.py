@@ -201,11 +201,13 @@ def run_until_settled(
     last = -1
     try:
         while True:
+            # Held accounts first: a worker fails a publication before it holds its account, so
+            # rows read after an account shows as held already show their own outcome.
+            held = rt.ledger.held_accounts()
             pubs = publications()
             now = rt.ledger.now()
             due = [p for p in pubs if p.scheduled_for <= now or PublicationState(p.state) not in
                    (PublicationState.SCHEDULED, PublicationState.RETRYING, PublicationState.AWAITING_REVIEW)]
-            held = rt.ledger.held_accounts()
             settled = sum(1 for p in due if _settled(rt, p, held))
             if on_progress and settled != last:
                 on_progress(settled, len(due))

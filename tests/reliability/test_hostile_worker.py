@@ -99,7 +99,7 @@ def test_undecodable_messages_pushed_into_redis_do_not_stop_a_worker(
     # Given a worker on Redis whose dispatcher re-sends a lost publish message after 2 s
     d = config_dir()
     with Runtime.create(config=d, database_url=sqlite_url, redis_url=redis_url, namespace=redis_namespace,
-                        timing=Timing(enqueued_stale_after=timedelta(seconds=2))) as rt:
+                        timing=Timing(resend_after=timedelta(seconds=2))) as rt:
         client = redis.Redis.from_url(redis_url)
         queue = f"{redis_namespace}:syndicate.publish"
 

@@ -32,7 +32,7 @@ def test_settings_yaml_sets_every_timing_knob(config_dir: Callable[..., Path]) -
         "resend_after": "2m"}}))
     t = timing_from_config(cfg)
     assert (t.publish_time_limit, t.claim_lease, t.heartbeat_timeout, t.maintenance_chance,
-            t.enqueued_stale_after) == (30 * S, 45 * S, 20 * S, 5000, 120 * S)
+            t.resend_after) == (30 * S, 45 * S, 20 * S, 5000, 120 * S)
 
 
 def test_a_claim_lease_not_longer_than_the_time_limit_is_a_config_error(config_dir: Callable[..., Path]) -> None:

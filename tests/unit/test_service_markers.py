@@ -1,0 +1,85 @@
+"""Tests are marked by the services their fixtures reach, so the fast loop can leave them out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SLOW_TESTS, service_markers, slow_by_design
+from tests.helpers import REPO
+
+
+def collected(*args: str) -> dict[str, set[str]]:
+    """The markers of each test pytest collects from ``args`` (node id → marker names)."""
+
+    class Collector:
+        def __init__(self) -> None:
+            self.items: dict[str, set[str]] = {}
+
+        def pytest_collection_finish(self, session: pytest.Session) -> None:
+            self.items = {i.nodeid: {m.name for m in i.iter_markers()} for i in session.items}
+
+    collector = Collector()
+    code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", str(REPO), *args],
+                       plugins=[collector])
+    assert code == 0
+    return collector.items
+
+
+def test_a_fixture_of_a_service_marks_the_test_with_that_service() -> None:
+    assert service_markers({"redis_namespace", "tmp_path"}, {}) == {"redis"}
+    assert service_markers({"pg_url"}, {}) == {"postgres"}
+    assert service_markers({"private_redis", "private_pg_url"}, {}) == {"redis", "postgres"}
+    assert service_markers({"sqlite_url", "config_dir"}, {}) == set()
+
+
+def test_only_the_postgres_variant_of_a_ledger_url_test_is_marked_postgres() -> None:
+    assert service_markers({"ledger_url", "tmp_path"}, {"ledger_url": "postgres"}) == {"postgres"}
+    assert service_markers({"ledger_url", "tmp_path"}, {"ledger_url": "sqlite"}) == set()
+
+
+def test_collected_tests_carry_the_markers_of_the_services_they_use() -> None:
+    # Given a file whose tests run on both ledgers, and one whose fixture is built on pg_url
+    ledger, pool = "tests/unit/test_ledger.py", "tests/integration/test_ledger_pool.py"
+    items = collected(str(REPO / ledger), str(REPO / pool))
+    # Then each PostgreSQL variant is marked postgres and its SQLite twin is not
+    on_sqlite = {n for n in items if n.startswith(ledger) and "[sqlite]" in n}
+    on_postgres = {n for n in items if n.startswith(ledger) and "[postgres]" in n}
+    assert on_sqlite and {n.replace("[sqlite]", "[postgres]") for n in on_sqlite} == on_postgres
+    assert all("postgres" in items[n] for n in on_postgres) and not any("postgres" in items[n] for n in on_sqlite)
+    # And every test of the pool file is marked through its fixture
+    pool_tests = [n for n in items if n.startswith(pool)]
+    assert pool_tests and all(items[n] >= {"postgres"} for n in pool_tests)
+    # And nothing that needs no service carries a service marker
+    assert not any(items[n] & {"redis"} for n in items)
+
+
+def test_every_test_listed_as_slow_exists() -> None:
+    # A renamed or removed test would silently come back into the fast loop (or leave a dead entry)
+    missing = []
+    for where in SLOW_TESTS:
+        path, function = where.split("::")
+        source = (REPO / path).read_text(encoding="utf-8") if (REPO / path).is_file() else ""
+        if f"def {function}(" not in source:
+            missing.append(where)
+    assert missing == []
+
+
+def test_property_tests_and_cpu_time_measurements_are_slow_by_design() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from tests.cpu import cpu_ratio
+
+    @given(st.text())
+    def a_property(text: str) -> None:
+        assert text == text
+
+    def a_measurement() -> None:
+        assert cpu_ratio(str.upper, "x") > 0
+
+    def a_plain_test() -> None:
+        assert "x".upper() == "X"
+
+    assert slow_by_design(a_property) and slow_by_design(a_measurement)
+    assert not slow_by_design(a_plain_test)
+    assert slow_by_design(a_plain_test, next(iter(SLOW_TESTS)))

@@ -70,7 +70,7 @@ CLASSES: Mapping[int, Outcome] = {1: Outcome.REFUSED, 2: Outcome.REFUSED, 3: Out
 #: Message templates by outcome; fields: ``platform``, ``what``, ``account``, ``status``,
 #: ``location`` (a redirect's target) and whatever the caller adds.
 _MESSAGES: Mapping[Outcome, str] = {
-    Outcome.AUTH: "{platform} refused the credentials of account {account!r} ({what})",
+    Outcome.AUTH: "{platform} refused the account's credentials ({what})",
     Outcome.GONE: "{platform} is gone for good ({what}); the account is disabled",
     Outcome.REFUSED: "{platform} refused the request ({what})",
     Outcome.WAIT: "{platform} rate limit reached ({what})",

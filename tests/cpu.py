@@ -15,7 +15,6 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 __all__ = ["CpuLimitExceeded", "cpu_limit", "cpu_ratio", "cpu_seconds", "linear_scan_seconds"]
@@ -61,15 +60,16 @@ def cpu_seconds(fn: Callable[[], object], *, repeat: int = 3) -> float:
     return best
 
 
-@lru_cache(maxsize=64)
 def linear_scan_seconds(text: str) -> float:
     """CPU time of a linear scan of ``text``: one trivial regex match per character (best of 5)."""
     return cpu_seconds(lambda: sum(1 for _ in _SCAN.finditer(text)), repeat=5)
 
 
 def cpu_ratio(fn: Callable[[str], object], text: str, *, limit_s: float = 20.0) -> float:
-    """The least CPU time of two runs of ``fn(text)`` divided by that of a linear scan of ``text``;
+    """The least CPU time of two runs of ``fn(text)`` divided by that of a linear scan of ``text``
+    measured just before, so both pay the same contention for caches and cores on a busy machine;
     a function that runs past ``limit_s`` of CPU time fails with :class:`CpuLimitExceeded`."""
+    scan = linear_scan_seconds(text)
     with cpu_limit(limit_s):
         spent = cpu_seconds(lambda: fn(text), repeat=2)
-    return spent / max(linear_scan_seconds(text), 1e-6)
+    return spent / max(min(scan, linear_scan_seconds(text)), 1e-6)

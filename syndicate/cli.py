@@ -975,7 +975,8 @@ def calendar_command(config_dir: Path | None, first: str | None, last: str | Non
 
     Each publication is placed in its route's time zone: at the time it went out once published,
     else at its planned time. Days are local days of each route, both --from and --to included;
-    'today' is today in the --region's time zone, or in UTC without --region. The states shown
+    'today' is today in the --region's time zone, or without --region where it is earliest among
+    the routes (so what went out a moment ago is always in). The states shown
     are the ledger's, plus 'held' (its account needs new credentials or is disabled: see
     'syndicate accounts list') and 'superseded' (cancelled by a newer revision of its item).
 
@@ -1000,7 +1001,10 @@ def calendar_command(config_dir: Path | None, first: str | None, last: str | Non
         if account is not None:
             known = set(rt.config.accounts) | set(rt.ledger.distinct_values("account"))
             check_choice("account", account, sorted(known))
-        today = rt.ledger.now().astimezone(ZoneInfo(zones.get(region or "", "UTC"))).date()
+        # Today where it is earliest among the routes shown, so that what went out a moment ago is in.
+        now = rt.ledger.now()
+        today = min(now.astimezone(ZoneInfo(z)).date() for z in ([zones[region]] if region in zones else
+                                                                  [*zones.values(), "UTC"]))
         span = calendar_range(first, last, today)
         entries = calendar_entries(rt.ledger, span, zones=zones, regions=[region] if region else None,
                                    accounts=[account] if account else None)

@@ -140,13 +140,14 @@ def ical_feed(entries: Iterable[Entry], *, name: str = "syndicate publications",
     """An RFC 5545 ``VCALENDAR`` with one ``VEVENT`` per entry, CRLF line ends, folded lines.
 
     Args:
-        name: the calendar's name in calendar apps (``X-WR-CALNAME``).
+        name: the calendar's name in calendar apps (``NAME`` of RFC 7986, and ``X-WR-CALNAME``,
+            which older apps read).
         domain: the right-hand side of each UID.
         now: the ``DTSTAMP`` of every event (default: now).
     """
     stamp = _stamp(now or datetime.now(UTC))
     lines: list[str] = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-                        "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}"]
+                        "METHOD:PUBLISH", f"NAME:{escape_text(name)}", f"X-WR-CALNAME:{escape_text(name)}"]
     for entry in entries:
         lines.extend(_event(entry, stamp=stamp, domain=domain))
     lines.append("END:VCALENDAR")

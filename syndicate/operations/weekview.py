@@ -89,7 +89,8 @@ def _chip(e: Entry) -> str:
     ident = f' data-publication="{e.id}"' if e.id is not None else ""
     classes = "chip gone" if e.shown in _GONE else "chip"
     return (f'<li class="{classes}" style="border-left-color:{colour}" data-shown="{_e(e.shown)}" '
-            f'data-state="{_e(e.state)}" data-item="{_e(e.item_id)}" data-locale="{_e(e.locale)}" '
+            f'data-state="{_e(e.state)}" data-item="{_e(e.item_id)}" data-revision="{e.revision}" '
+            f'data-locale="{_e(e.locale)}" '
             f'data-account="{_e(e.account)}"{ident}>'
             f'<time datetime="{_e(e.at.astimezone(UTC).isoformat())}">{_e(local.strftime("%H:%M %Z"))}</time>'
             f'<span class="state" style="{label_style}">{_e(e.shown.replace("_", " "))}</span>'

@@ -3,8 +3,8 @@
 ``csv`` and ``json`` are for spreadsheets and scripts (an absent value is empty in CSV and ``null``
 in JSON; counts are numbers); ``table`` fits the terminal; ``html`` is one self-contained page for
 a campaign (inline CSS and SVG, no script, no external resource: it opens offline and can be
-mailed) with publications per locale and channel by state, engagement per channel, and the full
-table. Rows come in the order of their planned time.
+mailed) with publications per locale and channel by state, engagement per channel, a week view by
+local day (:mod:`.weekview`), and the full table. Rows come in the order of their planned time.
 
 A publication's ``last_error`` is an error only where something went wrong: for a row skipped by
 a route's rules (a buying stage, an expiry) or cancelled, the same text is its ``reason``.

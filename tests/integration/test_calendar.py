@@ -68,7 +68,7 @@ def plan(config_dir: Callable[..., Path], ledger_url: str, outbox: Path) -> Plan
     clock = ManualClock(T0)
     with Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=clock) as rt:
         submit(item_data(id="launch", title="Launch day"), runtime=rt, ignore_schedule=True)
-        for loc in ("de-DE", "ja-JP"):
+        for loc in ("de-DE", "en-US", "ja-JP"):
             do_localize(rt, "launch", 1, loc)
         for p in rt.ledger.take_due(horizon=timedelta(seconds=5), limit=50, actor="test"):
             assert do_publish(rt, p.id) == "published"
@@ -386,6 +386,8 @@ def test_the_html_calendar_renders_in_headless_chromium(plan: Plan, monkeypatch:
     data = shot.read_bytes()
     assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1400, 1000)
     assert png_pixels_vary(data)
+    if keep := os.environ.get("SYNDICATE_KEEP_SCREENSHOT"):  # to look at it: SYNDICATE_KEEP_SCREENSHOT=/tmp/x.png
+        shutil.copy(shot, keep)
 
 
 def test_after_the_readme_run_the_calendar_shows_every_post_in_every_format(tmp_path: Path) -> None:

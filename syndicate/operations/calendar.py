@@ -35,6 +35,8 @@ __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "CalendarRange", "Entry", "calendar_entri
 DEFAULT_DAYS = 14
 #: The longest range one calendar shows, in days (a year; a wider view is a report).
 MAX_DAYS = 366
+#: The earliest and latest day a calendar may show (far enough from the ends of ``datetime``).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
 #: States whose note is why the publication will not go out, not an error.
 _REASON_STATES = frozenset({"skipped", "cancelled"})
 
@@ -70,17 +72,21 @@ def parse_day(value: str, option: str, today: date) -> date:
         InvalidFilter: the value is none of these (the message names the option and the value).
     """
     text = value.strip()
-    if text.lower() == "today":
-        return today
-    if text[:1] in "+-" and text[1:].isdigit():
-        return today + timedelta(days=int(text))
     try:
-        if len(text) != 10:  # fromisoformat also takes 20261207 and week dates: one form is clearer
+        if text.lower() == "today":
+            day = today
+        elif text[:1] in "+-" and text[1:].isascii() and text[1:].isdigit():
+            day = today + timedelta(days=int(text))
+        elif len(text) != 10:  # fromisoformat also takes 20261207 and week dates: one form is clearer
             raise ValueError("expected YYYY-MM-DD")
-        return date.fromisoformat(text)
-    except ValueError as exc:
+        else:
+            day = date.fromisoformat(text)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"out of range ({FIRST_DAY.year} to {LAST_DAY.year})")
+    except (ValueError, OverflowError) as exc:
         raise InvalidFilter(option, value, f"invalid {option} {value!r}: {exc}; give a date as YYYY-MM-DD "
                                            "(such as 2026-12-07), 'today', or +N / -N days from today") from None
+    return day
 
 
 def calendar_range(first: str | None, last: str | None, today: date) -> CalendarRange:

@@ -28,7 +28,7 @@ def test_a_day_is_a_date_today_or_days_from_today(given: str, expected: date) ->
 
 
 @pytest.mark.parametrize("given", ["2026-13-01", "2026-02-30", "07/12/2026", "20261207", "tomorrow", "+x", "",
-                                   "2026-12-07T10:00"])
+                                   "2026-12-07T10:00", "0001-01-01", "9999-12-31", "+99999999999", "-3000000"])
 def test_a_bad_day_is_refused_naming_the_option_and_the_value(given: str) -> None:
     with pytest.raises(InvalidFilter) as exc:
         parse_day(given, "--to", TODAY)

@@ -951,3 +951,75 @@ def engagement(config_dir: Path | None) -> None:
         done = collect_engagement(rt)
         click.echo(f"stored {done.stored} snapshot(s); {done.skipped} skipped, {done.errors} error(s)")
         sys.exit(EXIT_OK if not done.errors else EXIT_INCOMPLETE)
+
+
+@main.command("calendar")
+@config_option
+@click.option("--from", "first", default=None, metavar="DATE",
+              help="First local day: YYYY-MM-DD, 'today' or +N/-N days from today (default: today).")
+@click.option("--to", "last", default=None, metavar="DATE",
+              help="Last local day, included: YYYY-MM-DD, 'today' or +N/-N days (default: 14 days after --from).")
+@click.option("--region", default=None, help="Only this route's publications (its region, such as dach).")
+@click.option("--account", default=None, help="Only this account's publications.")
+@click.option("--format", "fmt", type=click.Choice(["table", "ics", "html", "json"]), default="table",
+              show_default=True,
+              help="table: grouped by local day; ics: an iCalendar feed for calendar apps; html: a self-contained "
+                   "page with a week grid; json: for scripts.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@click.option("--uid-domain", default=None, metavar="DOMAIN",
+              help="ics: the domain after '@' in each event's UID (default: syndicate.invalid).")
+def calendar_command(config_dir: Path | None, first: str | None, last: str | None, region: str | None,
+                     account: str | None, fmt: str, output: Path | None, uid_domain: str | None) -> None:
+    """Show every planned, published and held publication by local day and time.
+
+    Each publication is placed in its route's time zone: at the time it went out once published,
+    else at its planned time. Days are local days of each route, both --from and --to included;
+    'today' is today in the --region's time zone, or without --region where it is earliest among
+    the routes (so what went out a moment ago is always in). The states shown
+    are the ledger's, plus 'held' (its account needs new credentials or is disabled: see
+    'syndicate accounts list') and 'superseded' (cancelled by a newer revision of its item).
+
+    The ics feed has one event per publication with a stable UID, so importing it again updates
+    the events: CONFIRMED once published (with the post's URL), CANCELLED when it will not go out,
+    TENTATIVE otherwise. Exit 0 (also when nothing falls in the range), 2 for a bad date or an
+    unknown region or account.
+    """
+    import re
+
+    from .operations.calendar import calendar_entries, calendar_json, calendar_range, calendar_table
+    from .operations.ical import DEFAULT_UID_DOMAIN, ical_feed
+    from .operations.weekview import calendar_page
+
+    if uid_domain is not None and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", uid_domain):
+        raise click.BadParameter(f"{uid_domain!r} is not a domain name (letters, digits, '.' and '-')",
+                                 param_hint="--uid-domain")
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
+        zones = {r.region: r.timezone for r in rt.config.routes.values()}
+        if region is not None:
+            check_choice("region", region, sorted(set(zones) | set(rt.ledger.distinct_values("region"))))
+        if account is not None:
+            known = set(rt.config.accounts) | set(rt.ledger.distinct_values("account"))
+            check_choice("account", account, sorted(known))
+        # Today where it is earliest among the routes shown, so that what went out a moment ago is in.
+        now = rt.ledger.now()
+        today = min(now.astimezone(ZoneInfo(z)).date() for z in ([zones[region]] if region in zones else
+                                                                  [*zones.values(), "UTC"]))
+        span = calendar_range(first, last, today)
+        entries = calendar_entries(rt.ledger, span, zones=zones, regions=[region] if region else None,
+                                   accounts=[account] if account else None)
+        scope = " · ".join(x for x in (region, account) if x)
+        if fmt == "ics":
+            name = "syndicate publications" + (f": {scope}" if scope else "")
+            text = ical_feed(entries, name=name, domain=uid_domain or DEFAULT_UID_DOMAIN)
+        elif fmt == "html":
+            text = calendar_page(entries, span, title=scope or None)
+        elif fmt == "json":
+            text = calendar_json(entries, span)
+        else:
+            text = calendar_table(entries, span)
+        if output:
+            output.write_bytes(text.encode("utf-8"))  # bytes: the feed's CRLF line ends stay as they are
+            click.echo(f"wrote {output} ({len(entries)} publication(s))", err=True)
+        else:
+            click.echo(text, nl=False)

@@ -57,6 +57,9 @@ SLOW_TESTS: dict[str, str] = {
     "tests/integration/test_cli.py::test_embedded_run_publishes_the_examples_then_says_nothing_is_new": "runs commands",
     "tests/integration/test_accounts_cli.py::test_accounts_list_shows_a_held_account_and_reset_puts_it_back":
         "runs commands",
+    "tests/integration/test_calendar.py::test_after_the_readme_run_the_calendar_shows_every_post_in_every_format":
+        "runs commands",
+    "tests/integration/test_calendar.py::test_the_html_calendar_renders_in_headless_chromium": "runs Chromium",
     "tests/reliability/test_operator.py::test_the_resolve_command_settles_an_unconfirmed_row_and_refuses_bad_requests":
         "runs commands",
     "tests/reliability/test_operator.py::test_the_replay_command_lists_a_dry_run_then_replays": "runs commands",

@@ -3,6 +3,7 @@
 The only code in syndicate that speaks SQL: everything else asks :class:`Ledger`.
 """
 
+from .calendar import CalendarRow
 from .database import Clock, LedgerError, SystemClock, default_database_url, worker_id
 from .engagement import Snapshot
 from .items import StoredItem, SubmitOutcome
@@ -11,6 +12,7 @@ from .records import NewPublication, Outbox, Publication
 from .store import Ledger
 
 __all__ = [
+    "CalendarRow",
     "ClaimedNotification",
     "Clock",
     "Ledger",

@@ -12,6 +12,7 @@ whose tables they read and write, one module each:
 :mod:`.keyvalue`         versioned key-value state
 :mod:`.outbox`           delivery of producer webhooks (``notifications``)
 :mod:`.engagement`       engagement snapshots
+:mod:`.calendar`         the calendar's read: publications in a span of time, with titles
 :mod:`.core`             the database, the clock, transactions, the audit trail (``events``)
 =======================  ==============================================================
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .accounts import AccountStore
+from .calendar import CalendarStore
 from .database import PING_AFTER_IDLE, Clock
 from .engagement import EngagementStore
 from .items import ContentCache, ItemStore
@@ -32,7 +34,7 @@ from .records import Outbox
 __all__ = ["Ledger"]
 
 
-class Ledger(ItemStore, LocalizationStore, EngagementStore, AccountStore, KeyValueStore, OutboxStore):
+class Ledger(ItemStore, LocalizationStore, EngagementStore, CalendarStore, AccountStore, KeyValueStore, OutboxStore):
     """Access to the ledger database; a context manager that closes it on exit.
 
     Args:

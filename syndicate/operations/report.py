@@ -3,8 +3,8 @@
 ``csv`` and ``json`` are for spreadsheets and scripts (an absent value is empty in CSV and ``null``
 in JSON; counts are numbers); ``table`` fits the terminal; ``html`` is one self-contained page for
 a campaign (inline CSS and SVG, no script, no external resource: it opens offline and can be
-mailed) with publications per locale and channel by state, engagement per channel, and the full
-table. Rows come in the order of their planned time.
+mailed) with publications per locale and channel by state, engagement per channel, a week view by
+local day (:mod:`.weekview`), and the full table. Rows come in the order of their planned time.
 
 A publication's ``last_error`` is an error only where something went wrong: for a row skipped by
 a route's rules (a buying stage, an expiry) or cancelled, the same text is its ``reason``.
@@ -431,8 +431,11 @@ def _utm(r: Mapping[str, Any]) -> str:
 
 def render_html(rows: Sequence[dict[str, Any]], *, title: str | None = None,
                 generated_at: datetime | None = None) -> str:
-    """One self-contained HTML page for ``rows`` (a campaign's publications)."""
-    when = (generated_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """One self-contained HTML page for ``rows`` (a campaign's publications), with a week view."""
+    from .weekview import WEEK_CSS, report_week_view  # it builds on this module's colours
+
+    moment = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    when = moment.strftime("%Y-%m-%d %H:%M UTC")
     name = title or "all publications"
     states = Counter(r["state"] for r in rows)
     totals = "".join(f'<span><i style="background:{STATE_COLOURS.get(s, "#999")}"></i>{_e(s)}: <b>{n}</b></span>'
@@ -455,12 +458,13 @@ def render_html(rows: Sequence[dict[str, Any]], *, title: str | None = None,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>syndicate report: {_e(name)}</title><style>{_CSS}</style></head><body>"
+        f"<title>syndicate report: {_e(name)}</title><style>{_CSS}{WEEK_CSS}</style></head><body>"
         f"<h1>Campaign report: {_e(name)}</h1>"
         f'<div class="meta">{len(rows)} publication(s) · generated {when}</div>'
         f'<div class="totals">{totals}</div>'
         f"<h2>Publications per locale and channel</h2>{_stacked_chart(rows)}"
         f"<h2>Engagement per channel</h2>{_engagement_chart(rows)}"
+        f'<h2>Week view</h2><div id="week-view">{report_week_view(rows, generated_at=moment)}</div>'
         f'<h2>Publications</h2><table id="publications"><colgroup>{cols}</colgroup><thead>{head}</thead>'
         f'<tbody>{"".join(body)}</tbody></table>'
         "</body></html>\n"

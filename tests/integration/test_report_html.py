@@ -25,7 +25,8 @@ from tests.helpers import item_data, sandbox_accounts, simple_route
 
 
 class Page(HTMLParser):
-    """Collects what the assertions need: tags with attributes, table rows, text."""
+    """Collects what the assertions need: tags with attributes, the rows of the publications table
+    (the week view's tables are not it), text."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -34,10 +35,13 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self._cell: list[str] | None = None
         self._in_tbody = False
+        self._in_publications = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, {k: v or "" for k, v in attrs}))
-        if tag == "tbody":
+        if tag == "table":
+            self._in_publications = dict(attrs).get("id") == "publications"
+        elif tag == "tbody" and self._in_publications:
             self._in_tbody = True
         elif tag == "tr" and self._in_tbody:
             self.rows.append([])

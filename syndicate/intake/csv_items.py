@@ -184,12 +184,13 @@ def _where(field: str, origin: Mapping[str, str], columns: Collection[str]) -> s
     return f"column {name!r}" if name in columns else f"field {field!r}"
 
 
-def _row_item(table: CsvTable, row: CsvRow, limits: IntakeLimits, channels: Collection[str] | None
-              ) -> tuple[ContentItem | None, list[str]]:
+def _row_item(table: CsvTable, row: CsvRow, limits: IntakeLimits, channels: Collection[str] | None,
+              refused_columns: Collection[str]) -> tuple[ContentItem | None, list[str]]:
     label = f"{table.source} row {row.number}"
     tree: dict[Any, Any] = {}
     found: list[str] = []
-    unread: set[str] = set()  # fields whose cell could not be read: the model would only say "is required"
+    # Fields whose cell could not be read (already a problem): the model would only add "is required".
+    unread = {".".join(map(str, _path(c))) for c in refused_columns}
     for column, cell in row.cells.items():
         path = _path(column)
         try:
@@ -249,12 +250,15 @@ def load_csv_items(path: Path, *, limits: IntakeLimits | None = None, channels: 
     if not table.rows:
         raise InvalidBatch(source, [f"{source}: has a header and no item rows"])
     row_problems: dict[int, list[str]] = {}
+    refused_cells: dict[int, list[str]] = {}
     for p in table.problems:
         row_problems.setdefault(p.row, []).append(_problem_message(table, p))
+        if p.column:
+            refused_cells.setdefault(p.row, []).append(p.column)
     items: list[ContentItem] = []
     first_row: dict[str, int] = {}
     for done, row in enumerate(table.rows, 1):
-        item, found = _row_item(table, row, lim, channels)
+        item, found = _row_item(table, row, lim, channels, refused_cells.get(row.number, ()))
         if item is not None:
             if item.id in first_row:
                 found = [f"{source} row {row.number}, column 'id': {item.id!r} is also on row {first_row[item.id]}; "

@@ -548,11 +548,13 @@ def reject(config_dir: Path | None, item_id: str, locale: str, reason: str, by: 
 @click.option("--channel", "channels", multiple=True, help="Only this account or adapter (repeatable).")
 @click.option("--now", "ignore_schedule", is_flag=True, help="Plan every post for now, as 'run --now' does.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_columns_option
 def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], channels: tuple[str, ...],
-            ignore_schedule: bool, fmt: str) -> None:
+            ignore_schedule: bool, fmt: str, columns: tuple[str, ...]) -> None:
     """Show every post the routes would make for SOURCE, without publishing anything.
 
-    SOURCE is an item file (YAML or JSON; '-' reads stdin) or the id of an item in the ledger.
+    SOURCE is an item file (YAML or JSON; '-' reads stdin), a CSV file of one item row, or the id
+    of an item in the ledger.
     For each locale and account: the final text (or HTML), its length against the channel's
     limit, the tagged link, thread parts and warnings. Rendered by the same code as publishing.
     Exit 0 when every post fits and has its translation, 1 otherwise, 2 on invalid input.
@@ -564,7 +566,7 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     with _handled(), Runtime.create(config=config_dir, migrate=not is_file) as rt:
         locales, channels = _preview_filters(rt, None if is_file else source, locales, channels)
         if is_file:
-            found = _read_items((source,), rt.config, submitting=False)
+            found = _read_items((source,), rt.config, submitting=False, columns=columns)
             if len(found) != 1:
                 _err(f"{source}: holds {len(found)} items; preview shows one (name an item file, or a CSV file "
                      "of one row)")

@@ -6,7 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import select
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -180,3 +185,37 @@ def test_the_example_csv_is_accepted_by_the_example_config(tmp_path: Path, outbo
     result = CliRunner().invoke(main, ["enqueue", str(REPO / "examples" / "bulk" / "items.csv")], env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.count(": planned ") == 2
+
+
+def test_a_long_import_shows_its_progress_on_a_terminal_and_nothing_on_a_pipe(
+        env: dict[str, str | None], tmp_path: Path) -> None:
+    # Given a CSV of 30 items, and the command's stderr on a terminal while its stdout goes to a pipe
+    path = csv_file(tmp_path / "items.csv", [csv_row(f"i{n}") for n in range(30)])
+    child_env = {k: v for k, v in os.environ.items() if k != "SYNDICATE_REDIS_URL"}
+    child_env.update({k: v for k, v in env.items() if v is not None})
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "syndicate", "enqueue", str(path)], env=child_env,
+                              stdout=subprocess.PIPE, stderr=follower, timeout=120, check=False)
+        os.close(follower)
+        shown = b""
+        while select.select([leader], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    # Then the terminal saw the check and the submission counted up to the end, and stdout only the plans
+    assert proc.returncode == 0, shown
+    text = shown.decode()
+    assert "checking items.csv: 30/30 checked" in text
+    assert "submitting: 30/30 submitted" in text
+    assert proc.stdout.decode().count(": planned ") == 30
+    # And with stderr on a pipe, no counter is written
+    quiet = subprocess.run([sys.executable, "-m", "syndicate", "enqueue", str(path)], env=child_env,
+                           capture_output=True, timeout=120, check=False)
+    assert quiet.returncode == 0 and "checked" not in quiet.stderr.decode()

@@ -13,7 +13,7 @@ translation cache but never adding to it, since the cache lives in the ledger in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -70,7 +70,7 @@ def _flag(request: Request, name: str) -> bool:
     raise ApiError(422, "invalid_request", f"{name} must be true or false", [(name, raw[:50])])
 
 
-def preview_route(rt: Services, authorize: Any) -> Route:
+def preview_route(rt: Services, authorize: Callable[[Request, str], str]) -> Route:
     """The ``POST /v1/preview`` route of the API bound to ``rt``; ``authorize(request, scope)``
     checks the bearer token (the API's, so that a config reload applies to it too)."""
 

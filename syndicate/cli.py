@@ -27,7 +27,7 @@ from .errors import ConfigError, ContentError, SyndicateError
 from .ledger import Publication
 from .ledger.filters import STATES, check_choice, check_in_ledger, check_locale, nothing_matched
 from .model.config import Config
-from .model.item import InvalidItem, channel_names, load_item_bytes, load_item_file
+from .model.item import channel_names
 from .operations.holds import HELD_STATES, held_note
 from .runtime import Runtime
 
@@ -65,6 +65,13 @@ def _handled() -> Iterator[None]:
     except SyndicateError as exc:
         _err(f"error: {exc}")
         sys.exit(EXIT_INCOMPLETE)
+
+
+def _columns_option(fn: F) -> F:
+    """``--column CSV_COLUMN=FIELD`` (repeatable): read a CSV file's column as an item field."""
+    return click.option(
+        "--column", "columns", multiple=True, metavar="CSV_COLUMN=FIELD",
+        help="Read this CSV column as this item field, e.g. 'Headline=title' (repeatable; docs/items.md).")(fn)
 
 
 def _runtime(config_dir: Path | None, *, embedded: bool = False, **kw: Any) -> Runtime:
@@ -128,33 +135,30 @@ def migrate(config_dir: Path | None) -> None:
                    f"ledger at {where} migrated from {f'schema {before}' if before else 'empty'} to schema {after}")
 
 
-def _load_items(sources: tuple[str, ...], cfg: Config) -> tuple[list[Any], list[tuple[str, str]]]:
-    """The items of the valid files, and ``(file, reason)`` for each file refused."""
-    items = []
-    problems: list[tuple[str, str]] = []
-    channels = channel_names(cfg.registry.names(), cfg.accounts)
-    for src in sources:
-        try:
-            if src == "-":
-                items.append(load_item_bytes(sys.stdin.buffer.read(), "<stdin>", limits=cfg.intake_limits,
-                                             channels=channels))
-            else:
-                items.append(load_item_file(Path(src), limits=cfg.intake_limits, channels=channels))
-        except InvalidItem as exc:
-            problems.append((src, str(exc)))
-        except ContentError as exc:
-            problems.append((src, f"{src}: {exc}"))
-    return items, problems
+def _load_items(sources: tuple[str, ...], cfg: Config, *, columns: tuple[str, ...] = ()
+                ) -> tuple[list[Any], list[tuple[str, str]], int]:
+    """The items of the valid sources, ``(source, reason)`` for each source refused, and how many
+    sources were read (a directory counts as its item files)."""
+    from .intake.batch import load_batch
+    from .intake.csv_items import parse_columns
+
+    progress = _Progress("")
+    batch = load_batch(sources, limits=cfg.intake_limits, channels=channel_names(cfg.registry.names(), cfg.accounts),
+                       stdin=sys.stdin.buffer, rename=parse_columns(columns),
+                       on_progress=lambda label, done, total: progress.update(done, total, label=label, verb="checked"))
+    progress.close()
+    return batch.items, batch.refused, batch.sources
 
 
-def _read_items(sources: tuple[str, ...], cfg: Config, *, submitting: bool = True) -> list[Any]:
-    """Every file's item, or exit 2 naming every refused file (all or nothing)."""
-    items, problems = _load_items(sources, cfg)
+def _read_items(sources: tuple[str, ...], cfg: Config, *, submitting: bool = True,
+                columns: tuple[str, ...] = ()) -> list[Any]:
+    """Every source's items, or exit 2 naming every refused source (all or nothing)."""
+    items, problems, count = _load_items(sources, cfg, columns=columns)
     if problems:
         for _src, p in problems:
             _err(p)
-        _err(f"{len(problems)} of {len(sources)} item file(s) refused" + ("; nothing was submitted" if submitting
-                                                                           else ""))
+        _err(f"{len(problems)} of {count} item file(s) refused" + ("; nothing was submitted" if submitting
+                                                                    else ""))
         sys.exit(EXIT_INVALID)
     return items
 
@@ -173,17 +177,27 @@ def _describe(sub: Any) -> str:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--now", "ignore_schedule", is_flag=True,
               help="Plan every publication for now, ignoring publish_at, windows, gaps and stagger.")
-def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool) -> None:
-    """Submit item FILE(s) (YAML or JSON; '-' reads stdin) for a worker to publish.
+@_columns_option
+def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, columns: tuple[str, ...]) -> None:
+    """Submit the items in FILE(s) for a worker to publish.
 
-    All files are validated first; if any is invalid, none is submitted (exit 2).
+    A FILE is an item file (YAML or JSON; '-' reads stdin), a directory (its *.yaml, *.yml and
+    *.json files, sorted by name, not its subdirectories) or a CSV file (one item a row; columns
+    and --column in docs/items.md). All are validated first; if any file or row is invalid, none
+    is submitted (exit 2) and every problem is listed with its file, line or row, and field.
     """
     from .intake.producer import submit
 
     with _handled(), _runtime(config_dir) as rt:
-        items = _read_items(files, rt.config)
-        for item in items:
+        items = _read_items(files, rt.config, columns=columns)
+        # On a terminal the lines below show the progress; sent elsewhere, a counter on stderr does.
+        progress = _Progress("submitting") if not sys.stdout.isatty() and len(items) > 1 else None
+        for n, item in enumerate(items, 1):
             click.echo(_describe(submit(item, runtime=rt, ignore_schedule=ignore_schedule, actor="cli")))
+            if progress is not None:
+                progress.update(n, len(items), verb="submitted")
+        if progress is not None:
+            progress.close()
         if rt.embedded:
             click.echo("embedded mode (no SYNDICATE_REDIS_URL): a 'syndicate worker' using this ledger will "
                        "publish them", err=True)
@@ -262,14 +276,19 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
 
 @main.command()
 @config_option
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--now", "ignore_schedule", is_flag=True,
               help="Publish at once, ignoring publish_at, posting windows, gaps and stagger.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
 @click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
               help="Stop waiting after this many seconds; what is still pending is listed with its next attempt.")
-def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, threads: int, timeout: int) -> None:
+@_columns_option
+def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, threads: int, timeout: int,
+        columns: tuple[str, ...]) -> None:
     """Embedded run: submit FILE(s), publish every due publication, print what this run did.
+
+    A FILE is an item file (YAML or JSON), a directory (its *.yaml, *.yml and *.json files, sorted,
+    not its subdirectories) or a CSV file (one item a row, all rows or none: docs/items.md).
 
     Runs in this process (in-process broker, the ledger from SYNDICATE_DATABASE_URL or
     ./syndicate.db) until every publication that is due has gone out or needs a human. A retry
@@ -287,11 +306,11 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
     from .worker.embedded import run_embedded
 
     with _handled(), _runtime(config_dir, embedded=True) as rt:
-        items, refused = _load_items(files, rt.config)
+        items, refused, count = _load_items(files, rt.config, columns=columns)
         for _src, problem in refused:
             _err(problem)
         if refused and not items:
-            _err(f"{len(refused)} of {len(files)} item file(s) refused; nothing was submitted")
+            _err(f"{len(refused)} of {count} item file(s) refused; nothing was submitted")
             sys.exit(EXIT_INVALID)
         subs = [submit(i, runtime=rt, ignore_schedule=ignore_schedule, actor="cli") for i in items]
         for s in subs:
@@ -313,7 +332,7 @@ def run(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bool, 
         for line in result.summary():
             click.echo(line)
         if refused:
-            click.echo(f"{len(refused)} of {len(files)} item file(s) refused and not submitted: "
+            click.echo(f"{len(refused)} of {count} item file(s) refused and not submitted: "
                        + ", ".join(src for src, _ in refused))
         for line in result.problems():
             _err(line)
@@ -328,10 +347,11 @@ class _Progress:
         self.tty = sys.stderr.isatty()
         self.shown = False
 
-    def update(self, done: int, total: int, note: str | None = None) -> None:
+    def update(self, done: int, total: int, note: str | None = None, *, label: str | None = None,
+               verb: str = "settled") -> None:
         if not self.tty or not total:
             return
-        line = f"{self.label}: {done}/{total} settled" + (f" · {note}" if note else "")
+        line = f"{label or self.label}: {done}/{total} {verb}" + (f" · {note}" if note else "")
         click.echo(f"\r\x1b[K{line}", err=True, nl=False)
         self.shown = True
 
@@ -528,11 +548,13 @@ def reject(config_dir: Path | None, item_id: str, locale: str, reason: str, by: 
 @click.option("--channel", "channels", multiple=True, help="Only this account or adapter (repeatable).")
 @click.option("--now", "ignore_schedule", is_flag=True, help="Plan every post for now, as 'run --now' does.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_columns_option
 def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], channels: tuple[str, ...],
-            ignore_schedule: bool, fmt: str) -> None:
+            ignore_schedule: bool, fmt: str, columns: tuple[str, ...]) -> None:
     """Show every post the routes would make for SOURCE, without publishing anything.
 
-    SOURCE is an item file (YAML or JSON; '-' reads stdin) or the id of an item in the ledger.
+    SOURCE is an item file (YAML or JSON; '-' reads stdin), a CSV file of one item row, or the id
+    of an item in the ledger.
     For each locale and account: the final text (or HTML), its length against the channel's
     limit, the tagged link, thread parts and warnings. Rendered by the same code as publishing.
     Exit 0 when every post fits and has its translation, 1 otherwise, 2 on invalid input.
@@ -544,7 +566,12 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     with _handled(), Runtime.create(config=config_dir, migrate=not is_file) as rt:
         locales, channels = _preview_filters(rt, None if is_file else source, locales, channels)
         if is_file:
-            [item] = _read_items((source,), rt.config, submitting=False)
+            found = _read_items((source,), rt.config, submitting=False, columns=columns)
+            if len(found) != 1:
+                _err(f"{source}: holds {len(found)} items; preview shows one (name an item file, or a CSV file "
+                     "of one row)")
+                sys.exit(EXIT_INVALID)
+            [item] = found
             # Read the translation cache where there is one; a file preview never creates a ledger.
             has_ledger = rt.ledger.exists()
             redis = rt.redis()

@@ -293,6 +293,8 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
     Raises:
         ConfigError: no API token is configured, or a token's variable is unset or too short.
     """
+    from .preview import preview_route
+
     auth = _Auth(_tokens(rt.config))
     limit = rt.config.api.max_body_bytes
     ready = readiness or Readiness([broker_check(rt.redis_url), ledger_check(rt.ledger),
@@ -465,6 +467,7 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
         Route("/v1/items/{item_id}/locales/{locale}/approve", review_endpoint(True), methods=["POST"]),
         Route("/v1/items/{item_id}/locales/{locale}/reject", review_endpoint(False), methods=["POST"]),
         Route("/v1/campaigns/{campaign}/publications", campaign_publications, methods=["GET"]),
+        preview_route(rt, auth),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -640,13 +643,17 @@ def openapi_document() -> dict[str, Any]:
         return {"description": description,
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
+    from .preview import preview_openapi
+
+    preview_paths, preview_schemas = preview_openapi(_problem, auth_errors, _EXAMPLE_ITEM)
+    schemas.update(preview_schemas)
     review_common = {"404": _problem("No such item or revision"), "413": _problem("Body too large"),
                      "415": _problem("Body is not JSON"), "422": _problem("Invalid locale or body"), **auth_errors}
     return {
         "openapi": "3.1.0",
         "info": {"title": "syndicate intake API", "version": "1",
-                 "description": "Submit approved content items, follow their publications, cancel them, and "
-                                "decide the review gate. See docs/api.md."},
+                 "description": "Submit approved content items, preview their posts, follow their publications, "
+                                "cancel them, and decide the review gate. See docs/api.md."},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": schemas,
@@ -705,6 +712,7 @@ def openapi_document() -> dict[str, Any]:
                               "404": _problem("No publication in this campaign"),
                               "422": _problem("Invalid query (an unknown state: the reason lists the states)"),
                               **auth_errors}}},
+            **preview_paths,
             "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {"schema": {

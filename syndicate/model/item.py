@@ -110,6 +110,10 @@ class IntakeLimits:
     max_media: int = 10
     max_variants: int = 20
     max_locales: int = 100
+    #: Most items in one CSV file (its rows) or one directory (its item files).
+    max_batch_items: int = 10_000
+    #: Largest CSV file of items, in bytes.
+    max_csv_bytes: int = 64 * 1024 * 1024
 
 
 #: No limits: for stored items read back (limits apply at intake, and may have changed since).

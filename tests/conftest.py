@@ -37,6 +37,9 @@ SERVICE_PARAMS: dict[tuple[str, str], str] = {("ledger_url", "postgres"): "postg
 #: Helpers of tests/cpu.py: a test that calls one measures the CPU time of large hostile input,
 #: which takes seconds by design, so it is marked ``slow`` as the crash and soak tests are.
 CPU_MEASUREMENTS = frozenset({"cpu_ratio", "cpu_limit", "cpu_seconds", "linear_scan_seconds"})
+#: Names whose use makes a test slow by design: it starts a child process (a Python interpreter
+#: or a browser costs about a second of CPU to start) or draws examples with hypothesis.
+SLOW_NAMES = CPU_MEASUREMENTS | {"subprocess", "Popen", "given"}
 #: Tests that take seconds each by design (``path::function``: every parameter), marked ``slow``:
 #: they wait out real timeouts, backoffs and Retry-After delays, run commands as child processes,
 #: or sweep every channel and fault. The longest of the fast loop, as measured (README).
@@ -81,14 +84,44 @@ def service_markers(fixturenames: Collection[str], params: Mapping[str, object])
     return found
 
 
-def slow_by_design(test: object, where: str = "") -> bool:
-    """Whether a test function takes seconds by design: a property-based test (hypothesis draws
-    a hundred examples), a CPU-time measurement (it names a helper of tests/cpu.py), or one of
-    :data:`SLOW_TESTS` (``where`` is its ``path::function``)."""
+def _names_slow_work(obj: object, depth: int = 3, seen: set[int] | None = None) -> bool:
+    """Whether ``obj`` (a function or class of the test suite) names :data:`SLOW_NAMES`, itself, in
+    a function nested in it, or through a helper, fixture or class of ``tests/`` that it names
+    (followed ``depth`` calls deep)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return False
+    seen.add(id(obj))
+    if isinstance(obj, type):
+        return any(_names_slow_work(v, depth, seen) for v in vars(obj).values() if callable(v))
+    fn = getattr(obj, "__wrapped__", obj)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    codes = [code]
+    names: set[str] = set()
+    while codes:
+        c = codes.pop()
+        names.update(c.co_names, c.co_freevars)
+        codes.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    if not SLOW_NAMES.isdisjoint(names):
+        return True
+    if depth == 0:
+        return False
+    scope = getattr(fn, "__globals__", {})
+    helpers = (scope.get(n) for n in names)
+    return any(_names_slow_work(h, depth - 1, seen) for h in helpers
+               if (callable(h) and str(getattr(h, "__module__", "")).startswith("tests")))
+
+
+def slow_by_design(test: object, where: str = "", fixtures: Collection[object] = ()) -> bool:
+    """Whether a test takes seconds by design: it draws examples with hypothesis, measures CPU
+    time (a helper of tests/cpu.py), or starts a child process, itself or through a helper or one
+    of its ``fixtures`` (functions) defined in ``tests/``; or it is one of :data:`SLOW_TESTS`
+    (``where`` is its ``path::function``)."""
     if where in SLOW_TESTS or getattr(test, "is_hypothesis_test", False):
         return True
-    code = getattr(test, "__code__", None)
-    return code is not None and not CPU_MEASUREMENTS.isdisjoint((*code.co_names, *code.co_freevars))
+    return any(_names_slow_work(f) for f in (test, *fixtures) if f is not None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -98,7 +131,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         params: Mapping[str, object] = callspec.params if callspec is not None else {}
         markers = service_markers(getattr(item, "fixturenames", ()), params)
-        if slow_by_design(getattr(item, "function", None), item.nodeid.split("[")[0]):
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        fixtures = [d.func for ds in defs for d in ds if str(getattr(d.func, "__module__", "")).startswith("tests")]
+        if slow_by_design(getattr(item, "function", None), item.nodeid.split("[")[0], fixtures):
             markers.add("slow")
         for marker in sorted(markers):
             if item.get_closest_marker(marker) is None:

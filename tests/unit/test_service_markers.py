@@ -83,3 +83,49 @@ def test_property_tests_and_cpu_time_measurements_are_slow_by_design() -> None:
     assert slow_by_design(a_property) and slow_by_design(a_measurement)
     assert not slow_by_design(a_plain_test)
     assert slow_by_design(a_plain_test, next(iter(SLOW_TESTS)))
+
+
+def _start_child() -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "print('x')"], capture_output=True, text=True, check=True).stdout
+
+
+def _through_a_helper() -> str:
+    return _start_child()
+
+
+def test_tests_that_start_child_processes_or_draw_examples_inside_are_slow_by_design() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    def calls_a_helper_that_starts_a_child() -> None:
+        assert _through_a_helper() == "x\n"
+
+    def a_fixture_that_starts_a_child() -> str:
+        return _start_child()
+
+    def draws_examples_inside() -> None:
+        @given(st.text())
+        def check(text: str) -> None:
+            assert text == text
+
+        check()
+
+    def a_plain_test(value: str = "x") -> None:
+        assert value.upper() == "X"
+
+    assert slow_by_design(calls_a_helper_that_starts_a_child)
+    assert slow_by_design(a_plain_test, fixtures=[a_fixture_that_starts_a_child])
+    assert slow_by_design(draws_examples_inside)
+    assert not slow_by_design(a_plain_test, fixtures=[a_plain_test])
+
+
+def test_the_collected_suite_marks_child_process_tests_slow() -> None:
+    markers = collected(str(REPO / "tests/integration/test_feeds_serve.py"),
+                        str(REPO / "tests/integration/test_health_compose.py"))
+    served = [n for n in markers if "test_serve_feeds_answers_atom_and_rss" in n]
+    parsed = [n for n in markers if "test_the_image_runs_as_a_non_root_user" in n]
+    assert served and all("slow" in markers[n] for n in served)  # its fixture starts the server
+    assert parsed and all("slow" not in markers[n] for n in parsed)  # it reads the files only

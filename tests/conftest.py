@@ -289,10 +289,12 @@ def config_dir(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def loopback_fetches() -> Iterator[None]:
-    """Let this test's media URLs lead to loopback fakes (``syndicate.base.addresses``); loopback only."""
+def loopback_fetches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Let this test's media URLs lead to loopback fakes (``syndicate.base.addresses``); loopback only.
+    Fetched media are cached in this test's own directory (``SYNDICATE_MEDIA_CACHE``)."""
     from syndicate.base.addresses import allow_loopback_fetches
 
+    monkeypatch.setenv("SYNDICATE_MEDIA_CACHE", str(tmp_path / "media-cache"))
     allow_loopback_fetches(True)
     yield
     allow_loopback_fetches(False)

@@ -64,6 +64,8 @@ SLOW_TESTS: dict[str, str] = {
         "every path of every channel",
     "tests/reliability/test_fault_matrix.py::test_each_fault_ends_in_the_right_state_with_exactly_one_post_or_none":
         "every fault of every channel",
+    "tests/reliability/test_upload_faults.py::test_each_upload_fault_ends_in_the_right_state_with_one_post_and_its_image":
+        "every upload fault of every channel that uploads",
 }
 
 

@@ -15,6 +15,13 @@ What we send (see ``docs/channels/linkedin.md``)::
 LinkedIn answers 201 with an empty body and the post's URN in the ``x-restli-id`` header; the
 permalink is ``https://www.linkedin.com/feed/update/{urn}``.
 
+With ``share_as: image`` an item with images is an image post: each image is fetched through the
+account's media store (once per item revision), initialized with ``POST /rest/images?action=
+initializeUpload`` (owner: the author), its bytes sent with ``PUT`` to the upload URL LinkedIn
+gives, and the post carries ``content.media`` (or ``content.multiImage``) with the image URNs and
+alt text instead of the article card; the tagged link stays in the commentary. An upload is not
+the post: its failures are retried, and a retry reuses an image whose bytes arrived.
+
 ``commentary`` is LinkedIn's "little text" format: ``\\ | { } @ [ ] ( ) < > # * _ ~`` are
 reserved, and LinkedIn silently drops everything after the first unescaped one. We escape plain
 text after translation (:func:`escape_little_text`), keep ``#hashtags`` as hashtag elements, and

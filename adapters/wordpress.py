@@ -18,6 +18,11 @@ at" paragraph links back to the tagged canonical URL, and an SEO plugin's canoni
 set when the account names it. Categories and tags are given by name and resolved to ids (created
 when the account allows). Sites without pretty permalinks answer 404 on ``/wp-json/``: we then use
 ``/?rest_route=`` and remember that per site in the account's shared state.
+
+With ``upload_media`` the item's images go to the site's media library first (``POST /wp/v2/media``
+with the file as the body, its name carrying the publication's marker, and ``alt_text``); the
+article's images point at the uploaded copies and the first becomes ``featured_media``. A retry
+finds an upload whose answer was lost by its name (``GET /wp/v2/media?slug=``) and uses it.
 """
 
 from __future__ import annotations

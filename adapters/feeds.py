@@ -10,6 +10,11 @@ atomically (temporary file, then rename), so a reader never sees half a feed::
     {directory}/{account}/{locale}.atom
     {directory}/{account}/{locale}.rss
 
+With ``enclosures`` each entry also describes the item's images: Atom ``link rel="enclosure"``,
+RSS ``enclosure`` (the first; RSS allows one) and Media RSS ``media:content`` with the alt text as
+``media:description``, with the type and length of the bytes, fetched once per item revision
+through the account's media store.
+
 When the account names a WebSub hub, both feeds carry ``rel="hub"`` and ``rel="self"`` links and
 the hub gets ``hub.mode=publish`` for each feed URL after the files are written. A failed ping is
 a warning on the receipt, not a failed publication: the entry is in the feed.

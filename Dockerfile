@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SYNDICATE_LOG_FORMAT=json \
     SYNDICATE_CONFIG=/app/config \
-    SYNDICATE_OUTBOX=/var/lib/syndicate/outbox
+    SYNDICATE_OUTBOX=/var/lib/syndicate/outbox \
+    SYNDICATE_MEDIA_CACHE=/var/lib/syndicate/media-cache
 
 WORKDIR /app
 
@@ -31,7 +32,7 @@ RUN pip install --no-deps --no-build-isolation . \
     && mkdir -p /app/config /var/lib/syndicate/outbox \
     && chown -R syndicate /var/lib/syndicate
 
-# A named volume mounted at /var/lib/syndicate (the outbox) starts out owned by this user.
+# A named volume mounted at /var/lib/syndicate (the outbox, the media cache) starts out owned by this user.
 USER syndicate
 # 8000: the intake API; 9191: a worker's /metrics, /healthz and /readyz (--metrics-port).
 EXPOSE 8000 9191

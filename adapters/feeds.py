@@ -10,6 +10,11 @@ atomically (temporary file, then rename), so a reader never sees half a feed::
     {directory}/{account}/{locale}.atom
     {directory}/{account}/{locale}.rss
 
+With ``enclosures`` each entry also describes the item's images: Atom ``link rel="enclosure"``,
+RSS ``enclosure`` (the first; RSS allows one) and Media RSS ``media:content`` with the alt text as
+``media:description``, with the type and length of the bytes, fetched once per item revision
+through the account's media store.
+
 When the account names a WebSub hub, both feeds carry ``rel="hub"`` and ``rel="self"`` links and
 the hub gets ``hub.mode=publish`` for each feed URL after the files are written. A failed ping is
 a warning on the receipt, not a failed publication: the entry is in the feed.
@@ -49,6 +54,8 @@ from syndicate.channels import (
     ConfigProblem,
     HttpAdapter,
     Limits,
+    MediaSpec,
+    MediaStore,
     PermanentError,
     PostContent,
     PublicationRef,
@@ -72,6 +79,11 @@ log = get_logger("adapters.feeds")
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 _ATOM_NS = "http://www.w3.org/2005/Atom"
+#: Media RSS (https://www.rssboard.org/media-rss): ``media:content`` and ``media:description``.
+MEDIA_RSS_NS = "http://search.yahoo.com/mrss/"
+#: What a feed describes: any image type we know, up to the media store's cap (a reader fetches it).
+FEED_MEDIA = MediaSpec("a feed", {"image/jpeg": 20 * 1024 * 1024, "image/png": 20 * 1024 * 1024,
+                                  "image/gif": 20 * 1024 * 1024, "image/webp": 20 * 1024 * 1024})
 #: How often a read-modify-write is redone when the stored state moved under us.
 _CAS_ATTEMPTS = 5
 #: Bytes of a hub's answer we read (enough for an error message).
@@ -106,6 +118,10 @@ class FeedOptions(BaseModel):
         tag_authority: with ``example.com,2026``, entry ids are ``tag:example.com,2026:{item}/{locale}``
             (RFC 4151); without it, name-based ``urn:uuid:`` ids. Changing it changes every id.
         max_content_chars: the longest entry content (HTML) accepted, in code points.
+        enclosures: describe the item's images in each entry: Atom ``link rel="enclosure"`` (every
+            image), RSS ``enclosure`` (the first: RSS allows one), and Media RSS ``media:content``
+            with the alt text as ``media:description``. Each image is fetched (once per item
+            revision) for its true type and length.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -121,6 +137,7 @@ class FeedOptions(BaseModel):
     author_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
     tag_authority: TagAuthority | None = None
     max_content_chars: int = Field(default=200_000, ge=1_000, le=5_000_000)
+    enclosures: bool = False
 
     @model_validator(mode="after")
     def _hub_needs_public_url(self) -> FeedOptions:
@@ -219,6 +236,48 @@ def rss_title(text: str) -> str:
     return rss_html(text) if _LOOKS_LIKE_HTML.search(text) else text
 
 
+class _MediaRss:
+    """feedgen extension: the Media RSS namespace on the feed."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"media": MEDIA_RSS_NS}
+
+    def extend_atom(self, feed: Any) -> Any:
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        return feed
+
+
+class _MediaRssEntry:
+    """feedgen entry extension: ``media:content`` per image, its alt text as ``media:description``
+    (feedgen's own media extension has no description), and in Atom ``link rel="enclosure"`` per
+    image: feedgen 1.0 writes an entry's links with ``href`` only (``atom_entry`` reads ``rel``,
+    ``type`` and ``length`` back from the new element), so an enclosure added with ``fe.link``
+    would read as a second alternate link."""
+
+    def __init__(self) -> None:
+        self.images: list[Mapping[str, Any]] = []
+
+    def extend_atom(self, entry: Any) -> Any:
+        for image in self.images:
+            xml_elem("link", entry, href=image["url"], rel="enclosure", type=image["type"],  # as feedgen makes links
+                     length=str(image["length"]))
+        return self._media_content(entry)
+
+    def extend_rss(self, item: Any) -> Any:
+        return self._media_content(item)
+
+    def _media_content(self, entry: Any) -> Any:
+        for image in self.images:
+            content = xml_elem(f"{{{MEDIA_RSS_NS}}}content", entry, url=image["url"], type=image["type"],
+                               fileSize=str(image["length"]), medium="image")
+            if image.get("alt"):
+                description = xml_elem(f"{{{MEDIA_RSS_NS}}}description", content, type="plain")
+                description.text = image["alt"]
+        return entry
+
+
 def _generator(meta: FeedMeta, entries: Sequence[Mapping[str, Any]], self_url: str | None, *, rss: bool) -> Any:
     # Atom's title and summary are type="text" (readers show them as text); RSS has no types,
     # and readers take its description (and, some, its title) as HTML: plain text is escaped there.
@@ -241,6 +300,8 @@ def _generator(meta: FeedMeta, entries: Sequence[Mapping[str, Any]], self_url: s
             fg.syndicate_hub.hub = meta.hub
     # RSS uses the last feed link as the channel link: the alternate link goes last.
     fg.link(href=meta.site_url, rel="alternate")
+    if any(e.get("media") for e in entries):
+        fg.register_extension("syndicate_media", _MediaRss, _MediaRssEntry, atom=True, rss=True)
     newest = max((_parse(e["updated"]) for e in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
     fg.updated(newest)
     for e in entries:
@@ -257,6 +318,13 @@ def _generator(meta: FeedMeta, entries: Sequence[Mapping[str, Any]], self_url: s
             fe.category([{"term": c, "label": c} for c in e["categories"]])
         if meta.author_name:
             fe.author({"name": meta.author_name, **({"email": meta.author_email} if meta.author_email else {})})
+        images = e.get("media") or []
+        if images:
+            # RSS 2.0 takes one enclosure per item: the first image. Atom's (any number) come from
+            # the extension, as do the Media RSS elements of both.
+            if rss:
+                fe.enclosure(images[0]["url"], str(images[0]["length"]), images[0]["type"])
+            fe.syndicate_media.images = list(images)
     return fg
 
 
@@ -390,10 +458,28 @@ class FeedAdapter(HttpAdapter[FeedOptions]):
             "id": str(rendered.extra["entry_id"]), "title": rendered.title or "", "summary": rendered.extra["summary"],
             "content": rendered.text, "link": rendered.link, "categories": list(rendered.extra["categories"]),
         }
+        media = self._enclosures(rendered, publication)
+        if media:  # only then, so entries without media keep the hash they were stored with
+            fields["media"] = media
         digest = hashlib.sha256(repr(sorted(fields.items())).encode("utf-8")).hexdigest()
         return {**fields, "item_id": publication.item_id, "locale": publication.locale,
                 "revision": publication.revision, "slot": publication.slot, "key": publication.key,
                 "marker": publication.marker, "hash": digest}
+
+    def _enclosures(self, rendered: Rendered, publication: PublicationRef) -> list[dict[str, Any]]:
+        """The entry's images with their true type and length in bytes (fetched once per item
+        revision through the media store), when the account describes enclosures."""
+        if not self.options.enclosures:
+            return []
+        store = self.account.media or MediaStore()
+        out: list[dict[str, Any]] = []
+        for ref in rendered.media:
+            if ref.kind != "image":
+                continue
+            medium = store.load(ref.url, item_id=publication.item_id, revision=publication.revision,
+                                spec=FEED_MEDIA, time_limit=timedelta(seconds=sum(self.timeouts)))
+            out.append({"url": ref.url, "type": medium.content_type, "length": medium.size, "alt": ref.alt})
+        return out
 
     def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
         """Add or update the entry, rewrite both files, then ping the hub (if any)."""

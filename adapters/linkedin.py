@@ -15,6 +15,13 @@ What we send (see ``docs/channels/linkedin.md``)::
 LinkedIn answers 201 with an empty body and the post's URN in the ``x-restli-id`` header; the
 permalink is ``https://www.linkedin.com/feed/update/{urn}``.
 
+With ``share_as: image`` an item with images is an image post: each image is fetched through the
+account's media store (once per item revision), initialized with ``POST /rest/images?action=
+initializeUpload`` (owner: the author), its bytes sent with ``PUT`` to the upload URL LinkedIn
+gives, and the post carries ``content.media`` (or ``content.multiImage``) with the image URNs and
+alt text instead of the article card; the tagged link stays in the commentary. An upload is not
+the post: its failures are retried, and a retry reuses an image whose bytes arrived.
+
 ``commentary`` is LinkedIn's "little text" format: ``\\ | { } @ [ ] ( ) < > # * _ ~`` are
 reserved, and LinkedIn silently drops everything after the first unescaped one. We escape plain
 text after translation (:func:`escape_little_text`), keep ``#hashtags`` as hashtag elements, and
@@ -30,6 +37,7 @@ logs ``account.token_expiring``; past it, publishing fails with :class:`AuthErro
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
@@ -53,6 +61,9 @@ from syndicate.channels import (
     HttpAdapter,
     InDoubt,
     Limits,
+    MediaRef,
+    MediaSpec,
+    MediaStore,
     Outcome,
     PermanentError,
     PostContent,
@@ -61,6 +72,7 @@ from syndicate.channels import (
     Rendered,
     Safety,
     StatusMap,
+    TransientError,
     answer_text,
     bounded_session,
     compose,
@@ -74,6 +86,9 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_LINKEDIN_VERSION",
     "LINKEDIN_LIMITS",
+    "LINKEDIN_MEDIA",
+    "MAX_ALT_TEXT",
+    "MAX_IMAGES",
     "LinkedInAdapter",
     "LinkedInOptions",
     "escape_little_text",
@@ -91,6 +106,17 @@ DEFAULT_LINKEDIN_VERSION = "202610"
 #: Longest ``commentary`` the Posts API accepts, in characters.
 MAX_COMMENTARY = 3000
 PERMALINK = "https://www.linkedin.com/feed/update/{urn}"
+#: Images per post: one goes as ``content.media``, two to twenty as ``content.multiImage``.
+MAX_IMAGES = 20
+#: Longest ``altText`` of an image in a post (Posts API, "Media" and "MultiImage" content).
+MAX_ALT_TEXT = 4086
+#: Largest image we upload, per type. The Images API takes JPG, GIF and PNG (and caps pixels,
+#: 36,152,320, not bytes); 5 MB is LinkedIn's limit for images shared in the feed.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+LINKEDIN_MEDIA = MediaSpec("LinkedIn", {"image/jpeg": MAX_IMAGE_BYTES, "image/png": MAX_IMAGE_BYTES,
+                                        "image/gif": MAX_IMAGE_BYTES})
+#: Statuses of an uploaded image that a post may reference (``GET /rest/images/{urn}``).
+_USABLE_IMAGE = frozenset({"AVAILABLE", "PROCESSING"})
 
 _RESERVED = frozenset("\\|{}@[]()<>#*_~")
 #: Characters percent-encoded inside URLs: they delimit little-text elements, and a URL keeps
@@ -152,10 +178,10 @@ def permalink_for(urn: str) -> str:
     return PERMALINK.format(urn=urn)
 
 
-#: What the Posts API accepts: 3,000 characters of commentary, counted in UTF-16 units; an article
-#: share carries no uploaded media. LinkedIn publishes no standard post caps (each app's daily
-#: limits are in its Developer Portal), so accounts set their own ``rate_limits``.
-LINKEDIN_LIMITS = Limits(max_length=MAX_COMMENTARY, counter=utf16_length, max_parts=1, max_media=0)
+#: What the Posts API accepts: 3,000 characters of commentary, counted in UTF-16 units; up to 20
+#: images in an image post (an article share carries none). LinkedIn publishes no standard post
+#: caps (each app's daily limits are in its Developer Portal), so accounts set their own ``rate_limits``.
+LINKEDIN_LIMITS = Limits(max_length=MAX_COMMENTARY, counter=utf16_length, max_parts=1, max_media=MAX_IMAGES)
 
 
 class LinkedInOptions(BaseModel):
@@ -167,6 +193,9 @@ class LinkedInOptions(BaseModel):
         linkedin_version: the ``LinkedIn-Version`` header, ``YYYYMM``; a retired one answers 426.
         visibility: ``PUBLIC``, ``LOGGED_IN``, or ``CONNECTIONS`` (members only).
         article_card: share the link as an article card (source, title, description).
+        share_as: ``article`` (a link share; the item's images are not sent) or ``image`` (when
+            the item has images: an image post, the images uploaded with their alt text and the
+            link in the commentary; without images, a link share as ``article``).
         hashtag_style: hashtags from the item's tags: ``camel``, ``lower``, or ``none``.
         token_expires_at: when the access token expires (LinkedIn shows it when you create it).
         token_warning: how long before expiry rendering starts warning.
@@ -182,6 +211,7 @@ class LinkedInOptions(BaseModel):
     linkedin_version: Annotated[str, StringConstraints(pattern=_VERSION)] = DEFAULT_LINKEDIN_VERSION
     visibility: Literal["PUBLIC", "LOGGED_IN", "CONNECTIONS"] = "PUBLIC"
     article_card: bool = True
+    share_as: Literal["article", "image"] = "article"
     hashtag_style: Literal["camel", "lower", "none"] = "camel"
     token_expires_at: AwareDatetime | None = None
     token_warning: Duration = timedelta(days=14)
@@ -232,7 +262,7 @@ def _platform_message(resp: requests.Response) -> str | None:
 
 
 class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
-    """Publishes link shares to a LinkedIn member or organization through the Posts API."""
+    """Publishes link shares (or image posts) to a LinkedIn member or organization through the Posts API."""
 
     name = "linkedin"
     required_credentials = ("access_token",)
@@ -263,7 +293,7 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
 
     @property
     def limits(self) -> Limits:
-        """3,000 characters of commentary (UTF-16 units), no uploaded media."""
+        """3,000 characters of commentary (UTF-16 units), up to 20 images in an image post."""
         return LINKEDIN_LIMITS
 
     # -- rendering ---------------------------------------------------------------------------
@@ -309,17 +339,33 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
             budget -= over  # a join changed what escaping costs: try again with less room
         if cut:
             warnings.append("text was shortened to fit the channel")
-        if content.media:
-            warnings.append("LinkedIn link shares carry no uploaded media: the item's media are not attached")
+        images = self._images_for(content.media, warnings)
         article = None
-        if opts.article_card:
+        if opts.article_card and not images:
             article = {"source": content.link, "title": content.title, "description": content.summary}
         return Rendered(
             text=commentary, length=utf16_length(commentary), limit=MAX_COMMENTARY, link=content.link,
-            title=content.title, media=(),
+            title=content.title, media=images,
             extra={"author": opts.author, "visibility": opts.visibility, "article": article,
-                   "linkedin_version": opts.linkedin_version},
+                   "linkedin_version": opts.linkedin_version, "share": "image" if images else "article"},
             warnings=tuple(warnings))
+
+    def _images_for(self, media: tuple[MediaRef, ...], warnings: list[str]) -> tuple[MediaRef, ...]:
+        """The images an image post carries (none for a link share), with warnings for the rest."""
+        if not media:
+            return ()
+        if self.options.share_as != "image":
+            warnings.append("LinkedIn link shares carry no uploaded media: the item's media are not attached "
+                            "(share_as: image makes image posts)")
+            return ()
+        images = [m for m in media if m.kind == "image"]
+        if len(images) < len(media):
+            warnings.append("videos not attached: only images are uploaded to LinkedIn")
+        if len(images) > MAX_IMAGES:
+            warnings.append(f"only the first {MAX_IMAGES} images are attached")
+        images = images[:MAX_IMAGES]
+        warnings.extend(f"media {m.url} has no alt text" for m in images if not m.alt)
+        return tuple(images)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -388,17 +434,99 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
             body["content"] = {"article": dict(article)}
         return body
 
+    @staticmethod
+    def _media_content(images: list[tuple[str, str | None]]) -> dict[str, Any]:
+        """``content`` of an image post: ``media`` for one image, ``multiImage`` for 2 to 20."""
+        def one(urn: str, alt: str | None) -> dict[str, Any]:
+            return {"id": urn, **({"altText": alt[:MAX_ALT_TEXT]} if alt else {})}
+
+        if len(images) == 1:
+            return {"media": one(*images[0])}
+        return {"multiImage": {"images": [one(urn, alt) for urn, alt in images]}}
+
     def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
         """Create the post; the URN comes back in ``x-restli-id``."""
         if rendered.length > rendered.limit:
             raise PermanentError(f"commentary is {rendered.length} characters, over LinkedIn's {rendered.limit}")
+        body = self._post_body(rendered)
+        if rendered.media:
+            urns = [self._image(ref, publication) for ref in rendered.media]
+            body["content"] = self._media_content([(urn, ref.alt) for urn, ref in zip(urns, rendered.media,
+                                                                                       strict=True)])
         resp = self.request("POST", self._base + "/rest/posts", creates=True, what="the post", expect=(201,),
-                            json=self._post_body(rendered), headers=self._headers())
+                            json=body, headers=self._headers())
         urn = unquote(resp.headers.get("x-restli-id") or resp.headers.get("x-linkedin-id") or "").strip()
         if not urn.startswith("urn:li:"):
             raise InDoubt("LinkedIn answered 201 without a post URN in x-restli-id", status=201)
         return Receipt(remote_id=urn, permalink=permalink_for(urn),
                        raw={"urn": urn, "linkedin_version": self.options.linkedin_version})
+
+    # -- images ------------------------------------------------------------------------------
+
+    def _image_key(self, ref: MediaRef, publication: PublicationRef) -> str:
+        return f"image:{publication.id}:{hashlib.sha256(ref.url.encode()).hexdigest()[:24]}"
+
+    def _image(self, ref: MediaRef, publication: PublicationRef) -> str:
+        """The URN of ``ref`` uploaded for ``publication``: one uploaded by an earlier attempt when
+        LinkedIn has it, else fetched (once per item revision), initialized and uploaded now.
+
+        The image is an orphan until a post references it, which is harmless: an upload that fails
+        leaves at most one, and the next attempt reuses it when its bytes arrived.
+        """
+        state = self.account.state
+        key = self._image_key(ref, publication)
+        stored = state.get(key) if state is not None else None
+        if stored is not None and isinstance(stored[0], dict):
+            earlier = str(stored[0].get("urn") or "")
+            if earlier and self._image_status(earlier) in _USABLE_IMAGE:
+                log.info("linkedin.image_reused", account=self.account.id, publication=publication.id, image=earlier)
+                return earlier
+        store = self.account.media or MediaStore()
+        medium = store.load(ref.url, item_id=publication.item_id, revision=publication.revision, spec=LINKEDIN_MEDIA,
+                            time_limit=timedelta(seconds=sum(self.timeouts)))
+        what = f"initializing the upload of {ref.url}"
+        resp = self.request("POST", self._base + "/rest/images?action=initializeUpload", creates=False, what=what,
+                            expect=(200,), json={"initializeUploadRequest": {"owner": self.options.author}},
+                            headers=self._headers())
+        answer = self.json(resp, creates=False, what=what)
+        value = answer.get("value") if isinstance(answer, dict) else None
+        upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
+        urn = value.get("image") if isinstance(value, dict) else None
+        if not (isinstance(upload_url, str) and isinstance(urn, str) and urn.startswith("urn:li:image:")):
+            raise TransientError(f"LinkedIn's answer to {what} has no uploadUrl and image URN")
+        if state is not None:
+            # Before the upload: a retry after a lost answer asks LinkedIn whether the bytes arrived.
+            state.put(key, {"urn": urn}, expect_version=stored[1] if stored else None)
+        self._check_upload_url(upload_url)
+        what = f"uploading {ref.url} as {urn}"
+        self.request("PUT", upload_url, creates=False, what=what, expect=(200, 201), data=medium.data,
+                     headers={"Content-Type": "application/octet-stream"})
+        log.info("linkedin.image_uploaded", account=self.account.id, publication=publication.id, image=urn,
+                 bytes=medium.size, type=medium.content_type)
+        return urn
+
+    def _check_upload_url(self, url: str) -> None:
+        """The bearer token goes only to LinkedIn (or the account's own base host, for proxies and fakes)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        ours = urlsplit(self._base).hostname
+        if parts.scheme != "https" or not (host == "linkedin.com" or host.endswith(".linkedin.com") or host == ours):
+            raise PermanentError(f"LinkedIn gave an upload URL on {host or 'no host'} over {parts.scheme}; "
+                                 "the token is sent only to linkedin.com over https")
+
+    def _image_status(self, urn: str) -> str | None:
+        """``status`` of an uploaded image (``AVAILABLE``, ``PROCESSING``, ``WAITING_UPLOAD``, ...),
+        None when LinkedIn does not know it."""
+        what = f"reading the status of {urn}"
+        resp = self.request("GET", self._base + "/rest/images/" + quote(urn, safe=""), creates=False, what=what,
+                            headers=self._headers())
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise self.status_error(resp, creates=False, what=what)
+        data = self.json(resp, creates=False, what=what)
+        status = data.get("status") if isinstance(data, dict) else None
+        return str(status) if status else None
 
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """Look through the author's recent posts for one carrying our tagged URL.

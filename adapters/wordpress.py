@@ -18,6 +18,11 @@ at" paragraph links back to the tagged canonical URL, and an SEO plugin's canoni
 set when the account names it. Categories and tags are given by name and resolved to ids (created
 when the account allows). Sites without pretty permalinks answer 404 on ``/wp-json/``: we then use
 ``/?rest_route=`` and remember that per site in the account's shared state.
+
+With ``upload_media`` the item's images go to the site's media library first (``POST /wp/v2/media``
+with the file as the body, its name carrying the publication's marker, and ``alt_text``); the
+article's images point at the uploaded copies and the first becomes ``featured_media``. A retry
+finds an upload whose answer was lost by its name (``GET /wp/v2/media?slug=``) and uses it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ from syndicate.channels import (
     InDoubt,
     Limits,
     LocaleTag,
+    MediaRef,
+    MediaSpec,
+    MediaStore,
     PermanentError,
     PostContent,
     PublicationRef,
@@ -73,6 +81,12 @@ MAX_CONTENT_CHARS = 1_000_000
 _SLUG_READABLE_CHARS = 60
 #: How long to wait after a 429 without ``Retry-After`` (WordPress core sets none; plugins may).
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=5)
+ImageType = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
+#: Image types WordPress core lets an Author upload (``get_allowed_mime_types``; WebP since 5.8).
+DEFAULT_MEDIA_TYPES: tuple[ImageType, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+#: The largest image uploaded unless the account says otherwise: set ``max_upload_bytes`` to the
+#: site's "Maximum upload file size" (Media → Add New), which PHP's ``upload_max_filesize`` sets.
+DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 
 WORDPRESS_LIMITS = Limits(max_length=MAX_CONTENT_CHARS, max_parts=1, max_media=10)
 
@@ -129,6 +143,13 @@ class WordPressOptions(BaseModel):
         future_after: the item's time must be at least this far ahead for ``status: future``.
         include_cta: add the call to action as a paragraph after the body.
         include_media: put the item's images at the top of the article.
+        upload_media: upload the item's images to the site's media library (``POST /wp/v2/media``),
+            with their alt text, and point the article's images at the uploaded copies; otherwise
+            the article shows them from the item's URLs (the default, as before uploads existed).
+        featured_image: with ``upload_media``, make the first image the post's featured image
+            (``featured_media``).
+        media_types: the image types the site accepts (checked before any upload).
+        max_upload_bytes: the largest image the site accepts, in bytes.
         rate_limit_wait: how long to wait after a 429 without ``Retry-After``.
     """
 
@@ -150,6 +171,11 @@ class WordPressOptions(BaseModel):
     future_after: Duration = timedelta(minutes=1)
     include_cta: bool = True
     include_media: bool = True
+    upload_media: bool = False
+    featured_image: bool = True
+    media_types: list[ImageType] = Field(
+        default_factory=lambda: list(DEFAULT_MEDIA_TYPES), min_length=1)
+    max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, ge=1024)
     rate_limit_wait: Duration = DEFAULT_RATE_LIMIT_WAIT
 
     @model_validator(mode="after")
@@ -282,7 +308,7 @@ class WordPressAdapter(HttpAdapter[WordPressOptions]):
         language_code = self._language_code(content.locale) if (opts.language_param or opts.language_taxonomy) else None
         return Rendered(
             text=text, length=len(text), limit=MAX_CONTENT_CHARS, link=content.link, format="html",
-            title=html.escape(content.title, quote=False), media=content.media if opts.include_media else (),
+            title=html.escape(content.title, quote=False), media=self._media_for(content.media),
             extra={
                 "site": site, "excerpt": html.escape(content.summary, quote=False),
                 "slug_base": slug_base(content.title, content.item_id),
@@ -291,6 +317,15 @@ class WordPressAdapter(HttpAdapter[WordPressOptions]):
                 "canonical_url": content.canonical_url,
             },
             warnings=tuple(warnings))
+
+    def _media_for(self, media: tuple[MediaRef, ...]) -> tuple[MediaRef, ...]:
+        """The media a post carries: all shown in the article, or only the featured image."""
+        opts = self.options
+        if opts.include_media:
+            return media
+        if opts.upload_media and opts.featured_image:
+            return tuple(m for m in media if m.kind == "image")[:1]
+        return ()
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -327,23 +362,105 @@ class WordPressAdapter(HttpAdapter[WordPressOptions]):
             return f"{site}/?rest_route={quote(route, safe='/')}" + (f"&{query}" if query else "")
         return f"{site}/wp-json{route}" + (f"?{query}" if query else "")
 
-    def _raw(self, method: str, url: str, *, creates: bool, json_body: Any, what: str) -> requests.Response:
+    def _raw(self, method: str, url: str, *, creates: bool, json_body: Any, what: str, **extra: Any
+             ) -> requests.Response:
         creds = self.account.credentials
-        return self.request(method, url, creates=creates, what=what, json=json_body,
-                            auth=HTTPBasicAuth(creds.get("username"), creds.get("app_password")))
+        if json_body is not None:
+            extra["json"] = json_body
+        return self.request(method, url, creates=creates, what=what,
+                            auth=HTTPBasicAuth(creds.get("username"), creds.get("app_password")), **extra)
 
     def _send(self, site: str, method: str, route: str, *, query: str = "", json_body: Any = None,
-              creates: bool = False, what: str) -> requests.Response:
-        """One REST call; falls back to ``?rest_route=`` when the site's ``/wp-json/`` is a plain 404."""
+              creates: bool = False, what: str, **extra: Any) -> requests.Response:
+        """One REST call; falls back to ``?rest_route=`` when the site's ``/wp-json/`` is a plain 404.
+        ``extra`` goes to ``requests`` (``data=``, ``headers=`` for a file upload)."""
         plain = self._plain(site)
         resp = self._raw(method, self._url(site, route, query, plain), creates=creates, json_body=json_body,
-                         what=what)
+                         what=what, **extra)
         if not plain and resp.status_code == 404 and not _is_rest_error(resp):
             # The web server, not WordPress, answered: pretty permalinks are off. Nothing was created.
             self._remember_plain(site)
             resp = self._raw(method, self._url(site, route, query, True), creates=creates, json_body=json_body,
-                             what=what)
+                             what=what, **extra)
         return resp
+
+    # -- media -------------------------------------------------------------------------------
+
+    @property
+    def media_spec(self) -> MediaSpec:
+        """The image types and size this account's site takes."""
+        o = self.options
+        return MediaSpec("this WordPress site", dict.fromkeys(o.media_types, o.max_upload_bytes))
+
+    def _media_name(self, rendered: Rendered, publication: PublicationRef, index: int) -> str:
+        """The uploaded file's name without extension; WordPress makes it the attachment's slug, so
+        a retry finds an upload whose answer was lost (``GET /wp/v2/media?slug=``)."""
+        return f"{rendered.extra['slug_base']}-{publication.marker}-{index + 1}"
+
+    def _find_media(self, site: str, name: str) -> dict[str, Any] | None:
+        what = f"looking up the media {name!r}"
+        resp = self._send(site, "GET", "/wp/v2/media", query=f"slug={quote(name, safe='')}&per_page=10", what=what)
+        if resp.status_code != 200:
+            raise self.status_error(resp, creates=False, what=what)
+        found = self.json(resp, creates=False, what=what)
+        for media in found if isinstance(found, list) else []:
+            if isinstance(media, dict) and media.get("slug") == name and isinstance(media.get("id"), int):
+                return media
+        return None
+
+    def _upload(self, site: str, ref: MediaRef, rendered: Rendered, publication: PublicationRef,
+                index: int) -> tuple[int, str]:
+        """``(id, source_url)`` of ``ref`` in the site's media library: the copy an earlier attempt
+        uploaded when there is one, else fetched (once per item revision), checked and uploaded now.
+
+        An upload creates an attachment, not the post: one whose answer is lost is an orphan until
+        the retry finds it by its name and uses it, so no image is uploaded twice.
+        """
+        name = self._media_name(rendered, publication, index)
+        existing = self._find_media(site, name)
+        if existing is None:
+            store = self.account.media or MediaStore()
+            medium = store.load(ref.url, item_id=publication.item_id, revision=publication.revision,
+                                spec=self.media_spec, time_limit=timedelta(seconds=sum(self.timeouts)))
+            what = f"the upload of {ref.url}"
+            query = f"alt_text={quote(ref.alt, safe='')}" if ref.alt else ""
+            resp = self._send(site, "POST", "/wp/v2/media", query=query, what=what, data=medium.data,
+                              headers={"Content-Type": medium.content_type,
+                                       "Content-Disposition": f'attachment; filename="{name}{medium.extension}"'})
+            if resp.status_code != 201:
+                raise self.status_error(resp, creates=False, what=what)
+            existing = self.json(resp, creates=False, what=what)
+            log.info("wordpress.media_uploaded", account=self.account.id, site=site, url=ref.url,
+                     media_id=existing.get("id") if isinstance(existing, dict) else None, bytes=medium.size)
+        else:
+            log.info("wordpress.media_reused", account=self.account.id, site=site, url=ref.url,
+                     media_id=existing.get("id"))
+        media_id = existing.get("id") if isinstance(existing, dict) else None
+        source = existing.get("source_url") if isinstance(existing, dict) else None
+        if not isinstance(media_id, int) or not isinstance(source, str):
+            raise TransientError(f"WordPress's answer to the upload of {ref.url} has no id and source_url")
+        return media_id, source
+
+    def _with_uploads(self, rendered: Rendered, publication: PublicationRef, site: str,
+                      body: dict[str, Any]) -> None:
+        """Upload the article's images; point its ``<img>`` at the copies; set the featured image."""
+        opts = self.options
+        images = [m for m in rendered.media if m.kind == "image"]
+        if not images or not opts.upload_media:
+            return
+        if not opts.include_media:
+            images = images[:1] if opts.featured_image else []  # the featured image only
+        content = str(body["content"])
+        featured: int | None = None
+        for i, ref in enumerate(images):
+            media_id, source = self._upload(site, ref, rendered, publication, i)
+            featured = media_id if featured is None else featured
+            new_src = f'src="{html.escape(source)}"'
+            for old in {html.escape(ref.url), ref.url}:
+                content = content.replace(f'src="{old}"', new_src)
+        body["content"] = content
+        if opts.featured_image and featured is not None:
+            body["featured_media"] = featured
 
     # -- terms -------------------------------------------------------------------------------
 
@@ -418,6 +535,7 @@ class WordPressAdapter(HttpAdapter[WordPressOptions]):
         """Create the post, or update the earlier revision's post in place."""
         site = str(rendered.extra.get("site") or self._site(publication.locale))
         body = self._post_body(rendered, site)
+        self._with_uploads(rendered, publication, site, body)
         if publication.previous_remote_id:
             post_id = publication.previous_remote_id
             what = f"the update of post {post_id}"

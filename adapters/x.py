@@ -51,11 +51,11 @@ from syndicate.channels import (
     AuthError,
     BoundedTransport,
     ChannelError,
-    FetchRefused,
-    FetchUnavailable,
     InDoubt,
     Limits,
     MediaRef,
+    MediaSpec,
+    MediaStore,
     MemoryState,
     Outcome,
     PermanentError,
@@ -68,7 +68,6 @@ from syndicate.channels import (
     StatusMap,
     TransientError,
     body_text,
-    fetch,
     get_logger,
     hashtags,
     redact,
@@ -132,6 +131,9 @@ SEARCH_FIELDS = ["created_at", "entities", "referenced_tweets"]
 _TOKENS_KEY = "oauth2:tokens"
 _ME_KEY = "me"
 _IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+#: What X's v1.1 simple upload takes: JPEG, PNG and WebP up to 5 MB, GIF up to 15 MB.
+X_MEDIA = MediaSpec("X", {"image/jpeg": MAX_IMAGE_BYTES, "image/png": MAX_IMAGE_BYTES, "image/webp": MAX_IMAGE_BYTES,
+                          "image/gif": MAX_GIF_BYTES})
 
 
 class XOptions(BaseModel):
@@ -386,7 +388,7 @@ class XAdapter(Adapter[XOptions]):
         username = self._username()
         progress = self._progress(publication) or self._start(publication)
         ids = list(progress.ids)
-        media_ids = self._upload_media(rendered.media) if rendered.media and not ids else None
+        media_ids = self._upload_media(rendered.media, publication) if rendered.media and not ids else None
         for i in range(len(ids), len(parts)):
             what = "create post" if len(parts) == 1 else f"create part {i + 1} of {len(parts)}"
             if ids:
@@ -578,11 +580,11 @@ class XAdapter(Adapter[XOptions]):
 
     # -- media ---------------------------------------------------------------------------------
 
-    def _upload_media(self, media: Sequence[MediaRef]) -> list[str]:
+    def _upload_media(self, media: Sequence[MediaRef], publication: PublicationRef) -> list[str]:
         api = self._v1()
         ids: list[str] = []
         for ref in media:
-            data, content_type = self._download(ref.url)
+            data, content_type = self._download(ref.url, publication)
             filename = "media" + _IMAGE_TYPES[content_type]
 
             def upload(d: bytes = data, f: str = filename) -> Any:
@@ -600,17 +602,13 @@ class XAdapter(Adapter[XOptions]):
             ids.append(media_id)
         return ids
 
-    def _download(self, url: str) -> tuple[bytes, str]:
-        """The image at ``url``, through the guarded fetcher (public addresses only, capped)."""
-        try:
-            got = fetch(url, max_bytes=MAX_GIF_BYTES, content_types=_IMAGE_TYPES.keys(),
-                        time_limit=timedelta(seconds=self.account.connect_timeout_s + self.account.read_timeout_s))
-        except (FetchRefused, FetchUnavailable) as exc:
-            raise type(exc)(f"cannot fetch media {url}: {exc}") from None
-        if got.content_type != "image/gif" and len(got.data) > MAX_IMAGE_BYTES:
-            raise PermanentError(f"cannot fetch media {url}: larger than X's limit of "
-                                 f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB")
-        return got.data, got.content_type
+    def _download(self, url: str, publication: PublicationRef) -> tuple[bytes, str]:
+        """The image at ``url``: fetched once per item revision through the account's media store
+        (the guarded fetcher: public addresses only, capped), its type sniffed and checked for X."""
+        store = self.account.media or MediaStore()
+        medium = store.load(url, item_id=publication.item_id, revision=publication.revision, spec=X_MEDIA,
+                            time_limit=timedelta(seconds=self.account.connect_timeout_s + self.account.read_timeout_s))
+        return medium.data, medium.content_type
 
     # -- clients -------------------------------------------------------------------------------
 

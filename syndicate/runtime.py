@@ -7,6 +7,7 @@ process; with Redis, many worker processes share the broker and a PostgreSQL led
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from .channels.contract import Adapter
+from .channels.media import DEFAULT_CACHE_BYTES, MediaStore
 from .config.loading import load_config
 from .ledger import Clock, Ledger
 from .model.config import Config
@@ -28,10 +30,27 @@ from .model.timing import Timing
 from .operations.notify import webhook_outbox
 from .worker.actors import declare_actors
 
-__all__ = ["Runtime", "default_runtime", "make_broker", "timing_from_config"]
+__all__ = ["Runtime", "default_runtime", "make_broker", "media_store", "timing_from_config"]
 
 #: Namespace of our keys in Redis.
 REDIS_NAMESPACE = "syndicate"
+#: Where fetched media are cached (``SYNDICATE_MEDIA_CACHE``), next to ``syndicate.db`` and ``outbox/``.
+DEFAULT_MEDIA_CACHE = "media-cache"
+
+
+def media_store(env: Mapping[str, str]) -> MediaStore:
+    """The media store of a process: ``$SYNDICATE_MEDIA_CACHE`` (default ``./media-cache``), at most
+    ``$SYNDICATE_MEDIA_CACHE_MB`` megabytes (default 512); see ``docs/items.md#media``."""
+    directory = env.get("SYNDICATE_MEDIA_CACHE") or os.environ.get("SYNDICATE_MEDIA_CACHE") or DEFAULT_MEDIA_CACHE
+    raw = env.get("SYNDICATE_MEDIA_CACHE_MB") or os.environ.get("SYNDICATE_MEDIA_CACHE_MB")
+    try:
+        max_bytes = int(raw) * 1024 * 1024 if raw else DEFAULT_CACHE_BYTES
+    except ValueError:
+        from .errors import ConfigError, ConfigProblem
+
+        raise ConfigError([ConfigProblem("environment", None, "SYNDICATE_MEDIA_CACHE_MB",
+                                         f"must be a whole number of megabytes, not {raw!r}")]) from None
+    return MediaStore(Path(directory), max_bytes=max_bytes)
 
 
 def timing_from_config(cfg: Config) -> Timing:
@@ -102,6 +121,8 @@ class Runtime:
     redis_url: str | None = None
     namespace: str = REDIS_NAMESPACE
     actors: Any = None
+    #: Fetches items' media once per item revision for every adapter (``channels.media``).
+    media: MediaStore | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _redis: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -178,7 +199,8 @@ class Runtime:
         if migrate:
             ledger.migrate()
         broker = make_broker(url, namespace=ns, timing=t)
-        rt = cls(_config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns)
+        rt = cls(_config=cfg, ledger=ledger, broker=broker, timing=t, redis_url=url, namespace=ns,
+                 media=media_store(env))
         rt.actors = declare_actors(rt)
         return rt
 
@@ -222,6 +244,8 @@ class Runtime:
 
         cls = cfg.adapter_class(account_id)
         ctx = cfg.account_context(account_id, state=StateStore(self.ledger, self.redis, self.namespace, account_id))
+        if self.media is not None:
+            ctx = dataclasses.replace(ctx, media=self.media)
         adapter = cls(ctx)
         cache[account_id] = (cfg, adapter)
         return adapter

@@ -72,6 +72,8 @@ SLOW_TESTS: dict[str, str] = {
         "every path of every channel",
     "tests/reliability/test_fault_matrix.py::test_each_fault_ends_in_the_right_state_with_exactly_one_post_or_none":
         "every fault of every channel",
+    "tests/reliability/test_upload_faults.py::test_each_upload_fault_ends_in_the_right_state_with_one_post_and_its_image":
+        "every upload fault of every channel that uploads",
 }
 
 
@@ -330,10 +332,12 @@ def config_dir(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def loopback_fetches() -> Iterator[None]:
-    """Let this test's media URLs lead to loopback fakes (``syndicate.base.addresses``); loopback only."""
+def loopback_fetches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Let this test's media URLs lead to loopback fakes (``syndicate.base.addresses``); loopback only.
+    Fetched media are cached in this test's own directory (``SYNDICATE_MEDIA_CACHE``)."""
     from syndicate.base.addresses import allow_loopback_fetches
 
+    monkeypatch.setenv("SYNDICATE_MEDIA_CACHE", str(tmp_path / "media-cache"))
     allow_loopback_fetches(True)
     yield
     allow_loopback_fetches(False)

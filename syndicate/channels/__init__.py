@@ -6,7 +6,8 @@ import ...``); ``__all__`` is the kit's public surface, pinned by ``tests/unit/t
 * the HTTP boundary: :class:`HttpAdapter` (:mod:`.httpadapter`: session, timeouts, capped answers,
   the error mapping), the one mapping of request phase and status to our errors
   (:mod:`.errormap`), bounded sessions and the ``Retry-After`` reading (:mod:`.http`), and the
-  guarded fetcher for URLs an item names (:mod:`.fetching`);
+  guarded fetcher for URLs an item names (:mod:`.fetching`) and the media store over it that
+  fetches an item's images once per revision, sniffs and checks them (:mod:`.media`);
 * text and markup: fitting text to a channel's limits (:mod:`.rendering`), Markdown, sanitizing,
   plain text and direction (:mod:`.markup`);
 * the errors an adapter raises, and what it needs of the base (redaction, logging, option types).
@@ -62,6 +63,7 @@ from .http import (
 )
 from .httpadapter import HttpAdapter, answer_text
 from .markup import body_html, body_text, html_to_text, markdown_to_html, sanitize_html, with_direction
+from .media import MediaSpec, MediaStore, Medium, sniff_image_type
 from .rendering import ELLIPSIS, Fitted, Post, SpanFinder, compose, fit_text, hashtags, render_post
 from .state import AccountState, MemoryState
 
@@ -90,6 +92,9 @@ __all__ = [
     "Limits",
     "LocaleTag",
     "MediaRef",
+    "MediaSpec",
+    "MediaStore",
+    "Medium",
     "MemoryState",
     "NoOptions",
     "Outcome",
@@ -127,5 +132,6 @@ __all__ = [
     "retry_after",
     "retry_delay",
     "sanitize_html",
+    "sniff_image_type",
     "with_direction",
 ]

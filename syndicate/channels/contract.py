@@ -34,6 +34,7 @@ from typing_extensions import TypeVar
 
 from ..base.secrets import Credentials
 from ..errors import ConfigError, ConfigProblem
+from .media import MediaStore
 from .state import AccountState
 
 __all__ = [
@@ -227,6 +228,8 @@ class AccountContext:
         read_timeout_s: seconds to wait for each read of an answer.
         state: a small durable key-value store shared by all workers (tokens, feed state); None
             when the adapter was built without a runtime.
+        media: fetches an item's media once per item revision, cached (:mod:`.media`); None when
+            the adapter was built without a runtime (then each ask fetches).
     """
 
     id: str
@@ -236,6 +239,7 @@ class AccountContext:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 20.0
     state: AccountState | None = None
+    media: MediaStore | None = None
 
 
 #: The options model of an adapter (``class WordPressAdapter(Adapter[WordPressOptions])``). A bare

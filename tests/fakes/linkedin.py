@@ -1,4 +1,6 @@
-"""A loopback LinkedIn Posts API: ``POST/GET /rest/posts``, ``GET /rest/socialMetadata/{urn}``.
+"""A loopback LinkedIn Posts API: ``POST/GET /rest/posts``, ``GET /rest/socialMetadata/{urn}``, and
+the Images API: ``POST /rest/images?action=initializeUpload``, ``PUT`` to the upload URL it gives,
+``GET /rest/images/{urn}``.
 
 It answers as LinkedIn does, as far as we could check (``docs/channels/linkedin.md`` cites the
 sources): bearer tokens checked (401 ``INVALID_ACCESS_TOKEN`` / ``EXPIRED_ACCESS_TOKEN``), a
@@ -6,6 +8,12 @@ sources): bearer tokens checked (401 ``INVALID_ACCESS_TOKEN`` / ``EXPIRED_ACCESS
 body and the URN in ``x-restli-id``, 422 ``DUPLICATE_POST`` for the same commentary twice by the
 same author, 403 ``ACCESS_DENIED`` for an author the token may not post or read as. Error bodies
 are LinkedIn's JSON (``status``, ``code`` or ``serviceErrorCode``, ``message``).
+
+Images follow the Images API: the owner must be an author the token may post as; the upload URL
+takes the bytes with ``PUT`` only (405 otherwise), and only JPEG, PNG or GIF bytes (400); an image
+is ``WAITING_UPLOAD`` until then and ``AVAILABLE`` after. A post's ``content.media.id`` (or each
+``content.multiImage.images[].id``, 2 to 20 of them) must be an image of the post's author that was
+uploaded (422 otherwise), and ``altText`` is at most 4,086 characters.
 
 It also reads ``commentary`` as LinkedIn's "little text": :func:`visible_text` shows what a
 reader would see, cut at the first unescaped reserved character as LinkedIn does.
@@ -23,7 +31,7 @@ from urllib.parse import unquote
 
 from tests.fakes.base import FakeServer, Fault, Request, Response
 
-__all__ = ["FakeLinkedIn", "TokenGrant", "visible_text"]
+__all__ = ["FakeImage", "FakeLinkedIn", "TokenGrant", "visible_text"]
 
 _RESERVED = set("\\|{}@[]()<>#*_~")
 #: LinkedIn finds links in the raw commentary; a backslash (never bare in a URL) ends one.
@@ -107,6 +115,31 @@ def _error(status: int, message: str, code: str | None = None, **extra: Any) -> 
 
 
 @dataclass
+class FakeImage:
+    """An image made with ``initializeUpload``: its owner, status and the bytes uploaded."""
+
+    urn: str
+    owner: str
+    upload_id: str
+    status: str = "WAITING_UPLOAD"
+    data: bytes = b""
+    uploads: int = 0
+
+
+def _image_type(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
+
+
+MAX_ALT_TEXT = 4086
+
+
+@dataclass
 class _Post:
     urn: str
     data: dict[str, Any]
@@ -122,8 +155,13 @@ class FakeLinkedIn(FakeServer):
         self.tokens: dict[str, TokenGrant] = dict(tokens or {})
         self.active_versions = _months(newest_version, active_months)
         self.posts: dict[str, _Post] = {}
+        self.images: dict[str, FakeImage] = {}
         self._next_id = 7_100_000_000_000_000_001
         self._guard = threading.Lock()
+        self.route("POST", r"/rest/images", self._initialize_upload)
+        self.route("PUT", r"/dms-uploads/(?P<upload>[^/]+)", self._upload)
+        self.route("POST", r"/dms-uploads/(?P<upload>[^/]+)", self._upload_wrong_method)
+        self.route("GET", r"/rest/images/(?P<urn>[^/]+)", self._get_image)
         self.route("POST", r"/rest/posts", self._create)
         self.route("GET", r"/rest/posts", self._find)
         self.route("GET", r"/rest/posts/(?P<urn>[^/]+)", self._get)
@@ -236,6 +274,7 @@ class FakeLinkedIn(FakeServer):
         article = (body.get("content") or {}).get("article")
         if article is not None and not article.get("source"):
             problems.append("/content/article/source :: field is required")
+        problems += self._media_problems(body.get("content") or {}, author)
         if problems:
             return _error(422, "; ".join(problems), errorDetailType="com.linkedin.common.error.BadRequest")
         commentary = body.get("commentary", "")
@@ -255,6 +294,98 @@ class FakeLinkedIn(FakeServer):
                 "status": 422})
         urn = self._store(author, body)
         return Response(201, b"", {"x-restli-id": urn, "x-linkedin-id": urn})
+
+    def _media_problems(self, content: dict[str, Any], author: str) -> list[str]:
+        refs: list[tuple[str, Any]] = []
+        if "media" in content:
+            refs.append(("/content/media", content["media"]))
+        if "multiImage" in content:
+            images = (content["multiImage"] or {}).get("images") or []
+            if not 2 <= len(images) <= 20:
+                return [f"/content/multiImage/images :: {len(images)} images; a multi-image post takes 2 to 20"]
+            refs += [(f"/content/multiImage/images/{i}", img) for i, img in enumerate(images)]
+        problems = []
+        for where, ref in refs:
+            urn = (ref or {}).get("id") or ""
+            image = self.images.get(urn)
+            if image is None or image.owner != author:
+                problems.append(f"{where}/id :: {urn} is not an image of {author}")
+            elif image.status != "AVAILABLE":
+                problems.append(f"{where}/id :: {urn} is {image.status}; upload it before posting")
+            alt = (ref or {}).get("altText")
+            if alt is not None and len(alt) > MAX_ALT_TEXT:
+                problems.append(f"{where}/altText :: length {len(alt)} exceeds the maximum of {MAX_ALT_TEXT}")
+        return problems
+
+    # -- images ------------------------------------------------------------------------------
+
+    def _initialize_upload(self, req: Request) -> Response:
+        grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        assert grant is not None
+        if req.query.get("action") != ["initializeUpload"]:
+            return _error(400, "An action (action=initializeUpload) is required", "ILLEGAL_ARGUMENT")
+        try:
+            owner = req.json()["initializeUploadRequest"]["owner"]
+        except (ValueError, KeyError, TypeError):
+            return _error(422, "/initializeUploadRequest/owner :: field is required",
+                          errorDetailType="com.linkedin.common.error.BadRequest")
+        if owner not in grant.authors:
+            return _error(403, f"Not enough permissions to access: images.ACTION-initializeUpload for {owner}",
+                          "ACCESS_DENIED", serviceErrorCode=100)
+        with self._guard:
+            n = self._next_id
+            self._next_id += 1
+            image = FakeImage(urn=f"urn:li:image:D4E10AQ{n}", owner=owner, upload_id=f"up{n}")
+            self.images[image.urn] = image
+        # LinkedIn's upload URLs are https; the adapter reaches this plain-http fake through its
+        # loopback transport, as for every other call.
+        base = "https://" + self.url.removeprefix("http://")
+        return Response(200, {"value": {"uploadUrlExpiresAt": int(time.time() * 1000) + 86_400_000,
+                                        "uploadUrl": f"{base}/dms-uploads/{image.upload_id}?ca=vector_ads&sync=0",
+                                        "image": image.urn}})
+
+    def _image_by_upload(self, upload: str) -> FakeImage | None:
+        return next((i for i in self.images.values() if i.upload_id == upload), None)
+
+    def _upload(self, req: Request) -> Response:
+        _grant, refusal = self._check_token(req)
+        if refusal is not None:
+            return refusal
+        image = self._image_by_upload(req.path_params["upload"])
+        if image is None:
+            return Response(404, b"")
+        if not req.body:
+            return _error(400, "The upload is empty")
+        if _image_type(req.body) is None:
+            return _error(400, "The uploaded file is not a JPG, PNG or GIF image")
+        with self._guard:
+            image.data = req.body
+            image.status = "AVAILABLE"
+            image.uploads += 1
+        return Response(201, b"")
+
+    def _upload_wrong_method(self, req: Request) -> Response:
+        return Response(405, b"", {"Allow": "PUT"})
+
+    def _check_token(self, req: Request) -> tuple[TokenGrant | None, Response | None]:
+        auth = req.header("Authorization") or ""
+        grant = self.tokens.get(auth.removeprefix("Bearer ")) if auth.startswith("Bearer ") else None
+        if grant is None or grant.expired:
+            return None, _error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", serviceErrorCode=65600)
+        return grant, None
+
+    def _get_image(self, req: Request) -> Response:
+        _grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        image = self.images.get(unquote(req.path_params["urn"]))
+        if image is None:
+            return _error(404, "Not Found", "NOT_FOUND")
+        return Response(200, {"id": image.urn, "owner": image.owner, "status": image.status,
+                              **({"downloadUrl": f"{self.url}/media/{image.upload_id}"}
+                                 if image.status == "AVAILABLE" else {})})
 
     def _find(self, req: Request) -> Response:
         grant, refusal = self._check(req)

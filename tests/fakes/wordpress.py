@@ -12,6 +12,15 @@ answers 201 with the post in the ``edit`` context and a ``Location`` header; col
 site with plain permalinks; ``/?rest_route=/wp/v2/...`` always works, as in WordPress.
 ``registered_meta`` lists the meta keys registered for REST (others are dropped, as WordPress
 does); ``languages`` turns on a Polylang-style ``lang`` field.
+
+Media (``/wp/v2/media``) follow ``WP_REST_Attachments_Controller``: an upload needs a user with
+``upload_files`` (401/403 ``rest_cannot_create``), a ``Content-Disposition`` with a file name (400
+``rest_upload_no_content_disposition``) and a body (400 ``rest_upload_no_data``); a file whose bytes
+are not one of the site's ``allowed_types`` (or whose extension does not match them) is refused as
+``wp_handle_sideload`` refuses it (500 ``rest_upload_sideload_error``), one larger than
+``max_upload_bytes`` as PHP's ``upload_max_filesize`` makes it (400 ``rest_upload_unknown_error``).
+The attachment's slug is the file name without its extension; ``alt_text`` may come in the query.
+A post's ``featured_media`` must be 0 or an existing attachment (400 ``rest_invalid_featured_media``).
 """
 
 from __future__ import annotations
@@ -31,6 +40,21 @@ from tests.fakes.base import FakeServer, Request, Response
 __all__ = ["FakeWordPress", "WpUser"]
 
 _STATUSES = ("publish", "future", "draft", "pending", "private")
+#: File extensions WordPress maps to each image type (``wp_get_mime_types``).
+_EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",), "image/gif": (".gif",),
+               "image/webp": (".webp",)}
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 @dataclass
@@ -41,6 +65,7 @@ class WpUser:
     can_edit: bool = True
     can_publish: bool = True
     can_manage_terms: bool = True
+    can_upload: bool = True
 
 
 def _error(status: int, code: str, message: str, **data: Any) -> Response:
@@ -62,8 +87,14 @@ class FakeWordPress(FakeServer):
 
     def __init__(self, users: dict[str, WpUser] | None = None, *, pretty_permalinks: bool = True,
                  registered_meta: tuple[str, ...] = (), languages: tuple[str, ...] = (),
-                 taxonomies: tuple[str, ...] = ("categories", "tags")) -> None:
+                 taxonomies: tuple[str, ...] = ("categories", "tags"),
+                 allowed_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp"),
+                 max_upload_bytes: int = 8 * 1024 * 1024) -> None:
         super().__init__()
+        self.allowed_types = set(allowed_types)
+        self.max_upload_bytes = max_upload_bytes
+        #: Attachments by id: the post fields WordPress returns, plus ``data`` (the bytes).
+        self.media: dict[int, dict[str, Any]] = {}
         self.users: dict[str, WpUser] = dict(users or {})
         self.pretty_permalinks = pretty_permalinks
         self.registered_meta = set(registered_meta)
@@ -117,6 +148,11 @@ class FakeWordPress(FakeServer):
                 return self._create_post(req, user) if req.method == "POST" else self._list_posts(req, user)
             post_id = int(m["id"])
             return self._update_post(req, user, post_id) if req.method == "POST" else self._get_post(post_id)
+        m = re.fullmatch(r"/wp/v2/media(?:/(?P<id>\d+))?", route)
+        if m:
+            if m["id"] is None:
+                return self._upload_media(req, user) if req.method == "POST" else self._list_media(req)
+            return self._get_media(int(m["id"]))
         m = re.fullmatch(r"/wp/v2/(?P<tax>[a-z0-9_-]+)", route)
         if m and m["tax"] in self.terms:
             return self._create_term(req, user, m["tax"]) if req.method == "POST" else self._list_terms(req, m["tax"])
@@ -157,6 +193,13 @@ class FakeWordPress(FakeServer):
         """Validate and apply ``body`` to ``post``; a refusal if a field is invalid."""
         if "status" in body and body["status"] not in _STATUSES:
             return _invalid("status", f"status is not one of {', '.join(_STATUSES)}.")
+        if "featured_media" in body:
+            featured = body["featured_media"]
+            if not isinstance(featured, int):
+                return _invalid("featured_media", "featured_media is not of type integer.")
+            if featured and featured not in self.media:
+                return _error(400, "rest_invalid_featured_media", "Invalid featured media ID.")
+            post["featured_media"] = featured
         for tax in self.terms:
             if tax in body:
                 ids = body[tax]
@@ -214,7 +257,7 @@ class FakeWordPress(FakeServer):
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
             post: dict[str, Any] = {
                 "id": self._next_id, "date_gmt": now, "modified_gmt": now, "status": "draft", "type": "post",
-                "slug": "", "title": "", "content": "", "excerpt": "", "author": 1, "meta": {},
+                "slug": "", "title": "", "content": "", "excerpt": "", "author": 1, "meta": {}, "featured_media": 0,
                 **{tax: [] for tax in self.terms},
             }
             refusal = self._apply_fields(post, body)
@@ -272,6 +315,63 @@ class FakeWordPress(FakeServer):
             page = [self._view(p) for p in sorted(found, key=lambda p: p["id"], reverse=True)[:per_page]]
         pages = max(1, -(-len(found) // per_page))
         return Response(200, page, {"X-WP-Total": str(len(found)), "X-WP-TotalPages": str(pages)})
+
+    # -- media -------------------------------------------------------------------------------
+
+    def _media_view(self, media: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in media.items() if k != "data"}
+
+    def _upload_media(self, req: Request, user: str | None) -> Response:
+        if user is None:
+            return _error(401, "rest_cannot_create", "Sorry, you are not allowed to upload media on this site.")
+        if not self.users[user].can_upload:
+            return _error(403, "rest_cannot_create", "Sorry, you are not allowed to upload media on this site.")
+        if not req.body:
+            return _error(400, "rest_upload_no_data", "No data supplied.")
+        disposition = req.header("Content-Disposition") or ""
+        m = re.search(r'filename="?([^";]+)"?', disposition)
+        if not m:
+            return _error(400, "rest_upload_no_content_disposition", "No Content-Disposition supplied.")
+        filename = m.group(1).strip()
+        if len(req.body) > self.max_upload_bytes:
+            return _error(400, "rest_upload_unknown_error",
+                          "The uploaded file exceeds the upload_max_filesize directive in php.ini.")
+        sniffed = _sniff(req.body)
+        stem, dot, ext = filename.rpartition(".")
+        if (sniffed is None or sniffed not in self.allowed_types or not dot
+                or f".{ext.lower()}" not in _EXTENSIONS.get(sniffed, ())):
+            return _error(500, "rest_upload_sideload_error", "Sorry, you are not allowed to upload this file type.")
+        alt = (req.query.get("alt_text") or [""])[0]
+        with self._guard:
+            media_id = self._next_id
+            self._next_id += 1
+            slug = _sanitize_slug(stem)
+            taken = {x["slug"] for x in self.media.values()}
+            unique, n = slug, 2
+            while unique in taken:
+                unique, n = f"{slug}-{n}", n + 1
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            media = {"id": media_id, "date_gmt": now, "slug": unique, "status": "inherit", "type": "attachment",
+                     "title": {"raw": stem, "rendered": stem}, "alt_text": alt, "media_type": "image",
+                     "mime_type": sniffed,
+                     "source_url": f"{self.url}/wp-content/uploads/{now[:4]}/{now[5:7]}/{filename}",
+                     "link": f"{self.url}/?attachment_id={media_id}", "data": req.body}
+            self.media[media_id] = media
+        return Response(201, self._media_view(media),
+                        {"Location": f"{self.url}/wp-json/wp/v2/media/{media_id}"})
+
+    def _list_media(self, req: Request) -> Response:
+        slugs = set(",".join(req.query.get("slug") or []).split(",")) - {""}
+        with self._guard:
+            found = [self._media_view(x) for x in sorted(self.media.values(), key=lambda x: -x["id"])
+                     if not slugs or x["slug"] in slugs]
+        return Response(200, found, {"X-WP-Total": str(len(found)), "X-WP-TotalPages": "1"})
+
+    def _get_media(self, media_id: int) -> Response:
+        media = self.media.get(media_id)
+        if media is None:
+            return _error(404, "rest_post_invalid_id", "Invalid post ID.")
+        return Response(200, self._media_view(media))
 
     # -- terms -------------------------------------------------------------------------------
 

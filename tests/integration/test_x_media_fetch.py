@@ -51,10 +51,12 @@ def test_an_image_url_that_redirects_into_the_network_fails_the_post_with_a_gene
     pid = _due(rt, f"{fx.url}/moved/chart.png")
     # When published
     assert do_publish(rt, pid) == "failed"
-    # Then the reason says the URL is not public, without saying what answered where
+    # Then the reason names the item and the URL and says the URL is not public, without saying
+    # what answered where
     pub = rt.ledger.publication(pid)
     assert pub is not None and pub.last_error == (
-        f"cannot fetch media {fx.url}/moved/chart.png: the URL does not lead to a public address")
+        f"cannot fetch media {fx.url}/moved/chart.png of item {pub.item_id} (revision 1): "
+        "the URL does not lead to a public address")
     # And nothing was uploaded or posted
     assert fx.requests_to("POST", "/1.1/media/upload.json") == [] and fx.posts == []
 

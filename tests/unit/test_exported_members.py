@@ -102,6 +102,9 @@ CHANNELS: dict[str, str] = {
     "Limits": "syndicate.channels.contract",
     "LocaleTag": "syndicate.base.fields",
     "MediaRef": "syndicate.channels.contract",
+    "MediaSpec": "syndicate.channels.media",
+    "MediaStore": "syndicate.channels.media",
+    "Medium": "syndicate.channels.media",
     "MemoryState": "syndicate.channels.state",
     "NoOptions": "syndicate.channels.contract",
     "Outcome": "syndicate.channels.errormap",
@@ -139,6 +142,7 @@ CHANNELS: dict[str, str] = {
     "retry_after": "syndicate.channels.http",
     "retry_delay": "syndicate.channels.http",
     "sanitize_html": "syndicate.channels.markup",
+    "sniff_image_type": "syndicate.channels.media",
     "with_direction": "syndicate.channels.markup",
 }
 

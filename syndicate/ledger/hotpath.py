@@ -1,0 +1,217 @@
+"""The pipeline's common case in one statement per step (PostgreSQL, producer webhooks off).
+
+Each method here does what a longer sequence of reads and transitions in the other modules does,
+in one statement that is atomic on its own (data-modifying ``WITH`` clauses, autocommit), for the
+case that happens almost always. When its case does not apply it changes nothing and says so
+(None, or a row that was not claimed), and the caller takes the general path, which decides the
+rare cases exactly as before. ``docs/performance.md`` has the figures.
+
+* :meth:`HotPathStore.claim_ready`: the publish step's read, checks and claim, and its
+  localization, in one statement (was four);
+* :meth:`HotPathStore.claim_pending_localization`: the localize step's reads and claim (was four);
+* :meth:`HotPathStore.record_localization_released`: a finished localization, its event, the
+  release of its publications and of its claim (was five statements in a transaction).
+
+On SQLite, or with producer webhooks on (their outbox rows are written per transition in
+Python), every method answers "not here" and the general path runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    TIMESTAMP,
+    Boolean,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from ..model.states import PublicationState
+from .localizations import LocalizationStore
+from .publications import _Shape, _transition_update
+from .records import Publication
+from .records import publication_from_row as _pub
+from .schema import UtcDateTime, accounts, events, items, localizations, publications
+
+__all__ = ["HotPathStore"]
+
+S = PublicationState
+
+#: The claim's transition: ``enqueued``/``retrying`` → ``calling``, due now, attempts + 1.
+_CLAIM_SHAPE = _Shape(S.CALLING.value, (S.ENQUEUED.value, S.RETRYING.value),
+                      ("claimed_at", "claimed_by", "lease_until"), ("attempts",), True)
+
+
+@functools.cache
+def _claim_ready() -> Any:
+    """The claim, only when nothing would stop it, with its event, returning the claimed row and
+    its localization's state and fields.
+
+    The conditions are those the publish step checks before claiming (``publish_step`` and
+    ``hold_until_due``): the account is configured and not held, the item has not expired, the
+    row is due (no margin: an early message takes the general path, which sends it again).
+    """
+    p = publications
+    held = exists().where(and_(accounts.c.account == p.c.account, accounts.c.status != "ok"))
+    expires_at = items.c.payload["expires_at"].as_string()
+    now = bindparam("now", type_=UtcDateTime())
+    expired = exists().where(and_(
+        items.c.item_id == p.c.item_id, items.c.revision == p.c.revision, expires_at.is_not(None),
+        cast(expires_at, TIMESTAMP(timezone=True)) <= func.greatest(now, p.c.scheduled_for)))
+    configured = p.c.account == any_(bindparam("accounts", type_=ARRAY(String())))
+    moved = _transition_update(_CLAIM_SHAPE).where(configured, ~held, ~expired).cte("moved")
+    logged = insert(events).from_select(
+        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
+        select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,
+               bindparam("ev_kind", type_=events.c.kind.type), moved.c.previous_state, moved.c.state,
+               bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
+               bindparam("ev_detail", type_=events.c.detail.type))
+    ).cte("logged")
+    loc = localizations
+    return (select(*(moved.c[c.name] for c in p.c), loc.c.state.label("loc_state"), loc.c.fields.label("loc_fields"))
+            .select_from(moved.outerjoin(loc, and_(loc.c.item_id == moved.c.item_id,
+                                                   loc.c.revision == moved.c.revision,
+                                                   loc.c.locale == moved.c.locale)))
+            .add_cte(logged))
+
+
+#: Take the localize claim (a ``state_kv`` row, as ``claim_localization`` keeps it) when the
+#: localization is not done and its item is active; free or ours or past its lease: taken.
+_CLAIM_LOCALIZATION = text("""
+WITH cand AS (
+    SELECT l.state AS loc_state, i.state AS item_state
+    FROM localizations l JOIN items i ON i.item_id = l.item_id AND i.revision = l.revision
+    WHERE l.item_id = :item_id AND l.revision = :revision AND l.locale = :locale
+), took AS (
+    INSERT INTO state_kv (namespace, key, value, version, updated_at)
+    SELECT 'localize-claim', :key, :value, 1, :now FROM cand
+    WHERE cand.loc_state <> 'done' AND cand.item_state = 'active'
+    ON CONFLICT (namespace, key) DO UPDATE
+        SET value = excluded.value, version = state_kv.version + 1, updated_at = excluded.updated_at
+        WHERE (state_kv.value ->> 'owner') = :owner
+           OR (state_kv.value ->> 'until')::timestamptz <= :now
+    RETURNING 1
+)
+SELECT cand.loc_state, cand.item_state, EXISTS (SELECT 1 FROM took) AS claimed FROM cand
+""").bindparams(bindparam("value", type_=JSON()), bindparam("now", type_=UtcDateTime())).columns(
+    loc_state=String(), item_state=String(), claimed=Boolean())
+
+#: A finished localization: the row, its ``localized`` event, its waiting publications made ready,
+#: and the worker's claim given up, as ``record_localization`` does in a transaction.
+_RECORD_LOCALIZATION = text("""
+WITH released AS (
+    DELETE FROM state_kv
+    WHERE namespace = 'localize-claim' AND key = :key AND (value ->> 'owner') = :owner
+    RETURNING 1
+), done AS (
+    UPDATE localizations
+    SET state = 'done', fields = :fields, sources = :sources, engine = :engine, error = NULL,
+        attempts = attempts + 1, updated_at = :now, detail = :detail
+    WHERE item_id = :item_id AND revision = :revision AND locale = :locale AND state IN ('pending', 'failed')
+    RETURNING item_id, revision
+), logged AS (
+    INSERT INTO events (at, publication_id, item_id, revision, kind, from_state, to_state, actor, error, detail)
+    SELECT :now, NULL, done.item_id, done.revision, 'localized', NULL, NULL, :actor, NULL, :ev_detail FROM done
+    RETURNING 1
+), ready AS (
+    UPDATE publications SET ready = true, updated_at = :now
+    WHERE item_id = :item_id AND revision = :revision AND locale = :locale AND state = 'scheduled'
+      AND EXISTS (SELECT 1 FROM done)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM done) AS recorded, (SELECT count(*) FROM ready) AS released
+""").bindparams(bindparam("fields", type_=JSON()), bindparam("sources", type_=JSON()),
+                bindparam("detail", type_=JSON()), bindparam("ev_detail", type_=JSON()),
+                bindparam("now", type_=UtcDateTime())).columns(recorded=Integer(), released=Integer())
+
+
+class HotPathStore(LocalizationStore):
+    """One statement per step for the pipeline's common case; see the module docstring."""
+
+    @property
+    def hot_path(self) -> bool:
+        """Whether the one-statement steps apply to this ledger (PostgreSQL, producer webhooks off)."""
+        return self.dialect == "postgresql" and self.outbox is None
+
+    def claim_ready(self, pub_id: int, *, worker: str, lease: timedelta, accounts: Sequence[str]
+                    ) -> tuple[Publication, dict[str, Any] | None] | None:
+        """Claim publication ``pub_id`` if nothing the publish step checks first would stop it.
+
+        Claimed when it is ``enqueued`` or ``retrying``, due now, of an account in ``accounts``
+        (the configured ones) that is not held, and of an item revision that has not expired.
+        Writes the ``claimed`` event, as :meth:`claim` does.
+
+        Returns:
+            The claimed publication and its localization (``{"state", "fields"}``, None when
+            there is none), or None when it was not claimed (or :attr:`hot_path` is off): the
+            caller then reads the row and decides as the general path does.
+        """
+        if not self.hot_path:
+            return None
+        now = self.now()
+        params = {"pub_id": pub_id, "now": now, "due_by": now, "accounts": list(accounts),
+                  "v_claimed_at": now, "v_claimed_by": worker, "v_lease_until": now + lease,
+                  "ev_at": now, "ev_kind": "claimed", "ev_actor": worker[:200], "ev_error": None, "ev_detail": None}
+        with self._reader.connect() as conn:
+            row = conn.execute(_claim_ready(), params).mappings().first()
+        if row is None:
+            return None
+        loc = None if row["loc_state"] is None else {"state": row["loc_state"], "fields": row["loc_fields"]}
+        return _pub(row), loc
+
+    def claim_pending_localization(self, item_id: str, revision: int, locale: str, *, worker: str,
+                                   lease: timedelta) -> tuple[bool, str | None, str | None] | None:
+        """Take the localize claim of (item, revision, locale) if it is still to be done and its
+        item is active, reading both states in the same statement.
+
+        The claim is the one :meth:`claim_localization` takes: free, already ``worker``'s, or past
+        its holder's lease. Returns ``(claimed, localization state, item state)`` (the states None
+        when there is no such localization), or None when :attr:`hot_path` is off.
+        """
+        if not self.hot_path:
+            return None
+        now = self.now()
+        key = f"{item_id}/{revision}/{locale}"
+        params = {"item_id": item_id, "revision": revision, "locale": locale, "key": key, "owner": worker,
+                  "value": {"owner": worker, "until": (now + lease).isoformat()}, "now": now}
+        with self._reader.connect() as conn:
+            row = conn.execute(_CLAIM_LOCALIZATION, params).first()
+        if row is None:
+            return False, None, None
+        return bool(row.claimed), row.loc_state, row.item_state
+
+    def record_localization_released(self, item_id: str, revision: int, locale: str, *,
+                                     fields: Mapping[str, str], sources: Mapping[str, str], engine: str,
+                                     actor: str, release_claim_of: str, warnings: Sequence[str] = (),
+                                     detail: Mapping[str, Any] | None = None) -> int | None:
+        """:meth:`record_localization` without review, in one statement: the localization, its
+        ``localized`` event, its waiting publications made ready, ``release_claim_of``'s claim
+        given up. Returns the number of publications released, or None when :attr:`hot_path`
+        is off (the caller uses :meth:`record_localization`)."""
+        if not self.hot_path:
+            return None
+        ev_detail = {"locale": locale, "engine": engine, "sources": dict(sources), "warnings": list(warnings),
+                     **({"translation": dict(detail)} if detail else {})}
+        params = {"item_id": item_id, "revision": revision, "locale": locale,
+                  "key": f"{item_id}/{revision}/{locale}", "owner": release_claim_of,
+                  "fields": dict(fields), "sources": dict(sources), "engine": engine,
+                  "detail": dict(detail) if detail else None, "now": self.now(), "actor": actor[:200],
+                  "ev_detail": ev_detail}
+        with self._reader.connect() as conn:
+            row = conn.execute(_RECORD_LOCALIZATION, params).first()
+        return int(row.released) if row is not None and row.recorded else 0

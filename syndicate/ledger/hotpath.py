@@ -10,7 +10,9 @@ rare cases exactly as before. ``docs/performance.md`` has the figures.
   localization, in one statement (was four);
 * :meth:`HotPathStore.claim_pending_localization`: the localize step's reads and claim (was four);
 * :meth:`HotPathStore.record_localization_released`: a finished localization, its event, the
-  release of its publications and of its claim (was five statements in a transaction).
+  release of its publications and of its claim (was five statements in a transaction);
+* :meth:`HotPathStore.take_due` and :meth:`HotPathStore.localizations_to_request`, the
+  dispatcher's batches: one statement each (were three in a transaction, and one plus one per row).
 
 On SQLite, or with producer webhooks on (their outbox rows are written per transition in
 Python), every method answers "not here" and the general path runs.
@@ -28,6 +30,7 @@ from sqlalchemy import (
     TIMESTAMP,
     Boolean,
     Integer,
+    Select,
     String,
     and_,
     any_,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -49,6 +53,8 @@ from .records import publication_from_row as _pub
 from .schema import UtcDateTime, accounts, events, items, localizations, publications
 
 __all__ = ["HotPathStore"]
+
+_DUE_FROM = (PublicationState.SCHEDULED.value, PublicationState.RETRYING.value)
 
 S = PublicationState
 
@@ -88,6 +94,50 @@ def _claim_ready() -> Any:
                                                    loc.c.revision == moved.c.revision,
                                                    loc.c.locale == moved.c.locale)))
             .add_cte(logged))
+
+
+@functools.cache
+def _take_due() -> Select[Any]:
+    """``take_due``'s locking SELECT, UPDATE and event INSERT as one statement: the due, ready rows
+    of unheld accounts, oldest first, locked with ``SKIP LOCKED``, moved to ``enqueued`` with one
+    ``enqueued`` event each, returned oldest first."""
+    p = publications
+    now = bindparam("now", type_=UtcDateTime())
+    held = select(accounts.c.account).where(accounts.c.status != "ok")
+    due = (select(p.c.id)
+           .where(and_(p.c.state.in_(_DUE_FROM), p.c.ready.is_(True),
+                       p.c.scheduled_for <= bindparam("due_by", type_=UtcDateTime()), p.c.account.not_in(held)))
+           .order_by(p.c.scheduled_for, p.c.id).limit(bindparam("limit", type_=Integer()))
+           .with_for_update(skip_locked=True, of=p).cte("due"))
+    moved = (update(p).where(and_(p.c.id.in_(select(due.c.id)), p.c.state.in_(_DUE_FROM)))
+             .values(state=S.ENQUEUED.value, previous_state=p.c.state, enqueued_at=now, updated_at=now)
+             .returning(*p.c).cte("moved"))
+    logged = insert(events).from_select(
+        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
+        select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,
+               bindparam("ev_kind", type_=events.c.kind.type), moved.c.previous_state, moved.c.state,
+               bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
+               bindparam("ev_detail", type_=events.c.detail.type))
+    ).cte("logged")
+    return select(*(moved.c[c.name] for c in p.c)).add_cte(logged).order_by(moved.c.scheduled_for, moved.c.id)
+
+
+#: ``localizations_to_request`` as one statement: pending localizations never requested or whose
+#: request went stale, oldest first, locked with ``SKIP LOCKED``, marked requested now.
+_REQUEST_LOCALIZATIONS = text("""
+WITH picked AS (
+    SELECT item_id, revision, locale, created_at FROM localizations
+    WHERE state = 'pending' AND (requested_at IS NULL OR requested_at < :stale_before)
+    ORDER BY created_at LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+), marked AS (
+    UPDATE localizations l SET requested_at = :now
+    FROM picked WHERE l.item_id = picked.item_id AND l.revision = picked.revision AND l.locale = picked.locale
+    RETURNING l.item_id, l.revision, l.locale, picked.created_at
+)
+SELECT item_id, revision, locale FROM marked ORDER BY created_at
+""").bindparams(bindparam("now", type_=UtcDateTime()), bindparam("stale_before", type_=UtcDateTime())).columns(
+    item_id=String(), revision=Integer(), locale=String())
 
 
 #: Take the localize claim (a ``state_kv`` row, as ``claim_localization`` keeps it) when the
@@ -215,3 +265,28 @@ class HotPathStore(LocalizationStore):
         with self._reader.connect() as conn:
             row = conn.execute(_RECORD_LOCALIZATION, params).first()
         return int(row.released) if row is not None and row.recorded else 0
+
+    # -- the dispatcher ---------------------------------------------------------------------
+
+    def take_due(self, *, horizon: timedelta, limit: int, actor: str) -> list[Publication]:
+        """:meth:`PublicationStore.take_due <syndicate.ledger.publications.PublicationStore.take_due>`,
+        in one statement where :attr:`hot_path` applies (the same rows, states and events)."""
+        if not self.hot_path:
+            return super().take_due(horizon=horizon, limit=limit, actor=actor)
+        now = self.now()
+        params = {"now": now, "due_by": now + horizon, "limit": limit, "ev_at": now, "ev_kind": "enqueued",
+                  "ev_actor": actor[:200], "ev_error": None, "ev_detail": None}
+        with self._reader.connect() as conn:
+            return [_pub(r) for r in conn.execute(_take_due(), params).mappings()]
+
+    def localizations_to_request(self, *, stale_after: timedelta, limit: int) -> list[tuple[str, int, str]]:
+        """:meth:`LocalizationStore.localizations_to_request
+        <syndicate.ledger.localizations.LocalizationStore.localizations_to_request>`, in one
+        statement where :attr:`hot_path` applies."""
+        if not self.hot_path:
+            return super().localizations_to_request(stale_after=stale_after, limit=limit)
+        now = self.now()
+        with self._reader.connect() as conn:
+            rows = conn.execute(_REQUEST_LOCALIZATIONS, {"now": now, "stale_before": now - stale_after,
+                                                          "limit": limit}).all()
+        return [(r.item_id, r.revision, r.locale) for r in rows]

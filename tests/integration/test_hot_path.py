@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from syndicate import Runtime, submit
 from syndicate.localization.step import do_localize
+from syndicate.model.states import PublicationState as S
 from syndicate.publishing.steps import do_publish
 from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 
@@ -194,3 +195,38 @@ def test_a_localization_done_or_of_a_cancelled_item_is_not_claimed_again(rt: Run
         assert rt.ledger.kv_get("localize-claim", key) is None
     gone_loc = rt.ledger.localization("gone", 1, "en-US")
     assert gone_loc is not None and gone_loc["state"] == "pending"
+
+
+def test_the_dispatcher_takes_due_ready_rows_of_unheld_accounts_with_one_event_each(rt: Runtime) -> None:
+    # Given four localized publications (two accounts), one account then held, one row not yet due
+    pids = localized(rt, locales=["en-US", "en-GB"], channels=["a", "b"])
+    rows = {p.id: p for p in rt.ledger.publications(item_id="item-1")}
+    rt.ledger.set_account_status("b", "disabled", "410 Gone", actor="t")
+    late = next(pid for pid in pids if rows[pid].account == "a")
+    rt.ledger.transition(late, S.SCHEDULED, expect=[S.SCHEDULED], actor="t", scheduled_for=T0 + timedelta(hours=1))
+    # When the dispatcher takes what is due
+    with statements(rt) as seen:
+        due = rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="dispatcher:t")
+    # Then only the due row of the unheld account is enqueued, with its event, oldest first
+    expected = [pid for pid in pids if rows[pid].account == "a" and pid != late]
+    assert [p.id for p in due] == expected and all(p.state == "enqueued" for p in due)
+    for p in due:
+        last = rt.ledger.events(publication_id=p.id)[-1]
+        assert (last["kind"], last["from_state"], last["to_state"], last["actor"]) == (
+            "enqueued", "scheduled", "enqueued", "dispatcher:t")
+    assert rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="t") == []
+    if rt.ledger.dialect == "postgresql":
+        assert len(seen) == 1, seen
+
+
+def test_the_dispatcher_requests_pending_localizations_once_until_stale(rt: Runtime, clock: ManualClock) -> None:
+    # Given an item whose two localizations were never requested
+    submit(item_data(locales=["en-US", "en-GB"], channels=["a"]), runtime=rt, ignore_schedule=True)
+    # When the dispatcher asks twice, then again after they went stale
+    first = rt.ledger.localizations_to_request(stale_after=timedelta(minutes=2), limit=10)
+    again = rt.ledger.localizations_to_request(stale_after=timedelta(minutes=2), limit=10)
+    clock.t = T0 + timedelta(minutes=3)
+    stale = rt.ledger.localizations_to_request(stale_after=timedelta(minutes=2), limit=1)
+    # Then each is requested once, and again only once stale, within the limit
+    assert sorted(first) == [("item-1", 1, "en-GB"), ("item-1", 1, "en-US")]
+    assert again == [] and len(stale) == 1 and stale[0] in first

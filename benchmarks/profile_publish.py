@@ -28,6 +28,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+# A child profiling another revision (``--tree``) must import that revision's syndicate, before
+# anything below imports the working tree's (``_harness`` imports ``syndicate.runtime``).
+if __name__ == "__main__" and "--tree" in sys.argv[:-1] and sys.argv[sys.argv.index("--tree") + 1]:
+    sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
+
 from benchmarks._harness import REPO, SECRET, SECRET_ENV, Platform, cpu_s, item, load, wait_for, webhook_config
 from benchmarks._services import REDIS_URL, machine, pg_database, redis_namespace, table
 
@@ -78,8 +83,6 @@ def _backend_cpu(url: str) -> dict[int, float]:
 
 def child(args: argparse.Namespace) -> None:
     """Run one tree and write its figures as JSON to ``args.out``."""
-    if args.tree:
-        sys.path.insert(0, args.tree)  # the revision under test, before anything imports syndicate
     log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 - the workers' log, for the whole run
     sys.stderr = log_file
     import cProfile
@@ -174,7 +177,7 @@ def child(args: argparse.Namespace) -> None:
     pg = sum(c - pg_before.get(pid, 0.0) for pid, c in pg_after.items())
     worker_total = sum(actor_cpu.values())
     out: dict[str, Any] = {
-        "version": getattr(syndicate, "__version__", "?"),
+        "version": getattr(syndicate, "__version__", "?"), "syndicate_path": str(Path(syndicate.__file__).parent),
         "published": published, "expected": total, "submit_ms_per_item": submit_s * 1000 / args.items,
         "cpu_ms": {
             **{f"actor {name}": v * per for name, v in sorted(actor_cpu.items())},
@@ -267,6 +270,9 @@ def main() -> None:
                 subprocess.run(cmd, cwd=REPO, check=True)
                 results[name].append(json.loads(out.read_text(encoding="utf-8")))
                 r = results[name][-1]
+                expected_root = Path(tree) if tree else REPO
+                if Path(r["syndicate_path"]).parent.resolve() != expected_root.resolve():
+                    raise SystemExit(f"{name}: profiled {r['syndicate_path']}, not the tree asked for")
                 print(f"round {rnd + 1}, {name}: {r['published']}/{r['expected']} published, "
                       f"{r['cpu_ms']['this process, all threads'] + r['cpu_ms']['PostgreSQL backends']:.1f} ms CPU "
                       f"per publication (load {load()})", flush=True)

@@ -11,6 +11,8 @@ rare cases exactly as before. ``docs/performance.md`` has the figures.
 * :meth:`HotPathStore.claim_pending_localization`: the localize step's reads and claim (was four);
 * :meth:`HotPathStore.record_localization_released`: a finished localization, its event, the
   release of its publications and of its claim (was five statements in a transaction);
+* :meth:`HotPathStore.request_localizations_if_active`: the intake step's read of the item and
+  marking of its localizations (was two);
 * :meth:`HotPathStore.take_due` and :meth:`HotPathStore.localizations_to_request`, the
   dispatcher's batches: one statement each (were three in a transaction, and one plus one per row).
 
@@ -140,6 +142,21 @@ SELECT item_id, revision, locale FROM marked ORDER BY created_at
     item_id=String(), revision=Integer(), locale=String())
 
 
+#: ``mark_localizations_requested`` for an active item revision only, saying whether it is active.
+_REQUEST_IF_ACTIVE = text("""
+WITH active AS (
+    SELECT 1 FROM items WHERE item_id = :item_id AND revision = :revision AND state = 'active'
+), marked AS (
+    UPDATE localizations SET requested_at = :now
+    WHERE item_id = :item_id AND revision = :revision AND state = 'pending'
+      AND (requested_at IS NULL OR requested_at < :fresh_before) AND EXISTS (SELECT 1 FROM active)
+    RETURNING locale
+)
+SELECT EXISTS (SELECT 1 FROM active) AS active, (SELECT array_agg(locale) FROM marked) AS locales
+""").bindparams(bindparam("now", type_=UtcDateTime()), bindparam("fresh_before", type_=UtcDateTime())).columns(
+    active=Boolean(), locales=ARRAY(String()))
+
+
 #: Take the localize claim (a ``state_kv`` row, as ``claim_localization`` keeps it) when the
 #: localization is not done and its item is active; free or ours or past its lease: taken.
 _CLAIM_LOCALIZATION = text("""
@@ -265,6 +282,19 @@ class HotPathStore(LocalizationStore):
         with self._reader.connect() as conn:
             row = conn.execute(_RECORD_LOCALIZATION, params).first()
         return int(row.released) if row is not None and row.recorded else 0
+
+    def request_localizations_if_active(self, item_id: str, revision: int, *, fresh_within: timedelta
+                                        ) -> tuple[bool, list[str]] | None:
+        """If the item revision is active, :meth:`mark_localizations_requested` (with ``fresh_within``),
+        in one statement: ``(active, locales marked)``, the locales sorted; None when :attr:`hot_path`
+        is off."""
+        if not self.hot_path:
+            return None
+        now = self.now()
+        with self._reader.connect() as conn:
+            row = conn.execute(_REQUEST_IF_ACTIVE, {"item_id": item_id, "revision": revision, "now": now,
+                                                    "fresh_before": now - fresh_within}).one()
+        return bool(row.active), sorted(row.locales or [])
 
     # -- the dispatcher ---------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from syndicate import Runtime, submit
+from syndicate.intake.steps import do_intake
 from syndicate.localization.step import do_localize
 from syndicate.model.states import PublicationState as S
 from syndicate.publishing.steps import do_publish
@@ -230,3 +231,24 @@ def test_the_dispatcher_requests_pending_localizations_once_until_stale(rt: Runt
     # Then each is requested once, and again only once stale, within the limit
     assert sorted(first) == [("item-1", 1, "en-GB"), ("item-1", 1, "en-US")]
     assert again == [] and len(stale) == 1 and stale[0] in first
+
+
+def test_intake_requests_the_localizations_of_an_active_item_only(rt: Runtime, clock: ManualClock) -> None:
+    # Given an active item in two locales, and a cancelled one
+    live = submit(item_data(id="live", locales=["en-US", "en-GB"], channels=["a"]), runtime=rt, ignore_schedule=True)
+    gone = submit(item_data(id="gone", locales=["en-US"], channels=["a"]), runtime=rt, ignore_schedule=True)
+    rt.ledger.cancel_item("gone", actor="t")
+    queue = rt.broker.queues["syndicate.localize"]  # type: ignore[attr-defined]
+    # When the intake step runs for each
+    with statements(rt) as seen:
+        requested = do_intake(rt, live.item_id, live.revision)
+    skipped = do_intake(rt, gone.item_id, gone.revision)
+    # Then the active item's localizations are requested and one localize message sent for each
+    assert requested == ["en-GB", "en-US"] and skipped == []
+    assert queue.qsize() == 2
+    pending = rt.ledger.localizations_to_request(stale_after=timedelta(minutes=5), limit=10)
+    assert [key for key in pending if key[0] == "live"] == []  # marked requested
+    # And a second intake message within the freshness window requests nothing again
+    assert do_intake(rt, live.item_id, live.revision) == [] and queue.qsize() == 2
+    if rt.ledger.dialect == "postgresql":
+        assert len(seen) == 1, seen

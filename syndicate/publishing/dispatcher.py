@@ -110,10 +110,12 @@ class Dispatcher:
         enqueue_many(rt.broker, [(publish.message(pub.id),
                                   max(0, math.ceil((pub.scheduled_for - now).total_seconds() * 1000)) or None)
                                  for pub in due])
-        stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name)
+        # One probe says which sweeps have work (None: no probe here, run them all).
+        sweeps = led.sweeps_due(older_than=t.resend_after) or (True, True, True)
+        stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name) if sweeps[0] else []
         enqueue_many(rt.broker, [(publish.message(pub.id), None) for pub in stale])
-        expired = led.expired_claims(limit=BATCH, actor=self.name)
-        waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH)
+        expired = led.expired_claims(limit=BATCH, actor=self.name) if sweeps[1] else []
+        waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH) if sweeps[2] else []
         enqueue_many(rt.broker, [(rt.actors.reconcile.message(pub.id), None) for pub in [*expired, *waiting]])
         report = TickReport(len(locs), len(due), len(stale), len(expired) + len(waiting))
         if report.total:

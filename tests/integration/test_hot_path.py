@@ -17,6 +17,7 @@ from syndicate import Runtime, submit
 from syndicate.intake.steps import do_intake
 from syndicate.localization.step import do_localize
 from syndicate.model.states import PublicationState as S
+from syndicate.publishing.dispatcher import Dispatcher, TickReport
 from syndicate.publishing.steps import do_publish
 from tests.helpers import ManualClock, item_data, sandbox_accounts, simple_route
 
@@ -252,3 +253,26 @@ def test_intake_requests_the_localizations_of_an_active_item_only(rt: Runtime, c
     assert do_intake(rt, live.item_id, live.revision) == [] and queue.qsize() == 2
     if rt.ledger.dialect == "postgresql":
         assert len(seen) == 1, seen
+
+
+def test_the_dispatcher_sweeps_only_when_a_probe_finds_work_and_then_does_it(rt: Runtime, clock: ManualClock) -> None:
+    # Given one publication enqueued and one claimed, then nothing for a long time
+    pids = localized(rt, locales=["en-US"], channels=["a", "b"])
+    rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="t")
+    claimed = rt.ledger.claim(pids[1], worker="w", lease=timedelta(minutes=1))
+    assert claimed is not None
+    dispatcher = Dispatcher(rt, name="dispatcher:t")
+    # When the dispatcher ticks at once / Then there is nothing to sweep, in three statements on PostgreSQL
+    with statements(rt) as seen:
+        assert dispatcher.tick() == TickReport()
+    if rt.ledger.dialect == "postgresql":
+        assert len(seen) == 3, seen
+    # When it ticks after the claim's lease and the resend delay passed
+    clock.t = T0 + rt.timing.resend_after + timedelta(minutes=2)
+    report = dispatcher.tick()
+    # Then the enqueued row is sent again and the claimed one is in doubt, to be reconciled
+    assert (report.re_enqueued, report.expired) == (1, 1)
+    assert [k for k in kinds(rt, pids[0]) if k == "re-enqueued"] == ["re-enqueued"]
+    assert rt.ledger.publication(pids[1]).state == "in_doubt"  # type: ignore[union-attr]
+    queues = rt.broker.queues  # type: ignore[attr-defined]
+    assert queues["syndicate.reconcile"].qsize() == 1

@@ -104,12 +104,12 @@ class Dispatcher:
         localize = rt.actors.localize
         enqueue_many(rt.broker, [(localize.message(*key), None) for key in locs])
         now = led.now()
-        due = led.take_due(horizon=t.dispatch_horizon, limit=BATCH, actor=self.name)
+        due = led.take_due_times(horizon=t.dispatch_horizon, limit=BATCH, actor=self.name)
         publish = rt.actors.publish
         # rounded up: a message must never arrive before its row is due
-        enqueue_many(rt.broker, [(publish.message(pub.id),
-                                  max(0, math.ceil((pub.scheduled_for - now).total_seconds() * 1000)) or None)
-                                 for pub in due])
+        enqueue_many(rt.broker, [(publish.message(pub_id),
+                                  max(0, math.ceil((scheduled_for - now).total_seconds() * 1000)) or None)
+                                 for pub_id, scheduled_for in due])
         # One probe says which sweeps have work (None: no probe here, run them all).
         sweeps = led.sweeps_due(older_than=t.resend_after) or (True, True, True)
         stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name) if sweeps[0] else []

@@ -276,3 +276,16 @@ def test_the_dispatcher_sweeps_only_when_a_probe_finds_work_and_then_does_it(rt:
     assert rt.ledger.publication(pids[1]).state == "in_doubt"  # type: ignore[union-attr]
     queues = rt.broker.queues  # type: ignore[attr-defined]
     assert queues["syndicate.reconcile"].qsize() == 1
+
+
+def test_the_dispatcher_takes_due_rows_as_ids_and_due_times_with_their_events(rt: Runtime) -> None:
+    # Given two localized publications, due now
+    pids = localized(rt, locales=["en-US"], channels=["a", "b"])
+    # When the dispatcher takes them as (id, due time)
+    due = rt.ledger.take_due_times(horizon=timedelta(seconds=5), limit=10, actor="dispatcher:t")
+    # Then both come back, oldest first, enqueued, each with its event; a second call finds none
+    assert due == [(pid, T0) for pid in sorted(pids)]
+    for pid in pids:
+        assert rt.ledger.publication(pid).state == "enqueued"  # type: ignore[union-attr]
+        assert kinds(rt, pid)[-1] == "enqueued"
+    assert rt.ledger.take_due_times(horizon=timedelta(seconds=5), limit=10, actor="t") == []

@@ -162,7 +162,7 @@ def child(args: argparse.Namespace) -> None:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             snapshots: list[Any] = []
             if args.tracemalloc:
-                tracemalloc.start(10)
+                tracemalloc.start(max(1, args.frames))
 
             def _done() -> bool:
                 published_now = int(rt.ledger.count_by_state().get("published", 0))

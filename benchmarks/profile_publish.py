@@ -16,6 +16,7 @@ within each round, so a before/after comparison shares the machine's conditions.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -23,10 +24,16 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+# A child profiling another revision (``--tree``) must import that revision's syndicate, before
+# anything below imports the working tree's (``_harness`` imports ``syndicate.runtime``).
+if __name__ == "__main__" and "--tree" in sys.argv[:-1] and sys.argv[sys.argv.index("--tree") + 1]:
+    sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
 
 from benchmarks._harness import REPO, SECRET, SECRET_ENV, Platform, cpu_s, item, load, wait_for, webhook_config
 from benchmarks._services import REDIS_URL, machine, pg_database, redis_namespace, table
@@ -78,8 +85,6 @@ def _backend_cpu(url: str) -> dict[int, float]:
 
 def child(args: argparse.Namespace) -> None:
     """Run one tree and write its figures as JSON to ``args.out``."""
-    if args.tree:
-        sys.path.insert(0, args.tree)  # the revision under test, before anything imports syndicate
     log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 - the workers' log, for the whole run
     sys.stderr = log_file
     import cProfile
@@ -155,11 +160,24 @@ def child(args: argparse.Namespace) -> None:
             pg_before = _backend_cpu(url)
             threads_before = _thread_cpu_s()
             cpu0, wall0 = time.process_time(), time.perf_counter()
+            snapshots: list[Any] = []
+            if args.tracemalloc:
+                tracemalloc.start(max(1, args.frames))
+
+            def _done() -> bool:
+                published_now = int(rt.ledger.count_by_state().get("published", 0))
+                if args.tracemalloc and not snapshots and published_now >= args.warmup * total:
+                    gc.collect()
+                    snapshots.append((published_now, tracemalloc.take_snapshot()))
+                return bool(published_now >= total)
+
             host = WorkerHost(rt, threads=1, dispatcher=True)
             host.start()
             try:
-                wait_for(lambda: rt.ledger.count_by_state().get("published", 0) >= total, 600, every_s=0.2,
-                         progress=lambda: sum(counts.values()))
+                wait_for(_done, 3600, every_s=0.2, progress=lambda: sum(counts.values()))
+                if args.tracemalloc:
+                    gc.collect()
+                    snapshots.append((total, tracemalloc.take_snapshot()))
                 # Read while the pool's connections are still open, and before the main thread's polling
                 # above is counted twice.
                 cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -174,7 +192,7 @@ def child(args: argparse.Namespace) -> None:
     pg = sum(c - pg_before.get(pid, 0.0) for pid, c in pg_after.items())
     worker_total = sum(actor_cpu.values())
     out: dict[str, Any] = {
-        "version": getattr(syndicate, "__version__", "?"),
+        "version": getattr(syndicate, "__version__", "?"), "syndicate_path": str(Path(syndicate.__file__).parent),
         "published": published, "expected": total, "submit_ms_per_item": submit_s * 1000 / args.items,
         "cpu_ms": {
             **{f"actor {name}": v * per for name, v in sorted(actor_cpu.items())},
@@ -187,6 +205,18 @@ def child(args: argparse.Namespace) -> None:
         "per_publication": {k: v / max(1, published) for k, v in sorted(counts.items())},
         "wall_ms": wall * per,
     }
+    if len(snapshots) == 2:
+        (n0, first), (n1, last) = snapshots
+        keep = [tracemalloc.Filter(False, tracemalloc.__file__),
+                tracemalloc.Filter(False, "<frozen importlib._bootstrap>")]
+        diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "traceback")
+        out["tracemalloc"] = {
+            "between": [n0, n1],
+            "grown_kib": sum(d.size_diff for d in diff) / 1024,
+            "top": [[f"{d.size_diff / 1024:+.1f} KiB, {d.count_diff:+d} blocks",
+                     " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in list(d.traceback)[:args.frames])]
+                    for d in diff[:args.top]],
+        }
     if prof is not None:
         stats = pstats.Stats(prof)
         if args.pstats:
@@ -231,6 +261,11 @@ def main() -> None:
                     help="the actor profiled with --cprofile")
     ap.add_argument("--pstats", default="", help="with --cprofile: also write the working tree's publish profile "
                     "to this file (pstats format, for `python -m pstats FILE`)")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="trace allocations: what grew between the end of warm-up and the end (slower)")
+    ap.add_argument("--warmup", type=float, default=0.2, help="with --tracemalloc: share of publications "
+                    "published before the first snapshot")
+    ap.add_argument("--frames", type=int, default=4, help="with --tracemalloc: frames shown per allocation site")
     ap.add_argument("--log-level", default="INFO")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--tree", default="", help=argparse.SUPPRESS)
@@ -260,6 +295,8 @@ def main() -> None:
                        "--top", str(args.top)]
                 if tree:
                     cmd += ["--tree", tree]
+                if args.tracemalloc:
+                    cmd += ["--tracemalloc", "--warmup", str(args.warmup), "--frames", str(args.frames)]
                 if args.cprofile:
                     cmd += ["--cprofile", "--actor", args.actor]
                     if args.pstats and not tree:
@@ -267,6 +304,9 @@ def main() -> None:
                 subprocess.run(cmd, cwd=REPO, check=True)
                 results[name].append(json.loads(out.read_text(encoding="utf-8")))
                 r = results[name][-1]
+                expected_root = Path(tree) if tree else REPO
+                if Path(r["syndicate_path"]).parent.resolve() != expected_root.resolve():
+                    raise SystemExit(f"{name}: profiled {r['syndicate_path']}, not the tree asked for")
                 print(f"round {rnd + 1}, {name}: {r['published']}/{r['expected']} published, "
                       f"{r['cpu_ms']['this process, all threads'] + r['cpu_ms']['PostgreSQL backends']:.1f} ms CPU "
                       f"per publication (load {load()})", flush=True)
@@ -286,6 +326,18 @@ def main() -> None:
     print()
     print(table(["count per publication", *names],
                 [[k, *[f"{per[n].get(k, 0.0):.2f}" for n in names]] for k in per[names[0]]]))
+    if args.tracemalloc:
+        for n in names:
+            for r in results[n]:
+                tm = r.get("tracemalloc")
+                if not tm:
+                    continue
+                n0, n1 = tm["between"]
+                print()
+                print(f"{n}: memory allocated and still held, {n0} → {n1} publications: {tm['grown_kib']:+.1f} KiB "
+                      f"({tm['grown_kib'] * 1000 / 1024 / max(1, n1 - n0):+.3f} MiB per 1,000 publications); "
+                      "largest growth by allocation site")
+                print(table(["growth", "where (innermost first)"], tm["top"]))
     if args.cprofile:
         prof = {n: _merge(results[n], "publish_profile_ms") for n in names}
         print()

@@ -31,6 +31,9 @@ class Queue(Protocol):
                           delay: int | None = ..., **options: Any) -> Any:
         """Enqueue a message with options (``delay`` in milliseconds)."""
 
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        """Build a message with these arguments, without sending it (for a batch send)."""
+
 
 class Queues(Protocol):
     """The actors a stage wakes: each message carries ids only (docs/message-format.md)."""

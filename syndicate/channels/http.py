@@ -45,6 +45,8 @@ from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.poolmanager import PoolManager, ProxyManager
 from urllib3.response import BaseHTTPResponse
 
+from .sessions import EnvironmentOnceSession
+
 __all__ = [
     "DEFAULT_TIMEOUTS_S",
     "MAX_ANSWER_BYTES",
@@ -285,7 +287,7 @@ def _timeouts(timeout: Any, default: tuple[float, float]) -> tuple[float, float]
 def bounded_session(*, max_answer_bytes: int = MAX_ANSWER_BYTES, total_timeout_s: float | None = None,
                     session: requests.Session | None = None) -> requests.Session:
     """``session`` (default: a new one) with :class:`BoundedTransport` mounted for http and https."""
-    s = session if session is not None else requests.Session()
+    s = session if session is not None else EnvironmentOnceSession()
     transport = BoundedTransport(max_answer_bytes=max_answer_bytes, total_timeout_s=total_timeout_s)
     s.mount("https://", transport)
     s.mount("http://", transport)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..base.enqueue import enqueue_many
 from ..base.logging import get_logger
 
 if TYPE_CHECKING:
@@ -16,13 +17,18 @@ log = get_logger("syndicate.pipeline")
 
 def do_intake(rt: Services, item_id: str, revision: int) -> list[str]:
     """Request the localizations of a stored item; returns the locales requested."""
-    stored = rt.ledger.item(item_id, revision)
-    if stored is None or stored.state != "active":
+    # Leave out what the dispatcher requested moments ago: its localize message is on the way.
+    fresh_within = rt.timing.localize_stale_after
+    requested = rt.ledger.request_localizations_if_active(item_id, revision, fresh_within=fresh_within)
+    if requested is not None:  # the item's state read and the localizations marked in one statement
+        active, locales = requested
+    else:
+        stored = rt.ledger.item(item_id, revision)
+        active = stored is not None and stored.state == "active"
+        locales = rt.ledger.mark_localizations_requested(item_id, revision, fresh_within=fresh_within) if active else []
+    if not active:
         log.info("intake.skipped", item=item_id, revision=revision, reason="not active")
         return []
-    # Leave out what the dispatcher requested moments ago: its localize message is on the way.
-    locales = rt.ledger.mark_localizations_requested(item_id, revision, fresh_within=rt.timing.localize_stale_after)
-    for loc in locales:
-        rt.actors.localize.send(item_id, revision, loc)
+    enqueue_many(rt.broker, [(rt.actors.localize.message(item_id, revision, loc), None) for loc in locales])
     log.info("intake.done", item=item_id, revision=revision, locales=locales)
     return locales

@@ -8,6 +8,7 @@ whose tables they read and write, one module each:
                          dispatcher's queries
 :mod:`.items`            items: submission with the plan, reads, cancellation
 :mod:`.localizations`    localizations, localize claims, review
+:mod:`.hotpath`          the pipeline's common case in one statement per step (PostgreSQL)
 :mod:`.accounts`         account statuses
 :mod:`.keyvalue`         versioned key-value state
 :mod:`.outbox`           delivery of producer webhooks (``notifications``)
@@ -25,16 +26,16 @@ from .accounts import AccountStore
 from .calendar import CalendarStore
 from .database import PING_AFTER_IDLE, Clock
 from .engagement import EngagementStore
+from .hotpath import HotPathStore
 from .items import ContentCache, ItemStore
 from .keyvalue import KeyValueStore
-from .localizations import LocalizationStore
 from .outbox import OutboxStore
 from .records import Outbox
 
 __all__ = ["Ledger"]
 
 
-class Ledger(ItemStore, LocalizationStore, EngagementStore, CalendarStore, AccountStore, KeyValueStore, OutboxStore):
+class Ledger(ItemStore, HotPathStore, EngagementStore, CalendarStore, AccountStore, KeyValueStore, OutboxStore):
     """Access to the ledger database; a context manager that closes it on exit.
 
     Args:

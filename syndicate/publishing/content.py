@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..base.locales import is_rtl
 from ..channels.contract import MediaRef, PostContent, PublicationRef, Rendered
@@ -82,8 +82,12 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget,
         published_at=item.publish_at, rtl=is_rtl(pub.locale)), links)
 
 
-def render_publication(rt: Services, pub: Publication) -> Rendered:
+def render_publication(rt: Services, pub: Publication, *, localization: Mapping[str, Any] | None = None
+                       ) -> Rendered:
     """Render ``pub`` exactly as publishing would (used by ``syndicate preview`` too).
+
+    ``localization``: its localization's ``state`` and ``fields`` when the caller has read them
+    already (the publish step's claim returns them); otherwise they are read here.
 
     Raises:
         ContentError: the item or its localization is missing or cannot be rendered.
@@ -91,7 +95,7 @@ def render_publication(rt: Services, pub: Publication) -> Rendered:
     item = rt.ledger.item_content(pub.item_id, pub.revision)
     if item is None:
         raise ContentError("item not found in the ledger", item_id=pub.item_id)
-    loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
+    loc = localization if localization is not None else rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
     route = rt.config.routes.get(pub.region)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ..base.enqueue import enqueue_many
 from ..base.leases import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 from ..base.logging import get_logger
 
@@ -98,22 +99,24 @@ class Dispatcher:
         rt = self.rt
         led = rt.ledger
         t = rt.timing
+        # Each batch of messages goes to the broker in one round trip (enqueue_many).
         locs = led.localizations_to_request(stale_after=t.localize_stale_after, limit=BATCH)
-        for item_id, revision, locale in locs:
-            rt.actors.localize.send(item_id, revision, locale)
+        localize = rt.actors.localize
+        enqueue_many(rt.broker, [(localize.message(*key), None) for key in locs])
         now = led.now()
-        due = led.take_due(horizon=t.dispatch_horizon, limit=BATCH, actor=self.name)
-        for pub in due:
-            # rounded up: a message must never arrive before its row is due
-            delay_ms = max(0, math.ceil((pub.scheduled_for - now).total_seconds() * 1000))
-            rt.actors.publish.send_with_options(args=(pub.id,), delay=delay_ms or None)
-        stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name)
-        for pub in stale:
-            rt.actors.publish.send(pub.id)
-        expired = led.expired_claims(limit=BATCH, actor=self.name)
-        waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH)
-        for pub in [*expired, *waiting]:
-            rt.actors.reconcile.send(pub.id)
+        due = led.take_due_times(horizon=t.dispatch_horizon, limit=BATCH, actor=self.name)
+        publish = rt.actors.publish
+        # rounded up: a message must never arrive before its row is due
+        enqueue_many(rt.broker, [(publish.message(pub_id),
+                                  max(0, math.ceil((scheduled_for - now).total_seconds() * 1000)) or None)
+                                 for pub_id, scheduled_for in due])
+        # One probe says which sweeps have work (None: no probe here, run them all).
+        sweeps = led.sweeps_due(older_than=t.resend_after) or (True, True, True)
+        stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name) if sweeps[0] else []
+        enqueue_many(rt.broker, [(publish.message(pub.id), None) for pub in stale])
+        expired = led.expired_claims(limit=BATCH, actor=self.name) if sweeps[1] else []
+        waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH) if sweeps[2] else []
+        enqueue_many(rt.broker, [(rt.actors.reconcile.message(pub.id), None) for pub in [*expired, *waiting]])
         report = TickReport(len(locs), len(due), len(stale), len(expired) + len(waiting))
         if report.total:
             log.info("dispatcher.tick", localizations=report.localizations, enqueued=report.enqueued,

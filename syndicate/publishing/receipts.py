@@ -20,13 +20,20 @@ __all__ = ["MAX_PERMALINK_CHARS", "checked_permalink", "permalink_problem"]
 MAX_PERMALINK_CHARS = 2048
 
 
+def _has_hidden_characters(text: str) -> bool:
+    """Whether ``text`` holds whitespace, or control, format, surrogate, private-use or unassigned characters."""
+    if text.isascii():  # the usual case, without a look-up per character: in ASCII those are the
+        return not text.isprintable() or " " in text  # controls (not printable) and the space
+    return any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text)
+
+
 def permalink_problem(permalink: object, schemes: Collection[str]) -> str | None:
     """Why ``permalink`` cannot be stored, or None when it can."""
     if not isinstance(permalink, str) or not permalink:
         return "it is empty"
     if len(permalink) > MAX_PERMALINK_CHARS:
         return f"it is longer than {MAX_PERMALINK_CHARS:,} characters"
-    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in permalink):
+    if _has_hidden_characters(permalink):
         return "it contains whitespace, control or invisible characters"
     try:
         parts = urlsplit(permalink)

@@ -36,6 +36,7 @@ from ..errors import (
 from .contract import (
     AccountContext,
     Adapter,
+    Capability,
     Limits,
     MediaRef,
     NoOptions,
@@ -44,6 +45,7 @@ from .contract import (
     RateWindow,
     Receipt,
     Rendered,
+    RevisionPolicy,
     Safety,
 )
 from .errormap import Outcome, StatusMap, request_error
@@ -74,6 +76,7 @@ __all__ = [
     "AuthError",
     "AwareDatetime",
     "BoundedTransport",
+    "Capability",
     "ChannelError",
     "ConfigError",
     "ConfigProblem",
@@ -101,6 +104,7 @@ __all__ = [
     "RateWindow",
     "Receipt",
     "Rendered",
+    "RevisionPolicy",
     "Safety",
     "SpanFinder",
     "StatusMap",

@@ -6,6 +6,7 @@ The only code in syndicate that speaks SQL: everything else asks :class:`Ledger`
 from .database import Clock, LedgerError, SystemClock, default_database_url, worker_id
 from .engagement import Snapshot
 from .items import StoredItem, SubmitOutcome
+from .operations import Operation, UnpublishPlan
 from .outbox import ClaimedNotification
 from .records import NewPublication, Outbox, Publication
 from .store import Ledger
@@ -16,12 +17,14 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "NewPublication",
+    "Operation",
     "Outbox",
     "Publication",
     "Snapshot",
     "StoredItem",
     "SubmitOutcome",
     "SystemClock",
+    "UnpublishPlan",
     "default_database_url",
     "worker_id",
 ]

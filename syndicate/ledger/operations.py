@@ -26,7 +26,7 @@ from .schema import operations, publications
 
 __all__ = ["DeleteTarget", "Operation", "OperationStore", "UnpublishPlan"]
 
-O = OperationState
+OP = OperationState
 S = PublicationState
 
 
@@ -107,7 +107,8 @@ class OperationStore(PublicationStore):
     # -- deletes -----------------------------------------------------------------------------
 
     def request_deletes(self, item_id: str, *, locale: str | None, account: str | None, actor: str,
-                        can_delete: Callable[[str], bool], in_place: Callable[[str], bool]) -> UnpublishPlan:
+                        can_delete: Callable[[str], bool], in_place: Callable[[str], bool],
+                        publication_id: int | None = None) -> UnpublishPlan:
         """Ask for the delete of every live post of ``item_id`` (optionally one locale or account).
 
         A live post is a ``published`` row; on an account whose channel updates in place
@@ -118,6 +119,8 @@ class OperationStore(PublicationStore):
 
         Args:
             can_delete: whether an account's channel can delete posts; the others are reported.
+            in_place: whether an account's channel updates posts in place (one post per slot).
+            publication_id: only the post of this row (a replacement's previous version).
         """
         now = self.now()
         created: list[Operation] = []
@@ -126,7 +129,7 @@ class OperationStore(PublicationStore):
         unsupported: list[Publication] = []
         with self.begin() as conn:
             live = self._publications(conn, item_id=item_id, locale=locale, account=account,
-                                      state=S.PUBLISHED.value)
+                                      state=S.PUBLISHED.value, id=publication_id)
             for target in _targets(live, in_place):
                 pub = target.publication
                 if not pub.remote_id:
@@ -139,15 +142,15 @@ class OperationStore(PublicationStore):
                     operations.c.kind == "delete"))).mappings().first()
                 if existing is not None:
                     op = _op(existing)
-                    if op.state in (O.PENDING, O.CALLING, O.RETRYING, O.IN_DOUBT):
+                    if op.state in (OP.PENDING, OP.CALLING, OP.RETRYING, OP.IN_DOUBT):
                         pending.append(op)
                         continue
-                    if set(target.publication_ids) <= set(op.publication_ids) and op.state == O.DONE:
+                    if set(target.publication_ids) <= set(op.publication_ids) and op.state == OP.DONE:
                         done.append(op)
                         continue
                     # The post went out again under the same id (a feed entry), or an operator
                     # asks again after a failure: the same row is armed once more.
-                    armed = self._move(conn, op.id, O.PENDING, (O.DONE, O.FAILED, O.UNCONFIRMED), actor=actor,
+                    armed = self._move(conn, op.id, OP.PENDING, (OP.DONE, OP.FAILED, OP.UNCONFIRMED), actor=actor,
                                        kind="unpublish-requested", publication_ids=target.publication_ids,
                                        publication_id=pub.id, scheduled_for=now, failures=0, done_at=None)
                     if armed is not None:
@@ -156,12 +159,12 @@ class OperationStore(PublicationStore):
                 row = conn.execute(insert(operations).values(
                     kind="delete", item_id=pub.item_id, locale=pub.locale, account=pub.account, channel=pub.channel,
                     remote_id=pub.remote_id, publication_id=pub.id, publication_ids=target.publication_ids,
-                    state=O.PENDING.value, attempts=0, failures=0, actor=actor[:200], scheduled_for=now,
+                    state=OP.PENDING.value, attempts=0, failures=0, actor=actor[:200], scheduled_for=now,
                     created_at=now, updated_at=now).returning(*operations.c)).mappings().one()
                 op = _op(row)
                 self._event(conn, kind="unpublish-requested", actor=actor, publication_id=pub.id,
                             item_id=pub.item_id, revision=pub.revision,
-                            detail={"operation": op.id, "remote_id": op.remote_id, "to": O.PENDING.value,
+                            detail={"operation": op.id, "remote_id": op.remote_id, "to": OP.PENDING.value,
                                     "publications": target.publication_ids})
                 created.append(op)
         return UnpublishPlan(created, pending, done, unsupported)
@@ -226,15 +229,16 @@ class OperationStore(PublicationStore):
             due = conn.execute(select(operations.c.scheduled_for).where(operations.c.id == op_id)).scalar_one_or_none()
             if due is None or due > now + timedelta(seconds=1):
                 return None
-            return self._move(conn, op_id, O.CALLING, (O.PENDING, O.RETRYING), actor=worker, kind="unpublish-claimed",
-                              increment=("attempts",), claimed_by=worker[:200], lease_until=now + lease)
+            return self._move(conn, op_id, OP.CALLING, (OP.PENDING, OP.RETRYING), actor=worker,
+                              kind="unpublish-claimed", increment=("attempts",), claimed_by=worker[:200],
+                              lease_until=now + lease)
 
     def finish_operation(self, op_id: int, *, expect: Iterable[OperationState], actor: str, kind: str,
                          detail: dict[str, Any] | None = None) -> Operation | None:
         """The post is gone: the operation is ``done`` and the rows it stands for ``unpublished``, with
         their events, in one transaction. None when the operation was not in ``expect``."""
         with self.begin() as conn:
-            op = self._move(conn, op_id, O.DONE, expect, actor=actor, kind=kind, detail=detail,
+            op = self._move(conn, op_id, OP.DONE, expect, actor=actor, kind=kind, detail=detail,
                             done_at=self.now(), lease_until=None, last_error=None)
             if op is None:
                 return None
@@ -251,12 +255,12 @@ class OperationStore(PublicationStore):
         out: list[Operation] = []
         with self.begin() as conn:
             expired = conn.execute(select(operations.c.id).where(and_(
-                operations.c.state == O.CALLING.value, operations.c.lease_until < now)).limit(limit)).scalars().all()
+                operations.c.state == OP.CALLING.value, operations.c.lease_until < now)).limit(limit)).scalars().all()
             for op_id in expired:
-                self._move(conn, op_id, O.IN_DOUBT, (O.CALLING,), actor=actor, kind="unpublish-lease-expired",
+                self._move(conn, op_id, OP.IN_DOUBT, (OP.CALLING,), actor=actor, kind="unpublish-lease-expired",
                            error="the worker's claim expired during the delete; the post may be gone")
             stale = conn.execute(select(operations.c.id).where(and_(
-                operations.c.state.in_([O.PENDING.value, O.RETRYING.value, O.IN_DOUBT.value]),
+                operations.c.state.in_([OP.PENDING.value, OP.RETRYING.value, OP.IN_DOUBT.value]),
                 operations.c.scheduled_for <= now, operations.c.updated_at < now - older_than))
                 .order_by(operations.c.updated_at).limit(limit)).scalars().all()
             if stale:
@@ -265,7 +269,7 @@ class OperationStore(PublicationStore):
                 out = [_op(r) for r in rows]
             if expired:
                 rows = conn.execute(select(operations).where(operations.c.id.in_(list(expired)))).mappings().all()
-                out.extend(_op(r) for r in rows if r["state"] == O.IN_DOUBT.value and r["id"] not in stale)
+                out.extend(_op(r) for r in rows if r["state"] == OP.IN_DOUBT.value and r["id"] not in stale)
         return out
 
 

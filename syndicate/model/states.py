@@ -90,17 +90,17 @@ class OperationState(StrEnum):
     UNCONFIRMED = "unconfirmed"
 
 
-O = OperationState
+OP = OperationState
 
 #: to-state → the operation states it may be reached from.
 OPERATION_ALLOWED: dict[OperationState, frozenset[OperationState]] = {
-    O.PENDING: frozenset({O.DONE, O.FAILED, O.UNCONFIRMED}),  # re-armed: the post went out again
-    O.CALLING: frozenset({O.PENDING, O.RETRYING}),
-    O.RETRYING: frozenset({O.CALLING, O.IN_DOUBT, O.UNCONFIRMED, O.FAILED}),
-    O.IN_DOUBT: frozenset({O.CALLING}),
-    O.DONE: frozenset({O.CALLING, O.IN_DOUBT, O.UNCONFIRMED}),
-    O.FAILED: frozenset({O.CALLING, O.IN_DOUBT}),
-    O.UNCONFIRMED: frozenset({O.IN_DOUBT}),
+    OP.PENDING: frozenset({OP.DONE, OP.FAILED, OP.UNCONFIRMED}),  # re-armed: the post went out again
+    OP.CALLING: frozenset({OP.PENDING, OP.RETRYING}),
+    OP.RETRYING: frozenset({OP.CALLING, OP.IN_DOUBT, OP.UNCONFIRMED, OP.FAILED}),
+    OP.IN_DOUBT: frozenset({OP.CALLING}),
+    OP.DONE: frozenset({OP.CALLING, OP.IN_DOUBT, OP.UNCONFIRMED}),
+    OP.FAILED: frozenset({OP.CALLING, OP.IN_DOUBT}),
+    OP.UNCONFIRMED: frozenset({OP.IN_DOUBT}),
 }
 #: Operation states in which a call may still be made.
-OPEN_OPERATION_STATES = frozenset({O.PENDING, O.CALLING, O.RETRYING, O.IN_DOUBT})
+OPEN_OPERATION_STATES = frozenset({OP.PENDING, OP.CALLING, OP.RETRYING, OP.IN_DOUBT})

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..base.leases import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 from ..base.logging import get_logger
+from .unpublish import resend_operations
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -114,6 +115,7 @@ class Dispatcher:
         waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH)
         for pub in [*expired, *waiting]:
             rt.actors.reconcile.send(pub.id)
+        resend_operations(rt, actor=self.name, limit=BATCH)
         report = TickReport(len(locs), len(due), len(stale), len(expired) + len(waiting))
         if report.total:
             log.info("dispatcher.tick", localizations=report.localizations, enqueued=report.enqueued,

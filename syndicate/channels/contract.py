@@ -312,6 +312,9 @@ class Adapter(ABC, Generic[OptionsT]):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     #: What repeating ``update`` after an ambiguous failure would do (an update by id is idempotent).
     update_safety: ClassVar[Safety] = Safety.IDEMPOTENT
+    #: What repeating ``delete`` would do. A delete in doubt is reconciled with ``exists`` when the
+    #: adapter has it; without it, an ``idempotent`` delete is sent again, any other goes to an operator.
+    delete_safety: ClassVar[Safety] = Safety.IDEMPOTENT
     #: The revision policy of an account that sets none: ``update`` where the adapter can, else ``keep``.
     default_revision_policy: ClassVar[RevisionPolicy | None] = None
 

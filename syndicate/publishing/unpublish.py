@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..base.backoff import backoff
 from ..base.logging import get_logger
-from ..channels.contract import Adapter, Capability, PublicationRef
+from ..channels.contract import Adapter, Capability, PublicationRef, Safety
 from ..errors import (
     AuthError,
     ConfigError,
@@ -75,6 +75,8 @@ def do_unpublish(rt: Services, op_id: int) -> UnpublishOutcome:
         log.error("unpublish.failed", operation=op.id, account=op.account, remote_id=op.remote_id, error=str(exc))
         return "failed"
     except InDoubt as exc:
+        if Capability.EXISTS not in adapter.capabilities and adapter.delete_safety is Safety.IDEMPOTENT:
+            return _retry_or_fail(rt, op, str(exc), actor, calling)  # the receiver dedupes a repeat
         rt.ledger.move_operation(op.id, OP.IN_DOUBT, expect=calling, actor=actor, kind="unpublish-in-doubt",
                                  error=str(exc), lease_until=None)
         log.warning("unpublish.in_doubt", operation=op.id, account=op.account, remote_id=op.remote_id,

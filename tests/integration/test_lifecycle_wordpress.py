@@ -15,7 +15,7 @@ from syndicate.publishing.unpublish import do_unpublish
 from tests.fakes.base import Fault
 from tests.fakes.wordpress import FakeWordPress
 from tests.helpers import item_data
-from tests.integration.test_wordpress_publish import enqueue, make_runtime, site  # noqa: F401 - fixture
+from tests.integration.test_wordpress_publish import enqueue, make_runtime, site
 
 __all__ = ["site"]
 
@@ -25,7 +25,7 @@ def deletes(wp: FakeWordPress) -> list[str]:
 
 
 def test_wordpress_revision_updates_the_post_in_place_and_records_each_version(
-    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress  # noqa: F811
+    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given revision 1 was published as a post
     with make_runtime(config_dir, sqlite_url, site.url) as rt:
@@ -48,7 +48,7 @@ def test_wordpress_revision_updates_the_post_in_place_and_records_each_version(
 
 
 def test_wordpress_revision_that_changes_nothing_the_blog_shows_makes_no_call(
-    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress  # noqa: F811
+    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given revision 1 was published
     with make_runtime(config_dir, sqlite_url, site.url) as rt:
@@ -67,7 +67,7 @@ def test_wordpress_revision_that_changes_nothing_the_blog_shows_makes_no_call(
 
 
 def test_wordpress_unpublish_trashes_the_post_and_a_repeat_makes_no_call(
-    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress  # noqa: F811
+    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given revisions 1 and 2 of an item went out as one post (updated in place)
     with make_runtime(config_dir, sqlite_url, site.url) as rt:
@@ -95,7 +95,7 @@ def test_wordpress_unpublish_trashes_the_post_and_a_repeat_makes_no_call(
 
 
 def test_wordpress_delete_timeout_is_reconciled_by_asking_whether_the_post_exists(
-    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress  # noqa: F811
+    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given a published post, and WordPress trashes it but answers only after the read timeout
     with make_runtime(config_dir, sqlite_url, site.url) as rt:
@@ -118,7 +118,7 @@ def test_wordpress_delete_timeout_is_reconciled_by_asking_whether_the_post_exist
 
 
 def test_wordpress_delete_of_a_post_already_gone_is_done(
-    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress  # noqa: F811
+    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given a published post that an editor deleted for good on the site
     with make_runtime(config_dir, sqlite_url, site.url) as rt:
@@ -135,7 +135,7 @@ def test_wordpress_delete_of_a_post_already_gone_is_done(
 
 
 def test_wordpress_server_error_on_delete_is_retried_then_done(
-    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress  # noqa: F811
+    config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given a published post, and WordPress answers the first DELETE with a 502 (nothing done)
     with make_runtime(config_dir, sqlite_url, site.url) as rt:

@@ -59,7 +59,8 @@ def test_x_reconcile_does_not_take_the_previous_revisions_post_that_went_out_a_m
     config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str
 ) -> None:
     # Given revision 1 went out on X moments ago, inside the window reconciliation searches
-    acc = x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0)
+    # (on an account whose revisions are posted as replies to the earlier post)
+    acc = {**x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0), "on_revision": "reply"}
     cfg = config_dir(accounts={"x-na": acc}, routes=[simple_route("na", ["en-US"], ["x-na"])])
     with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as rt:
         first = enqueue(rt, 1)
@@ -79,7 +80,7 @@ def test_x_reconcile_does_not_take_the_previous_revisions_post_that_went_out_a_m
     assert ".r1." in old.tagged_url and ".r2." in new.tagged_url
 
 
-def test_linkedin_reconcile_finds_revision_2s_own_post_after_a_lost_answer(
+def test_linkedin_revision_2_whose_update_answer_was_lost_is_sent_again_to_the_same_post(
     config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
     with FakeLinkedIn({LI_TOKEN: TokenGrant({AUTHOR})}) as linkedin:
@@ -92,18 +93,20 @@ def test_linkedin_reconcile_finds_revision_2s_own_post_after_a_lost_answer(
             # Given revision 1 is on the page
             first = enqueue(rt, 1)
             assert do_publish(rt, first) == "published"
-            # And revision 2 was posted but LinkedIn's answer was lost
+            # And revision 2's update of that post was made but LinkedIn's answer was lost
             second = enqueue(rt, 2)
             linkedin.fail_next(Fault("close", when="after", method="POST"))
-            assert do_publish(rt, second) == "in_doubt"
-            # When reconciled
-            outcome = do_reconcile(rt, second)
+            # When it is published: an update by id is idempotent, so it is retried, not reconciled
+            outcome = do_publish(rt, second)
+            make_due(rt, second)
+            again = do_publish(rt, second)
             old, new = rt.ledger.publication(first), rt.ledger.publication(second)
         posts = linkedin.created()
-    # Then revision 2's own post is recorded, the one whose article is revision 2's link
-    assert outcome == "published" and old is not None and new is not None and len(posts) == 2
-    assert new.remote_id == posts[1]["id"] != old.remote_id
-    assert posts[1]["content"]["article"]["source"] == new.tagged_url != old.tagged_url
+    # Then there is still one post, revision 2's row stands for it, and the update went out twice
+    assert (outcome, again) == ("retrying", "published") and old is not None and new is not None
+    assert len(posts) == 1 and new.remote_id == old.remote_id == posts[0]["id"]
+    updates = [r for r in linkedin.requests if r.method == "POST" and r.path.startswith("/rest/posts/")]
+    assert len(updates) == 2 and all(r.header("X-RestLi-Method") == "PARTIAL_UPDATE" for r in updates)
 
 
 # -- syndicate report --utm-content ----------------------------------------------------------------

@@ -364,9 +364,18 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
             sys.exit(EXIT_INCOMPLETE)
         pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision)
         held = rt.ledger.held_accounts()
+        from .operations.versions import version_history
+
+        history = [h for h in version_history(rt.ledger, item_id)
+                   if len(h.versions) > 1 or any(v.state == "unpublished" for v in h.versions)]
+        deletes = rt.ledger.operations(item_id=item_id)
         if fmt == "json":
             click.echo(json.dumps({
                 "item_id": item_id, "revision": stored.item.revision, "state": stored.state,
+                "history": [{"locale": h.locale, "account": h.account, "slot": h.slot,
+                             "versions": [v.as_json() for v in h.versions]} for h in history],
+                "deletes": [{"operation": o.id, "account": o.account, "locale": o.locale, "remote_id": o.remote_id,
+                             "state": o.state, "last_error": o.last_error} for o in deletes],
                 "publications": [{
                     "id": p.id, "key": p.key, "locale": p.locale, "account": p.account, "slot": p.slot,
                     "state": p.state, "scheduled_for": p.scheduled_for.isoformat(),
@@ -385,6 +394,14 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                 note = held_note(p, held)
                 if note:
                     click.echo(f"      {note}")
+            for h in history:
+                click.echo(f"  versions of {h.locale} {h.account} #{h.slot}:")
+                for v in h.versions:
+                    click.echo(f"      r{v.revision:<4} {v.state:<12} {v.how or '':<20} {v.utm_content or '':<40} "
+                               f"{(v.text_hash or '')[:12]:<12} {v.permalink or ''}")
+            for o in deletes:
+                click.echo(f"  delete {o.account} {o.remote_id}: {o.state}"
+                           + (f" ({o.last_error})" if o.last_error and o.state != "done" else ""))
 
 
 @main.command()

@@ -89,3 +89,34 @@ def test_cli_unpublish_removes_the_posts_cancels_the_rest_and_a_repeat_is_a_no_o
     assert second.exit_code == 0, second.output
     assert "nothing to do: already unpublished (no call made)" in second.output
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_status_shows_each_version_of_a_post_and_its_delete(
+    config_dir: Callable[..., Path], sqlite_url: str, outbox: Path
+) -> None:
+    # Given revision 1 published on a sandbox account, revision 2 updating it, then the item unpublished
+    cfg = config_dir(accounts=sandbox_accounts("a"), routes=[simple_route("na", ["en-US"], ["a"])])
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as runtime:
+        submit(item_data(), runtime=runtime, ignore_schedule=True)
+        publish_all(runtime)
+        submit(item_data(revision=2, title="A better title"), runtime=runtime, ignore_schedule=True)
+        publish_all(runtime, revision=2)
+        [post] = outbox_files(outbox)
+        updated_text = post.read_text(encoding="utf-8")
+    env = {"SYNDICATE_DATABASE_URL": sqlite_url, "SYNDICATE_CONFIG": str(cfg), "SYNDICATE_REDIS_URL": ""}
+    before = CliRunner().invoke(main, ["status", "item-1"], env=env)
+    CliRunner().invoke(main, ["unpublish", "item-1"], env=env)
+    after = CliRunner().invoke(main, ["status", "item-1", "--format", "json"], env=env)
+    # Then the one file holds revision 2's text, and status lists both versions with their utm_content
+    assert "A better title" in updated_text
+    assert before.exit_code == 0, before.output
+    assert "versions of en-US a #0:" in before.output
+    assert "item-1.r1.en-US.a.0" in before.output and "item-1.r2.en-US.a.0" in before.output
+    assert "created" in before.output and "updated" in before.output
+    # And after unpublish, both versions read unpublished and the delete is done
+    import json
+
+    data = json.loads(after.output)
+    [history] = data["history"]
+    assert [(v["revision"], v["state"]) for v in history["versions"]] == [(1, "unpublished"), (2, "unpublished")]
+    assert [d["state"] for d in data["deletes"]] == ["done"]

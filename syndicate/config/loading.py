@@ -402,5 +402,6 @@ def _revision_policy_problems(cls: type[Adapter], acc: Account, acc_id: str, pat
         return []
     can = [p.value for p, n in POLICY_NEEDS.items() if n is None or n in cls.capabilities]
     return [ConfigProblem(path, line, f"accounts.{acc_id}.on_revision",
-                          f"adapter {acc.adapter!r} cannot {needs.value} posts, so {acc.on_revision!r} is not "
+                          f"adapter {acc.adapter!r} cannot {'reply to' if needs.value == 'reply' else needs.value} "
+                          f"posts, so {acc.on_revision!r} is not "
                           f"possible; choose one of {', '.join(can)}")]

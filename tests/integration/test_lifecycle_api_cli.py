@@ -120,3 +120,25 @@ def test_status_shows_each_version_of_a_post_and_its_delete(
     [history] = data["history"]
     assert [(v["revision"], v["state"]) for v in history["versions"]] == [(1, "unpublished"), (2, "unpublished")]
     assert [d["state"] for d in data["deletes"]] == ["done"]
+
+
+def test_a_revision_policy_the_channel_cannot_carry_out_is_refused_naming_the_account(
+    config_dir: Callable[..., Path]
+) -> None:
+    # Given a WordPress account told to reply to its posts, which a blog cannot do
+    from syndicate.config.loading import load_config
+    from syndicate.errors import ConfigError
+
+    cfg = config_dir(accounts={"blog": {"adapter": "wordpress", "base_url": "https://blog.example.com",
+                                        "on_revision": "reply",
+                                        "credentials": {"username": "${WP_USER}", "app_password": "${WP_PASS}"}}},
+                     routes=[simple_route("na", ["en-US"], ["blog"])])
+    # When the configuration is loaded / Then it is refused with the field and what is possible
+    try:
+        load_config(cfg, check_secrets=False)
+    except ConfigError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError("an impossible revision policy was accepted")
+    assert "accounts.blog.on_revision" in text and "cannot reply to posts" in text
+    assert "update, keep, replace" in text

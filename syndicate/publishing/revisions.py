@@ -24,6 +24,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ..base.logging import get_logger
 from ..channels.contract import Adapter, Receipt, Rendered, RevisionPolicy, Safety
 from ..channels.rendering import cpu_budget
 from ..ledger import Publication
@@ -38,6 +39,7 @@ __all__ = ["RevisionPlan", "call_for_revision", "keep_revision", "record_kind", 
            "revision_plan", "safety_of", "shows_no_change", "wait_for_replacement"]
 
 S = PublicationState
+log = get_logger("syndicate.revisions")
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,21 @@ def _shown(record: dict[str, Any] | None) -> str | None:
 
 def shows_no_change(rt: Services, pub: Publication, previous: Publication, adapter: Adapter) -> bool:
     """Whether ``pub``'s revision, rendered as the previous version (its link, its revision
-    number), is exactly the previous post: then nothing the channel shows changed."""
+    number), is exactly the previous post: then nothing the channel shows changed.
+
+    Any failure to tell (the earlier rendering cannot be repeated) answers False: the revision
+    then takes its normal path, which reports a rendering problem where it belongs.
+    """
     if previous.rendered is None:
         return False
+    try:
+        return _same_as_before(rt, pub, previous, adapter)
+    except Exception:
+        log.warning("revision.compare_failed", publication=pub.id, previous=previous.id, exc_info=True)
+        return False
+
+
+def _same_as_before(rt: Services, pub: Publication, previous: Publication, adapter: Adapter) -> bool:
     item = rt.ledger.item_content(pub.item_id, pub.revision)
     loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if item is None or loc is None or loc["state"] != "done":

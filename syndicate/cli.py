@@ -1012,6 +1012,9 @@ def unpublish(config_dir: Path | None, item_id: str, locale: str | None, account
                        f"{op.state}; no new call)")
         for p in done.unsupported:
             click.echo(f"  {'cannot delete':<18} {p.locale:<10} {p.account:<20} remove by hand: {p.permalink}")
+        for p in done.cancellation.in_flight:
+            click.echo(f"  {p.state:<18} {p.locale:<10} {p.account:<20} being sent or in doubt: it may still go "
+                       "out; run unpublish again once it settles")
         cancelled = len(done.cancellation.cancelled)
         click.echo(f"{item_id}: {len(ops)} delete(s) asked now, {len(done.in_progress)} under way, "
                    f"{len(done.already_unpublished)} publication(s) already unpublished, {cancelled} cancelled "

@@ -199,3 +199,23 @@ class _Stopped:
 
     def now(self) -> object:
         return self.when
+
+
+def test_a_failed_delete_is_tried_again_by_the_next_unpublish(
+    config_dir: Callable[..., Path], sqlite_url: str, linkedin: FakeLinkedIn
+) -> None:
+    # Given a delete that failed because the token lost the right to act for the author
+    with li_runtime(config_dir, sqlite_url, linkedin.url) as rt:
+        pub = li_enqueue(rt)
+        do_publish(rt, pub)
+        linkedin.tokens[TOKEN] = TokenGrant({"urn:li:organization:999"})
+        [op] = unpublish("item-1", runtime=rt, actor="cli").deleting
+        assert do_unpublish(rt, op.id) == "failed"
+        # When the right is back and the item is unpublished again
+        linkedin.tokens[TOKEN] = TokenGrant({AUTHOR})
+        [again] = unpublish("item-1", runtime=rt, actor="cli").deleting
+        outcome = do_unpublish(rt, again.id)
+        row = rt.ledger.publication(pub)
+    # Then the same delete row was armed again and is done; the post is gone
+    assert again.id == op.id and outcome == "done"
+    assert row is not None and row.state == "unpublished" and linkedin.created() == []

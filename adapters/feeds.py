@@ -35,7 +35,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from syndicate.channels import (
     AccountState,
+    Capability,
     ChannelError,
     ConfigError,
     ConfigProblem,
@@ -388,6 +389,8 @@ class FeedAdapter(HttpAdapter[FeedOptions]):
     #: Receipts point at files this adapter wrote (``file://``) unless the files are served.
     permalink_schemes = frozenset({"https", "http", "file"})
     publish_safety = Safety.IDEMPOTENT
+    #: A revision updates its entry (same id, new ``updated``); ``unpublish`` removes the entry.
+    capabilities = frozenset({Capability.UPDATE, Capability.DELETE, Capability.EXISTS})
     default_utm_medium = "partner"
     statuses = StatusMap(platform="the WebSub hub")
     #: A hub's answer is read only for an error message.
@@ -486,10 +489,26 @@ class FeedAdapter(HttpAdapter[FeedOptions]):
         if rendered.length > rendered.limit:
             raise PermanentError(f"entry content is {rendered.length:,} characters, over the limit of "
                                  f"{rendered.limit:,} (option max_content_chars)")
-        state = self._state()
         locale = publication.locale
-        key = f"feed:{locale}"
         record = self._record(rendered, publication)
+        merged, stored, changed = self._rewrite(
+            locale, lambda entries, now: _merge(entries, record, now, self.options.max_entries))
+        atom_path, rss_path = self.feed_paths(locale)
+        warnings = self._ping_hub(locale) if (self.options.hub and changed) else []
+        log.info("feeds.written", account=self.account.id, locale=locale, entry=stored["id"], changed=changed,
+                 entries=len(merged))
+        return Receipt(remote_id=stored["id"], permalink=self.permalink(stored["id"], locale),
+                       raw={"atom": str(atom_path), "rss": str(rss_path), "updated": stored["updated"],
+                            "revision": stored["revision"], "changed": changed},
+                       warnings=tuple(warnings))
+
+    def _rewrite(self, locale: str, change: Callable[[list[dict[str, Any]], datetime],
+                                                      tuple[list[dict[str, Any]], dict[str, Any], bool]]
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+        """Apply ``change`` to the entries of ``locale`` under the feed's lock, rewrite both files,
+        store the entries (compare-and-set); returns what ``change`` returned."""
+        state = self._state()
+        key = f"feed:{locale}"
         atom_path, rss_path = self.feed_paths(locale)
         meta = self.meta(locale)
         try:
@@ -499,31 +518,46 @@ class FeedAdapter(HttpAdapter[FeedOptions]):
                     entries: list[dict[str, Any]] = list(got[0]["entries"]) if got else []
                     version = got[1] if got else None
                     now = datetime.now(UTC).replace(microsecond=0)
-                    merged, stored, changed = _merge(entries, record, now, self.options.max_entries)
+                    merged, stored, changed = change(entries, now)
                     atom, rss = build_feeds(meta, merged)
                     try:
                         atom_path.parent.mkdir(parents=True, exist_ok=True)
                         # Files first, state second: a crash in between leaves the state without the
-                        # entry, so the retry adds it again and rewrites the files.
+                        # change, so the retry makes it again and rewrites the files.
                         _atomic_write(atom_path, atom)
                         _atomic_write(rss_path, rss)
                     except OSError as exc:
                         raise TransientError(f"cannot write feed files in {atom_path.parent}: {exc.strerror}"
                                              ) from None
                     if not changed or state.put(key, {"entries": merged}, expect_version=version):
-                        break
-                else:
-                    raise TransientError(f"feed {self.account.id}/{locale} kept changing under the lock; "
-                                         "try again")
+                        return merged, stored, changed
+                raise TransientError(f"feed {self.account.id}/{locale} kept changing under the lock; try again")
         except TimeoutError as exc:
             raise TransientError(f"feed {self.account.id}/{locale} is busy: {exc}") from None
+
+    def update(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """The entry of every revision has the same id: an update is a publish (new ``updated``, same
+        id, hub pinged)."""
+        return self.publish(rendered, publication)
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """Remove the entry ``remote_id`` from both files of its locale and ping the hub; an entry
+        that is not there is done."""
+        locale = publication.locale
+
+        def drop(entries: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+            kept = [e for e in entries if e["id"] != remote_id]
+            return kept, {"id": remote_id}, len(kept) != len(entries)
+
+        _, _, changed = self._rewrite(locale, drop)
         warnings = self._ping_hub(locale) if (self.options.hub and changed) else []
-        log.info("feeds.written", account=self.account.id, locale=locale, entry=stored["id"], changed=changed,
-                 entries=len(merged))
-        return Receipt(remote_id=stored["id"], permalink=self.permalink(stored["id"], locale),
-                       raw={"atom": str(atom_path), "rss": str(rss_path), "updated": stored["updated"],
-                            "revision": stored["revision"], "changed": changed},
-                       warnings=tuple(warnings))
+        log.info("feeds.entry_removed", account=self.account.id, locale=locale, entry=remote_id, changed=changed,
+                 warnings=len(warnings))
+
+    def exists(self, remote_id: str, publication: PublicationRef) -> bool:
+        """Whether the feed of the publication's locale still has the entry ``remote_id``."""
+        got = self._state().get(f"feed:{publication.locale}")
+        return any(e["id"] == remote_id for e in (got[0]["entries"] if got else []))
 
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """The stored entry of this item and locale at this revision or newer, if the Atom file has it."""

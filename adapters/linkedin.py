@@ -55,6 +55,7 @@ from syndicate.channels import (
     AuthError,
     AwareDatetime,
     BoundedTransport,
+    Capability,
     ConfigError,
     ConfigProblem,
     Duration,
@@ -267,6 +268,8 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
     name = "linkedin"
     required_credentials = ("access_token",)
     publish_safety = Safety.RECONCILE_ONLY
+    #: A revision changes the commentary in place; ``unpublish`` deletes the post.
+    capabilities = frozenset({Capability.UPDATE, Capability.DELETE, Capability.EXISTS})
     default_utm_medium = "social"
     default_base_url = DEFAULT_BASE_URL
     statuses = StatusMap(
@@ -527,6 +530,49 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         data = self.json(resp, creates=False, what=what)
         status = data.get("status") if isinstance(data, dict) else None
         return str(status) if status else None
+    def _post_url(self, urn: str) -> str:
+        return self._base + "/rest/posts/" + quote(urn, safe="")
+
+    def update(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """Change the post's commentary in place: ``POST /rest/posts/{encoded urn}`` with
+        ``X-RestLi-Method: PARTIAL_UPDATE`` and ``{"patch": {"$set": {"commentary": ...}}}``.
+
+        The Posts API updates only a few fields (commentary, call-to-action label, landing page,
+        lifecycle state): an article card keeps the link and title it was posted with.
+        """
+        if rendered.length > rendered.limit:
+            raise PermanentError(f"commentary is {rendered.length} characters, over LinkedIn's {rendered.limit}")
+        what = f"the update of post {remote_id}"
+        resp = self.request("POST", self._post_url(remote_id), creates=True, what=what,
+                            json={"patch": {"$set": {"commentary": rendered.text}}},
+                            headers=self._headers("PARTIAL_UPDATE"))
+        if resp.status_code == 404:
+            raise PermanentError(f"post {remote_id} of the earlier revision no longer exists on LinkedIn",
+                                 status=404, platform_message=_platform_message(resp))
+        if resp.status_code not in (200, 204):
+            raise self.status_error(resp, creates=True, what=what)
+        return Receipt(remote_id=remote_id, permalink=permalink_for(remote_id),
+                       raw={"urn": remote_id, "updated": True, "linkedin_version": self.options.linkedin_version})
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """``DELETE /rest/posts/{encoded urn}`` with ``X-RestLi-Method: DELETE`` (204); a post
+        already gone (404) is done."""
+        what = f"the deletion of post {remote_id}"
+        resp = self.request("DELETE", self._post_url(remote_id), creates=True, what=what,
+                            headers=self._headers("DELETE"))
+        if resp.status_code in (200, 204, 404):
+            return
+        raise self.status_error(resp, creates=True, what=what)
+
+    def exists(self, remote_id: str, publication: PublicationRef) -> bool:
+        """``GET /rest/posts/{encoded urn}``: 200 → it exists, 404 → it does not."""
+        what = f"looking up post {remote_id}"
+        resp = self.request("GET", self._post_url(remote_id), creates=False, what=what, headers=self._headers())
+        if resp.status_code == 404:
+            return False
+        if resp.status_code != 200:
+            raise self.status_error(resp, creates=False, what=what)
+        return True
 
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """Look through the author's recent posts for one carrying our tagged URL.

@@ -30,6 +30,7 @@ from syndicate.base.secrets import Credentials
 from syndicate.channels import (
     AccountContext,
     Adapter,
+    Capability,
     ConfigError,
     Limits,
     PermanentError,
@@ -116,6 +117,8 @@ class SandboxAdapter(Adapter[SandboxOptions]):
     permalink_schemes = frozenset({"https", "http", "file"})
     publish_safety = Safety.IDEMPOTENT
     uses_network = False
+    #: A revision rewrites the post's file in place; ``unpublish`` removes it.
+    capabilities = frozenset({Capability.UPDATE, Capability.DELETE, Capability.EXISTS})
 
     def __init__(self, account: AccountContext) -> None:
         super().__init__(account)
@@ -183,6 +186,45 @@ class SandboxAdapter(Adapter[SandboxOptions]):
         except OSError as exc:
             raise TransientError(f"cannot write to the outbox {path.parent}: {exc.strerror}") from None
         return Receipt(remote_id=publication.marker, permalink=path.as_uri(), raw={"path": str(path)})
+
+    def _file_of(self, remote_id: str, publication: PublicationRef) -> Path | None:
+        """The text file of the post ``remote_id`` (the marker of the publication that wrote it)."""
+        folder = _outbox(self.options) / publication.account / publication.item_id.replace("/", "_")
+        for meta_path in sorted(folder.glob("*.json")):
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if meta.get("marker") == remote_id and meta_path.with_suffix(".txt").exists():
+                return meta_path.with_suffix(".txt")
+        return None
+
+    def update(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """Rewrite the post's file with the new revision: same file, same permalink."""
+        path = self._file_of(remote_id, publication)
+        if path is None:
+            raise PermanentError(f"the outbox file of post {remote_id} of the earlier revision no longer exists")
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        meta.update({"key": publication.key, "link": rendered.link, "tagged_url": publication.tagged_url,
+                     "title": rendered.title, "length": rendered.length, "revision": publication.revision,
+                     "warnings": list(rendered.warnings)})
+        try:
+            _atomic_write(path, rendered.text)
+            _atomic_write(path.with_suffix(".json"), json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise TransientError(f"cannot write to the outbox {path.parent}: {exc.strerror}") from None
+        return Receipt(remote_id=remote_id, permalink=path.as_uri(), raw={"path": str(path)})
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """Remove the post's file and its metadata; a file already gone is done."""
+        path = self._file_of(remote_id, publication)
+        if path is not None:
+            path.unlink(missing_ok=True)
+            path.with_suffix(".json").unlink(missing_ok=True)
+
+    def exists(self, remote_id: str, publication: PublicationRef) -> bool:
+        """Whether the post's file is still in the outbox."""
+        return self._file_of(remote_id, publication) is not None
 
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """The written file, if its metadata carries this publication's marker."""

@@ -41,6 +41,7 @@ from standardwebhooks import Webhook
 from syndicate.base.fields import validate_url
 from syndicate.channels import (
     AuthError,
+    Capability,
     ConfigError,
     ConfigProblem,
     HttpAdapter,
@@ -86,6 +87,8 @@ class WebhookOptions(BaseModel):
         status_url: a URL template with ``{webhook_id}`` where the receiver answers 200 for a
             message it received and 404 for one it did not; used to reconcile (optional).
         event_type: the payload's ``type``.
+        updated_event_type: the ``type`` of a new revision of a publication the receiver has.
+        deleted_event_type: the ``type`` of the message that withdraws a publication (``unpublish``).
         max_payload_bytes: the largest body sent; larger payloads fail before any call.
         max_response_bytes: how much of an answer is read (the rest is ignored).
         markdown: ``html``: the body goes out as sanitized HTML (``body_html``); ``both`` also
@@ -98,6 +101,10 @@ class WebhookOptions(BaseModel):
     status_url: str | None = None
     event_type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$",
                                                  max_length=100)] = "content.published"
+    updated_event_type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$",
+                                                         max_length=100)] = "content.updated"
+    deleted_event_type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$",
+                                                         max_length=100)] = "content.deleted"
     max_payload_bytes: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)
     max_response_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
     markdown: Literal["html", "both"] = "html"
@@ -153,6 +160,8 @@ class WebhookAdapter(HttpAdapter[WebhookOptions]):
     name = "webhooks"
     required_credentials = ("secret",)
     publish_safety = Safety.IDEMPOTENT
+    #: A revision is an ``updated`` message, ``unpublish`` a ``deleted`` one (receivers dedupe both).
+    capabilities = frozenset({Capability.UPDATE, Capability.DELETE})
     default_utm_medium = "partner"
     #: 410 disables the account; a receiver's 408 timed out while it may have handled the message.
     statuses = StatusMap(
@@ -243,14 +252,45 @@ class WebhookAdapter(HttpAdapter[WebhookOptions]):
         if rendered.length > rendered.limit:
             raise PermanentError(f"payload is {rendered.length:,} bytes, over the limit of {rendered.limit:,} "
                                  "(option max_payload_bytes)")
-        url = self.url
         webhook_id = webhook_id_for(publication.key)
-        headers = {"Content-Type": "application/json", **self.signed_headers(webhook_id, rendered.text)}
+        resp = self._post(webhook_id, rendered.text)
+        return self._receipt(webhook_id, publication, resp.content, answer_complete(resp), resp.status_code)
+
+    def _post(self, webhook_id: str, body: str) -> requests.Response:
+        url = self.url
+        headers = {"Content-Type": "application/json", **self.signed_headers(webhook_id, body)}
         what = f"the message to {url}"
-        resp = self.request("POST", url, creates=True, what=what, data=rendered.text.encode("utf-8"), headers=headers)
+        resp = self.request("POST", url, creates=True, what=what, data=body.encode("utf-8"), headers=headers)
         if not 200 <= resp.status_code < 300:
             raise self.status_error(resp, creates=True, what=what)
-        return self._receipt(webhook_id, publication, resp.content, answer_complete(resp), resp.status_code)
+        return resp
+
+    def update(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """The new revision as an ``updated_event_type`` message: the payload of a publish, with
+        ``data.publication_id`` naming the message the receiver already has (``remote_id``, the
+        ``webhook-id`` of the first revision). Its own ``webhook-id`` is the new revision's, so it is
+        not taken for a repeat; the receipt keeps ``remote_id``."""
+        payload = json.loads(rendered.text)
+        payload["type"] = self.options.updated_event_type
+        payload["data"]["publication_id"] = remote_id
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        if self.limits.counter(body) > rendered.limit:
+            raise PermanentError(f"payload is over the limit of {rendered.limit:,} bytes (option max_payload_bytes)")
+        webhook_id = webhook_id_for(publication.key)
+        resp = self._post(webhook_id, body)
+        receipt = self._receipt(webhook_id, publication, resp.content, answer_complete(resp), resp.status_code)
+        return Receipt(remote_id=remote_id, permalink=receipt.permalink,
+                       raw={**receipt.raw, "publication_id": remote_id}, warnings=receipt.warnings)
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """A ``deleted_event_type`` message naming the publication (``data.publication_id``), with a
+        ``webhook-id`` stable across attempts, so the receiver dedupes a repeat."""
+        webhook_id = webhook_id_for(f"{remote_id}:deleted")
+        payload = {"type": self.options.deleted_event_type, "schema_version": PAYLOAD_SCHEMA_VERSION,
+                   "data": {"publication_id": remote_id,
+                            "item": {"id": publication.item_id, "revision": publication.revision},
+                            "locale": publication.locale, "slot": publication.slot}}
+        self._post(webhook_id, json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
 
     def _receipt(self, webhook_id: str, publication: PublicationRef, body: bytes, complete: bool,
                  status: int) -> Receipt:

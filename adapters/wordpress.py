@@ -42,6 +42,7 @@ from requests.auth import HTTPBasicAuth
 from syndicate.base.locales import language
 from syndicate.channels import (
     AccountContext,
+    Capability,
     ConfigError,
     ConfigProblem,
     ContentError,
@@ -229,6 +230,8 @@ class WordPressAdapter(HttpAdapter[WordPressOptions]):
     name = "wordpress"
     required_credentials = ("username", "app_password")
     publish_safety = Safety.RECONCILE_ONLY
+    #: A revision updates the post in place; ``unpublish`` moves it to the trash.
+    capabilities = frozenset({Capability.UPDATE, Capability.DELETE, Capability.EXISTS})
     #: A blog post links back to the canonical page as a referral, not a social network.
     default_utm_medium = "referral"
     statuses = StatusMap(platform="WordPress", messages=dict.fromkeys(
@@ -537,22 +540,52 @@ class WordPressAdapter(HttpAdapter[WordPressOptions]):
         body = self._post_body(rendered, site)
         self._with_uploads(rendered, publication, site, body)
         if publication.previous_remote_id:
-            post_id = publication.previous_remote_id
-            what = f"the update of post {post_id}"
-            resp = self._send(site, "POST", f"/wp/v2/posts/{quote(post_id, safe='')}", json_body=body,
-                              creates=True, what=what)
-            if resp.status_code == 404:
-                raise PermanentError(f"post {post_id} of the earlier revision no longer exists on {site}",
-                                     status=404, platform_message=_platform_message(resp))
-            if resp.status_code != 200:
-                raise self.status_error(resp, creates=True, what=what)
-            return self._receipt(self.json(resp, creates=True, what=what), creates=True, what=what)
+            return self.update(rendered, publication, publication.previous_remote_id)
         body["slug"] = self._slug(rendered, publication)
         what = "the new post"
         resp = self._send(site, "POST", "/wp/v2/posts", json_body=body, creates=True, what=what)
         if resp.status_code != 201:
             raise self.status_error(resp, creates=True, what=what)
         return self._receipt(self.json(resp, creates=True, what=what), creates=True, what=what)
+
+    def update(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """``POST /wp/v2/posts/<id>`` with the new revision: same id, same slug, same permalink."""
+        site = str(rendered.extra.get("site") or self._site(publication.locale))
+        body = self._post_body(rendered, site)
+        what = f"the update of post {remote_id}"
+        resp = self._send(site, "POST", f"/wp/v2/posts/{quote(remote_id, safe='')}", json_body=body,
+                          creates=True, what=what)
+        if resp.status_code == 404:
+            raise PermanentError(f"post {remote_id} of the earlier revision no longer exists on {site}",
+                                 status=404, platform_message=_platform_message(resp))
+        if resp.status_code != 200:
+            raise self.status_error(resp, creates=True, what=what)
+        return self._receipt(self.json(resp, creates=True, what=what), creates=True, what=what)
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """``DELETE /wp/v2/posts/<id>?force=false``: the post goes to the trash (an editor can restore
+        it). A post already trashed (410 ``rest_already_trashed``) or gone (404) is done."""
+        site = self._site(publication.locale) or ""
+        what = f"the deletion of post {remote_id}"
+        resp = self._send(site, "DELETE", f"/wp/v2/posts/{quote(remote_id, safe='')}", query="force=false",
+                          creates=True, what=what)
+        if resp.status_code == 200 or (resp.status_code in (404, 410) and _is_rest_error(resp)):
+            return
+        raise self.status_error(resp, creates=True, what=what)
+
+    def exists(self, remote_id: str, publication: PublicationRef) -> bool:
+        """Whether post ``remote_id`` is on the site and not in the trash."""
+        site = self._site(publication.locale) or ""
+        what = f"looking up post {remote_id}"
+        resp = self._send(site, "GET", f"/wp/v2/posts/{quote(remote_id, safe='')}", query="context=edit", what=what)
+        if resp.status_code == 404 and _is_rest_error(resp):
+            return False
+        if resp.status_code != 200:
+            raise self.status_error(resp, creates=False, what=what)
+        post = self.json(resp, creates=False, what=what)
+        if not isinstance(post, dict) or "status" not in post:
+            raise InDoubt(f"WordPress's answer to {what} has no status")
+        return bool(post["status"] != "trash")
 
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """The post whose slug carries this publication's marker, in any state but trash.

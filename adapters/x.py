@@ -50,6 +50,7 @@ from syndicate.channels import (
     Adapter,
     AuthError,
     BoundedTransport,
+    Capability,
     ChannelError,
     InDoubt,
     Limits,
@@ -297,6 +298,9 @@ class XAdapter(Adapter[XOptions]):
     name = "x"
     required_credentials = OAUTH1_CREDENTIALS
     publish_safety = Safety.RECONCILE_ONLY
+    #: X cannot edit a post through the API: a revision keeps the post (default), replies to it, or
+    #: replaces it (delete, then post anew); ``unpublish`` deletes it.
+    capabilities = frozenset({Capability.DELETE, Capability.EXISTS, Capability.REPLY})
 
     def __init__(self, account: AccountContext) -> None:
         super().__init__(account)
@@ -379,6 +383,49 @@ class XAdapter(Adapter[XOptions]):
 
     def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
         """Post ``rendered`` (resuming a thread after its last posted part)."""
+        return self._post(rendered, publication, reply_to=None)
+
+    def reply(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """Post ``rendered`` as a reply to the post ``remote_id`` (policy ``reply``: a correction in
+        the thread); its later parts reply to the part before, as in any thread."""
+        return self._post(rendered, publication, reply_to=remote_id)
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """``DELETE /2/tweets/:id`` (tweepy ``Client.delete_tweet``) for every part of the post, the
+        last part first; a post already gone (404) is done. Another account's post is refused (403)."""
+        progress = self._progress(publication)
+        ids = list(progress.ids) if progress and progress.ids and progress.ids[0] == remote_id else [remote_id]
+        for tweet_id in reversed(ids):
+            what = f"delete post {tweet_id}"
+            def remove(c: tweepy.Client, auth: bool, t: str = tweet_id) -> Any:
+                return c.delete_tweet(t, user_auth=auth)
+
+            try:
+                self._call(remove, what, creates=True)
+            except PermanentError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            log.info("x.deleted", account=self.account.id, post_id=tweet_id)
+
+    def exists(self, remote_id: str, publication: PublicationRef) -> bool:
+        """``GET /2/tweets/:id``: a ``data`` object → it exists; X's "Not Found Error" (200 with
+        ``errors``, or 404) → it does not."""
+        what = f"look up post {remote_id}"
+        try:
+            body = self._call(lambda c, auth: c.get_tweet(remote_id, user_auth=auth), what, creates=False)
+        except PermanentError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        if isinstance(body, dict) and isinstance(body.get("data"), dict):
+            return True
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list) and any(isinstance(e, dict) and "Not Found" in str(e.get("title")) for e in errors):
+            return False
+        raise InDoubt(f"X's answer to {what} is neither the post nor 'not found'")
+
+    def _post(self, rendered: Rendered, publication: PublicationRef, *, reply_to: str | None) -> Receipt:
         parts = rendered.parts or (rendered.text,)
         for i, part in enumerate(parts):
             n = weighted_length(part)
@@ -394,7 +441,7 @@ class XAdapter(Adapter[XOptions]):
             if ids:
                 what += f"; parts 1-{len(ids)} are posted, the first as {ids[0]}"
             progress = self._save(publication, progress, ids, attempt=True)
-            tweet_id = self._create(parts[i], reply_to=ids[-1] if ids else None,
+            tweet_id = self._create(parts[i], reply_to=ids[-1] if ids else reply_to,
                                     media_ids=media_ids if i == 0 else None, what=what)
             ids.append(tweet_id)
             progress = self._save(publication, progress, ids)
@@ -448,8 +495,11 @@ class XAdapter(Adapter[XOptions]):
         taken = set(ids)
         found_any = False
         for i in range(len(ids), len(parts)):
-            match = self._match(posts, parts[i], reply_to=ids[-1] if ids else None,
-                                link=publication.tagged_url if i == link_part else None, taken=taken)
+            link = publication.tagged_url if i == link_part else None
+            match = self._match(posts, parts[i], reply_to=ids[-1] if ids else None, link=link, taken=taken)
+            if match is None and not ids and publication.previous_remote_id:
+                # a correction posted as a reply to the earlier revision's post (policy reply)
+                match = self._match(posts, parts[i], reply_to=publication.previous_remote_id, link=link, taken=taken)
             if match is None:
                 break
             ids.append(match)

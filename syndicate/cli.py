@@ -384,9 +384,18 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
             sys.exit(EXIT_INCOMPLETE)
         pubs = rt.ledger.publications(item_id=item_id, revision=stored.item.revision)
         held = rt.ledger.held_accounts()
+        from .operations.versions import version_history
+
+        history = [h for h in version_history(rt.ledger, item_id)
+                   if len(h.versions) > 1 or any(v.state == "unpublished" for v in h.versions)]
+        deletes = rt.ledger.operations(item_id=item_id)
         if fmt == "json":
             click.echo(json.dumps({
                 "item_id": item_id, "revision": stored.item.revision, "state": stored.state,
+                "history": [{"locale": h.locale, "account": h.account, "slot": h.slot,
+                             "versions": [v.as_json() for v in h.versions]} for h in history],
+                "deletes": [{"operation": o.id, "account": o.account, "locale": o.locale, "remote_id": o.remote_id,
+                             "state": o.state, "last_error": o.last_error} for o in deletes],
                 "publications": [{
                     "id": p.id, "key": p.key, "locale": p.locale, "account": p.account, "slot": p.slot,
                     "state": p.state, "scheduled_for": p.scheduled_for.isoformat(),
@@ -405,6 +414,14 @@ def status(config_dir: Path | None, item_id: str, revision: int | None, fmt: str
                 note = held_note(p, held)
                 if note:
                     click.echo(f"      {note}")
+            for h in history:
+                click.echo(f"  versions of {h.locale} {h.account} #{h.slot}:")
+                for v in h.versions:
+                    click.echo(f"      r{v.revision:<4} {v.state:<12} {v.how or '':<20} {v.utm_content or '':<40} "
+                               f"{(v.text_hash or '')[:12]:<12} {v.permalink or ''}")
+            for o in deletes:
+                click.echo(f"  delete {o.account} {o.remote_id}: {o.state}"
+                           + (f" ({o.last_error})" if o.last_error and o.state != "done" else ""))
 
 
 @main.command()
@@ -1050,3 +1067,56 @@ def calendar_command(config_dir: Path | None, first: str | None, last: str | Non
             click.echo(f"wrote {output} ({len(entries)} publication(s))", err=True)
         else:
             click.echo(text, nl=False)
+@main.command()
+@config_option
+@click.argument("item_id")
+@click.option("--locale", default=None, help="Only this locale's posts.")
+@click.option("--account", default=None, help="Only this account's posts.")
+def unpublish(config_dir: Path | None, item_id: str, locale: str | None, account: str | None) -> None:
+    """Delete ITEM_ID's posts that went out, and cancel what has not gone out yet.
+
+    Each live post is deleted once (WordPress: to the trash; feeds: entry removed; LinkedIn and X:
+    deleted; webhooks: a deleted message), recorded in the ledger; a delete that times out is
+    settled by asking the platform whether the post still exists. Run again, it makes no call and
+    says so. With a Redis broker the workers carry the deletes out; embedded, this command does.
+    Exit 0 when every delete is done or under way, 1 when the item is unknown or a delete failed
+    or needs an operator, 2 when the item has no publication in --locale or on --account.
+    """
+    from .intake.unpublish import unpublish as unpublish_item
+    from .model.states import OperationState
+    from .publishing.unpublish import do_unpublish
+
+    with _handled(), _runtime(config_dir, embedded=True) as rt:
+        if rt.ledger.item(item_id) is None:
+            _err(f"item {item_id!r} not found in the ledger")
+            sys.exit(EXIT_INCOMPLETE)
+        actor = f"cli:{os.environ.get('USER') or 'unknown'}"
+        done = unpublish_item(item_id, locale=locale, account=account, runtime=rt, actor=actor)
+        ops = list(done.deleting)
+        if rt.embedded:
+            for op in ops:  # no worker in this process: carry the delete out here (and settle a doubt)
+                for _ in range(2):
+                    if do_unpublish(rt, op.id) not in ("in_doubt",):
+                        break
+            ops = [rt.ledger.operation(op.id) or op for op in ops]
+        for op in ops:
+            note = {"done": "deleted", "pending": "asked the workers", "retrying": "will retry",
+                    "in_doubt": "in doubt: the platform will be asked"}.get(op.state, op.state)
+            click.echo(f"  {note:<18} {op.locale:<10} {op.account:<20} {op.remote_id}"
+                       + (f"  ({op.last_error})" if op.last_error and op.state != "done" else ""))
+        for op in done.in_progress:
+            click.echo(f"  {'under way':<18} {op.locale:<10} {op.account:<20} {op.remote_id}  (asked before: "
+                       f"{op.state}; no new call)")
+        for p in done.unsupported:
+            click.echo(f"  {'cannot delete':<18} {p.locale:<10} {p.account:<20} remove by hand: {p.permalink}")
+        for p in done.cancellation.in_flight:
+            click.echo(f"  {p.state:<18} {p.locale:<10} {p.account:<20} being sent or in doubt: it may still go "
+                       "out; run unpublish again once it settles")
+        cancelled = len(done.cancellation.cancelled)
+        click.echo(f"{item_id}: {len(ops)} delete(s) asked now, {len(done.in_progress)} under way, "
+                   f"{len(done.already_unpublished)} publication(s) already unpublished, {cancelled} cancelled "
+                   "before going out")
+        if done.nothing_to_do and not done.in_progress:
+            click.echo("nothing to do: already unpublished (no call made)")
+        bad = [op for op in ops if op.state in (OperationState.FAILED, OperationState.UNCONFIRMED)]
+        sys.exit(EXIT_INCOMPLETE if bad or done.unsupported else EXIT_OK)

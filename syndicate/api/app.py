@@ -65,7 +65,7 @@ _ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _CAMPAIGN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
 _LOCALE = re.compile(r"[A-Za-z0-9_-]{2,35}")
 _STATES = ("awaiting_review", "scheduled", "enqueued", "calling", "retrying", "in_doubt", "published",
-           "unconfirmed", "failed", "cancelled", "skipped")
+           "unconfirmed", "failed", "cancelled", "skipped", "unpublished")
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -101,6 +101,14 @@ class CancelRequest(BaseModel):
     locale: str | None = Field(default=None, max_length=35)
     account: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     reason: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+class UnpublishRequest(BaseModel):
+    """Unpublish an item (optionally only one locale or account): delete its posts, cancel the rest."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    locale: str | None = Field(default=None, max_length=35)
+    account: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class ApproveRequest(BaseModel):
@@ -391,6 +399,46 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
         req = _small_body(raw, CancelRequest, optional=True)
         return await run_in_threadpool(cancel_sync, item_id, req, producer)
 
+    def unpublish_sync(item_id: str, req: UnpublishRequest, producer: str) -> Response:
+        from ..intake.unpublish import unpublish as unpublish_item
+
+        if rt.ledger.item(item_id) is None:
+            raise ApiError(404, "not_found", "no such item")
+        locale = _locale(req.locale) if req.locale else None
+        try:
+            done = unpublish_item(item_id, locale=locale, account=req.account, runtime=rt, actor=f"api:{producer}",
+                                  producer=auth.producer(producer))
+        except NotOwner:
+            raise forbidden() from None
+        except InvalidFilter as exc:
+            raise ApiError(422, "invalid_request", f"unknown {exc.field}", [(exc.field or "", str(exc))]) from None
+
+        def op_json(op: Any) -> dict[str, Any]:
+            return {"operation": op.id, "locale": op.locale, "account": op.account, "remote_id": op.remote_id,
+                    "state": op.state}
+
+        body: dict[str, Any] = {
+            "item_id": item_id, "deleting": [op_json(o) for o in done.deleting],
+            "in_progress": [op_json(o) for o in done.in_progress],
+            "already_unpublished": [p.id for p in done.already_unpublished],
+            "unsupported": [{"publication": p.id, "account": p.account, "permalink": p.permalink}
+                            for p in done.unsupported],
+            "cancelled": [p.id for p in done.cancellation.cancelled]}
+        if done.nothing_to_do and not done.in_progress:
+            body["note"] = "nothing to do: already unpublished (no call made)"
+        log.info("api.unpublished", item=item_id, locale=locale, account=req.account, deleting=len(done.deleting))
+        return _json(body, 202 if done.deleting else 200)
+
+    @_errors
+    async def unpublish(request: Request) -> Response:
+        producer = auth(request, "cancel")
+        item_id = _item_id(request)
+        raw = await _body(request, limit)
+        if raw.strip():
+            _require_json(request)
+        req = _small_body(raw, UnpublishRequest, optional=True)
+        return await run_in_threadpool(unpublish_sync, item_id, req, producer)
+
     def review_sync(item_id: str, locale: str, req: ApproveRequest, approve: bool, producer: str) -> Response:
         if rt.ledger.item(item_id, req.revision) is None:
             raise ApiError(404, "not_found", "no such item" if req.revision is None else "no such revision")
@@ -464,6 +512,7 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
         Route("/v1/items", submit_item, methods=["POST"]),
         Route("/v1/items/{item_id}/publications", item_publications, methods=["GET"]),
         Route("/v1/items/{item_id}/cancel", cancel, methods=["POST"]),
+        Route("/v1/items/{item_id}/unpublish", unpublish, methods=["POST"]),
         Route("/v1/items/{item_id}/locales/{locale}/approve", review_endpoint(True), methods=["POST"]),
         Route("/v1/items/{item_id}/locales/{locale}/reject", review_endpoint(False), methods=["POST"]),
         Route("/v1/campaigns/{campaign}/publications", campaign_publications, methods=["GET"]),
@@ -614,6 +663,32 @@ def openapi_document() -> dict[str, Any]:
                                      "cancelled": {"type": "array", "items": {"type": "integer"}},
                                      "note": {"type": "string",
                                               "description": "Present when nothing was left to cancel"}}},
+        "UnpublishRequest": UnpublishRequest.model_json_schema(),
+        "Unpublishing": {
+            "type": "object",
+            "required": ["item_id", "deleting", "in_progress", "already_unpublished", "unsupported", "cancelled"],
+            "properties": {
+                "item_id": {"type": "string"},
+                "deleting": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"},
+                             "description": "Deletes asked for now, one per live post; the workers carry them out"},
+                "in_progress": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"},
+                                "description": "Deletes asked for earlier and not finished (no new call)"},
+                "already_unpublished": {"type": "array", "items": {"type": "integer"},
+                                        "description": "Publications whose post was already deleted"},
+                "unsupported": {"type": "array", "items": {
+                    "type": "object", "required": ["publication", "account", "permalink"],
+                    "properties": {"publication": {"type": "integer"}, "account": {"type": "string"},
+                                   "permalink": {"type": ["string", "null"]}}},
+                                "description": "Live posts on channels that cannot delete: remove them by hand"},
+                "cancelled": {"type": "array", "items": {"type": "integer"},
+                              "description": "Publications cancelled before they went out"},
+                "note": {"type": "string", "description": "Present when there was nothing to do"}}},
+        "Operation": {
+            "type": "object", "required": ["operation", "locale", "account", "remote_id", "state"],
+            "properties": {"operation": {"type": "integer"}, "locale": {"type": "string"},
+                           "account": {"type": "string"}, "remote_id": {"type": "string"},
+                           "state": {"type": "string", "enum": ["pending", "calling", "retrying", "in_doubt", "done",
+                                                                "failed", "unconfirmed"]}}},
         "ApproveRequest": ApproveRequest.model_json_schema(),
         "RejectRequest": RejectRequest.model_json_schema(),
         "ReviewDecision": {
@@ -684,6 +759,16 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "cancelItem", "summary": "Cancel the open publications of the item's active revision",
                 "parameters": [item_id], "requestBody": body("CancelRequest", required=False),
                 "responses": {"200": ok("Cancelled", "The publications cancelled (may be none)"),
+                              "404": _problem("No such item"), "413": _problem("Body too large"),
+                              "415": _problem("Body is not JSON"),
+                              "422": _problem("Invalid body, or a locale or account the item has no publication "
+                                              "for (the reason lists the ones it has)"), **auth_errors}}},
+            "/v1/items/{item_id}/unpublish": {"post": {
+                "operationId": "unpublishItem",
+                "summary": "Delete the item's posts that went out and cancel the rest (scoped like cancel)",
+                "parameters": [item_id], "requestBody": body("UnpublishRequest", required=False),
+                "responses": {"202": ok("Unpublishing", "Deletes asked for; the workers carry them out"),
+                              "200": ok("Unpublishing", "Nothing new to delete: already unpublished or under way"),
                               "404": _problem("No such item"), "413": _problem("Body too large"),
                               "415": _problem("Body is not JSON"),
                               "422": _problem("Invalid body, or a locale or account the item has no publication "

@@ -22,7 +22,7 @@ __all__ = ["DOCS_CSP", "lifecycle_schemas", "lifecycle_webhooks", "render_docs"]
 DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 _STATES = ("awaiting_review", "scheduled", "enqueued", "calling", "retrying", "in_doubt", "published",
-           "unconfirmed", "failed", "cancelled", "skipped")
+           "unconfirmed", "failed", "cancelled", "skipped", "unpublished")
 
 _WEBHOOK_HEADERS = (
     ("webhook-id", "The message id: the same on every retry of one message. Dedupe on it.", "msg_0f3c5d0e8d9a4b7e"),

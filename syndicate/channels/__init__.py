@@ -37,6 +37,7 @@ from ..errors import (
 from .contract import (
     AccountContext,
     Adapter,
+    Capability,
     Limits,
     MediaRef,
     NoOptions,
@@ -45,6 +46,7 @@ from .contract import (
     RateWindow,
     Receipt,
     Rendered,
+    RevisionPolicy,
     Safety,
 )
 from .errormap import Outcome, StatusMap, request_error
@@ -76,6 +78,7 @@ __all__ = [
     "AuthError",
     "AwareDatetime",
     "BoundedTransport",
+    "Capability",
     "ChannelError",
     "ConfigError",
     "ConfigProblem",
@@ -106,6 +109,7 @@ __all__ = [
     "RateWindow",
     "Receipt",
     "Rendered",
+    "RevisionPolicy",
     "Safety",
     "SpanFinder",
     "StatusMap",

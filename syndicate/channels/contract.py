@@ -11,6 +11,11 @@ An adapter is one small class per channel (``adapters/x.py``, ``adapters/linkedi
   ``None`` means surely absent, :class:`~syndicate.errors.InDoubt` means it cannot tell.
 * ``limits``: what the channel accepts, as data (:class:`Limits`).
 
+Optional, for posts that already went out, each declared in ``capabilities`` (:class:`Capability`)
+so the core knows what it may ask: ``update`` (a revision, in place), ``delete`` and ``exists``
+(``unpublish``, and the reconciliation of a delete in doubt), ``reply`` (a correction in the
+thread). What a revision does on an account is its :class:`RevisionPolicy`.
+
 ``publish_safety`` tells the pipeline what a repeated ``publish`` would do (docs/writing-an-adapter.md), so the
 pipeline, not each adapter, decides between retrying and reconciling.
 
@@ -42,6 +47,7 @@ __all__ = [
     "AccountContext",
     "Adapter",
     "AdapterRegistry",
+    "Capability",
     "Limits",
     "MediaRef",
     "NoOptions",
@@ -50,6 +56,7 @@ __all__ = [
     "RateWindow",
     "Receipt",
     "Rendered",
+    "RevisionPolicy",
     "Safety",
     "default_registry",
 ]
@@ -69,6 +76,39 @@ class Safety(StrEnum):
     RECONCILE_ONLY = "reconcile_only"
     #: Must not be repeated at all: an ambiguous failure goes to an operator.
     NEVER = "never"
+
+
+class Capability(StrEnum):
+    """What an adapter can do to a post that already went out (docs/writing-an-adapter.md)."""
+
+    #: ``update``: change the post in place (same id, same permalink).
+    UPDATE = "update"
+    #: ``delete``: remove the post (an already-gone post counts as done).
+    DELETE = "delete"
+    #: ``exists``: tell whether a post still exists (reconciles a delete in doubt).
+    EXISTS = "exists"
+    #: ``reply``: post a correction as a reply to the post.
+    REPLY = "reply"
+
+
+class RevisionPolicy(StrEnum):
+    """What a new revision of an item does to its post that already went out on an account."""
+
+    #: Change the post in place (needs :attr:`Capability.UPDATE`).
+    UPDATE = "update"
+    #: Leave the post as it is; the revision is recorded as ``skipped``.
+    KEEP = "keep"
+    #: Post the new text as a reply to the post (needs :attr:`Capability.REPLY`).
+    REPLY = "reply"
+    #: Delete the post, then post the new text anew (needs :attr:`Capability.DELETE`).
+    REPLACE = "replace"
+
+
+#: The capability each revision policy needs.
+POLICY_NEEDS: Mapping[RevisionPolicy, Capability | None] = {
+    RevisionPolicy.UPDATE: Capability.UPDATE, RevisionPolicy.KEEP: None,
+    RevisionPolicy.REPLY: Capability.REPLY, RevisionPolicy.REPLACE: Capability.DELETE,
+}
 
 
 @dataclass(frozen=True)
@@ -271,6 +311,16 @@ class Adapter(ABC, Generic[OptionsT]):
     uses_network: ClassVar[bool] = True
     #: URL schemes a permalink of this adapter's receipts may have (``syndicate.publishing.receipts``).
     permalink_schemes: ClassVar[frozenset[str]] = frozenset({"https", "http"})
+    #: What this adapter can do to a post that went out: which of ``update``, ``delete``, ``exists``
+    #: and ``reply`` it implements.
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: What repeating ``update`` after an ambiguous failure would do (an update by id is idempotent).
+    update_safety: ClassVar[Safety] = Safety.IDEMPOTENT
+    #: What repeating ``delete`` would do. A delete in doubt is reconciled with ``exists`` when the
+    #: adapter has it; without it, an ``idempotent`` delete is sent again, any other goes to an operator.
+    delete_safety: ClassVar[Safety] = Safety.IDEMPOTENT
+    #: The revision policy of an account that sets none: ``update`` where the adapter can, else ``keep``.
+    default_revision_policy: ClassVar[RevisionPolicy | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -326,6 +376,42 @@ class Adapter(ABC, Generic[OptionsT]):
         """Engagement counts of a published post (``likes``, ``reposts``, ``replies``, ``impressions``,
         ``clicks``, ...), or None when the channel offers none. Read-only: safe to repeat."""
         return None
+
+    def update(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """Change the post ``remote_id`` to ``rendered`` in place (:attr:`Capability.UPDATE`).
+
+        Returns the receipt of the same post (same id and permalink). Raises a ``ChannelError``
+        subclass as ``publish`` does; a post that no longer exists is a ``PermanentError``.
+        """
+        raise NotImplementedError(f"the {self.name} adapter cannot update posts")
+
+    def delete(self, remote_id: str, publication: PublicationRef) -> None:
+        """Delete (or unpublish) the post ``remote_id`` (:attr:`Capability.DELETE`).
+
+        A post that is already gone (a 404) is done: return normally. A timeout after sending
+        raises ``InDoubt``: the pipeline then asks ``exists``.
+        """
+        raise NotImplementedError(f"the {self.name} adapter cannot delete posts")
+
+    def exists(self, remote_id: str, publication: PublicationRef) -> bool:
+        """Whether the post ``remote_id`` still exists (:attr:`Capability.EXISTS`); ``InDoubt`` when
+        the platform cannot tell. Read-only: safe to repeat."""
+        raise NotImplementedError(f"the {self.name} adapter cannot look posts up")
+
+    def reply(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
+        """Post ``rendered`` as a reply to the post ``remote_id`` (:attr:`Capability.REPLY`); like
+        ``publish``, a create: found again by ``find_existing`` after an ambiguous failure."""
+        raise NotImplementedError(f"the {self.name} adapter cannot reply to posts")
+
+    @classmethod
+    def revision_policy_for(cls, configured: RevisionPolicy | str | None) -> RevisionPolicy:
+        """The policy of an account: ``configured`` if set, else :attr:`default_revision_policy`,
+        else ``update`` when the adapter can update, else ``keep``."""
+        if configured is not None:
+            return RevisionPolicy(configured)
+        if cls.default_revision_policy is not None:
+            return cls.default_revision_policy
+        return RevisionPolicy.UPDATE if Capability.UPDATE in cls.capabilities else RevisionPolicy.KEEP
 
     @property
     def label(self) -> str:

@@ -34,7 +34,7 @@ from pydantic import (
 from ..base.hints import did_you_mean
 from ..base.inputs import Document, InputError, line_of, load_yaml
 from ..base.secrets import Credentials, SecretSource
-from ..channels.contract import AdapterRegistry, default_registry
+from ..channels.contract import POLICY_NEEDS, Adapter, AdapterRegistry, RevisionPolicy, default_registry
 from ..errors import ConfigError, ConfigProblem
 from ..model.config import (
     Account,
@@ -266,6 +266,8 @@ def load_config(
                     except ValidationError as exc:
                         problems.extend(_problems_from_validation(accounts_doc, exc, (*apath, "options"),
                                                                   cls.Options))
+                    problems.extend(_revision_policy_problems(cls, acc, acc_id, str(accounts_path),
+                                                              line_of(accounts_doc, (*apath, "on_revision"))))
                     for name in required:
                         if name not in acc.credentials:
                             problems.append(ConfigProblem(
@@ -388,3 +390,18 @@ def _settings_secret_problems(sf: _SettingsFile, doc: Document, secrets: SecretS
                                      f"{ref.var} must hold a signing secret such as 'whsec_' + base64 of 24-64 "
                                      "random bytes"))
     return out
+
+
+def _revision_policy_problems(cls: type[Adapter], acc: Account, acc_id: str, path: str, line: int | None
+                              ) -> list[ConfigProblem]:
+    """An ``on_revision`` the account's adapter cannot carry out (``reply`` on a blog, say)."""
+    if acc.on_revision is None:
+        return []
+    needs = POLICY_NEEDS[RevisionPolicy(acc.on_revision)]
+    if needs is None or needs in cls.capabilities:
+        return []
+    can = [p.value for p, n in POLICY_NEEDS.items() if n is None or n in cls.capabilities]
+    return [ConfigProblem(path, line, f"accounts.{acc_id}.on_revision",
+                          f"adapter {acc.adapter!r} cannot {'reply to' if needs.value == 'reply' else needs.value} "
+                          f"posts, so {acc.on_revision!r} is not "
+                          f"possible; choose one of {', '.join(can)}")]

@@ -7,6 +7,7 @@ from .calendar import CalendarRow
 from .database import Clock, LedgerError, SystemClock, default_database_url, worker_id
 from .engagement import Snapshot
 from .items import StoredItem, SubmitOutcome
+from .operations import Operation, UnpublishPlan
 from .outbox import ClaimedNotification
 from .records import NewPublication, Outbox, Publication
 from .store import Ledger
@@ -18,12 +19,14 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "NewPublication",
+    "Operation",
     "Outbox",
     "Publication",
     "Snapshot",
     "StoredItem",
     "SubmitOutcome",
     "SystemClock",
+    "UnpublishPlan",
     "default_database_url",
     "worker_id",
 ]

@@ -74,9 +74,16 @@ def _claim_ready() -> Any:
 
     The conditions are those the publish step checks before claiming (``publish_step`` and
     ``hold_until_due``): the account is configured and not held, the item has not expired, the
-    row is due (no margin: an early message takes the general path, which sends it again).
+    row is due (no margin: an early message takes the general path, which sends it again), and no
+    earlier revision of it is live (a revision follows its account's policy on the general path:
+    ``previous_version``).
     """
     p = publications
+    earlier = publications.alias("earlier")
+    live_earlier = exists().where(and_(
+        earlier.c.item_id == p.c.item_id, earlier.c.revision < p.c.revision, earlier.c.locale == p.c.locale,
+        earlier.c.account == p.c.account, earlier.c.slot == p.c.slot,
+        earlier.c.state == PublicationState.PUBLISHED.value))
     held = exists().where(and_(accounts.c.account == p.c.account, accounts.c.status != "ok"))
     expires_at = items.c.payload["expires_at"].as_string()
     now = bindparam("now", type_=UtcDateTime())
@@ -84,7 +91,7 @@ def _claim_ready() -> Any:
         items.c.item_id == p.c.item_id, items.c.revision == p.c.revision, expires_at.is_not(None),
         cast(expires_at, TIMESTAMP(timezone=True)) <= func.greatest(now, p.c.scheduled_for)))
     configured = p.c.account == any_(bindparam("accounts", type_=ARRAY(String())))
-    moved = _transition_update(_CLAIM_SHAPE).where(configured, ~held, ~expired).cte("moved")
+    moved = _transition_update(_CLAIM_SHAPE).where(configured, ~held, ~expired, ~live_earlier).cte("moved")
     logged = insert(events).from_select(
         ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
         select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,

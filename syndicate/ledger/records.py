@@ -62,7 +62,7 @@ class Publication:
     @property
     def terminal(self) -> bool:
         """Whether the publication has reached a terminal state."""
-        return S(self.state) in {S.PUBLISHED, S.FAILED, S.CANCELLED, S.SKIPPED, S.UNCONFIRMED}
+        return S(self.state) in {S.PUBLISHED, S.FAILED, S.CANCELLED, S.SKIPPED, S.UNCONFIRMED, S.UNPUBLISHED}
 
 
 _PUB_FIELDS = tuple(f.name for f in fields(Publication))

@@ -33,6 +33,7 @@ __all__ = [
     "localizations",
     "metadata",
     "notifications",
+    "operations",
     "publications",
     "state_kv",
 ]
@@ -234,4 +235,38 @@ engagement_snapshots = Table(
     Column("taken_at", UtcDateTime(), nullable=False),
     Column("counts", JSON, nullable=False),
     Index(None, "publication_id", "taken_at"),
+)
+
+#: Operations on posts that already went out, other than the revision updates (which are the new
+#: revision's publication rows): one ``delete`` per live post that ``unpublish`` removes. ``state``:
+#: pending, calling, retrying, in_doubt, done, failed, unconfirmed. ``publication_ids`` are the
+#: publication rows the post stands for (every revision of a post updated in place); they become
+#: ``unpublished`` when the delete is done. One row per (account, post, kind): a second
+#: ``unpublish`` finds it and makes no call (docs/reliability.md).
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("item_id", String(128), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("remote_id", String(256), nullable=False),
+    Column("publication_id", BigId, nullable=False),
+    Column("publication_ids", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("scheduled_for", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(200), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("account", "remote_id", "kind"),
+    Index(None, "state", "scheduled_for"),
+    Index(None, "item_id"),
 )

@@ -7,6 +7,7 @@ whose tables they read and write, one module each:
 :mod:`.publications`     publications, their transitions (with events and outbox rows), the
                          dispatcher's queries
 :mod:`.items`            items: submission with the plan, reads, cancellation
+:mod:`.operations`       deletes of posts that went out (``unpublish``), versions of a post
 :mod:`.localizations`    localizations, localize claims, review
 :mod:`.hotpath`          the pipeline's common case in one statement per step (PostgreSQL)
 :mod:`.accounts`         account statuses
@@ -29,13 +30,15 @@ from .engagement import EngagementStore
 from .hotpath import HotPathStore
 from .items import ContentCache, ItemStore
 from .keyvalue import KeyValueStore
+from .operations import OperationStore
 from .outbox import OutboxStore
 from .records import Outbox
 
 __all__ = ["Ledger"]
 
 
-class Ledger(ItemStore, HotPathStore, EngagementStore, CalendarStore, AccountStore, KeyValueStore, OutboxStore):
+class Ledger(ItemStore, OperationStore, HotPathStore, EngagementStore, CalendarStore, AccountStore, KeyValueStore,
+             OutboxStore):
     """Access to the ledger database; a context manager that closes it on exit.
 
     Args:

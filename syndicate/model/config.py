@@ -263,6 +263,9 @@ class Account(_Strict):
     utm: UtmSettings = Field(default_factory=UtmSettings)
     options: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
+    #: What a new revision of an item does to its post that already went out here: ``update`` (in
+    #: place), ``keep``, ``reply`` or ``replace``; None: the adapter's default (docs/routes.md).
+    on_revision: Literal["update", "keep", "reply", "replace"] | None = None
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from ..base.enqueue import enqueue_many
 from ..base.leases import DEFAULT_LEASE, Lease, LocalLease, RedisLease
 from ..base.logging import get_logger
+from .unpublish import resend_operations
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -117,6 +118,7 @@ class Dispatcher:
         expired = led.expired_claims(limit=BATCH, actor=self.name) if sweeps[1] else []
         waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH) if sweeps[2] else []
         enqueue_many(rt.broker, [(rt.actors.reconcile.message(pub.id), None) for pub in [*expired, *waiting]])
+        resend_operations(rt, actor=self.name, limit=BATCH)
         report = TickReport(len(locs), len(due), len(stale), len(expired) + len(waiting))
         if report.total:
             log.info("dispatcher.tick", localizations=report.localizations, enqueued=report.enqueued,

@@ -23,7 +23,7 @@ import json
 import math
 from dataclasses import asdict, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 
@@ -31,7 +31,7 @@ from ..base.backoff import backoff
 from ..base.logging import get_logger
 from ..base.metrics import PublishOutcome, platform_call
 from ..base.secrets import redact
-from ..channels.contract import Receipt, Rendered, Safety
+from ..channels.contract import Receipt, Rendered, RevisionPolicy, Safety
 from ..errors import (
     AuthError,
     ConfigError,
@@ -47,6 +47,16 @@ from ..model.states import PublicationState
 from .content import publication_ref, render_publication
 from .ratelimit import check_rate, limiter_for, windows_for
 from .receipts import checked_permalink
+from .revisions import (
+    RevisionPlan,
+    call_for_revision,
+    keep_revision,
+    record_kind,
+    revision_plan,
+    safety_of,
+    shows_no_change,
+    wait_for_replacement,
+)
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -136,9 +146,18 @@ def do_publish(rt: Services, pub_id: int) -> PublishOutcome:
     return publish_step(rt, pub_id)[0]
 
 
-def _claim_checked(rt: Services, pub_id: int, actor: str) -> Publication | tuple[PublishOutcome, Publication | None]:
-    """Read the row, decide what stops it (gone account, held account, expiry, early message), else
-    claim it: the claimed publication, or the outcome and the row as it is."""
+class _Claimed(NamedTuple):
+    """A publication claimed by the general path, with the plan for the live post of an earlier
+    revision it reaches (None: a plain publish)."""
+
+    pub: Publication
+    plan: RevisionPlan | None
+
+
+def _claim_checked(rt: Services, pub_id: int, actor: str) -> _Claimed | tuple[PublishOutcome, Publication | None]:
+    """Read the row, decide what stops it (gone account, held account, expiry, early message, the
+    revision policy), else claim it: the claimed publication and its revision plan, or the outcome
+    and the row as it is."""
     pub, status, reason = rt.ledger.publication_for_publish(pub_id)
     if pub is None or S(pub.state) not in (S.ENQUEUED, S.RETRYING):
         return "not-claimable", pub
@@ -157,25 +176,38 @@ def _claim_checked(rt: Services, pub_id: int, actor: str) -> Publication | tuple
     held = hold_until_due(rt, pub, actor)
     if held is not None:
         return held, pub
+    # A revision of a post that went out follows the account's policy (publishing/revisions.py).
+    plan = revision_plan(rt, pub)
+    if plan is not None and plan.policy is RevisionPolicy.KEEP:
+        return ("skipped" if keep_revision(rt, pub, plan, actor) else "not-claimable"), pub
+    if plan is not None and plan.policy is RevisionPolicy.REPLACE:
+        if wait_for_replacement(rt, pub, plan, actor) is not None:
+            return "early", pub
+        rt.ledger.transition(pub.id, S.FAILED, expect=(S.ENQUEUED, S.RETRYING), actor=actor,
+                             error=f"the post of revision {plan.previous.revision} could not be deleted, so it was "
+                                   "not replaced; see its delete in `syndicate status`")
+        return "failed", pub
     claimed = rt.ledger.claim(pub.id, worker=actor, lease=rt.timing.claim_lease)
     if claimed is None:
         return "not-claimable", pub
-    return claimed
+    return _Claimed(claimed, plan)
 
 
 def publish_step(rt: Services, pub_id: int) -> tuple[PublishOutcome, Publication | None]:
     """:func:`do_publish`, also returning the publication as the step left it (for metrics)."""
     actor = worker_id()
-    # The common case in one statement: claimed with its localization when nothing below would stop it.
+    # The common case in one statement: claimed with its localization when nothing below would stop
+    # it (no earlier revision of it is live, so there is no revision plan).
     fast = rt.ledger.claim_ready(pub_id, worker=actor, lease=rt.timing.claim_lease, accounts=list(rt.config.accounts))
+    plan: RevisionPlan | None = None
     if fast is not None:
         pub, localization = fast
         _bind_log_context(pub, attempt=pub.attempts)
     else:
-        claimed_or_outcome = _claim_checked(rt, pub_id, actor)
-        if isinstance(claimed_or_outcome, tuple):
-            return claimed_or_outcome
-        pub, localization = claimed_or_outcome, None
+        claimed = _claim_checked(rt, pub_id, actor)
+        if not isinstance(claimed, _Claimed):
+            return claimed
+        (pub, plan), localization = claimed, None
     calling = (S.CALLING,)
     try:
         rendered = render_publication(rt, pub, localization=localization)
@@ -194,12 +226,14 @@ def publish_step(rt: Services, pub_id: int) -> tuple[PublishOutcome, Publication
         # Interrupted before the call (time limit, shutdown): nothing was sent, so never in doubt.
         _retry_or_fail(rt, pub, f"interrupted while rendering, before any call: {type(exc).__name__}", actor)
         raise
+    if plan is not None and shows_no_change(rt, pub, plan.previous, adapter):
+        return "published", _record_unchanged(rt, pub, plan.previous, actor) or pub
     try:
         # our shared per-account caps: over them, defer like a 429
         check_rate(limiter_for(rt.redis(), rt.namespace, rt.ledger.url), pub.account,
                    windows_for(rt.config.accounts.get(pub.account), adapter.limits), now=rt.ledger.now())
         with platform_call(pub.channel):
-            receipt = adapter.publish(rendered, ref)
+            receipt = call_for_revision(adapter, rendered, ref, plan)
     except RateLimited as exc:
         rt.ledger.transition(pub.id, S.SCHEDULED, expect=calling, actor=actor, kind="deferred", error=str(exc),
                              scheduled_for=max(exc.until, rt.ledger.now()), deferrals=pub.deferrals + 1,
@@ -224,14 +258,28 @@ def publish_step(rt: Services, pub_id: int) -> tuple[PublishOutcome, Publication
         log.error("publication.failed", publication=pub.id, key=pub.key, error=redact(str(exc)))
         return "failed", pub
     except InDoubt as exc:
-        return _in_doubt(rt, adapter.safety_for(ref), pub, str(exc), actor), pub
+        return _in_doubt(rt, safety_of(adapter, ref, plan), pub, str(exc), actor), pub
     except BaseException as exc:
         # A bug or an interrupt (time limit, shutdown) during the call: the request may have gone out.
         _in_doubt(rt, Safety.RECONCILE_ONLY, pub, f"interrupted during the call: {type(exc).__name__}: {exc}",
                   actor)
         raise
-    done = _record_receipt(rt, pub, receipt, rendered, actor, (*calling, S.IN_DOUBT), "published")
+    done = _record_receipt(rt, pub, receipt, rendered, actor, (*calling, S.IN_DOUBT), record_kind(plan))
     return "published", done or pub
+
+
+def _record_unchanged(rt: Services, pub: Publication, previous: Publication, actor: str) -> Publication | None:
+    """Nothing the channel shows changed: the row stands for the previous post as it is (its id,
+    permalink, link and rendering), with no call."""
+    done = rt.ledger.transition(
+        pub.id, S.PUBLISHED, expect=(S.CALLING,), actor=actor, kind="unchanged",
+        detail={"previous": previous.id, "remote_id": previous.remote_id, "permalink": previous.permalink},
+        remote_id=previous.remote_id, permalink=previous.permalink, tagged_url=previous.tagged_url,
+        utm=previous.utm, rendered=previous.rendered, text_hash=previous.text_hash,
+        published_at=previous.published_at, last_error=None, lease_until=None)
+    log.info("publication.unchanged", publication=pub.id, key=pub.key, previous=previous.id,
+             permalink=previous.permalink)
+    return done
 
 
 def _retry_or_fail(rt: Services, pub: Publication, error: str, actor: str,

@@ -30,6 +30,7 @@ from ..localization.step import do_localize
 from ..model.states import PublicationState
 from ..model.timing import Timing
 from ..publishing.steps import publish_step, reconcile_step
+from ..publishing.unpublish import do_unpublish
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -46,6 +47,8 @@ ACTOR_NAMES = {
     "publish": "syndicate.publish",
     "reconcile": "syndicate.reconcile",
     "publish_exhausted": "syndicate.publish",
+    # Deletes of posts that went out share the publish queue: they are platform calls too.
+    "unpublish": "syndicate.publish",
 }
 
 
@@ -98,6 +101,7 @@ def actor_options(timing: Timing) -> dict[str, ActorOptions]:
         "publish": ActorOptions(timing.publish_time_limit, throws=given_up, on_retry_exhausted="publish_exhausted"),
         "reconcile": ActorOptions(timing.publish_time_limit, throws=given_up),
         "publish_exhausted": ActorOptions(LEDGER_TIME_LIMIT),
+        "unpublish": ActorOptions(timing.publish_time_limit, throws=given_up),
     }
 
 
@@ -207,6 +211,7 @@ class Actors:
     publish: dramatiq.Actor[Any, Any]
     reconcile: dramatiq.Actor[Any, Any]
     publish_exhausted: dramatiq.Actor[Any, Any]
+    unpublish: dramatiq.Actor[Any, Any]
 
 
 def declare_actors(rt: Services) -> Actors:
@@ -262,6 +267,10 @@ def declare_actors(rt: Services) -> Actors:
                                    actor=worker_id(), error=error, kind="retries-exhausted")
         log.error("publication.failed", publication=pub_id, error=error, recorded=pub is not None)
 
+    def unpublish(operation_id: int) -> None:
+        with rt.pinned_config():
+            do_unpublish(rt, operation_id)
+
     options = actor_options(rt.timing)
 
     def make(fn: Any, name: str) -> dramatiq.Actor[Any, Any]:
@@ -280,4 +289,5 @@ def declare_actors(rt: Services) -> Actors:
         publish=make(publish, "publish"),
         reconcile=make(reconcile, "reconcile"),
         publish_exhausted=make(publish_exhausted, "publish_exhausted"),
+        unpublish=make(unpublish, "unpublish"),
     )

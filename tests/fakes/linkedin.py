@@ -165,6 +165,8 @@ class FakeLinkedIn(FakeServer):
         self.route("POST", r"/rest/posts", self._create)
         self.route("GET", r"/rest/posts", self._find)
         self.route("GET", r"/rest/posts/(?P<urn>[^/]+)", self._get)
+        self.route("POST", r"/rest/posts/(?P<urn>[^/]+)", self._partial_update)
+        self.route("DELETE", r"/rest/posts/(?P<urn>[^/]+)", self._delete)
         self.route("GET", r"/rest/socialMetadata/(?P<urn>[^/]+)", self._social_metadata)
 
     # -- helpers for tests -------------------------------------------------------------------
@@ -415,6 +417,61 @@ class FakeLinkedIn(FakeServer):
         if post is None:
             return _error(404, "Not Found", "NOT_FOUND")
         return Response(200, post.data)
+
+    #: What a partial update may ``$set`` (Posts API, "Update Posts").
+    UPDATABLE = frozenset({"commentary", "contentCallToActionLabel", "contentLandingPage", "lifecycleState",
+                           "adContext"})
+
+    def _own_post(self, req: Request, action: str) -> tuple[_Post | None, Response | None]:
+        grant, refusal = self._check(req)
+        if refusal is not None:
+            return None, refusal
+        assert grant is not None
+        post = self.posts.get(unquote(req.path_params["urn"]))
+        if post is None:
+            return None, _error(404, "Not Found", "NOT_FOUND")
+        if post.data["author"] not in grant.authors:
+            return None, _error(403, f"Not enough permissions to access: partnerApiPostsExternal.{action}",
+                                "ACCESS_DENIED", serviceErrorCode=100)
+        return post, None
+
+    def _partial_update(self, req: Request) -> Response:
+        """``POST /rest/posts/{urn}``: a partial update needs ``X-RestLi-Method: PARTIAL_UPDATE`` and
+        ``{"patch": {"$set": {...}}}`` of updatable fields only; answers 204."""
+        if (req.header("X-RestLi-Method") or "").upper() != "PARTIAL_UPDATE":
+            return _error(400, "A POST to an entity needs the header X-RestLi-Method: PARTIAL_UPDATE",
+                          "ILLEGAL_ARGUMENT")
+        post, refusal = self._own_post(req, "PARTIAL_UPDATE")
+        if refusal is not None:
+            return refusal
+        assert post is not None
+        try:
+            body = req.json()
+            changes = body["patch"]["$set"]
+            assert isinstance(changes, dict) and set(body) == {"patch"}
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError, AssertionError):
+            return _error(400, "The body must be {\"patch\": {\"$set\": {...}}}", "ILLEGAL_ARGUMENT")
+        refused = sorted(set(changes) - self.UPDATABLE)
+        if refused:
+            return _error(422, f"/{refused[0]} :: field cannot be updated",
+                          errorDetailType="com.linkedin.common.error.BadRequest")
+        with self._guard:
+            post.data.update(changes)
+            post.data["lastModifiedAt"] = int(time.time() * 1000)
+            post.data["lifecycleStateInfo"] = {"isEditedByAuthor": True}
+        return Response(204, b"")
+
+    def _delete(self, req: Request) -> Response:
+        """``DELETE /rest/posts/{urn}`` with ``X-RestLi-Method: DELETE``: 204; unknown: 404."""
+        if (req.header("X-RestLi-Method") or "").upper() != "DELETE":
+            return _error(400, "A DELETE needs the header X-RestLi-Method: DELETE", "ILLEGAL_ARGUMENT")
+        post, refusal = self._own_post(req, "DELETE")
+        if refusal is not None:
+            return refusal
+        assert post is not None
+        with self._guard:
+            del self.posts[post.urn]
+        return Response(204, b"")
 
     def _social_metadata(self, req: Request) -> Response:
         _grant, refusal = self._check(req)

@@ -105,8 +105,10 @@ class FakeWordPress(FakeServer):
         self._guard = threading.Lock()
         self.route("GET", r"/wp-json(?P<route>/.*)", self._pretty)
         self.route("POST", r"/wp-json(?P<route>/.*)", self._pretty)
+        self.route("DELETE", r"/wp-json(?P<route>/.*)", self._pretty)
         self.route("GET", r"/", self._rest_route)
         self.route("POST", r"/", self._rest_route)
+        self.route("DELETE", r"/", self._rest_route)
 
     # -- helpers for tests -------------------------------------------------------------------
 
@@ -147,6 +149,8 @@ class FakeWordPress(FakeServer):
             if m["id"] is None:
                 return self._create_post(req, user) if req.method == "POST" else self._list_posts(req, user)
             post_id = int(m["id"])
+            if req.method == "DELETE":
+                return self._delete_post(req, user, post_id)
             return self._update_post(req, user, post_id) if req.method == "POST" else self._get_post(post_id)
         m = re.fullmatch(r"/wp/v2/media(?:/(?P<id>\d+))?", route)
         if m:
@@ -295,6 +299,25 @@ class FakeWordPress(FakeServer):
                 updated["slug"] = _sanitize_slug(str(body["slug"]))
             self.posts[post_id] = updated
             return Response(200, self._view(updated))
+
+    def _delete_post(self, req: Request, user: str | None, post_id: int) -> Response:
+        """``DELETE /wp/v2/posts/<id>``: to the trash unless ``force=true`` (then gone for good);
+        a trashed post again is 410 ``rest_already_trashed``, an unknown id 404 (WP_REST_Posts_Controller)."""
+        force = (req.query.get("force") or ["false"])[0] in ("true", "1")
+        with self._guard:
+            post = self.posts.get(post_id)
+            if post is None:
+                return _error(404, "rest_post_invalid_id", "Invalid post ID.")
+            if user is None or not self.users[user].can_edit:
+                return _error(401 if user is None else 403, "rest_cannot_delete",
+                              "Sorry, you are not allowed to delete this post.")
+            if force:
+                del self.posts[post_id]
+                return Response(200, {"deleted": True, "previous": self._view(post)})
+            if post["status"] == "trash":
+                return _error(410, "rest_already_trashed", "The post has already been deleted.")
+            post["status"] = "trash"
+            return Response(200, self._view(post))
 
     def _get_post(self, post_id: int) -> Response:
         post = self.posts.get(post_id)

@@ -106,6 +106,7 @@ class FakeX(FakeServer):
         self.route("GET", r"/2/users/me", self._me)
         self.route("GET", r"/2/users/(?P<id>\d+)/tweets", self._timeline)
         self.route("GET", r"/2/tweets/(?P<id>\d+)", self._tweet)
+        self.route("DELETE", r"/2/tweets/(?P<id>\d+)", self._delete)
         self.route("POST", r"/1.1/media/upload\.json", self._upload)
         self.route("POST", r"/1.1/media/metadata/create\.json", self._metadata)
         self.route("POST", r"/2/oauth2/token", self._token)
@@ -310,6 +311,32 @@ class FakeX(FakeServer):
                                               "parameter": "id", "resource_id": pid,
                                               "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
         return Response(200, {"data": post.json(fields)})
+
+    def add_foreign(self, text: str, author_id: str = "999000999") -> XPost:
+        """A post made by another account (which ours may not delete)."""
+        with self._state:
+            post = self._store(text, datetime.now(UTC), None, [])
+            post.author_id = author_id
+        return post
+
+    def _delete(self, req: Request) -> Response:
+        """``DELETE /2/tweets/:id``: 200 ``{"data": {"deleted": true}}``; another account's post is
+        403; an unknown id 404 (resource not found)."""
+        if (denied := self._unauthorized(req)) is not None:
+            return denied
+        pid = req.path_params["id"]
+        with self._state:
+            post = next((p for p in self.posts if p.id == pid), None)
+            if post is None:
+                return Response(404, {"title": "Not Found Error", "detail": f"Could not find tweet with id: [{pid}].",
+                                      "type": "https://api.twitter.com/2/problems/resource-not-found"},
+                                {"Content-Type": "application/problem+json"})
+            if post.author_id != self.user_id:
+                return Response(403, {"title": "Forbidden", "status": 403, "type": "about:blank",
+                                      "detail": "You are not allowed to delete a Tweet that was not created by you."},
+                                {"Content-Type": "application/problem+json"})
+            self.posts.remove(post)
+        return Response(200, {"data": {"deleted": True}})
 
     def _upload(self, req: Request) -> Response:
         if (denied := self._unauthorized(req)) is not None:

@@ -60,7 +60,7 @@ def test_an_unknown_state_filter_lists_the_allowed_states(api: ApiServer) -> Non
     [problem] = answer.json()["problems"]
     assert problem == {"field": "state", "reason": (
         "unknown state 'failled'; allowed: awaiting_review, scheduled, enqueued, calling, retrying, in_doubt, "
-        "published, unconfirmed, failed, cancelled, skipped; did you mean 'failed'?")}
+        "published, unconfirmed, failed, cancelled, skipped, unpublished; did you mean 'failed'?")}
 
 
 def test_a_request_body_of_the_wrong_type_is_refused_in_plain_words(api: ApiServer) -> None:

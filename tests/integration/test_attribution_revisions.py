@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -29,10 +30,10 @@ LI_TOKEN = "li-test-token-0123456789"
 AUTHOR = "urn:li:organization:2414183"
 
 
-def enqueue(rt: Runtime, revision: int) -> int:
-    """Submit revision ``revision`` of ``item-1`` (same words every time) and bring its one
-    publication to ``enqueued``; returns its id."""
-    sub = submit(item_data(revision=revision, body=f"Body of revision {revision}."), runtime=rt,
+def enqueue(rt: Runtime, revision: int, **changes: Any) -> int:
+    """Submit revision ``revision`` of ``item-1`` (same words every time unless ``changes``) and
+    bring its one publication to ``enqueued``; returns its id."""
+    sub = submit(item_data(revision=revision, body=f"Body of revision {revision}.", **changes), runtime=rt,
                  ignore_schedule=True)
     rt.ledger.mark_localizations_requested(sub.item_id, sub.revision)
     do_localize(rt, sub.item_id, sub.revision, "en-US")
@@ -59,13 +60,15 @@ def test_x_reconcile_does_not_take_the_previous_revisions_post_that_went_out_a_m
     config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str
 ) -> None:
     # Given revision 1 went out on X moments ago, inside the window reconciliation searches
-    acc = x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0)
+    # (on an account whose revisions are posted as replies to the earlier post)
+    acc = {**x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0), "on_revision": "reply"}
     cfg = config_dir(accounts={"x-na": acc}, routes=[simple_route("na", ["en-US"], ["x-na"])])
     with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as rt:
         first = enqueue(rt, 1)
         assert do_publish(rt, first) == "published"
-        # And revision 2, whose post reads the same, loses its connection before X made anything
-        second = enqueue(rt, 2)
+        # And revision 2, a corrected summary (a revision that reads the same makes no call at all),
+        # loses its connection before X made anything
+        second = enqueue(rt, 2, summary="A corrected summary.")
         fx.fail_next(Fault("close", when="before", method="POST", path="^/2/tweets$"))
         assert do_publish(rt, second) == "in_doubt"
         # When reconciled / Then revision 1's post is not taken for it (its link names r1): retried
@@ -79,7 +82,7 @@ def test_x_reconcile_does_not_take_the_previous_revisions_post_that_went_out_a_m
     assert ".r1." in old.tagged_url and ".r2." in new.tagged_url
 
 
-def test_linkedin_reconcile_finds_revision_2s_own_post_after_a_lost_answer(
+def test_linkedin_revision_2_whose_update_answer_was_lost_is_sent_again_to_the_same_post(
     config_dir: Callable[..., Path], sqlite_url: str
 ) -> None:
     with FakeLinkedIn({LI_TOKEN: TokenGrant({AUTHOR})}) as linkedin:
@@ -92,18 +95,20 @@ def test_linkedin_reconcile_finds_revision_2s_own_post_after_a_lost_answer(
             # Given revision 1 is on the page
             first = enqueue(rt, 1)
             assert do_publish(rt, first) == "published"
-            # And revision 2 was posted but LinkedIn's answer was lost
-            second = enqueue(rt, 2)
+            # And revision 2's update of that post was made but LinkedIn's answer was lost
+            second = enqueue(rt, 2, summary="A corrected summary.")
             linkedin.fail_next(Fault("close", when="after", method="POST"))
-            assert do_publish(rt, second) == "in_doubt"
-            # When reconciled
-            outcome = do_reconcile(rt, second)
+            # When it is published: an update by id is idempotent, so it is retried, not reconciled
+            outcome = do_publish(rt, second)
+            make_due(rt, second)
+            again = do_publish(rt, second)
             old, new = rt.ledger.publication(first), rt.ledger.publication(second)
         posts = linkedin.created()
-    # Then revision 2's own post is recorded, the one whose article is revision 2's link
-    assert outcome == "published" and old is not None and new is not None and len(posts) == 2
-    assert new.remote_id == posts[1]["id"] != old.remote_id
-    assert posts[1]["content"]["article"]["source"] == new.tagged_url != old.tagged_url
+    # Then there is still one post, revision 2's row stands for it, and the update went out twice
+    assert (outcome, again) == ("retrying", "published") and old is not None and new is not None
+    assert len(posts) == 1 and new.remote_id == old.remote_id == posts[0]["id"]
+    updates = [r for r in linkedin.requests if r.method == "POST" and r.path.startswith("/rest/posts/")]
+    assert len(updates) == 2 and all(r.header("X-RestLi-Method") == "PARTIAL_UPDATE" for r in updates)
 
 
 # -- syndicate report --utm-content ----------------------------------------------------------------
@@ -113,7 +118,7 @@ def _published_revisions(config_dir: Callable[..., Path], url: str) -> tuple[Pat
     cfg = config_dir(accounts=sandbox_accounts("a", "b"), routes=[simple_route("na", ["en-US"], ["a", "b"])])
     rt = Runtime.create(config=cfg, database_url=url, redis_url="")
     for revision in (1, 2):
-        submit(item_data(revision=revision, body=f"Body of revision {revision}."), runtime=rt,
+        submit(item_data(revision=revision, title=f"Title of revision {revision}"), runtime=rt,
                ignore_schedule=True)
         run_until_settled(rt, lambda r=revision: rt.ledger.publications(item_id="item-1", revision=r), threads=2,
                           timeout=timedelta(seconds=60))

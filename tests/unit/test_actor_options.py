@@ -26,6 +26,7 @@ def test_the_options_dramatiq_gets_are_in_its_milliseconds_and_names() -> None:
                     "on_retry_exhausted": "publish_exhausted", **retries},
         "reconcile": {"time_limit": 15_000, "throws": (ContentError, ConfigError), **retries},
         "publish_exhausted": {"time_limit": 60_000, **retries},
+        "unpublish": {"time_limit": 15_000, "throws": (ContentError, ConfigError), **retries},
     }
 
 

@@ -289,3 +289,27 @@ def test_the_dispatcher_takes_due_rows_as_ids_and_due_times_with_their_events(rt
         assert rt.ledger.publication(pid).state == "enqueued"  # type: ignore[union-attr]
         assert kinds(rt, pid)[-1] == "enqueued"
     assert rt.ledger.take_due_times(horizon=timedelta(seconds=5), limit=10, actor="t") == []
+
+
+@pytest.mark.parametrize("policy, outcome, kind", [("keep", "skipped", "revision-kept"), ("update", "published", None)])
+def test_a_revision_of_a_live_post_follows_its_accounts_policy_not_the_one_statement_claim(
+        config_dir: Callable[..., Path], ledger_url: str, outbox: Path, clock: ManualClock,
+        policy: str, outcome: str, kind: str | None) -> None:
+    # Given revision 1 published on a sandbox account whose revision policy is `policy`
+    accounts = {"a": {"adapter": "sandbox", "on_revision": policy, "options": {}}}
+    cfg = config_dir(accounts=accounts, routes=[simple_route("r", ["en-US"], ["a"])])
+    with Runtime.create(config=cfg, database_url=ledger_url, redis_url="", clock=clock) as rt:
+        first = enqueued(rt, revision=1, title="First title")
+        assert do_publish(rt, first) == "published"
+        # When revision 2, with a new title, comes due and its message is processed
+        localized(rt, locales=["en-US"], channels=["a"], revision=2, title="Second title")
+        [second] = rt.ledger.take_due(horizon=timedelta(seconds=5), limit=10, actor="t")
+        assert do_publish(rt, second.id) == outcome
+        # Then the policy decided it on either ledger: kept without a call, or updated in place
+        row, old = rt.ledger.publication(second.id), rt.ledger.publication(first)
+        assert row is not None and old is not None
+        if kind is not None:
+            assert kinds(rt, second.id)[-1] == kind and "claimed" not in kinds(rt, second.id)
+        else:
+            assert row.remote_id == old.remote_id and row.permalink == old.permalink
+        assert len(list(outbox.rglob("*.txt"))) == 1

@@ -30,10 +30,12 @@ __all__ = [
     "engagement_snapshots",
     "events",
     "items",
+    "leases",
     "localizations",
     "metadata",
     "notifications",
     "publications",
+    "rate_windows",
     "state_kv",
 ]
 
@@ -234,4 +236,26 @@ engagement_snapshots = Table(
     Column("taken_at", UtcDateTime(), nullable=False),
     Column("counts", JSON, nullable=False),
     Index(None, "publication_id", "taken_at"),
+)
+
+#: Leases held through the ledger when there is no Redis (a RabbitMQ broker): one row per lease
+#: key; ``expires_ms`` is the database server's clock in milliseconds since the epoch
+#: (``syndicate.ledger.leases``).
+leases = Table(
+    "leases",
+    metadata,
+    Column("key", String(256), primary_key=True),
+    Column("holder", String(256), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+
+#: Post caps shared through the ledger when there is no Redis: one row per (account, window
+#: length), the grant times (ms) still inside the window (``syndicate.ledger.ratewindows``).
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("account", String(64), nullable=False),
+    Column("per_ms", BigInteger, nullable=False),
+    Column("grants", JSON, nullable=False),
+    PrimaryKeyConstraint("account", "per_ms"),
 )

@@ -14,6 +14,7 @@ ledger (RabbitMQ without Redis), else in this process (embedded mode): :meth:`Ru
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -146,6 +147,8 @@ def rabbitmq_broker(url: str, *, timing: Timing | None = None) -> dramatiq.Broke
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
     del timing
+    # pika logs every connection's opening and closing at INFO; its warnings and errors still show.
+    logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLogger("pika").getEffectiveLevel()))
     full = rabbitmq_url(url)
     try:
         probe = pika.BlockingConnection(pika.URLParameters(full))

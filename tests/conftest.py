@@ -94,7 +94,7 @@ def slow_by_design(test: object, where: str = "") -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by the services its fixtures reach, and ``slow`` when it is slow by design,
-    so ``-m "not redis and not postgres and not slow"`` is the fast loop (README)."""
+    so ``-m "not redis and not postgres and not rabbitmq and not slow"`` is the fast loop (README)."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         params: Mapping[str, object] = callspec.params if callspec is not None else {}

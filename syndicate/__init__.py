@@ -120,7 +120,8 @@ __all__ = [
 def submit(item: ContentItem | Mapping[str, Any], *, runtime: Runtime | None = None, ignore_schedule: bool = False,
            actor: str = "api", producer: str | None = None) -> Submission:
     """Validate, store, plan and enqueue ``item``, in ``runtime`` or the process's runtime built from
-    the environment (``SYNDICATE_CONFIG``, ``SYNDICATE_DATABASE_URL``, ``SYNDICATE_REDIS_URL``).
+    the environment (``SYNDICATE_CONFIG``, ``SYNDICATE_DATABASE_URL``, ``SYNDICATE_BROKER_URL``,
+    ``SYNDICATE_REDIS_URL``).
 
     Arguments and errors: :func:`syndicate.intake.producer.submit`.
     """

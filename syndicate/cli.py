@@ -84,9 +84,10 @@ def main() -> None:
     """syndicate: localize approved content and publish it to every channel, exactly once.
 
     Environment: SYNDICATE_CONFIG (config directory), SYNDICATE_DATABASE_URL (ledger; default
-    sqlite:///syndicate.db), SYNDICATE_REDIS_URL (broker; unset means embedded mode: everything
-    in one process), SYNDICATE_OUTBOX (sandbox output; default ./outbox), SYNDICATE_LOG_FORMAT
-    (json|console), SYNDICATE_LOG_LEVEL.
+    sqlite:///syndicate.db), SYNDICATE_BROKER_URL (broker: amqp://... for RabbitMQ or redis://...),
+    SYNDICATE_REDIS_URL (Redis for locks, caps and caches, and the broker when SYNDICATE_BROKER_URL
+    is unset; both unset means embedded mode: everything in one process), SYNDICATE_OUTBOX
+    (sandbox output; default ./outbox), SYNDICATE_LOG_FORMAT (json|console), SYNDICATE_LOG_LEVEL.
     """
     configure_logging(level=os.environ.get("SYNDICATE_LOG_LEVEL") or "WARNING")
 
@@ -199,7 +200,8 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
         if progress is not None:
             progress.close()
         if rt.embedded:
-            click.echo("embedded mode (no SYNDICATE_REDIS_URL): a 'syndicate worker' using this ledger will "
+            click.echo("embedded mode (no SYNDICATE_BROKER_URL or SYNDICATE_REDIS_URL): a 'syndicate worker' "
+                       "using this ledger will "
                        "publish them", err=True)
 
 
@@ -221,8 +223,9 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
 
     Refuses to start on an invalid config (exit 2). On SIGHUP the config directory is validated
     again: an invalid one is logged and the running config kept (docs/operations.md). With
-    SYNDICATE_REDIS_URL, any number of workers on any machines share the queue; without it
-    the worker runs in embedded mode on the local ledger.
+    SYNDICATE_BROKER_URL (RabbitMQ or Redis) or SYNDICATE_REDIS_URL, any number of workers on any
+    machines share the queue; without either the worker runs in embedded mode on the local ledger.
+    An unreachable RabbitMQ stops the start with the URL named (password hidden).
     """
     from .operations.health import build_ops_server
     from .worker.actors import ACTOR_NAMES
@@ -243,14 +246,15 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
             if metrics_port is None:
                 sys.exit(supervise(n, argv))
             # The children write their metrics to files in one directory; the parent serves them merged.
+            from .base.brokerurl import resolve_broker_urls
             from .ledger import Ledger
             from .operations.metrics import mark_dead, prepare_multiprocess_dir
             from .runtime import REDIS_NAMESPACE
 
+            urls = resolve_broker_urls(None, None, os.environ)
             mdir = prepare_multiprocess_dir()
             ledger = Ledger()
-            ops = build_ops_server(metrics_host, metrics_port, ledger=ledger,
-                                   redis_url=os.environ.get("SYNDICATE_REDIS_URL") or None,
+            ops = build_ops_server(metrics_host, metrics_port, ledger=ledger, redis_url=None, broker_url=urls.broker,
                                    namespace=os.environ.get("SYNDICATE_REDIS_NAMESPACE") or REDIS_NAMESPACE,
                                    load_config=functools.partial(load_config, cfg.directory), queues=queues,
                                    multiprocess_dir=str(mdir.path)).start()
@@ -263,7 +267,8 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
             sys.exit(code)
         with Runtime.create(config=cfg) as rt:
             own = None if metrics_port is None else build_ops_server(
-                metrics_host, metrics_port, ledger=rt.ledger, redis_url=rt.redis_url, namespace=rt.namespace,
+                metrics_host, metrics_port, ledger=rt.ledger, redis_url=None, broker_url=rt.broker_url,
+                namespace=rt.namespace,
                 load_config=functools.partial(load_config, cfg.directory), queues=queues,
                 broker=rt.broker if rt.embedded else None).start()
             try:
@@ -896,8 +901,9 @@ def replay(config_dir: Path | None, item_id: str | None, account: str | None, st
 def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None:
     """Run the dispatcher alone (no worker threads) until SIGTERM/SIGINT; SIGHUP reloads the config.
 
-    Any number of schedulers and workers may run: they elect one leader through a lease in Redis,
-    and the others stand by. Needs SYNDICATE_REDIS_URL: in embedded mode the worker dispatches.
+    Any number of schedulers and workers may run: they elect one leader through a lease (in Redis,
+    or in the ledger when RabbitMQ runs without Redis), and the others stand by. Needs
+    SYNDICATE_BROKER_URL or SYNDICATE_REDIS_URL: in embedded mode the worker dispatches.
     """
     import signal
 
@@ -912,7 +918,8 @@ def scheduler(config_dir: Path | None, lease: str, interval: str | None) -> None
         raise click.BadParameter(str(exc)) from None
     with _handled(), Runtime.create(config=load_config(config_dir, check_secrets=False)) as rt:
         if rt.embedded:
-            _err("syndicate scheduler needs SYNDICATE_REDIS_URL; in embedded mode 'syndicate worker' dispatches")
+            _err("syndicate scheduler needs SYNDICATE_BROKER_URL or SYNDICATE_REDIS_URL; in embedded mode "
+                 "'syndicate worker' dispatches")
             sys.exit(EXIT_INVALID)
         if lease_td < 2 * (every or rt.timing.dispatch_interval):
             raise click.BadParameter("the lease must last at least two intervals", param_hint="--lease")
@@ -960,8 +967,9 @@ def api(config_dir: Path | None, host: str, port: int, max_connections_per_clien
 def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: str) -> None:
     """Check readiness, for scripts and container health checks: exit 0 ready, 1 not ready.
 
-    Without --url: the broker (SYNDICATE_REDIS_URL) answers, the ledger (SYNDICATE_DATABASE_URL)
-    answers with our schema, and the config directory is valid. With --url: GET it; 200 is ready.
+    Without --url: the broker (SYNDICATE_BROKER_URL, else SYNDICATE_REDIS_URL: Redis answers PING,
+    RabbitMQ accepts a connection) answers, the ledger (SYNDICATE_DATABASE_URL) answers with our
+    schema, and the config directory is valid. With --url: GET it; 200 is ready.
     """
     from .ledger import Ledger
     from .operations.health import Readiness, broker_check, config_check, ledger_check, probe, report_json
@@ -972,8 +980,12 @@ def health(config_dir: Path | None, url: str | None, skip_secrets: bool, fmt: st
         if not ok and fmt == "text":
             _err(body.strip()[:2000])
         sys.exit(EXIT_OK if ok else EXIT_INCOMPLETE)
+    from .base.brokerurl import resolve_broker_urls
+
+    with _handled():
+        urls = resolve_broker_urls(None, None, os.environ)
     with Ledger() as ledger:
-        results = Readiness([broker_check(os.environ.get("SYNDICATE_REDIS_URL") or None), ledger_check(ledger),
+        results = Readiness([broker_check(urls.broker), ledger_check(ledger),
                              config_check(functools.partial(load_config, config_dir,
                                                             check_secrets=not skip_secrets))]).run()
     if fmt == "json":

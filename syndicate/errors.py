@@ -38,6 +38,7 @@ from typing import Literal
 
 __all__ = [
     "AuthError",
+    "BrokerError",
     "ChannelError",
     "ConfigError",
     "ConfigProblem",
@@ -99,6 +100,11 @@ class ConfigError(SyndicateError):
         self.problems = tuple(problems)
         self.warnings = tuple(warnings)
         super().__init__("\n".join(str(p) for p in self.problems) or "invalid configuration")
+
+
+class BrokerError(SyndicateError):
+    """The broker settings contradict each other, or the broker does not answer. The message names
+    the setting and the URL, never its password."""
 
 
 class ContentError(SyndicateError):

@@ -9,7 +9,8 @@ is built on top of them (it wires the actors to the steps), so every import poin
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dramatiq
 
@@ -17,6 +18,9 @@ from .channels.contract import Adapter
 from .ledger import Ledger
 from .model.config import Config
 from .model.timing import Timing
+
+if TYPE_CHECKING:
+    from .base.leases import Lease
 
 __all__ = ["Queue", "Queues", "Services"]
 
@@ -74,14 +78,30 @@ class Services(Protocol):
         """The prefix of our keys in Redis."""
 
     @property
-    def redis_url(self) -> str | None: ...
+    def redis_url(self) -> str | None:
+        """The Redis of locks, caps and caches (None: the ledger keeps them, or this process)."""
+
+    @property
+    def broker_url(self) -> str | None:
+        """The broker's URL, Redis or RabbitMQ (None: embedded mode)."""
 
     @property
     def embedded(self) -> bool:
-        """True without Redis: an in-process broker and worker."""
+        """True without a broker: an in-process broker and worker."""
+
+    @property
+    def broker_kind(self) -> str:
+        """``redis``, ``rabbitmq`` or ``embedded``."""
 
     def redis(self) -> Any:
-        """A Redis client for locks, rate limits and caches (None in embedded mode)."""
+        """A Redis client for locks, rate limits and caches (None without a Redis URL)."""
+
+    def lease(self, key: str, *, length: timedelta) -> Lease:
+        """A lease on ``key`` shared by every process: Redis, else the ledger, else this process."""
+
+    def rate_limiter(self) -> Any:
+        """The post caps shared by every worker (a ``publishing.ratelimit.RateLimiter``): Redis, else
+        the ledger, else this process."""
 
     def adapter(self, account_id: str) -> Adapter:
         """This thread's adapter for ``account_id``."""

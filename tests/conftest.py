@@ -1,14 +1,17 @@
-"""Shared fixtures: real Redis and PostgreSQL, isolated per test; config and item builders.
+"""Shared fixtures: real Redis, PostgreSQL and RabbitMQ, isolated per test; config and item builders.
 
 Redis: ``$SYNDICATE_TEST_REDIS_URL``, else 127.0.0.1:6379, else a ``redis-server`` from PATH on a
 free port. PostgreSQL: ``$SYNDICATE_TEST_DATABASE_URL``, else postgres@127.0.0.1:5432/test.
+RabbitMQ: ``$SYNDICATE_TEST_RABBITMQ_URL``, else guest@127.0.0.1:5672.
 Outside CI a missing service skips its tests with the reason; with ``CI=true`` it fails them.
-Each test gets its own Redis namespace and its own PostgreSQL database, so test runs (and
-developers) can share one server.
+Each test gets its own Redis namespace, its own PostgreSQL database and its own RabbitMQ virtual
+host, so test runs (and developers) can share one server. The ``broker`` fixture runs a test on
+each broker: Redis, and RabbitMQ without Redis (the ledger keeps leases and caps).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -16,6 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +34,12 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SERVICE_FIXTURES: dict[str, frozenset[str]] = {
     "redis": frozenset({"redis_server_url", "redis_url", "redis_namespace", "private_redis"}),
     "postgres": frozenset({"pg_server", "pg_url", "private_postgres", "private_pg_url"}),
+    "rabbitmq": frozenset({"rabbitmq_server_url", "rabbitmq_url"}),
 }
 #: Parametrized fixtures whose parameter decides the service: ``ledger_url[postgres]`` asks for
 #: ``pg_url`` only at run time (``getfixturevalue``), so the fixture closure does not show it.
-SERVICE_PARAMS: dict[tuple[str, str], str] = {("ledger_url", "postgres"): "postgres"}
+SERVICE_PARAMS: dict[tuple[str, str], str] = {("ledger_url", "postgres"): "postgres", ("broker", "redis"): "redis",
+                                              ("broker", "rabbitmq"): "rabbitmq"}
 #: Helpers of tests/cpu.py: a test that calls one measures the CPU time of large hostile input,
 #: which takes seconds by design, so it is marked ``slow`` as the crash and soak tests are.
 CPU_MEASUREMENTS = frozenset({"cpu_ratio", "cpu_limit", "cpu_seconds", "linear_scan_seconds"})
@@ -78,7 +84,7 @@ SLOW_TESTS: dict[str, str] = {
 
 
 def service_markers(fixturenames: Collection[str], params: Mapping[str, object]) -> set[str]:
-    """The service markers (``redis``, ``postgres``) of a test that uses ``fixturenames`` (its whole
+    """The service markers (``redis``, ``postgres``, ``rabbitmq``) of a test that uses ``fixturenames`` (its whole
     fixture closure) with parameters ``params``."""
     used = set(fixturenames)
     found = {marker for marker, names in SERVICE_FIXTURES.items() if used & names}
@@ -128,7 +134,7 @@ def slow_by_design(test: object, where: str = "", fixtures: Collection[object] =
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by the services its fixtures reach, and ``slow`` when it is slow by design,
-    so ``-m "not redis and not postgres and not slow"`` is the fast loop (README)."""
+    so ``-m "not redis and not postgres and not rabbitmq and not slow"`` is the fast loop (README)."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         params: Mapping[str, object] = callspec.params if callspec is not None else {}
@@ -145,7 +151,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _unavailable(reason: str) -> None:
     if IN_CI:
-        pytest.fail(f"CI=true and {reason}: the Redis- and PostgreSQL-backed tests must run in CI", pytrace=False)
+        pytest.fail(f"CI=true and {reason}: the Redis-, PostgreSQL- and RabbitMQ-backed tests must run in CI",
+                    pytrace=False)
     pytest.skip(reason)
 
 
@@ -205,6 +212,109 @@ def redis_namespace(redis_server_url: str) -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+def _rabbitmq_problem(url: str) -> str | None:
+    """None when RabbitMQ accepts a connection at ``url``, else why not."""
+    import pika
+    import pika.exceptions
+
+    params = pika.URLParameters(url)
+    params.connection_attempts, params.socket_timeout = 1, 3
+    try:
+        pika.BlockingConnection(params).close()
+        return None
+    except (pika.exceptions.AMQPError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc or exc.args}"
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server_url() -> str:
+    """URL of a reachable RabbitMQ server (its default virtual host)."""
+    url = os.environ.get("SYNDICATE_TEST_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/"
+    problem = _rabbitmq_problem(url)
+    if problem is not None:
+        _unavailable(f"RabbitMQ is not reachable at {url} ({problem})")
+    return url
+
+
+def rabbitmqctl(*args: str) -> None:
+    """Run ``rabbitmqctl`` on the local node (virtual hosts of the tests)."""
+    exe = shutil.which("rabbitmqctl")
+    if exe is None:
+        raise RuntimeError("rabbitmqctl is not on PATH")
+    done = subprocess.run([exe, "-q", *args], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+
+
+def rabbitmq_vhost_url(server_url: str, vhost: str) -> str:
+    """``server_url`` on the virtual host ``vhost``."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(server_url)._replace(path="/" + quote(vhost, safe="")))
+
+
+@pytest.fixture
+def rabbitmq_url(rabbitmq_server_url: str) -> Iterator[str]:
+    """A RabbitMQ URL on a virtual host of this test alone (made with ``rabbitmqctl``, deleted after)."""
+    from urllib.parse import urlsplit
+
+    vhost = f"syndicate-test-{uuid.uuid4().hex[:10]}"
+    user = urlsplit(rabbitmq_server_url).username or "guest"
+    try:
+        rabbitmqctl("add_vhost", vhost)
+        rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        _unavailable(f"no virtual host for the test: {exc}")
+    yield rabbitmq_vhost_url(rabbitmq_server_url, vhost)
+    with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):  # the vhost is a leftover, not a failure
+        rabbitmqctl("delete_vhost", vhost)
+
+
+@dataclass(frozen=True)
+class BrokerUnderTest:
+    """The broker a test runs on (the ``broker`` fixture).
+
+    Attributes:
+        kind: ``redis`` or ``rabbitmq``.
+        url: the broker's URL.
+        namespace: the Redis namespace of the test (its lease keys, with RabbitMQ too).
+    """
+
+    kind: str
+    url: str
+    namespace: str
+
+    @property
+    def redis_url(self) -> str:
+        """The Redis URL a runtime gets: the broker's with Redis, none (``""``) with RabbitMQ."""
+        return self.url if self.kind == "redis" else ""
+
+    @property
+    def broker_url(self) -> str | None:
+        """The broker URL a runtime gets (None with Redis: ``redis_url`` is the broker)."""
+        return self.url if self.kind == "rabbitmq" else None
+
+    def runtime_kwargs(self) -> dict[str, Any]:
+        """``Runtime.create`` arguments for this broker."""
+        return {"redis_url": self.redis_url, "broker_url": self.broker_url, "namespace": self.namespace}
+
+    def env(self) -> dict[str, str]:
+        """The environment of a worker process on this broker (and no Redis with RabbitMQ)."""
+        if self.kind == "redis":
+            return {"SYNDICATE_REDIS_URL": self.url, "SYNDICATE_REDIS_NAMESPACE": self.namespace}
+        return {"SYNDICATE_BROKER_URL": self.url, "SYNDICATE_REDIS_NAMESPACE": self.namespace}
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker(request: pytest.FixtureRequest) -> BrokerUnderTest:
+    """Both brokers: each test using it runs on Redis, and on RabbitMQ without Redis."""
+    if request.param == "redis":
+        url: str = request.getfixturevalue("redis_url")
+        return BrokerUnderTest("redis", url, request.getfixturevalue("redis_namespace"))
+    url = request.getfixturevalue("rabbitmq_url")
+    return BrokerUnderTest("rabbitmq", url, f"syndicate-test-{uuid.uuid4().hex[:10]}")
 
 
 def _pg_admin_url() -> str:

@@ -305,7 +305,7 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
 
     auth = _Auth(_tokens(rt.config))
     limit = rt.config.api.max_body_bytes
-    ready = readiness or Readiness([broker_check(rt.redis_url), ledger_check(rt.ledger),
+    ready = readiness or Readiness([broker_check(rt.broker_url), ledger_check(rt.ledger),
                                     config_check(functools.partial(load_config, rt.config.directory,
                                                                    check_secrets=False))])
     doc = openapi_document()

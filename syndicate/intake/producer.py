@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..base.leases import lease_for
 from ..base.logging import get_logger
 from ..errors import ContentError
 from ..ledger import Publication, SubmitOutcome
@@ -67,10 +66,9 @@ class Submission:
 
 @contextmanager
 def _planning_lock(rt: Services) -> Iterator[None]:
-    """Serialize planning across producers (Redis lease; a process lock in embedded mode)."""
-    client = rt.redis()
-    key = f"{rt.namespace}:planning" if client is not None else f"planning:{rt.ledger.url}"
-    lock = lease_for(client, key, lease=PLANNING_LEASE)
+    """Serialize planning across producers (a Redis or ledger lease; a process lock in embedded mode)."""
+    key = f"planning:{rt.ledger.url}" if rt.embedded else f"{rt.namespace}:planning"
+    lock = rt.lease(key, length=PLANNING_LEASE)
     held = lock.acquire(PLANNING_LEASE)
     if not held:
         log.warning("planning.lock_timeout", waited_s=PLANNING_LEASE.total_seconds(),

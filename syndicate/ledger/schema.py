@@ -30,11 +30,13 @@ __all__ = [
     "engagement_snapshots",
     "events",
     "items",
+    "leases",
     "localizations",
     "metadata",
     "notifications",
     "operations",
     "publications",
+    "rate_windows",
     "state_kv",
 ]
 
@@ -269,4 +271,26 @@ operations = Table(
     UniqueConstraint("account", "remote_id", "kind"),
     Index(None, "state", "scheduled_for"),
     Index(None, "item_id"),
+)
+
+#: Leases held through the ledger when there is no Redis (a RabbitMQ broker): one row per lease
+#: key; ``expires_ms`` is the database server's clock in milliseconds since the epoch
+#: (``syndicate.ledger.leases``).
+leases = Table(
+    "leases",
+    metadata,
+    Column("key", String(256), primary_key=True),
+    Column("holder", String(256), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+
+#: Post caps shared through the ledger when there is no Redis: one row per (account, window
+#: length), the grant times (ms) still inside the window (``syndicate.ledger.ratewindows``).
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("account", String(64), nullable=False),
+    Column("per_ms", BigInteger, nullable=False),
+    Column("grants", JSON, nullable=False),
+    PrimaryKeyConstraint("account", "per_ms"),
 )

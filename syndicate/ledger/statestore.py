@@ -1,8 +1,9 @@
 """A small durable store that adapters share across workers (OAuth tokens, feed state).
 
 Values live in the ledger (``state_kv``), versioned for compare-and-set; :meth:`StateStore.lock`
-serializes work across processes with a Redis lease, or within the process in embedded mode
-(:func:`syndicate.base.leases.lease_for`).
+serializes work across processes with the lease the runtime gives (Redis, else the ledger's
+``leases`` table when a broker runs without Redis), or without one with a Redis lease, or within
+the process in embedded mode (:func:`syndicate.base.leases.lease_for`).
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..base.leases import lease_for
+from ..base.leases import Lease, lease_for
 
 if TYPE_CHECKING:
     from .store import Ledger
 
-__all__ = ["StateStore"]
+__all__ = ["LeaseFactory", "StateStore"]
+
+
+class LeaseFactory(Protocol):
+    """Makes a lease on a key, shared by every process of the deployment (``Runtime.lease``)."""
+
+    def __call__(self, key: str, *, length: timedelta) -> Lease: ...
 
 
 class StateStore:
@@ -29,10 +36,14 @@ class StateStore:
             within this process).
         namespace: the prefix of the lock keys in Redis.
         scope: the account id; keys of different accounts never collide.
+        leases: makes the locks' leases (the runtime's choice of Redis, ledger or process); when
+            None, ``redis`` decides.
     """
 
-    def __init__(self, ledger: Ledger, redis: Callable[[], Any], namespace: str, scope: str) -> None:
+    def __init__(self, ledger: Ledger, redis: Callable[[], Any], namespace: str, scope: str, *,
+                 leases: LeaseFactory | None = None) -> None:
         self._ledger = ledger
+        self._leases = leases
         self._redis = redis
         self._namespace = namespace
         self._scope = scope
@@ -53,7 +64,9 @@ class StateStore:
         Raises:
             TimeoutError: the lock could not be taken within ``wait``.
         """
-        lease = lease_for(self._redis(), f"{self._namespace}:lock:{self._scope}:{name}", lease=ttl)
+        key = f"{self._namespace}:lock:{self._scope}:{name}"
+        lease = (self._leases(key, length=ttl) if self._leases is not None
+                 else lease_for(self._redis(), key, lease=ttl))
         if not lease.acquire(wait):
             raise TimeoutError(f"lock {name!r} of account {self._scope!r} not acquired in {wait}")
         try:

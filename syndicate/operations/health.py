@@ -49,15 +49,31 @@ class CheckResult:
 Check = tuple[str, Callable[[], str]]
 
 
-def broker_check(redis_url: str | None, *, timeout_s: float = 2.0) -> Check:
-    """The broker answers ``PING`` (embedded mode has an in-process broker: always ready)."""
+def broker_check(broker_url: str | None, *, timeout_s: float = 2.0) -> Check:
+    """The broker answers: Redis a ``PING``, RabbitMQ an AMQP connection (login and virtual host
+    included). Embedded mode has an in-process broker: always ready. A failure names the URL
+    without its password."""
 
     def run() -> str:
-        if not redis_url:
+        if not broker_url:
             return "embedded (in-process broker)"
+        from ..base.brokerurl import AMQP_SCHEMES, display_url
+
+        if broker_url.split(":", 1)[0].lower() in AMQP_SCHEMES:
+            import pika
+            import pika.exceptions
+
+            params = pika.URLParameters(broker_url)
+            params.socket_timeout = params.stack_timeout = params.blocked_connection_timeout = timeout_s
+            params.connection_attempts = 1
+            try:
+                pika.BlockingConnection(params).close()
+            except (pika.exceptions.AMQPError, OSError) as exc:
+                raise ConnectionError(f"RabbitMQ at {display_url(broker_url)}: {type(exc).__name__}: {exc}") from None
+            return f"rabbitmq accepts a connection at {display_url(broker_url)}"
         import redis
 
-        client = redis.Redis.from_url(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        client = redis.Redis.from_url(broker_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         try:
             client.ping()
         finally:
@@ -228,30 +244,37 @@ def report_json(results: Sequence[CheckResult]) -> str:
 
 def build_ops_server(host: str, port: int, *, ledger: Ledger, redis_url: str | None, namespace: str,
                      load_config: Callable[[], Config], queues: Sequence[str], broker: Any = None,
-                     multiprocess_dir: str | None = None) -> OpsServer:
+                     multiprocess_dir: str | None = None, broker_url: str | None = None) -> OpsServer:
     """An :class:`OpsServer` with readiness checks and metrics for a worker (or its supervisor).
 
     Args:
         host: address to listen on.
         port: port to listen on (0: any free port).
         ledger: the ledger to check and to read gauges from.
-        redis_url: the broker (None: embedded; ``broker`` then gives queue depths).
+        redis_url: the Redis broker (None: embedded, unless ``broker_url`` names one; ``broker`` then
+            gives queue depths).
         namespace: the Redis namespace of the queues.
         load_config: reads and checks the config, on ``/readyz`` (as :func:`config_check` takes).
         queues: queue names whose depth to report.
         broker: an in-process broker (embedded mode).
         multiprocess_dir: serve the merged metrics of the processes writing there.
+        broker_url: the broker, Redis or RabbitMQ (takes the place of ``redis_url``).
     """
+    from ..base.brokerurl import AMQP_SCHEMES
     from .metrics import BrokerCollector, LedgerCollector, serving_registry
 
-    client = None
-    if redis_url:
+    url = broker_url or redis_url
+    client = amqp = None
+    if url and url.split(":", 1)[0].lower() in AMQP_SCHEMES:
+        amqp = url
+    elif url:
         import redis
 
-        client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3)
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
     collectors: list[Any] = [LedgerCollector(ledger),
-                             BrokerCollector(queues, redis_client=client, namespace=namespace, broker=broker)]
+                             BrokerCollector(queues, redis_client=client, namespace=namespace, broker=broker,
+                                             amqp_url=amqp)]
     registry = serving_registry(*collectors, multiprocess_dir=multiprocess_dir)
-    readiness = Readiness([broker_check(redis_url), ledger_check(ledger),
+    readiness = Readiness([broker_check(url), ledger_check(ledger),
                            config_check(load_config)])
     return OpsServer(host, port, readiness, registry)

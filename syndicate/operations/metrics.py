@@ -81,15 +81,18 @@ class BrokerCollector:
 
     Kinds: ``ready`` (waiting to be fetched), ``in_flight`` (fetched, not yet acknowledged),
     ``delayed`` (in the delay queue), ``dead`` (dead-lettered). On Redis these are the keys that
-    Dramatiq's ``dispatch.lua`` keeps under the namespace (see ``docs/message-format.md``).
+    Dramatiq's ``dispatch.lua`` keeps under the namespace (see ``docs/message-format.md``). On
+    RabbitMQ (``amqp_url``) they are the message counts of the queue, its ``.DQ`` and its ``.XQ``
+    (a passive declare each); AMQP does not tell ``in_flight``, so it is not reported.
     """
 
     def __init__(self, queues: Iterable[str], *, redis_client: Any = None, namespace: str = "syndicate",
-                 broker: Any = None) -> None:
+                 broker: Any = None, amqp_url: str | None = None) -> None:
         self.queues = sorted(set(queues))
         self.redis = redis_client
         self.namespace = namespace
         self.broker = broker
+        self.amqp_url = amqp_url
 
     def describe(self) -> Iterable[Metric]:
         """No fixed description: the families are built at scrape time."""
@@ -111,12 +114,36 @@ class BrokerCollector:
                 yield q, "in_flight", max(0, int(stored) - int(ready))
                 yield q, "delayed", int(delayed)
                 yield q, "dead", int(dead)
+        elif self.amqp_url is not None:
+            yield from self._amqp_depths(self.amqp_url)
         elif self.broker is not None:
             for q in self.queues:
                 queue = self.broker.queues.get(q)
                 delayed = self.broker.queues.get(f"{q}.DQ")
                 yield q, "ready", queue.qsize() if queue is not None else 0
                 yield q, "delayed", delayed.qsize() if delayed is not None else 0
+
+    def _amqp_depths(self, url: str) -> list[tuple[str, str, int]]:
+        import pika
+        import pika.exceptions
+
+        params = pika.URLParameters(url)
+        params.socket_timeout = params.stack_timeout = 5
+        params.connection_attempts = 1
+        out: list[tuple[str, str, int]] = []
+        conn = pika.BlockingConnection(params)
+        try:
+            channel = conn.channel()
+            for q in self.queues:
+                for kind, name in (("ready", q), ("delayed", f"{q}.DQ"), ("dead", f"{q}.XQ")):
+                    try:
+                        n = int(channel.queue_declare(queue=name, passive=True).method.message_count)
+                    except pika.exceptions.ChannelClosedByBroker:  # not declared yet: no messages
+                        n, channel = 0, conn.channel()
+                    out.append((q, kind, n))
+        finally:
+            conn.close()
+        return out
 
     def collect(self) -> Iterable[Metric]:
         """Ask the broker; on failure, report ``syndicate_broker_up 0``."""

@@ -10,8 +10,9 @@ messages vanish when Redis restarts and cannot be cancelled). Each tick:
 4. moves ``calling`` rows whose lease expired (a worker died mid-call) to ``in_doubt`` and sends
    ``reconcile``, and re-sends ``reconcile`` for ``in_doubt`` rows left waiting.
 
-Only the leader ticks: with Redis, dispatchers in every worker and ``syndicate scheduler`` process
-compete for a lease on ``<namespace>:dispatcher:leader`` (:mod:`syndicate.base.leases`); the holder
+Only the leader ticks: with a broker, dispatchers in every worker and ``syndicate scheduler`` process
+compete for a lease on ``<namespace>:dispatcher:leader`` (in Redis, :mod:`syndicate.base.leases`, or
+in the ledger when RabbitMQ runs without Redis, :mod:`syndicate.ledger.leases`); the holder
 renews it before each tick, the others stand by and take over within one lease when the leader
 stops renewing. In embedded mode the dispatcher is a thread of the one process and always leads.
 Leadership keeps the work in one place; correctness does not depend on it: several dispatchers
@@ -28,7 +29,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..base.enqueue import enqueue_many
-from ..base.leases import DEFAULT_LEASE, Lease, LocalLease, RedisLease
+from ..base.leases import DEFAULT_LEASE, Lease, LocalLease
 from ..base.logging import get_logger
 from .unpublish import resend_operations
 
@@ -59,7 +60,7 @@ class TickReport:
 
 
 def leader_key(namespace: str) -> str:
-    """The Redis key of the dispatcher's leader lease."""
+    """The key of the dispatcher's leader lease (in Redis, or the ledger's ``leases`` table)."""
     return f"{namespace}:dispatcher:leader"
 
 
@@ -69,9 +70,9 @@ class Dispatcher:
     Args:
         rt: the runtime.
         name: who the dispatcher is in the ledger's events (default ``dispatcher:<host:pid:id>``).
-        lease: the leadership to hold while ticking (default: a Redis lease with a broker, else
-            always held).
-        lease_length: length of the default Redis lease (default 10 s, or three dispatch intervals
+        lease: the leadership to hold while ticking (default: the runtime's shared lease with a
+            broker, in Redis or the ledger, else always held).
+        lease_length: length of the default lease (default 10 s, or three dispatch intervals
             if longer); a standby takes over within this long.
     """
 
@@ -81,9 +82,8 @@ class Dispatcher:
         if lease_length is None:  # long enough for any configured interval
             lease_length = max(DEFAULT_LEASE, 3 * rt.timing.dispatch_interval)
         if lease is None:
-            client = rt.redis()
-            lease = (LocalLease(lease_length) if client is None
-                     else RedisLease(client, leader_key(rt.namespace), lease=lease_length))
+            lease = (LocalLease(lease_length) if rt.embedded
+                     else rt.lease(leader_key(rt.namespace), length=lease_length))
         self.lease: Lease = lease
         self.name = name or f"dispatcher:{getattr(lease, 'identity', 'local')}"
         self._stop = threading.Event()

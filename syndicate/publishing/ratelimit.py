@@ -7,7 +7,11 @@ minutes"), kept as a log of grant times:
 
 * with Redis, one sorted set per (account, window) under the runtime's namespace, checked and
   updated by one Lua script, so the check-and-take is atomic across every process;
+* with a broker but no Redis (RabbitMQ), one ledger row per (account, window), locked and updated
+  in one transaction (:class:`syndicate.ledger.ratewindows.LedgerRateLimiter`);
 * in embedded mode, the same log in this process's memory.
+
+``Runtime.rate_limiter`` picks one.
 
 A request over a cap is not granted and is told when the window frees; the pipeline turns that
 into :class:`~syndicate.errors.RateLimited`, which reschedules the publication to that time

@@ -45,7 +45,7 @@ from ..errors import (
 from ..ledger import Publication, worker_id
 from ..model.states import PublicationState
 from .content import publication_ref, render_publication
-from .ratelimit import check_rate, limiter_for, windows_for
+from .ratelimit import check_rate, windows_for
 from .receipts import checked_permalink
 from .revisions import (
     RevisionPlan,
@@ -230,7 +230,7 @@ def publish_step(rt: Services, pub_id: int) -> tuple[PublishOutcome, Publication
         return "published", _record_unchanged(rt, pub, plan.previous, actor) or pub
     try:
         # our shared per-account caps: over them, defer like a 429
-        check_rate(limiter_for(rt.redis(), rt.namespace, rt.ledger.url), pub.account,
+        check_rate(rt.rate_limiter(), pub.account,
                    windows_for(rt.config.accounts.get(pub.account), adapter.limits), now=rt.ledger.now())
         with platform_call(pub.channel):
             receipt = call_for_revision(adapter, rendered, ref, plan)

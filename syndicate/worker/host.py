@@ -60,7 +60,7 @@ class WorkerHost:
         # Producer webhooks and engagement snapshots: each loop is safe to run in every worker.
         self._start_loops()
         log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
-                 broker="redis" if not self.rt.embedded else "embedded", ledger=self.rt.ledger.dialect)
+                 broker=self.rt.broker_kind, ledger=self.rt.ledger.dialect)
         loopback_allowed()  # warns at start when a test opened loopback to media fetches
 
     def _start_loops(self) -> None:

@@ -20,6 +20,7 @@ from syndicate.config.loading import load_config
 from syndicate.localization.step import do_localize
 from syndicate.model.config import Config
 from syndicate.publishing.steps import do_publish
+from tests.conftest import BrokerUnderTest
 from tests.fakes.board import FakeBoard
 from tests.helpers import REPO, item_data, simple_route
 from tests.support.board_adapter import BoardAdapter
@@ -125,14 +126,16 @@ def _start_worker(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise AssertionError(f"worker exited with {proc.wait()} before starting")
 
 
-def test_duplicate_messages_on_redis_across_two_worker_processes_make_one_post_each(
-    config_dir: Callable[..., Path], board: FakeBoard, pg_url: str, redis_url: str, redis_namespace: str
+def test_duplicate_messages_on_the_broker_across_two_worker_processes_make_one_post_each(
+    config_dir: Callable[..., Path], board: FakeBoard, pg_url: str, broker: BrokerUnderTest
 ) -> None:
-    # Given two worker processes consuming the same Redis queue, sharing a PostgreSQL ledger
+    # Given two worker processes consuming the same queue (Redis, or RabbitMQ without Redis),
+    # sharing a PostgreSQL ledger
     cfg = board_config(config_dir, board)
-    env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
-           "SYNDICATE_REDIS_NAMESPACE": redis_namespace}
-    with Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace) as rt:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")},
+           "SYNDICATE_DATABASE_URL": pg_url, **broker.env()}
+    with Runtime.create(config=cfg, database_url=pg_url, **broker.runtime_kwargs()) as rt:
+        assert rt.broker_kind == broker.kind
         ids = prepare(rt)
         procs = [_start_worker(cfg.directory, env) for _ in range(2)]
         try:

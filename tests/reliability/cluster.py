@@ -1,8 +1,8 @@
 """Worker processes for the crash tests: start them, kill them with SIGKILL, and read the outcome.
 
 Each worker is ``python -m tests.support.run_worker CONFIG THREADS`` (a real ``syndicate worker``
-with the board adapter registered, its dispatcher included), on the test's own Redis and
-PostgreSQL. Killing one and starting a replacement is what a process supervisor does.
+with the board adapter registered, its dispatcher included), on the test's own broker (Redis, or
+RabbitMQ without Redis) and PostgreSQL. Killing one and starting a replacement is what a process supervisor does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ __all__ = ["Cluster", "check_exactly_once"]
 
 @dataclass
 class Cluster:
-    """Worker processes sharing one config, ledger and Redis namespace."""
+    """Worker processes sharing one config, ledger, broker and namespace (``redis_url`` is the
+    Redis broker; with ``broker_url``, RabbitMQ, ``redis_url`` may be empty: no Redis)."""
 
     config: Path
     database_url: str
@@ -34,13 +35,17 @@ class Cluster:
     namespace: str
     logs: Path
     threads: int = 2
+    broker_url: str | None = None
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _n: int = 0
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
-        env.update(SYNDICATE_DATABASE_URL=self.database_url, SYNDICATE_REDIS_URL=self.redis_url,
-                   SYNDICATE_REDIS_NAMESPACE=self.namespace)
+        env.update(SYNDICATE_DATABASE_URL=self.database_url, SYNDICATE_REDIS_NAMESPACE=self.namespace)
+        if self.redis_url:
+            env["SYNDICATE_REDIS_URL"] = self.redis_url
+        if self.broker_url:
+            env["SYNDICATE_BROKER_URL"] = self.broker_url
         return env
 
     def start(self, *, wait: bool = True) -> subprocess.Popen[bytes]:

@@ -1,10 +1,12 @@
-"""Crash and outage tests: workers killed with SIGKILL, Redis restarted, PostgreSQL stopped, mid-run.
+"""Crash and outage tests: workers killed with SIGKILL, the broker restarted, PostgreSQL stopped, mid-run.
 
 Real worker processes (``tests/support/run_worker.py``: ``syndicate worker`` with the board
 adapter, dispatcher included) publish 120 publications to a board fake slowed down to widen the
-windows, on a Redis server and a PostgreSQL cluster private to these tests (the machine's shared
-ones are never touched). Afterwards every publication is terminal and the board holds exactly one
-post per published row and none for the others.
+windows, on a PostgreSQL cluster private to these tests and on each broker (the ``broker``
+fixture): a private Redis server, or RabbitMQ on a virtual host of the test without any Redis (the
+ledger keeps the leader lease and the caps). The machine's shared servers are never stopped.
+Afterwards every publication is terminal and the board holds exactly one post per published row
+and none for the others.
 
 The crash runs use short leases (``FAST``: time limit 3 s, claim lease 5 s, heartbeat 2 s) so that
 each recovery takes seconds; the redelivery measurement uses the shipped defaults.
@@ -24,10 +26,11 @@ from typing import Any
 import pytest
 
 from syndicate import Runtime, submit
+from tests.conftest import BrokerUnderTest
 from tests.fakes.board import FakeBoard
 from tests.helpers import item_data
 from tests.reliability.cluster import Cluster, check_exactly_once, owned_by, wait_until
-from tests.reliability.services import PrivatePostgres, PrivateRedis
+from tests.reliability.services import PrivatePostgres
 from tests.reliability.support import board_config
 
 pytestmark = pytest.mark.slow
@@ -52,19 +55,21 @@ def board() -> Iterator[FakeBoard]:
 
 
 @pytest.fixture
-def setup(config_dir: Callable[..., Path], board: FakeBoard, private_redis: PrivateRedis, private_pg_url: str,
+def setup(config_dir: Callable[..., Path], board: FakeBoard, broker: BrokerUnderTest, private_pg_url: str,
           tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, Cluster]]]:
     with ExitStack() as made:  # on exit, each cluster stops before its runtime closes
 
         def build(*, settings: dict[str, Any] | None = None, accounts: tuple[str, ...] = ACCOUNTS, threads: int = 2,
                   read_timeout_s: float = 1.5) -> tuple[Runtime, Cluster]:
             cfg = board_config(config_dir, board, accounts=accounts, settings=settings, read_timeout_s=read_timeout_s)
-            ns = f"crash-{uuid.uuid4().hex[:8]}"
-            rt = made.enter_context(Runtime.create(config=cfg, database_url=private_pg_url,
-                                                   redis_url=private_redis.url, namespace=ns))
+            ns = f"{broker.namespace}-{uuid.uuid4().hex[:4]}"
+            rt = made.enter_context(Runtime.create(config=cfg, database_url=private_pg_url, redis_url=broker.redis_url,
+                                                   broker_url=broker.broker_url, namespace=ns))
+            assert rt.broker_kind == broker.kind
             logs = tmp_path / "logs"
             logs.mkdir(exist_ok=True)
-            cluster = Cluster(cfg.directory, private_pg_url, private_redis.url, ns, logs, threads=threads)
+            cluster = Cluster(cfg.directory, private_pg_url, broker.redis_url, ns, logs, threads=threads,
+                              broker_url=broker.broker_url)
             made.callback(cluster.stop)
             return rt, cluster
 
@@ -112,8 +117,9 @@ def test_workers_killed_with_sigkill_mid_call_leave_every_publication_posted_exa
     assert any(e["kind"] == "lease-expired" for e in rt.ledger.events())
 
 
-def test_a_redis_restart_mid_run_loses_queued_messages_but_no_publication(
-    setup: Callable[..., tuple[Runtime, Cluster]], board: FakeBoard, private_redis: PrivateRedis
+def test_a_broker_restart_mid_run_loses_queued_messages_but_no_publication(
+    setup: Callable[..., tuple[Runtime, Cluster]], board: FakeBoard, broker: BrokerUnderTest,
+    broker_outage: Callable[[float], None]
 ) -> None:
     # Given two workers publishing 120 publications, every localization done
     rt, cluster = setup(settings=FAST)
@@ -122,14 +128,13 @@ def test_a_redis_restart_mid_run_loses_queued_messages_but_no_publication(
     cluster.start()
     wait_until(lambda: all(p.ready for p in rt.ledger.publications()), 60, "the localizations")
     wait_until(lambda: len(board.posts) >= 10, 60, "the first posts")
-    # When Redis dies mid-run (its queues, acknowledgements and leases lost) and comes back empty 2 s later
-    private_redis.stop()
-    time.sleep(2)
-    private_redis.start()
+    # When the broker dies mid-run (its queues and acknowledgements lost, and Redis's leases) and
+    # comes back empty 2 s later
+    broker_outage(2)
     # Then the workers reconnect, lost messages are sent again from the ledger, and all goes out once
     wait_until(lambda: all_terminal(rt), 180, "every publication to be terminal", poll_s=0.5)
     states = check_exactly_once(rt, board)
-    print(f"redis restart: posts before the restart >= 10, outcome: {dict(states)}")
+    print(f"{broker.kind} restart: posts before the restart >= 10, outcome: {dict(states)}")
     assert states == {"published": ITEMS * len(ACCOUNTS)}
     assert cluster.alive()
 

@@ -37,6 +37,12 @@ def test_only_the_postgres_variant_of_a_ledger_url_test_is_marked_postgres() -> 
     assert service_markers({"ledger_url", "tmp_path"}, {"ledger_url": "sqlite"}) == set()
 
 
+def test_each_variant_of_a_broker_test_is_marked_with_its_broker() -> None:
+    assert service_markers({"broker", "pg_url"}, {"broker": "redis"}) == {"redis", "postgres"}
+    assert service_markers({"broker", "pg_url"}, {"broker": "rabbitmq"}) == {"rabbitmq", "postgres"}
+    assert service_markers({"rabbitmq_url"}, {}) == {"rabbitmq"}
+
+
 def test_collected_tests_carry_the_markers_of_the_services_they_use() -> None:
     # Given a file whose tests run on both ledgers, and one whose fixture is built on pg_url
     ledger, pool = "tests/unit/test_ledger.py", "tests/integration/test_ledger_pool.py"

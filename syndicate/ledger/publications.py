@@ -43,6 +43,10 @@ _COUNT_BY_STATE_AND_CHANNEL = (select(publications.c.state, publications.c.chann
                                .group_by(publications.c.state, publications.c.channel))
 
 
+#: A post reaching one of these states releases (published) or ends (the others) its first comments.
+_SETTLES_COMMENTS = frozenset({S.PUBLISHED, S.FAILED, S.SKIPPED, S.CANCELLED})
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What a transition's statement depends on (its values are bound parameters)."""
@@ -196,7 +200,34 @@ class PublicationStore(LedgerCore):
                     detail=detail)
         pub = _pub(row)
         self._notify(conn, pub, row["previous_state"], kind, error)
+        if to in _SETTLES_COMMENTS and pub.parent_id is None:
+            self._settle_comments(conn, pub, to, actor=actor, error=error)
         return pub
+
+    def _settle_comments(self, conn: Connection, post: Publication, to: PublicationState, *, actor: str,
+                         error: str | None) -> None:
+        """In the transaction of a post's change: its first comments waiting for it are released
+        (the post is published: the dispatcher sends them now) or skipped (it failed or was
+        skipped) or cancelled with it. A post in doubt leaves them waiting."""
+        waiting = and_(publications.c.parent_id == post.id, publications.c.state == S.SCHEDULED.value,
+                       publications.c.ready.is_(False))
+        if to is S.PUBLISHED:
+            now = self.now()
+            for pid, item_id, revision in conn.execute(
+                    update(publications).where(waiting)
+                    .values(ready=True, scheduled_for=now, updated_at=now)
+                    .returning(publications.c.id, publications.c.item_id, publications.c.revision)).all():
+                self._event(conn, kind="released", actor=actor, publication_id=pid, item_id=item_id,
+                            revision=revision, from_state=S.SCHEDULED.value, to_state=S.SCHEDULED.value,
+                            detail={"post": post.id, "post_remote_id": post.remote_id})
+            return
+        open_comments = conn.execute(select(publications.c.id).where(and_(
+            publications.c.parent_id == post.id,
+            publications.c.state.in_([s.value for s in OPEN_STATES])))).scalars().all()
+        reason = f"its post was {to.value}" + (f": {error}" if error else "")
+        for pid in open_comments:
+            self._transition(conn, pid, S.CANCELLED if to is S.CANCELLED else S.SKIPPED, OPEN_STATES, actor=actor,
+                             error=reason, kind="post-" + to.value)
 
     def _transition_alone(self, pub_id: int, to: PublicationState, expect: Iterable[PublicationState], *,
                           actor: str, error: str | None = None, kind: str = "transition",
@@ -204,8 +235,10 @@ class PublicationStore(LedgerCore):
                           increment: Sequence[str] = (), **values: Any) -> Publication | None:
         """One transition in its own transaction: on PostgreSQL without producer webhooks, a single
         statement (the UPDATE and its event INSERT in one ``WITH``, atomic on its own, one round trip
-        instead of five); otherwise :meth:`_transition` in a transaction."""
-        if self.dialect != "postgresql" or self.outbox is not None:
+        instead of five); otherwise :meth:`_transition` in a transaction. A change that settles a
+        post's first comments (published, failed, skipped, cancelled) always takes the transaction,
+        so that the comments move with their post or not at all."""
+        if self.dialect != "postgresql" or self.outbox is not None or to in _SETTLES_COMMENTS:
             with self.begin() as conn:
                 return self._transition(conn, pub_id, to, expect, actor=actor, error=error, kind=kind,
                                         detail=detail, due_by=due_by, increment=increment, **values)
@@ -389,6 +422,7 @@ class PublicationStore(LedgerCore):
         gone = [S.CANCELLED.value, S.SKIPPED.value, S.FAILED.value]
         q = (select(publications.c.account, publications.c.scheduled_for, publications.c.published_at)
              .where(and_(publications.c.account.in_(list(account_ids)), publications.c.state.not_in(gone),
+                         publications.c.parent_id.is_(None),
                          or_(publications.c.scheduled_for >= since, publications.c.published_at >= since))))
         if exclude_item is not None:
             q = q.where(or_(publications.c.item_id != exclude_item,

@@ -105,6 +105,11 @@ class NewPublication:
         post = f"{item_id}/{revision}/{self.locale}/{self.account}/{self.slot}"
         return f"{post}{FIRST_COMMENT_KEY_SUFFIX}" if self.first_comment else post
 
+    @property
+    def is_comment(self) -> bool:
+        """Whether this is a first comment under the post planned before it."""
+        return self.first_comment
+
     def post_key(self, item_id: str, revision: int) -> str:
         """The key of the post this publication belongs to (its own key for a post)."""
         return f"{item_id}/{revision}/{self.locale}/{self.account}/{self.slot}"

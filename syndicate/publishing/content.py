@@ -13,6 +13,7 @@ from ..channels.contract import MediaRef, PostContent, PublicationRef, Rendered
 from ..channels.rendering import cpu_budget
 from ..errors import ContentError
 from ..intake.attribution import item_link_tagger, tag_post_links
+from ..intake.comments import build_comment
 from ..intake.planning import evergreen_text, wants_first_comment
 from ..intake.teaser import teaser_of
 from ..ledger import Publication
@@ -22,8 +23,8 @@ from ..model.item import ContentItem
 if TYPE_CHECKING:
     from ..services import Services
 
-__all__ = ["RENDER_CPU_BUDGET", "PostTarget", "build_comment", "build_content", "link_in_comment", "publication_ref",
-           "render_publication"]
+__all__ = ["RENDER_CPU_BUDGET", "PostTarget", "build_content", "link_in_comment", "publication_ref",
+           "render_publication", "render_target"]
 
 #: CPU time (of the rendering thread) a render may use before it fails as a content error; well
 #: under the publish time limit, so a text that cannot be rendered never runs into it.
@@ -66,6 +67,8 @@ class PostTarget(Protocol):
     def tagged_url(self) -> str: ...
     @property
     def utm(self) -> dict[str, str]: ...
+    @property
+    def is_comment(self) -> bool: ...
 
 
 def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
@@ -98,19 +101,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget,
         published_at=item.publish_at, rtl=is_rtl(pub.locale), link_in_comment=link_in_comment), links)
 
 
-def build_comment(item: ContentItem, fields: Mapping[str, str], comment: PostTarget, route: Route | None
-                  ) -> tuple[str, str | None]:
-    """The render input of a first comment: its text (localized, links to the item's hosts tagged
-    with the comment's own ``utm_content``), and its tagged link when the route moves the link from
-    the post into the comment (``first_comment: link``), else None."""
-    text = fields.get("first_comment") or item.first_comment or ""
-    never_tag = route.never_tag if route else ()
-    tagged = item_link_tagger(item, comment.utm, never_tag).text(text) if text else ""
-    link = comment.tagged_url if route is not None and route.first_comment == "link" else None
-    return tagged, link
-
-
-def link_in_comment(rt: Services, item: ContentItem, pub: Publication | PostTarget, route: Route | None) -> bool:
+def link_in_comment(rt: Services, item: ContentItem, pub: PostTarget, route: Route | None) -> bool:
     """Whether ``pub``'s post leaves its link to its first comment (the route says ``first_comment: link``
     and the post has a comment)."""
     if route is None or route.first_comment != "link" or pub.account not in rt.config.accounts:
@@ -130,14 +121,23 @@ def render_publication(rt: Services, pub: Publication) -> Rendered:
     loc = rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
-    route = rt.config.routes.get(pub.region)
-    fields = loc["fields"] or {}
-    adapter = rt.adapter(pub.account)
-    if pub.is_comment:
-        text, link = build_comment(item, fields, pub, route)
+    return render_target(rt, item, loc["fields"] or {}, pub, rt.config.routes.get(pub.region))
+
+
+def render_target(rt: Services, item: ContentItem, fields: Mapping[str, str], target: PostTarget,
+                  route: Route | None) -> Rendered:
+    """Render one post or first comment of ``item`` from its localized ``fields`` (publishing and
+    ``syndicate preview`` alike).
+
+    Raises:
+        ContentError: it cannot be rendered (a first comment over its channel's limit, ...).
+    """
+    adapter = rt.adapter(target.account)
+    if target.is_comment:
+        text, link = build_comment(item, fields, target, route)
         with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
             return adapter.render_comment(text, link)
-    content = build_content(item, fields, pub, never_tag=route.never_tag if route else (),
-                            link_in_comment=link_in_comment(rt, item, pub, route))
+    content = build_content(item, fields, target, never_tag=route.never_tag if route else (),
+                            link_in_comment=link_in_comment(rt, item, target, route))
     with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
         return adapter.render(content)

@@ -4,8 +4,10 @@ when the comment call times out after it was sent (X and LinkedIn fakes on loopb
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from syndicate import Runtime, submit
+from syndicate.errors import AuthError, ContentError, PermanentError
 from syndicate.ledger import Publication
 from syndicate.localization.step import do_localize
+from syndicate.model.item import InvalidItem, parse_item
 from syndicate.model.states import PublicationState
+from syndicate.operations.preview import preview_item
+from syndicate.publishing.content import publication_ref
 from syndicate.publishing.steps import do_publish, do_reconcile
 from tests.fakes.base import Fault
 from tests.fakes.linkedin import FakeLinkedIn, TokenGrant
@@ -197,7 +203,7 @@ def test_first_comment_is_localized_per_locale(config_dir: Callable[..., Path], 
     with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as rt:
         # Given a human translation of the comment for fr-FR, and machine translation for de-DE
         overrides = {"locales": {"fr-FR": {"first_comment": "Des questions ? https://example.com/post"}}}
-        de_post, de_comment = localized(rt, ("de-DE", "fr-FR"), overrides=overrides)
+        _de_post, de_comment = localized(rt, ("de-DE", "fr-FR"), overrides=overrides)
         fr_comment = next(p for p in rt.ledger.publications(item_id="item-1", locale="fr-FR") if p.is_comment)
         due_ids(rt)
         for pub in rt.ledger.publications(item_id="item-1"):
@@ -269,24 +275,68 @@ def test_linkedin_link_mode_posts_no_card_and_links_in_the_comment(
         assert made["message"]["text"].endswith("\n\n" + comment.tagged_url)
 
 
-def test_linkedin_fake_enforces_comment_rules(config_dir: Callable[..., Path], fl: FakeLinkedIn,
-                                              sqlite_url: str) -> None:
-    from syndicate.errors import PermanentError
-
-    with linkedin_runtime(config_dir, fl, sqlite_url) as rt:
-        post, comment = localized(rt)
+def test_linkedin_refuses_a_comment_on_an_unknown_post_or_as_another_actor(
+        config_dir: Callable[..., Path], fl: FakeLinkedIn, sqlite_url: str) -> None:
+    li = {"adapter": "linkedin", "base_url": fl.url, "credentials": {"access_token": "${LI_TOKEN}"},
+          "read_timeout_s": 0.5, "options": {"author": AUTHOR}}
+    other = {**copy.deepcopy(li), "options": {"author": "urn:li:organization:1"}}
+    cfg = config_dir(accounts={"li": li, "li-other": other}, routes=[simple_route("na", ["en-US"], ["li"])])
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ={"LI_TOKEN": "li-token"}) as rt:
+        post, _comment = localized(rt)
         adapter = rt.adapter("li")
-        rendered = adapter.render_comment("Hello", None)
-        from syndicate.publishing.content import publication_ref
-
         ref = publication_ref(rt, post)
-        # A comment on a post LinkedIn does not have is refused (404), nothing is made
-        from dataclasses import replace
-
-        with pytest.raises(PermanentError):
+        rendered = adapter.render_comment("Hello", None)
+        # A comment on a post LinkedIn does not have is refused (404): a permanent error, nothing made
+        with pytest.raises(PermanentError, match="404"):
             adapter.publish(rendered, replace(ref, parent_remote_id="urn:li:share:1"))
-        # A post that failed to render a long comment: the adapter never sends over 1,250 characters
-        from syndicate.errors import ContentError
-
-        with pytest.raises(ContentError, match="1251 characters.*1250"):
+        # The actor must be one the token may act as (403: the token lacks the permission)
+        urn = fl.add_existing(AUTHOR, "An earlier post")
+        with pytest.raises(AuthError, match="403"):
+            rt.adapter("li-other").publish(rendered, replace(ref, parent_remote_id=urn))
+        assert fl.comments_on(urn) == []
+        # The adapter never sends a comment over 1,250 characters: rendering refuses it, uncut
+        with pytest.raises(ContentError, match=r"1251 characters.*1250"):
             adapter.render_comment("x" * 1251, None)
+
+
+def test_x_refuses_a_reply_to_an_unknown_post(config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> None:
+    with x_runtime(config_dir, fx, sqlite_url) as rt:
+        post, _comment = localized(rt)
+        adapter = rt.adapter("x-na")
+        with pytest.raises(PermanentError):
+            adapter.publish(adapter.render_comment("Hello", None),
+                            replace(publication_ref(rt, post), parent_remote_id="1234"))
+        assert fx.posts == []
+
+
+# -- intake and preview -------------------------------------------------------------------------
+
+
+def test_a_first_comment_too_long_for_a_channel_is_refused_at_intake(
+        config_dir: Callable[..., Path], fx: FakeX, fl: FakeLinkedIn, sqlite_url: str) -> None:
+    li = {"adapter": "linkedin", "base_url": fl.url, "credentials": {"access_token": "${LI_TOKEN}"},
+          "options": {"author": AUTHOR}}
+    cfg = config_dir(accounts={"x-na": x_account(fx, username="example"), "li": li},
+                     routes=[simple_route("na", ["en-US"], ["x-na", "li"])])
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="",
+                        environ={**x_environ(fx), "LI_TOKEN": "li-token"}) as rt:
+        # Given a comment of 300 characters: fine for LinkedIn (1,250), too long for X (280)
+        with pytest.raises(InvalidItem) as refused:
+            submit(item_data(first_comment="a" * 300), runtime=rt, ignore_schedule=True)
+        # Then the item is refused, naming the field, the account and X's limit; nothing is stored
+        message = str(refused.value)
+        assert "first_comment: on account 'x-na' (x, en-US): the first comment measures 300" in message
+        assert "280" in message and "'li'" not in message
+        assert rt.ledger.item("item-1") is None
+
+
+def test_preview_shows_the_first_comment_after_its_post_with_its_length(
+        config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str, tmp_path: Path) -> None:
+    with x_runtime(config_dir, fx, sqlite_url) as rt:
+        item = parse_item(item_data(first_comment=COMMENT))
+        posts = preview_item(rt, item, now=rt.ledger.now(), ignore_schedule=True)
+        assert [p.kind for p in posts] == ["post", "first_comment"]
+        comment = posts[1]
+        assert comment.error is None and comment.text.startswith("Questions? Ask us below")
+        assert comment.limit == 280 and comment.length == 23 + len("Questions? Ask us below, or read the details: ")
+        assert "utm_content=item-1.r1.en-US.x-na.0.comment" in comment.text

@@ -64,6 +64,9 @@ SLOW_TESTS: dict[str, str] = {
         "every path of every channel",
     "tests/reliability/test_fault_matrix.py::test_each_fault_ends_in_the_right_state_with_exactly_one_post_or_none":
         "every fault of every channel",
+    "tests/reliability/test_first_comment_faults.py::"
+    "test_a_failing_comment_call_leaves_the_comment_under_its_post_once_or_not_at_all":
+        "every comment fault of X and LinkedIn",
 }
 
 

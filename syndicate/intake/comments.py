@@ -21,6 +21,7 @@ from ..model.config import Config, Route
 from ..model.item import ContentItem, InvalidItem
 from ..model.states import PublicationState
 from .attribution import item_link_tagger
+from .planning import same_language
 
 __all__ = ["CommentTarget", "build_comment", "check_first_comments"]
 
@@ -48,12 +49,12 @@ def build_comment(item: ContentItem, fields: Mapping[str, str], comment: Comment
 
 def _known_text(item: ContentItem, locale: str) -> tuple[str, str] | None:
     """The comment text of ``locale`` that is known before localization, and the field it comes
-    from: a human translation for the locale, or the source text in the source locale."""
+    from: a human translation for the locale, or the source text in a locale of its language."""
     human = item.overrides.locales.get(locale)
     if human is not None and human.first_comment is not None:
         return human.first_comment, f"overrides.locales.{locale}.first_comment"
-    if locale == item.source_locale and item.first_comment is not None:
-        return item.first_comment, "first_comment"
+    if same_language(locale, item.source_locale) and item.first_comment is not None:
+        return item.first_comment, "first_comment"  # published as written: no translation
     return None
 
 

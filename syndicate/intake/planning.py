@@ -33,8 +33,16 @@ from .attribution import LinkTagger, utm_content, utm_for
 from .schedule import next_free, next_in_windows
 from .teaser import teaser_of
 
-__all__ = ["MAX_SLOTS", "PlanOptions", "evergreen_text", "gap_since", "plan_item", "utm_content",
-           "wants_first_comment"]
+__all__ = [
+    "MAX_SLOTS",
+    "PlanOptions",
+    "evergreen_text",
+    "gap_since",
+    "plan_item",
+    "same_language",
+    "utm_content",
+    "wants_first_comment",
+]
 
 #: Evergreen slots per publication at most (the first post and up to 100 repeats).
 MAX_SLOTS = 101
@@ -192,7 +200,8 @@ def gap_since(item: ContentItem, config: Config, now: datetime) -> datetime:
     return max(now, item.publish_at or now) - gap
 
 
-def _same_language(locale: str, source: str) -> bool:
+def same_language(locale: str, source: str) -> bool:
+    """Whether ``locale`` is written like ``source``: the same language (for Chinese, the same tag)."""
     a, b = locale.lower().split("-"), source.lower().split("-")
     if a[0] != b[0]:
         return False
@@ -216,7 +225,7 @@ def evergreen_text(item: ContentItem, fields: Mapping[str, str], locale: str, sl
         return channel_text, None
     title = fields.get("title") or item.title
     summary = fields.get("summary") or item.summary or teaser_of(item, fields)
-    extra = list(item.repeat.variants) if _same_language(locale, item.source_locale) else []
+    extra = list(item.repeat.variants) if same_language(locale, item.source_locale) else []
     extra += [summary, title, f"{summary}\n\n{title}"]
     pool: list[str | None] = [None]  # None: the usual post
     for text in extra:

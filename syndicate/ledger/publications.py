@@ -36,7 +36,8 @@ _PREVIOUS_REMOTE_ID = (
     select(publications.c.remote_id).where(and_(
         publications.c.item_id == bindparam("item_id"), publications.c.revision < bindparam("revision"),
         publications.c.locale == bindparam("locale"), publications.c.account == bindparam("account"),
-        publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value))
+        publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value,
+        publications.c.parent_id.is_(None)))  # a post's, never its first comment's
     .order_by(publications.c.revision.desc()).limit(1))
 #: The metrics gauge, read at every scrape.
 _COUNT_BY_STATE_AND_CHANNEL = (select(publications.c.state, publications.c.channel, func.count())

@@ -182,17 +182,21 @@ def test_route_first_comment_link_moves_the_link_from_the_post_to_the_comment(
         assert parse_qs(urlsplit(comment_text).query)["utm_content"] == [post.utm["utm_content"] + ".comment"]
 
 
-def test_too_long_first_comment_fails_with_a_clear_error(config_dir: Callable[..., Path], fx: FakeX,
-                                                         sqlite_url: str) -> None:
-    with x_runtime(config_dir, fx, sqlite_url) as rt:
-        post, comment = localized(rt, first_comment="Long words here. " * 20)
+def test_a_machine_translation_too_long_for_the_comment_fails_it_with_a_clear_error(
+        config_dir: Callable[..., Path], fx: FakeX, sqlite_url: str) -> None:
+    acc = x_account(fx, username="example", read_timeout_s=0.5, reconcile_settle_s=0, hashtag_style="none")
+    cfg = config_dir(accounts={"x-de": acc}, routes=[simple_route("de", ["de-DE"], ["x-de"],
+                                                                  translation={"engine": "pseudo"})])
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="", environ=x_environ(fx)) as rt:
+        # Given a comment that fits X in English (254) but not once translated (about 30 % longer)
+        post, comment = localized(rt, ("de-DE",), first_comment="Long words here. " * 15)
         due_ids(rt)
         assert do_publish(rt, post.id) == "published"
         due_ids(rt)
-        # When the comment is rendered / Then it fails, naming the field and the limit; nothing is cut
+        # When the comment is rendered / Then it fails, naming the field and the limit; nothing is cut or sent
         assert do_publish(rt, comment.id) == "failed"
         error = state(rt, comment.id).last_error or ""
-        assert "first_comment" in error and "339 weighted characters" in error and "280" in error
+        assert "first_comment" in error and "an X reply takes at most 280" in error
         assert len(fx.posts) == 1
 
 

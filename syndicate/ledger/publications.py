@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, literal, or_, select, update
 
 from ..base.secrets import redact
 from ..model.states import ALLOWED, OPEN_STATES, PublicationState
@@ -46,6 +46,10 @@ _COUNT_BY_STATE_AND_CHANNEL = (select(publications.c.state, publications.c.chann
 
 #: A post reaching one of these states releases (published) or ends (the others) its first comments.
 _SETTLES_COMMENTS = frozenset({S.PUBLISHED, S.FAILED, S.SKIPPED, S.CANCELLED})
+#: The states that end a post's first comments: those transitions take a transaction on PostgreSQL too.
+_ENDS_COMMENTS = _SETTLES_COMMENTS - {S.PUBLISHED}
+#: The event kind of a first comment released by its published post.
+_RELEASED = "released"
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,23 @@ def _transition_with_event(shape: _Shape) -> Any:
                bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
                bindparam("ev_detail", type_=events.c.detail.type))
     ).cte("logged")
-    return select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
+    out = select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
+    if shape.to != S.PUBLISHED.value:
+        return out
+    # A published post releases its first comments in the same statement (see _settle_comments).
+    released = (update(publications)
+                .where(and_(publications.c.parent_id.in_(select(moved.c.id).where(moved.c.parent_id.is_(None))),
+                            publications.c.state == S.SCHEDULED.value, publications.c.ready.is_(False)))
+                .values(ready=True, scheduled_for=bindparam("rel_now", type_=publications.c.scheduled_for.type),
+                        updated_at=bindparam("rel_now", type_=publications.c.updated_at.type))
+                .returning(publications.c.id, publications.c.item_id, publications.c.revision)).cte("released")
+    released_logged = insert(events).from_select(
+        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor"],
+        select(bindparam("ev_at", type_=events.c.at.type), released.c.id, released.c.item_id, released.c.revision,
+               literal(_RELEASED), literal(S.SCHEDULED.value), literal(S.SCHEDULED.value),
+               bindparam("ev_actor", type_=events.c.actor.type))
+    ).cte("released_logged")
+    return out.add_cte(released, released_logged)
 
 
 class PublicationStore(LedgerCore):
@@ -218,7 +238,7 @@ class PublicationStore(LedgerCore):
                     update(publications).where(waiting)
                     .values(ready=True, scheduled_for=now, updated_at=now)
                     .returning(publications.c.id, publications.c.item_id, publications.c.revision)).all():
-                self._event(conn, kind="released", actor=actor, publication_id=pid, item_id=item_id,
+                self._event(conn, kind=_RELEASED, actor=actor, publication_id=pid, item_id=item_id,
                             revision=revision, from_state=S.SCHEDULED.value, to_state=S.SCHEDULED.value,
                             detail={"post": post.id, "post_remote_id": post.remote_id})
             return
@@ -236,15 +256,15 @@ class PublicationStore(LedgerCore):
                           increment: Sequence[str] = (), **values: Any) -> Publication | None:
         """One transition in its own transaction: on PostgreSQL without producer webhooks, a single
         statement (the UPDATE and its event INSERT in one ``WITH``, atomic on its own, one round trip
-        instead of five); otherwise :meth:`_transition` in a transaction. A change that settles a
-        post's first comments (published, failed, skipped, cancelled) always takes the transaction,
-        so that the comments move with their post or not at all."""
-        if self.dialect != "postgresql" or self.outbox is not None or to in _SETTLES_COMMENTS:
+        instead of five); otherwise :meth:`_transition` in a transaction. A post's first comments
+        move with it or not at all: a published post releases them in the same statement; a post
+        that fails, is skipped or cancelled takes the transaction, which ends them too."""
+        if self.dialect != "postgresql" or self.outbox is not None or to in _ENDS_COMMENTS:
             with self.begin() as conn:
                 return self._transition(conn, pub_id, to, expect, actor=actor, error=error, kind=kind,
                                         detail=detail, due_by=due_by, increment=increment, **values)
         shape, params = self._transition_params(pub_id, to, expect, error, due_by, increment, values)
-        params.update(ev_at=params["now"], ev_kind=kind, ev_actor=actor[:200],
+        params.update(ev_at=params["now"], rel_now=params["now"], ev_kind=kind, ev_actor=actor[:200],
                       ev_error=redact(error) if error else None, ev_detail=dict(detail) if detail else None)
         stmt = _transition_with_event(shape)
         with self._reader.connect() as conn:

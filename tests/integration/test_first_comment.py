@@ -95,7 +95,9 @@ def test_x_first_comment_waits_for_its_post_then_replies_to_it_once(
         assert due_ids(rt) == []
         # When the post is published
         assert do_publish(rt, post.id) == "published"
-        # Then the comment is released, dispatched, and posted as a reply to the post
+        # Then the comment is released (an audit event says so), dispatched, and posted as a reply to the post
+        released = [e for e in rt.ledger.events(publication_id=comment.id) if e["kind"] == "released"]
+        assert len(released) == 1 and released[0]["to_state"] == "scheduled"
         assert due_ids(rt) == [comment.id]
         assert do_publish(rt, comment.id) == "published"
         assert do_publish(rt, comment.id) == "not-claimable"  # a second message does nothing

@@ -58,6 +58,7 @@ from syndicate.channels import (
     Capability,
     ConfigError,
     ConfigProblem,
+    ContentError,
     Duration,
     HttpAdapter,
     InDoubt,
@@ -89,6 +90,7 @@ __all__ = [
     "LINKEDIN_LIMITS",
     "LINKEDIN_MEDIA",
     "MAX_ALT_TEXT",
+    "MAX_COMMENT",
     "MAX_IMAGES",
     "LinkedInAdapter",
     "LinkedInOptions",
@@ -106,6 +108,11 @@ DEFAULT_BASE_URL = "https://api.linkedin.com"
 DEFAULT_LINKEDIN_VERSION = "202610"
 #: Longest ``commentary`` the Posts API accepts, in characters.
 MAX_COMMENTARY = 3000
+#: Longest comment we send, in characters (UTF-16 units): LinkedIn's comment box takes 1,250; the
+#: Comments API reference states no number, so we keep to the box's (docs/channels/linkedin.md).
+MAX_COMMENT = 1250
+#: Comments read per page when reconciliation looks for a first comment (the API's largest page is 100).
+COMMENTS_PAGE = 100
 PERMALINK = "https://www.linkedin.com/feed/update/{urn}"
 #: Images per post: one goes as ``content.media``, two to twenty as ``content.multiImage``.
 MAX_IMAGES = 20
@@ -270,6 +277,7 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
     publish_safety = Safety.RECONCILE_ONLY
     #: A revision changes the commentary in place; ``unpublish`` deletes the post.
     capabilities = frozenset({Capability.UPDATE, Capability.DELETE, Capability.EXISTS})
+    first_comments = True
     default_utm_medium = "social"
     default_base_url = DEFAULT_BASE_URL
     statuses = StatusMap(
@@ -326,6 +334,8 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         warnings = self._token_warnings()
         lead = content.channel_text or content.variant or f"{content.title}\n\n{content.summary}"
         suffix = f"{content.cta_text} {content.link}" if content.cta_text else content.link
+        if content.link_in_comment:  # the first comment carries the link and its call to action
+            suffix = ""
         tags = "" if opts.hashtag_style == "none" else " ".join(hashtags(content.tags, style=opts.hashtag_style))
 
         def escaped_length(text: str) -> int:
@@ -344,7 +354,7 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
             warnings.append("text was shortened to fit the channel")
         images = self._images_for(content.media, warnings)
         article = None
-        if opts.article_card and not images:
+        if opts.article_card and not images and not content.link_in_comment:
             article = {"source": content.link, "title": content.title, "description": content.summary}
         return Rendered(
             text=commentary, length=utf16_length(commentary), limit=MAX_COMMENTARY, link=content.link,
@@ -369,6 +379,21 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         images = images[:MAX_IMAGES]
         warnings.extend(f"media {m.url} has no alt text" for m in images if not m.alt)
         return tuple(images)
+
+    def render_comment(self, text: str, link: str | None) -> Rendered:
+        """A first comment: ``text`` then ``link``, at most :data:`MAX_COMMENT` characters (UTF-16
+        units), never cut. A comment's ``message.text`` is plain text, not little text."""
+        comment = "\n\n".join(p for p in (text.strip(), link) if p)
+        if not comment:
+            raise ContentError("the first comment is empty")
+        n = utf16_length(comment)
+        if n > MAX_COMMENT:
+            raise ContentError(f"the first comment is {n} characters; a LinkedIn comment takes at most "
+                               f"{MAX_COMMENT}: shorten first_comment", field="first_comment")
+        return Rendered(text=comment, length=n, limit=MAX_COMMENT, link=link or "",
+                        extra={"first_comment": True, "author": self.options.author,
+                               "linkedin_version": self.options.linkedin_version},
+                        warnings=tuple(self._token_warnings()))
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -448,7 +473,10 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         return {"multiImage": {"images": [one(urn, alt) for urn, alt in images]}}
 
     def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
-        """Create the post; the URN comes back in ``x-restli-id``."""
+        """Create the post (the URN comes back in ``x-restli-id``), or the first comment under
+        ``publication.parent_remote_id``."""
+        if publication.parent_remote_id is not None:
+            return self._comment(rendered, publication.parent_remote_id)
         if rendered.length > rendered.limit:
             raise PermanentError(f"commentary is {rendered.length} characters, over LinkedIn's {rendered.limit}")
         body = self._post_body(rendered)
@@ -530,6 +558,7 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         data = self.json(resp, creates=False, what=what)
         status = data.get("status") if isinstance(data, dict) else None
         return str(status) if status else None
+
     def _post_url(self, urn: str) -> str:
         return self._base + "/rest/posts/" + quote(urn, safe="")
 
@@ -574,14 +603,75 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
             raise self.status_error(resp, creates=False, what=what)
         return True
 
+    def _comments_url(self, post_urn: str) -> str:
+        return f"{self._base}/rest/socialActions/{quote(post_urn, safe='')}/comments"
+
+    def _comment(self, rendered: Rendered, post_urn: str) -> Receipt:
+        """``POST /rest/socialActions/{post urn}/comments`` as the account's author."""
+        if rendered.length > MAX_COMMENT:
+            raise PermanentError(f"the comment is {rendered.length} characters, over LinkedIn's {MAX_COMMENT}")
+        body = {"actor": self.options.author, "object": post_urn, "message": {"text": rendered.text}}
+        resp = self.request("POST", self._comments_url(post_urn), creates=True, what="the first comment",
+                            expect=(201,), json=body, headers=self._headers())
+        urn = unquote(resp.headers.get("x-restli-id") or "").strip()
+        if not urn.startswith("urn:li:comment:"):
+            try:
+                data = resp.json()
+            except ValueError:
+                data = {}
+            urn = str((data.get("$URN") or data.get("commentUrn") or "") if isinstance(data, dict) else "")
+        if not urn.startswith("urn:li:comment:"):
+            raise InDoubt("LinkedIn answered 201 to the comment without its URN", status=201)
+        return self._comment_receipt(post_urn, urn)
+
+    @staticmethod
+    def _comment_receipt(post_urn: str, urn: str, **raw: Any) -> Receipt:
+        return Receipt(remote_id=urn, permalink=f"{permalink_for(post_urn)}?commentUrn={quote(urn, safe='')}",
+                       raw={"urn": urn, "post": post_urn, **raw})
+
+    def _find_comment(self, rendered: Rendered, publication: PublicationRef, post_urn: str) -> Receipt | None:
+        """Our comment among the post's comments: by our author, carrying the tagged link or the
+        exact text. Raises ``InDoubt`` when the comments cannot be read or not all of them were."""
+        what = "listing the post's comments"
+        resp = self.request("GET", f"{self._comments_url(post_urn)}?count={COMMENTS_PAGE}", creates=False,
+                            what=what, headers=self._headers())
+        if resp.status_code != 200:
+            err = self.status_error(resp, creates=False, what=what)
+            if isinstance(err, AuthError | PermanentError):
+                raise InDoubt(f"cannot list the comments of {post_urn}: {err}", status=resp.status_code)
+            raise err
+        try:
+            data = resp.json()
+            elements = data["elements"]
+            assert isinstance(elements, list)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            raise InDoubt("LinkedIn's list of comments is not the expected JSON", status=200) from None
+        want = " ".join(rendered.text.split())
+        for comment in elements:
+            if not isinstance(comment, dict) or comment.get("actor") != self.options.author:
+                continue
+            text = str((comment.get("message") or {}).get("text") or "")
+            urn = str(comment.get("$URN") or comment.get("commentUrn") or "")
+            if urn and (publication.tagged_url in text or " ".join(text.split()) == want):
+                return self._comment_receipt(post_urn, urn, found=True)
+        total = (data.get("paging") or {}).get("total") if isinstance(data, dict) else None
+        if len(elements) >= COMMENTS_PAGE or (isinstance(total, int) and total > len(elements)):
+            raise InDoubt(f"our comment is not among the first {len(elements)} comments of {post_urn}, "
+                          "and the others were not read")
+        return None
+
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
-        """Look through the author's recent posts for one carrying our tagged URL.
+        """Look through the author's recent posts for one carrying our tagged URL (for a first
+        comment: through the post's comments for ours).
 
         A post matches when its article card's ``source`` is the publication's tagged URL, or its
-        commentary contains it; posts older than the publication's scheduled time (less
-        ``clock_skew``) and the previous revision's post are not ours. Raises ``InDoubt`` when the
+        commentary contains it (or, for a post without a card, is exactly ours); posts older than
+        the publication's scheduled time (less ``clock_skew``) and the previous revision's post
+        are not ours. Raises ``InDoubt`` when the
         recent posts cannot be read (a member author needs the restricted ``r_member_social``).
         """
+        if publication.parent_remote_id is not None:
+            return self._find_comment(rendered, publication, publication.parent_remote_id)
         opts = self.options
         query = (f"?q=author&author={quote(opts.author, safe='')}&count={opts.find_existing_count}"
                  "&sortBy=LAST_MODIFIED")
@@ -618,7 +708,9 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
                 continue
             article = (post.get("content") or {}).get("article") or {}
             commentary = str(post.get("commentary") or "")
-            if article.get("source") == tagged or tagged in commentary or escaped_link in commentary:
+            # A post whose link went to its first comment carries no link: its exact commentary is ours.
+            if (article.get("source") == tagged or tagged in commentary or escaped_link in commentary
+                    or (not rendered.extra.get("article") and commentary == rendered.text)):
                 return Receipt(remote_id=urn, permalink=permalink_for(urn), raw={"urn": urn, "found": True})
         if len(elements) >= opts.find_existing_count and (oldest is None or oldest >= not_before):
             raise InDoubt(f"our post is not among the {len(elements)} most recent posts of {opts.author}, "

@@ -52,6 +52,7 @@ from syndicate.channels import (
     BoundedTransport,
     Capability,
     ChannelError,
+    ContentError,
     InDoubt,
     Limits,
     MediaRef,
@@ -301,6 +302,7 @@ class XAdapter(Adapter[XOptions]):
     #: X cannot edit a post through the API: a revision keeps the post (default), replies to it, or
     #: replaces it (delete, then post anew); ``unpublish`` deletes it.
     capabilities = frozenset({Capability.DELETE, Capability.EXISTS, Capability.REPLY})
+    first_comments = True
 
     def __init__(self, account: AccountContext) -> None:
         super().__init__(account)
@@ -339,7 +341,9 @@ class XAdapter(Adapter[XOptions]):
             if o.thread and o.include_body and content.body:
                 lead = f"{lead}\n\n{body_text(content.body, content.body_format)}"
             tags = hashtags(content.tags, style=o.hashtag_style)[: o.max_hashtags]
-        post = render_post(lead=lead, link=content.link, limits=lim, cta=content.cta_text, tags=tags,
+        # With link_in_comment the first comment carries the link and its call to action.
+        link, cta = ("", None) if content.link_in_comment else (content.link, content.cta_text)
+        post = render_post(lead=lead, link=link, limits=lim, cta=cta, tags=tags,
                            thread=o.thread, link_position=o.link_position, marker=o.thread_marker,
                            atomic=entity_spans)
         if post.cut:
@@ -347,7 +351,7 @@ class XAdapter(Adapter[XOptions]):
         if post.dropped_tags:
             warnings.append(f"hashtags left out for room: {' '.join(post.dropped_tags)}")
         link_text = post.parts[post.link_part]
-        if not any(e.url == content.link for e in extract_urls(link_text)):
+        if link and not any(e.url == content.link for e in extract_urls(link_text)):
             shown = next((e.url for e in extract_urls(link_text) if content.link.startswith(e.url)), None)
             warnings.append(f"X links only {shown} of the tagged link; the rest shows as text" if shown
                             else "X does not recognize the tagged link as a link")
@@ -358,6 +362,20 @@ class XAdapter(Adapter[XOptions]):
             parts=post.parts if threaded else (), media=media,
             extra={"lengths": list(post.lengths), "link_part": post.link_part},
             warnings=tuple(warnings))
+
+    def render_comment(self, text: str, link: str | None) -> Rendered:
+        """A first comment: a reply to the post, ``text`` then ``link``, within one post's 280
+        weighted characters (never cut: a longer one is a :class:`ContentError`)."""
+        comment = "\n\n".join(p for p in (text.strip(), link) if p)
+        if not comment:
+            raise ContentError("the first comment is empty")
+        n = weighted_length(comment)
+        if n > MAX_WEIGHTED_LENGTH:
+            raise ContentError(f"the first comment measures {n} weighted characters; an X reply takes at most "
+                               f"{MAX_WEIGHTED_LENGTH} (links count {URL_WEIGHT}): shorten first_comment",
+                               field="first_comment")
+        return Rendered(text=comment, length=n, limit=MAX_WEIGHTED_LENGTH, link=link or "",
+                        extra={"first_comment": True, "lengths": [n], "link_part": 0})
 
     def _media_for(self, media: Sequence[MediaRef], warnings: list[str]) -> tuple[MediaRef, ...]:
         if not media:
@@ -382,8 +400,9 @@ class XAdapter(Adapter[XOptions]):
     # -- publish -------------------------------------------------------------------------------
 
     def publish(self, rendered: Rendered, publication: PublicationRef) -> Receipt:
-        """Post ``rendered`` (resuming a thread after its last posted part)."""
-        return self._post(rendered, publication, reply_to=None)
+        """Post ``rendered`` (resuming a thread after its last posted part); a first comment
+        (``publication.parent_remote_id``) is a reply to that post."""
+        return self._post(rendered, publication, reply_to=publication.parent_remote_id)
 
     def reply(self, rendered: Rendered, publication: PublicationRef, remote_id: str) -> Receipt:
         """Post ``rendered`` as a reply to the post ``remote_id`` (policy ``reply``: a correction in
@@ -496,7 +515,8 @@ class XAdapter(Adapter[XOptions]):
         found_any = False
         for i in range(len(ids), len(parts)):
             link = publication.tagged_url if i == link_part else None
-            match = self._match(posts, parts[i], reply_to=ids[-1] if ids else None, link=link, taken=taken)
+            match = self._match(posts, parts[i], reply_to=ids[-1] if ids else publication.parent_remote_id, link=link,
+                                taken=taken)
             if match is None and not ids and publication.previous_remote_id:
                 # a correction posted as a reply to the earlier revision's post (policy reply)
                 match = self._match(posts, parts[i], reply_to=publication.previous_remote_id, link=link, taken=taken)

@@ -578,7 +578,8 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
     SOURCE is an item file (YAML or JSON; '-' reads stdin), a CSV file of one item row, or the id
     of an item in the ledger.
     For each locale and account: the final text (or HTML), its length against the channel's
-    limit, the tagged link, thread parts and warnings. Rendered by the same code as publishing.
+    limit, the tagged link, thread parts and warnings, and the post's first comment with its own
+    length and limit. Rendered by the same code as publishing.
     Exit 0 when every post fits and has its translation, 1 otherwise, 2 on invalid input.
     """
     from .localization import translation_cache
@@ -612,7 +613,8 @@ def preview(config_dir: Path | None, source: str, locales: tuple[str, ...], chan
                     local = p.scheduled_for.astimezone(ZoneInfo(route.timezone)).strftime(" (%Y-%m-%d %H:%M %Z)")
                 label = rt.adapter(p.account).label if p.account in rt.config.accounts else p.channel
                 state = "awaiting review" if p.state == "awaiting_review" else p.state
-                click.echo(f"== {p.locale} · {p.account} ({label}) · slot {p.slot} · "
+                kind = " · first comment" if p.kind == "first_comment" else ""
+                click.echo(f"== {p.locale} · {p.account} ({label}) · slot {p.slot}{kind} · "
                            f"{p.scheduled_for:%Y-%m-%d %H:%M} UTC{local} · {state}")
                 if p.error:
                     click.echo(f"   {p.error}")

@@ -163,6 +163,8 @@ class PublicationRef:
         marker: a short token unique to this publication, usable to find the post again.
         previous_remote_id: the platform id of this item's post in an earlier revision on the same
             account and slot, for channels that update in place (blogs, feeds).
+        parent_remote_id: for a first comment, the platform id of the post it goes under (set
+            only for adapters with :attr:`Adapter.first_comments`); None for a post.
     """
 
     id: int
@@ -176,6 +178,7 @@ class PublicationRef:
     marker: str
     scheduled_for: datetime
     previous_remote_id: str | None = None
+    parent_remote_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ class PostContent:
 
     Links are already tagged with UTM parameters. ``channel_text`` is a hand-written override for
     this channel and locale; ``variant`` is the evergreen variant for this slot, if any.
+    ``link_in_comment``: the link goes in the post's first comment, so the post leaves it out
+    (only for adapters with :attr:`Adapter.first_comments`).
     """
 
     item_id: str
@@ -205,6 +210,7 @@ class PostContent:
     campaign: str = ""
     published_at: datetime | None = None
     rtl: bool = False
+    link_in_comment: bool = False
 
 
 @dataclass(frozen=True)
@@ -321,6 +327,10 @@ class Adapter(ABC, Generic[OptionsT]):
     delete_safety: ClassVar[Safety] = Safety.IDEMPOTENT
     #: The revision policy of an account that sets none: ``update`` where the adapter can, else ``keep``.
     default_revision_policy: ClassVar[RevisionPolicy | None] = None
+    #: Whether the channel can put a first comment under a post (docs/writing-an-adapter.md): the
+    #: adapter then implements :meth:`render_comment`, and its ``publish`` and ``find_existing``
+    #: make or find a comment when the publication's ``parent_remote_id`` is set.
+    first_comments: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -371,6 +381,15 @@ class Adapter(ABC, Generic[OptionsT]):
     @abstractmethod
     def find_existing(self, rendered: Rendered, publication: PublicationRef) -> Receipt | None:
         """Find a post made for ``publication``; ``None`` if surely absent, ``InDoubt`` if unknown."""
+
+    def render_comment(self, text: str, link: str | None) -> Rendered:
+        """Build the exact first comment: ``text`` (localized, its links tagged; may be empty)
+        followed by ``link`` when the link goes in the comment. Pure, like :meth:`render`.
+
+        Raises:
+            ContentError: the comment does not fit the channel's comment limit (never cut).
+        """
+        raise NotImplementedError(f"the {self.name} adapter has no first comments")
 
     def fetch_metrics(self, remote_id: str, publication: PublicationRef) -> Mapping[str, int] | None:
         """Engagement counts of a published post (``likes``, ``reposts``, ``replies``, ``impressions``,

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..model.item import ContentItem
 
 __all__ = [
+    "FIRST_COMMENT_UTM_SUFFIX",
     "MAX_UTM_CONTENT_CHARS",
     "UTM_KEYS",
     "LinkTagger",
@@ -51,6 +52,9 @@ UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term
 MAX_UTM_CONTENT_CHARS = 100
 
 _Text = TypeVar("_Text", str, str | None)
+
+#: What a first comment's ``utm_content`` adds to its post's.
+FIRST_COMMENT_UTM_SUFFIX = ".comment"
 
 #: Hex digits of the hash that ends a shortened ``utm_content``.
 _HASH_CHARS = 10
@@ -120,8 +124,12 @@ def utm_for(*, source: str, medium: str, campaign: str, content: str, term: str 
     return {k: values[k] for k in UTM_KEYS if values[k]}
 
 
-def utm_content(item_id: str, revision: int, locale: str, account: str, slot: int) -> str:
+def utm_content(item_id: str, revision: int, locale: str, account: str, slot: int, *,
+                first_comment: bool = False) -> str:
     """``utm_content`` of one publication: ``ITEM.rREVISION.LOCALE.ACCOUNT.SLOT``.
+
+    A first comment's links carry its post's value followed by ``.comment``, so that clicks from
+    the comment are told apart from clicks on the post (docs/attribution.md).
 
     A new revision's posts carry a new value, so a lead is traced to the very post that brought
     it. A value longer than :data:`MAX_UTM_CONTENT_CHARS` shortens the item id to its first
@@ -130,8 +138,10 @@ def utm_content(item_id: str, revision: int, locale: str, account: str, slot: in
 
     >>> utm_content("launch-2026", 2, "de-DE", "x-dach", 0)
     'launch-2026.r2.de-DE.x-dach.0'
+    >>> utm_content("launch-2026", 2, "de-DE", "x-dach", 0, first_comment=True)
+    'launch-2026.r2.de-DE.x-dach.0.comment'
     """
-    tail = f".r{revision}.{locale}.{account}.{slot}"
+    tail = f".r{revision}.{locale}.{account}.{slot}" + (FIRST_COMMENT_UTM_SUFFIX if first_comment else "")
     value = item_id + tail
     if len(value) <= MAX_UTM_CONTENT_CHARS:
         return value

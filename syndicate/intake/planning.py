@@ -33,7 +33,16 @@ from .attribution import LinkTagger, utm_content, utm_for
 from .schedule import next_free, next_in_windows
 from .teaser import teaser_of
 
-__all__ = ["MAX_SLOTS", "PlanOptions", "evergreen_text", "gap_since", "plan_item", "utm_content"]
+__all__ = [
+    "MAX_SLOTS",
+    "PlanOptions",
+    "evergreen_text",
+    "gap_since",
+    "plan_item",
+    "same_language",
+    "utm_content",
+    "wants_first_comment",
+]
 
 #: Evergreen slots per publication at most (the first post and up to 100 repeats).
 MAX_SLOTS = 101
@@ -75,7 +84,8 @@ def _slots(item: ContentItem, start: datetime) -> list[datetime]:
     return times
 
 
-def _utm(config: Config, route: Route, account: str, item: ContentItem, locale: str, slot: int) -> dict[str, str]:
+def _utm(config: Config, route: Route, account: str, item: ContentItem, locale: str, slot: int, *,
+         first_comment: bool = False) -> dict[str, str]:
     acc = config.accounts[account]
     cls = config.adapter_class(account)
     layered: UtmSettings = acc.utm.merged_over(route.utm_overrides.get(account, UtmSettings()).merged_over(route.utm))
@@ -83,10 +93,19 @@ def _utm(config: Config, route: Route, account: str, item: ContentItem, locale: 
         source=layered.source or cls.name,
         medium=layered.medium or cls.default_utm_medium,
         campaign=layered.campaign or item.campaign,
-        content=utm_content(item.id, item.revision, locale, account, slot),
+        content=utm_content(item.id, item.revision, locale, account, slot, first_comment=first_comment),
         term=layered.term,
         id=layered.id,
     )
+
+
+def wants_first_comment(item: ContentItem, config: Config, route: Route, account: str) -> bool:
+    """Whether ``item``'s posts on ``account`` through ``route`` get a first comment: the channel
+    has comments, the route does not turn them off, and there is something to say (the item's
+    ``first_comment``, or the link when the route moves it into the comment)."""
+    if route.first_comment == "off" or not config.adapter_class(account).first_comments:
+        return False
+    return item.first_comment is not None or route.first_comment == "link"
 
 
 def _wanted_account(item: ContentItem, config: Config, account: str) -> bool:
@@ -151,6 +170,14 @@ def plan_item(item: ContentItem, config: Config, options: PlanOptions) -> list[N
                         locale=locale, account=account, slot=slot, region=route.region,
                         channel=config.accounts[account].adapter, scheduled_for=when,
                         tagged_url=link.url(item.canonical_url), utm=utm, state=state, reason=reason))
+                    if wants_first_comment(item, config, route, account):
+                        comment_utm = _utm(config, route, account, item, locale, slot, first_comment=True)
+                        comment_link = LinkTagger(comment_utm, hosts=(), never_tag=(*item.never_tag, *route.never_tag))
+                        out.append(NewPublication(
+                            locale=locale, account=account, slot=slot, region=route.region,
+                            channel=config.accounts[account].adapter, scheduled_for=when,
+                            tagged_url=comment_link.url(item.canonical_url), utm=comment_utm, state=state,
+                            reason=reason, first_comment=True))
                 place += 1
     return out
 
@@ -173,7 +200,8 @@ def gap_since(item: ContentItem, config: Config, now: datetime) -> datetime:
     return max(now, item.publish_at or now) - gap
 
 
-def _same_language(locale: str, source: str) -> bool:
+def same_language(locale: str, source: str) -> bool:
+    """Whether ``locale`` is written like ``source``: the same language (for Chinese, the same tag)."""
     a, b = locale.lower().split("-"), source.lower().split("-")
     if a[0] != b[0]:
         return False
@@ -197,7 +225,7 @@ def evergreen_text(item: ContentItem, fields: Mapping[str, str], locale: str, sl
         return channel_text, None
     title = fields.get("title") or item.title
     summary = fields.get("summary") or item.summary or teaser_of(item, fields)
-    extra = list(item.repeat.variants) if _same_language(locale, item.source_locale) else []
+    extra = list(item.repeat.variants) if same_language(locale, item.source_locale) else []
     extra += [summary, title, f"{summary}\n\n{title}"]
     pool: list[str | None] = [None]  # None: the usual post
     for text in extra:

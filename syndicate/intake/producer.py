@@ -31,6 +31,7 @@ from ..ledger.filters import check_choice, check_locale
 from ..model.item import ContentItem, InvalidItem, channel_names, check_channels, parse_item
 from ..model.states import OPEN_STATES, PublicationState
 from ..services import Services
+from .comments import check_first_comments
 from .planning import PlanOptions, gap_since, plan_item
 
 __all__ = ["Cancellation", "Submission", "cancel", "log_refused", "submit"]
@@ -154,6 +155,7 @@ def _submit(rt: Services, parsed: ContentItem, *, ignore_schedule: bool, actor: 
             taken = rt.ledger.account_post_times(sorted(rt.config.accounts), since=gap_since(parsed, rt.config, now),
                                                  exclude_item=parsed.id)
         plan = plan_item(parsed, rt.config, PlanOptions(now=now, ignore_schedule=ignore_schedule, taken=taken))
+        check_first_comments(parsed, plan, rt.config, rt.adapter)
         outcome = rt.ledger.submit(parsed, plan, actor=actor, producer=producer)
     if outcome.status == "created":
         rt.actors.intake.send(parsed.id, parsed.revision)

@@ -166,8 +166,14 @@ class ItemStore(PublicationStore):
                 conn.execute(insert(localizations).values(
                     item_id=item.id, revision=item.revision, locale=loc, state="pending", attempts=0,
                     created_at=now, updated_at=now))
+            post_ids: dict[str, int] = {}
             for p in plan:
-                res = conn.execute(insert(publications).values(
+                parent_id = None
+                if p.first_comment:
+                    parent_id = post_ids.get(p.post_key(item.id, item.revision))
+                    if parent_id is None:
+                        raise ValueError(f"first comment {p.key(item.id, item.revision)} planned before its post")
+                res = conn.execute(insert(publications).values(parent_id=parent_id,
                     key=p.key(item.id, item.revision), item_id=item.id, revision=item.revision,
                     locale=p.locale, account=p.account, slot=p.slot, region=p.region, channel=p.channel,
                     campaign=item.campaign, state=p.state.value, ready=False, scheduled_for=p.scheduled_for,
@@ -175,6 +181,8 @@ class ItemStore(PublicationStore):
                     last_error=p.reason, tagged_url=p.tagged_url, utm=p.utm, created_at=now, updated_at=now,
                 ).returning(publications.c.id))
                 pid = res.scalar_one()
+                if not p.first_comment:
+                    post_ids[p.key(item.id, item.revision)] = pid
                 self._event(conn, kind="planned", actor=actor, publication_id=pid, item_id=item.id,
                             revision=item.revision, to_state=p.state.value, error=p.reason,
                             detail={"scheduled_for": p.scheduled_for.isoformat()})

@@ -107,7 +107,8 @@ class LocalizationStore(PublicationStore):
                         detail={"locale": locale, "engine": engine, "sources": dict(sources),
                                 "warnings": list(warnings), **({"translation": dict(detail)} if detail else {})})
             waiting = and_(publications.c.item_id == item_id, publications.c.revision == revision,
-                           publications.c.locale == locale, publications.c.state == S.SCHEDULED.value)
+                           publications.c.locale == locale, publications.c.state == S.SCHEDULED.value,
+                           publications.c.parent_id.is_(None))  # first comments wait for their post
             if not review_required:  # one statement for all of them (no state changes, so no events)
                 return len(conn.execute(update(publications).where(waiting).values(ready=True, updated_at=now)
                                         .returning(publications.c.id)).all())

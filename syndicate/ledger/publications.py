@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, literal, or_, select, update
 
 from ..base.secrets import redact
 from ..model.states import ALLOWED, OPEN_STATES, PublicationState
@@ -36,11 +36,20 @@ _PREVIOUS_REMOTE_ID = (
     select(publications.c.remote_id).where(and_(
         publications.c.item_id == bindparam("item_id"), publications.c.revision < bindparam("revision"),
         publications.c.locale == bindparam("locale"), publications.c.account == bindparam("account"),
-        publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value))
+        publications.c.slot == bindparam("slot"), publications.c.state == S.PUBLISHED.value,
+        publications.c.parent_id.is_(None)))  # a post's, never its first comment's
     .order_by(publications.c.revision.desc()).limit(1))
 #: The metrics gauge, read at every scrape.
 _COUNT_BY_STATE_AND_CHANNEL = (select(publications.c.state, publications.c.channel, func.count())
                                .group_by(publications.c.state, publications.c.channel))
+
+
+#: A post reaching one of these states releases (published) or ends (the others) its first comments.
+_SETTLES_COMMENTS = frozenset({S.PUBLISHED, S.FAILED, S.SKIPPED, S.CANCELLED})
+#: The states that end a post's first comments: those transitions take a transaction on PostgreSQL too.
+_ENDS_COMMENTS = _SETTLES_COMMENTS - {S.PUBLISHED}
+#: The event kind of a first comment released by its published post.
+_RELEASED = "released"
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,23 @@ def _transition_with_event(shape: _Shape) -> Any:
                bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
                bindparam("ev_detail", type_=events.c.detail.type))
     ).cte("logged")
-    return select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
+    out = select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
+    if shape.to != S.PUBLISHED.value:
+        return out
+    # A published post releases its first comments in the same statement (see _settle_comments).
+    released = (update(publications)
+                .where(and_(publications.c.parent_id.in_(select(moved.c.id).where(moved.c.parent_id.is_(None))),
+                            publications.c.state == S.SCHEDULED.value, publications.c.ready.is_(False)))
+                .values(ready=True, scheduled_for=bindparam("rel_now", type_=publications.c.scheduled_for.type),
+                        updated_at=bindparam("rel_now", type_=publications.c.updated_at.type))
+                .returning(publications.c.id, publications.c.item_id, publications.c.revision)).cte("released")
+    released_logged = insert(events).from_select(
+        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor"],
+        select(bindparam("ev_at", type_=events.c.at.type), released.c.id, released.c.item_id, released.c.revision,
+               literal(_RELEASED), literal(S.SCHEDULED.value), literal(S.SCHEDULED.value),
+               bindparam("ev_actor", type_=events.c.actor.type))
+    ).cte("released_logged")
+    return out.add_cte(released, released_logged)
 
 
 class PublicationStore(LedgerCore):
@@ -196,7 +221,34 @@ class PublicationStore(LedgerCore):
                     detail=detail)
         pub = _pub(row)
         self._notify(conn, pub, row["previous_state"], kind, error)
+        if to in _SETTLES_COMMENTS and pub.parent_id is None:
+            self._settle_comments(conn, pub, to, actor=actor, error=error)
         return pub
+
+    def _settle_comments(self, conn: Connection, post: Publication, to: PublicationState, *, actor: str,
+                         error: str | None) -> None:
+        """In the transaction of a post's change: its first comments waiting for it are released
+        (the post is published: the dispatcher sends them now) or skipped (it failed or was
+        skipped) or cancelled with it. A post in doubt leaves them waiting."""
+        waiting = and_(publications.c.parent_id == post.id, publications.c.state == S.SCHEDULED.value,
+                       publications.c.ready.is_(False))
+        if to is S.PUBLISHED:
+            now = self.now()
+            for pid, item_id, revision in conn.execute(
+                    update(publications).where(waiting)
+                    .values(ready=True, scheduled_for=now, updated_at=now)
+                    .returning(publications.c.id, publications.c.item_id, publications.c.revision)).all():
+                self._event(conn, kind=_RELEASED, actor=actor, publication_id=pid, item_id=item_id,
+                            revision=revision, from_state=S.SCHEDULED.value, to_state=S.SCHEDULED.value,
+                            detail={"post": post.id, "post_remote_id": post.remote_id})
+            return
+        open_comments = conn.execute(select(publications.c.id).where(and_(
+            publications.c.parent_id == post.id,
+            publications.c.state.in_([s.value for s in OPEN_STATES])))).scalars().all()
+        reason = f"its post was {to.value}" + (f": {error}" if error else "")
+        for pid in open_comments:
+            self._transition(conn, pid, S.CANCELLED if to is S.CANCELLED else S.SKIPPED, OPEN_STATES, actor=actor,
+                             error=reason, kind="post-" + to.value)
 
     def _transition_alone(self, pub_id: int, to: PublicationState, expect: Iterable[PublicationState], *,
                           actor: str, error: str | None = None, kind: str = "transition",
@@ -204,13 +256,15 @@ class PublicationStore(LedgerCore):
                           increment: Sequence[str] = (), **values: Any) -> Publication | None:
         """One transition in its own transaction: on PostgreSQL without producer webhooks, a single
         statement (the UPDATE and its event INSERT in one ``WITH``, atomic on its own, one round trip
-        instead of five); otherwise :meth:`_transition` in a transaction."""
-        if self.dialect != "postgresql" or self.outbox is not None:
+        instead of five); otherwise :meth:`_transition` in a transaction. A post's first comments
+        move with it or not at all: a published post releases them in the same statement; a post
+        that fails, is skipped or cancelled takes the transaction, which ends them too."""
+        if self.dialect != "postgresql" or self.outbox is not None or to in _ENDS_COMMENTS:
             with self.begin() as conn:
                 return self._transition(conn, pub_id, to, expect, actor=actor, error=error, kind=kind,
                                         detail=detail, due_by=due_by, increment=increment, **values)
         shape, params = self._transition_params(pub_id, to, expect, error, due_by, increment, values)
-        params.update(ev_at=params["now"], ev_kind=kind, ev_actor=actor[:200],
+        params.update(ev_at=params["now"], rel_now=params["now"], ev_kind=kind, ev_actor=actor[:200],
                       ev_error=redact(error) if error else None, ev_detail=dict(detail) if detail else None)
         stmt = _transition_with_event(shape)
         with self._reader.connect() as conn:
@@ -389,6 +443,7 @@ class PublicationStore(LedgerCore):
         gone = [S.CANCELLED.value, S.SKIPPED.value, S.FAILED.value]
         q = (select(publications.c.account, publications.c.scheduled_for, publications.c.published_at)
              .where(and_(publications.c.account.in_(list(account_ids)), publications.c.state.not_in(gone),
+                         publications.c.parent_id.is_(None),
                          or_(publications.c.scheduled_for >= since, publications.c.published_at >= since))))
         if exclude_item is not None:
             q = q.where(or_(publications.c.item_id != exclude_item,

@@ -13,9 +13,12 @@ from sqlalchemy.engine import RowMapping
 
 from ..model.states import PublicationState
 
-__all__ = ["NewPublication", "Outbox", "Publication", "publication_from_row"]
+__all__ = ["FIRST_COMMENT_KEY_SUFFIX", "NewPublication", "Outbox", "Publication", "publication_from_row"]
 
 S = PublicationState
+
+#: What a first comment's key adds to its post's key.
+FIRST_COMMENT_KEY_SUFFIX = "/first-comment"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,13 @@ class Publication:
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: The post a first comment goes under (its row id); None for a post.
+    parent_id: int | None = None
+
+    @property
+    def is_comment(self) -> bool:
+        """Whether this publication is a first comment under another publication's post."""
+        return self.parent_id is not None
 
     @property
     def marker(self) -> str:
@@ -87,9 +97,21 @@ class NewPublication:
     utm: dict[str, str]
     state: PublicationState = S.SCHEDULED
     reason: str | None = None
+    #: A first comment under the post planned just before it (same locale, account and slot).
+    first_comment: bool = False
 
     def key(self, item_id: str, revision: int) -> str:
-        """The publication's unique key."""
+        """The publication's unique key (a first comment's is its post's with ``/first-comment``)."""
+        post = f"{item_id}/{revision}/{self.locale}/{self.account}/{self.slot}"
+        return f"{post}{FIRST_COMMENT_KEY_SUFFIX}" if self.first_comment else post
+
+    @property
+    def is_comment(self) -> bool:
+        """Whether this is a first comment under the post planned before it."""
+        return self.first_comment
+
+    def post_key(self, item_id: str, revision: int) -> str:
+        """The key of the post this publication belongs to (its own key for a post)."""
         return f"{item_id}/{revision}/{self.locale}/{self.account}/{self.slot}"
 
 

@@ -153,12 +153,16 @@ publications = Table(
     Column("published_at", UtcDateTime(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # A first comment's post (its row id); null for posts. The comment is released when its post is
+    # published, and skipped when the post fails (docs/reliability.md).
+    Column("parent_id", BigId, nullable=True),
     UniqueConstraint("key"),
     ForeignKeyConstraint(["item_id", "revision"], ["items.item_id", "items.revision"]),
     Index(None, "state", "scheduled_for"),
     Index(None, "item_id", "revision"),
     Index(None, "campaign"),
     Index(None, "account", "state"),
+    Index(None, "parent_id"),
 )
 
 #: Append-only audit of every transition and notable decision.

@@ -117,7 +117,7 @@ class Localization:
 def source_fields(item: ContentItem) -> dict[str, str]:
     """The item's translatable fields in the source locale (empty ones left out)."""
     values = {"title": item.title, "summary": item.summary or "", "body": item.body,
-              "cta_text": item.cta.text if item.cta else ""}
+              "cta_text": item.cta.text if item.cta else "", "first_comment": item.first_comment or ""}
     return {k: values[k] for k in TRANSLATABLE_FIELDS if values[k]}
 
 

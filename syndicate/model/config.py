@@ -219,6 +219,10 @@ class Route(_Strict):
     buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
     #: Skip items without a ``buying_stage`` (by default they go to every route).
     require_stage: bool = False
+    #: First comments on channels that have them (docs/routes.md): ``text`` posts the item's
+    #: ``first_comment``; ``link`` also moves the tagged link from the post into the comment;
+    #: ``off`` posts none.
+    first_comment: Literal["text", "link", "off"] = "text"
 
     @field_validator("locales", "accounts")
     @classmethod

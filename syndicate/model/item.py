@@ -85,7 +85,7 @@ Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern":
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 
 #: Fields added to the item after items were stored: in the content hash only when set.
-_HASHED_ONLY_WHEN_SET = ("never_tag",)
+_HASHED_ONLY_WHEN_SET = ("never_tag", "first_comment")
 
 #: How many times the item limit an item file may be for it to be parsed, so that a refusal can name
 #: the fields that make the item too big. JSON parses fast; YAML (pure Python) about 0.5 s a MiB.
@@ -93,7 +93,11 @@ JSON_FILE_FACTOR = 16
 YAML_FILE_FACTOR = 4
 
 #: The fields of an item that are translated, in the order they are sent to an engine.
-TRANSLATABLE_FIELDS = ("title", "summary", "body", "cta_text")
+TRANSLATABLE_FIELDS = ("title", "summary", "body", "cta_text", "first_comment")
+
+#: Longest first comment, in characters, at intake (each channel's own limit applies when it is rendered:
+#: X 280 weighted, LinkedIn 1,250; docs/items.md).
+MAX_FIRST_COMMENT_CHARS = 1_250
 
 
 @dataclass(frozen=True)
@@ -229,11 +233,17 @@ class LocalizedFields(_Strict):
     summary: PlainText | None = None
     body: str | None = None
     cta_text: SingleLineText | None = None
+    first_comment: PlainText | None = None
 
     @field_validator("title")
     @classmethod
     def _title(cls, v: str | None, info: ValidationInfo) -> str | None:
         return None if v is None else _text(v, info, "max_title_chars")
+
+    @field_validator("first_comment")
+    @classmethod
+    def _first_comment(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return None if v is None else _text(v, info, MAX_FIRST_COMMENT_CHARS)
 
     @field_validator("summary")
     @classmethod
@@ -301,6 +311,7 @@ class ContentItem(_Strict):
     body: str
     canonical_url: WebUrl
     cta: CallToAction | None = None
+    first_comment: PlainText | None = None
     never_tag: list[HostName] = Field(default_factory=list, max_length=50)
     campaign: Slug
     tags: list[Annotated[SingleLineText, AfterValidator(_tag)]] = Field(default_factory=list)
@@ -330,6 +341,11 @@ class ContentItem(_Strict):
     @classmethod
     def _body(cls, v: str, info: ValidationInfo) -> str:
         return _body_text(v, info, info.data.get("body_format"))
+
+    @field_validator("first_comment")
+    @classmethod
+    def _first_comment_len(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return None if v is None else _text(v, info, MAX_FIRST_COMMENT_CHARS)
 
     @field_validator("approved_by")
     @classmethod
@@ -420,6 +436,10 @@ class ContentItem(_Strict):
         for name in _HASHED_ONLY_WHEN_SET:
             if not data.get(name):
                 data.pop(name, None)
+        for fields in (data.get("overrides") or {}).get("locales", {}).values():
+            for name in _HASHED_ONLY_WHEN_SET:
+                if name in fields and fields[name] is None:
+                    del fields[name]
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

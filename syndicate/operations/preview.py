@@ -4,8 +4,9 @@ A regional marketer runs ``syndicate preview item.yaml`` before approving: for e
 account it shows the final text (or HTML), its length against the channel's limit, the tagged
 link, thread parts and warnings (cut text, missing alt text, machine or missing translation),
 and the state it would start in (``awaiting_review`` where the route requires a reviewer for
-machine text). Nothing is stored and nothing is sent. The render call is the same one publishing makes
-(``adapter.render(build_content(...))``), so a preview is byte-identical to what is posted.
+machine text). A first comment is shown after its post, with its own length and limit. Nothing is
+stored and nothing is sent. The render call is the same one publishing makes
+(``publishing.content.render_target``), so a preview is byte-identical to what is posted.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..localization import Localization, localize_for_route, translation_cache
 from ..localization.cache import TranslationCache
 from ..model.item import ContentItem
 from ..model.states import PublicationState
-from ..publishing.content import PostTarget, build_content
+from ..publishing.content import PostTarget, render_target
 from ..services import Services
 
 __all__ = ["PreviewPost", "preview_item", "preview_stored"]
@@ -48,6 +49,8 @@ class PreviewPost:
     warnings: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    #: ``post``, or ``first_comment`` for the comment that goes under the post before it.
+    kind: str = "post"
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-serializable dict."""
@@ -66,10 +69,12 @@ class _Where:
     channel: str
     slot: int
     scheduled_for: datetime
+    comment: bool = False
 
     def post(self, state: str, **kw: Any) -> PreviewPost:
         return PreviewPost(region=self.region, locale=self.locale, account=self.account, channel=self.channel,
-                           slot=self.slot, scheduled_for=self.scheduled_for, state=state, **kw)
+                           slot=self.slot, scheduled_for=self.scheduled_for, state=state,
+                           kind="first_comment" if self.comment else "post", **kw)
 
 
 def _localize(rt: Services, item: ContentItem, locale: str, cache: TranslationCache | None) -> Localization:
@@ -81,9 +86,7 @@ def _localize(rt: Services, item: ContentItem, locale: str, cache: TranslationCa
 def _render(rt: Services, item: ContentItem, fields: Mapping[str, str], sources: dict[str, str],
             target: PostTarget, where: _Where, state: str, extra_warnings: Sequence[str]) -> PreviewPost:
     try:
-        route = rt.config.routes.get(where.region)
-        content = build_content(item, fields, target, never_tag=route.never_tag if route else ())
-        rendered = rt.adapter(target.account).render(content)
+        rendered = render_target(rt, item, fields, target, rt.config.routes.get(where.region))
     except ContentError as exc:
         return where.post("failed", error=str(exc), sources=sources)
     warnings = list(rendered.warnings) + list(extra_warnings)
@@ -120,7 +123,7 @@ def preview_item(rt: Services, item: ContentItem, *, now: datetime, locales: Seq
     for p in plan_item(item, rt.config, PlanOptions(now=now, ignore_schedule=ignore_schedule)):
         if not _wanted(p.locale, locales) or not (_wanted(p.account, channels) or _wanted(p.channel, channels)):
             continue
-        where = _Where(p.region, p.locale, p.account, p.channel, p.slot, p.scheduled_for)
+        where = _Where(p.region, p.locale, p.account, p.channel, p.slot, p.scheduled_for, p.is_comment)
         if p.state is PublicationState.SKIPPED:
             out.append(where.post("skipped", error=p.reason))
             continue
@@ -152,7 +155,7 @@ def preview_stored(rt: Services, item_id: str, *, revision: int | None = None, l
     for pub in rt.ledger.publications(item_id=item_id, revision=item.revision):
         if not _wanted(pub.locale, locales) or not (_wanted(pub.account, channels) or _wanted(pub.channel, channels)):
             continue
-        where = _Where(pub.region, pub.locale, pub.account, pub.channel, pub.slot, pub.scheduled_for)
+        where = _Where(pub.region, pub.locale, pub.account, pub.channel, pub.slot, pub.scheduled_for, pub.is_comment)
         if pub.state == PublicationState.SKIPPED or pub.account not in rt.config.accounts:
             out.append(where.post(pub.state, error=pub.last_error))
             continue

@@ -13,15 +13,18 @@ from ..channels.contract import MediaRef, PostContent, PublicationRef, Rendered
 from ..channels.rendering import cpu_budget
 from ..errors import ContentError
 from ..intake.attribution import item_link_tagger, tag_post_links
-from ..intake.planning import evergreen_text
+from ..intake.comments import build_comment
+from ..intake.planning import evergreen_text, wants_first_comment
 from ..intake.teaser import teaser_of
 from ..ledger import Publication
+from ..model.config import Route
 from ..model.item import ContentItem
 
 if TYPE_CHECKING:
     from ..services import Services
 
-__all__ = ["RENDER_CPU_BUDGET", "PostTarget", "build_content", "publication_ref", "render_publication"]
+__all__ = ["RENDER_CPU_BUDGET", "PostTarget", "build_content", "link_in_comment", "publication_ref",
+           "render_publication", "render_target"]
 
 #: CPU time (of the rendering thread) a render may use before it fails as a content error; well
 #: under the publish time limit, so a text that cannot be rendered never runs into it.
@@ -29,11 +32,24 @@ RENDER_CPU_BUDGET = timedelta(seconds=5)
 
 
 def publication_ref(rt: Services, pub: Publication) -> PublicationRef:
-    """The adapter's view of ``pub``."""
+    """The adapter's view of ``pub`` (for a first comment, with its post's platform id).
+
+    Raises:
+        ContentError: a first comment whose post has no platform id (it was never published).
+    """
+    parent_remote_id = None
+    if pub.parent_id is not None:
+        post = rt.ledger.publication(pub.parent_id)
+        if post is None or not post.remote_id:
+            raise ContentError(f"the post of this first comment (publication {pub.parent_id}) has no platform id: "
+                               "it was not published", item_id=pub.item_id)
+        parent_remote_id = post.remote_id
     return PublicationRef(
         id=pub.id, key=pub.key, item_id=pub.item_id, revision=pub.revision, locale=pub.locale,
         account=pub.account, slot=pub.slot, tagged_url=pub.tagged_url, marker=pub.marker,
-        scheduled_for=pub.scheduled_for, previous_remote_id=rt.ledger.previous_remote_id(pub))
+        scheduled_for=pub.scheduled_for,
+        previous_remote_id=None if pub.parent_id is not None else rt.ledger.previous_remote_id(pub),
+        parent_remote_id=parent_remote_id)
 
 
 class PostTarget(Protocol):
@@ -51,14 +67,17 @@ class PostTarget(Protocol):
     def tagged_url(self) -> str: ...
     @property
     def utm(self) -> dict[str, str]: ...
+    @property
+    def is_comment(self) -> bool: ...
 
 
 def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
-                  never_tag: Iterable[str] = ()) -> PostContent:
+                  never_tag: Iterable[str] = (), link_in_comment: bool = False) -> PostContent:
     """The render input for ``pub``: localized fields, tagged links, the slot's variant.
 
     The call to action and the links in the text to the canonical or call-to-action host carry
     ``pub.utm``, except on the item's and ``never_tag``'s hosts (the route's; docs/attribution.md).
+    ``link_in_comment``: the post's first comment carries the link, so the post leaves it out.
     """
     links = item_link_tagger(item, pub.utm, never_tag)
     cta_url = None
@@ -79,7 +98,15 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget,
         cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
         tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
         channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
-        published_at=item.publish_at, rtl=is_rtl(pub.locale)), links)
+        published_at=item.publish_at, rtl=is_rtl(pub.locale), link_in_comment=link_in_comment), links)
+
+
+def link_in_comment(rt: Services, item: ContentItem, pub: PostTarget, route: Route | None) -> bool:
+    """Whether ``pub``'s post leaves its link to its first comment (the route says ``first_comment: link``
+    and the post has a comment)."""
+    if route is None or route.first_comment != "link" or pub.account not in rt.config.accounts:
+        return False
+    return wants_first_comment(item, rt.config, route, pub.account)
 
 
 def render_publication(rt: Services, pub: Publication, *, localization: Mapping[str, Any] | None = None
@@ -98,7 +125,23 @@ def render_publication(rt: Services, pub: Publication, *, localization: Mapping[
     loc = localization if localization is not None else rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
-    route = rt.config.routes.get(pub.region)
-    content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else ())
+    return render_target(rt, item, loc["fields"] or {}, pub, rt.config.routes.get(pub.region))
+
+
+def render_target(rt: Services, item: ContentItem, fields: Mapping[str, str], target: PostTarget,
+                  route: Route | None) -> Rendered:
+    """Render one post or first comment of ``item`` from its localized ``fields`` (publishing and
+    ``syndicate preview`` alike).
+
+    Raises:
+        ContentError: it cannot be rendered (a first comment over its channel's limit, ...).
+    """
+    adapter = rt.adapter(target.account)
+    if target.is_comment:
+        text, link = build_comment(item, fields, target, route)
+        with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
+            return adapter.render_comment(text, link)
+    content = build_content(item, fields, target, never_tag=route.never_tag if route else (),
+                            link_in_comment=link_in_comment(rt, item, target, route))
     with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
-        return rt.adapter(pub.account).render(content)
+        return adapter.render(content)

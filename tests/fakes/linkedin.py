@@ -1,6 +1,7 @@
-"""A loopback LinkedIn Posts API: ``POST/GET /rest/posts``, ``GET /rest/socialMetadata/{urn}``, and
-the Images API: ``POST /rest/images?action=initializeUpload``, ``PUT`` to the upload URL it gives,
-``GET /rest/images/{urn}``.
+"""A loopback LinkedIn API: the Posts API (``POST/GET /rest/posts``; partial update, delete and
+read of ``/rest/posts/{urn}``), ``GET /rest/socialMetadata/{urn}``, the Images API (``POST
+/rest/images?action=initializeUpload``, ``PUT`` to the upload URL it gives, ``GET
+/rest/images/{urn}``) and the Comments API (``POST/GET /rest/socialActions/{urn}/comments``).
 
 It answers as LinkedIn does, as far as we could check (``docs/channels/linkedin.md`` cites the
 sources): bearer tokens checked (401 ``INVALID_ACCESS_TOKEN`` / ``EXPIRED_ACCESS_TOKEN``), a
@@ -14,6 +15,10 @@ takes the bytes with ``PUT`` only (405 otherwise), and only JPEG, PNG or GIF byt
 is ``WAITING_UPLOAD`` until then and ``AVAILABLE`` after. A post's ``content.media.id`` (or each
 ``content.multiImage.images[].id``, 2 to 20 of them) must be an image of the post's author that was
 uploaded (422 otherwise), and ``altText`` is at most 4,086 characters.
+A comment on a post that does not exist is a 404, one whose ``actor`` the token may not act as a
+403, one whose ``object`` is not the post in the path a 400, and a ``message.text`` over 1,250
+characters a 422; a created comment answers 201 with the comment (``$URN``) and its URN in
+``x-restli-id``.
 
 It also reads ``commentary`` as LinkedIn's "little text": :func:`visible_text` shows what a
 reader would see, cut at the first unescaped reserved character as LinkedIn does.
@@ -114,6 +119,10 @@ def _error(status: int, message: str, code: str | None = None, **extra: Any) -> 
     return Response(status, body)
 
 
+#: Longest comment text the fake takes (LinkedIn's comment box).
+MAX_COMMENT = 1250
+
+
 @dataclass
 class FakeImage:
     """An image made with ``initializeUpload``: its owner, status and the bytes uploaded."""
@@ -144,6 +153,7 @@ class _Post:
     urn: str
     data: dict[str, Any]
     metrics: dict[str, int] = field(default_factory=dict)
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeLinkedIn(FakeServer):
@@ -168,6 +178,8 @@ class FakeLinkedIn(FakeServer):
         self.route("POST", r"/rest/posts/(?P<urn>[^/]+)", self._partial_update)
         self.route("DELETE", r"/rest/posts/(?P<urn>[^/]+)", self._delete)
         self.route("GET", r"/rest/socialMetadata/(?P<urn>[^/]+)", self._social_metadata)
+        self.route("POST", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self._comment)
+        self.route("GET", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self._comments)
 
     # -- helpers for tests -------------------------------------------------------------------
 
@@ -175,6 +187,11 @@ class FakeLinkedIn(FakeServer):
         """The posts made so far, oldest first, as LinkedIn would return them."""
         with self._guard:
             return [p.data for p in self.posts.values()]
+
+    def comments_on(self, urn: str) -> list[dict[str, Any]]:
+        """The comments made on the post ``urn``, oldest first."""
+        with self._guard:
+            return list(self.posts[urn].comments)
 
     def visible(self, urn: str) -> str:
         """What a reader sees of the post ``urn``."""
@@ -485,6 +502,62 @@ class FakeLinkedIn(FakeServer):
         comments = post.metrics.get("comments", 0)
         return Response(200, {"reactionSummaries": reactions, "commentsState": "OPEN", "entity": urn,
                               "commentSummary": {"count": comments, "topLevelCount": comments}})
+
+    def _comment(self, req: Request) -> Response:
+        grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        assert grant is not None
+        urn = unquote(req.path_params["urn"])
+        try:
+            body = req.json()
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "Unable to parse the request body as JSON", "ILLEGAL_ARGUMENT")
+        actor = body.get("actor")
+        if actor not in grant.authors:
+            return _error(403, f"Not enough permissions to access: socialActions.comments.CREATE for {actor}",
+                          "ACCESS_DENIED", serviceErrorCode=100)
+        if body.get("object") != urn:
+            return _error(400, f"/object :: must be the entity in the path ({urn})", "ILLEGAL_ARGUMENT")
+        text = (body.get("message") or {}).get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _error(422, "/message/text :: field is required",
+                          errorDetailType="com.linkedin.common.error.BadRequest")
+        if len(text.encode("utf-16-le")) // 2 > MAX_COMMENT:
+            return _error(422, f"/message/text :: length {len(text)} exceeds the maximum of {MAX_COMMENT}",
+                          errorDetailType="com.linkedin.common.error.BadRequest")
+        with self._guard:
+            post = self.posts.get(urn)
+            if post is None:
+                return _error(404, f"Entity {urn} not found", "NOT_FOUND")
+            comment_id = str(self._next_id)
+            self._next_id += 1
+            now = int(time.time() * 1000)
+            comment_urn = f"urn:li:comment:({urn},{comment_id})"
+            data = {"id": comment_id, "$URN": comment_urn, "actor": actor, "object": urn,
+                    "message": {"text": text, "attributes": []},
+                    "created": {"actor": actor, "time": now}, "lastModified": {"actor": actor, "time": now}}
+            post.comments.append(data)
+        return Response(201, data, {"x-restli-id": comment_urn})
+
+    def _comments(self, req: Request) -> Response:
+        grant, refusal = self._check(req)
+        if refusal is not None:
+            return refusal
+        assert grant is not None
+        urn = unquote(req.path_params["urn"])
+        if not grant.can_read:
+            return _error(403, f"Not enough permissions to access: socialActions.comments.GET_ALL for {urn}",
+                          "ACCESS_DENIED", serviceErrorCode=100)
+        count = min(int((req.query.get("count") or ["10"])[0]), 100)
+        start = int((req.query.get("start") or ["0"])[0])
+        with self._guard:
+            post = self.posts.get(urn)
+            if post is None:
+                return _error(404, f"Entity {urn} not found", "NOT_FOUND")
+            comments = list(post.comments)
+        return Response(200, {"paging": {"start": start, "count": count, "links": [], "total": len(comments)},
+                              "elements": comments[start:start + count]})
 
     def dump(self) -> str:
         """The stored posts as JSON (for failing test output)."""

@@ -236,6 +236,7 @@ def test_an_item_without_never_tag_keeps_the_content_hash_it_had_before_the_fiel
     # Then its hash is the hash of its fields without never_tag, so re-submitting it stays a no-op
     dumped = item.model_dump(mode="json")
     dumped.pop("never_tag")
+    dumped.pop("first_comment")  # added later still: left out of the hash while unset, like never_tag
     expected = hashlib.sha256(json.dumps(dumped, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     assert item.content_hash() == expected
     # And setting never_tag is an edit

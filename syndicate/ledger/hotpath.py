@@ -15,8 +15,9 @@ rare cases exactly as before. ``docs/performance.md`` has the figures.
   marking of its localizations (was two);
 * :meth:`HotPathStore.take_due` and :meth:`HotPathStore.localizations_to_request`, the
   dispatcher's batches: one statement each (were three in a transaction, and one plus one per row);
-* :meth:`HotPathStore.sweeps_due`: whether any of the dispatcher's three sweeps (stale enqueued
-  rows, expired claims, stale in-doubt rows) has work, in one statement, so an idle tick runs none.
+* :meth:`HotPathStore.sweeps_due`: whether any of the dispatcher's four sweeps (stale enqueued
+  rows, expired claims, stale in-doubt rows, deletes to send again) has work, in one statement, so
+  an idle tick runs none.
 
 On SQLite, or with producer webhooks on (their outbox rows are written per transition in
 Python), every method answers "not here" and the general path runs.
@@ -175,9 +176,12 @@ _SWEEPS_DUE = text("""
 SELECT
     EXISTS (SELECT 1 FROM publications WHERE state = 'enqueued' AND enqueued_at < :stale_before) AS stale_enqueued,
     EXISTS (SELECT 1 FROM publications WHERE state = 'calling' AND lease_until < :now) AS expired_claims,
-    EXISTS (SELECT 1 FROM publications WHERE state = 'in_doubt' AND updated_at < :stale_before) AS stale_in_doubt
+    EXISTS (SELECT 1 FROM publications WHERE state = 'in_doubt' AND updated_at < :stale_before) AS stale_in_doubt,
+    EXISTS (SELECT 1 FROM operations WHERE (state = 'calling' AND lease_until < :now)
+            OR (state IN ('pending', 'retrying', 'in_doubt') AND scheduled_for <= :now
+                AND updated_at < :stale_before)) AS operations_to_resend
 """).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("stale_before", type_=UtcDateTime())).columns(
-    stale_enqueued=Boolean(), expired_claims=Boolean(), stale_in_doubt=Boolean())
+    stale_enqueued=Boolean(), expired_claims=Boolean(), stale_in_doubt=Boolean(), operations_to_resend=Boolean())
 
 
 #: Take the localize claim (a ``state_kv`` row, as ``claim_localization`` keeps it) when the
@@ -355,13 +359,14 @@ class HotPathStore(LocalizationStore):
                                                           "limit": limit}).all()
         return [(r.item_id, r.revision, r.locale) for r in rows]
 
-    def sweeps_due(self, *, older_than: timedelta) -> tuple[bool, bool, bool] | None:
-        """Whether :meth:`stale_enqueued`, :meth:`expired_claims` and :meth:`stale_in_doubt` (each with
-        ``older_than`` where it takes one) would find anything, in one statement; None when
-        :attr:`hot_path` is off (the caller runs all three)."""
+    def sweeps_due(self, *, older_than: timedelta) -> tuple[bool, bool, bool, bool] | None:
+        """Whether :meth:`stale_enqueued`, :meth:`expired_claims`, :meth:`stale_in_doubt` and
+        :meth:`operations_to_resend` (each with ``older_than`` where it takes one) would find
+        anything, in one statement; None when :attr:`hot_path` is off (the caller runs all four)."""
         if not self.hot_path:
             return None
         now = self.now()
         with self._reader.connect() as conn:
             row = conn.execute(_SWEEPS_DUE, {"now": now, "stale_before": now - older_than}).one()
-        return bool(row.stale_enqueued), bool(row.expired_claims), bool(row.stale_in_doubt)
+        return (bool(row.stale_enqueued), bool(row.expired_claims), bool(row.stale_in_doubt),
+                bool(row.operations_to_resend))

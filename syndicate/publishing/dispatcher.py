@@ -112,13 +112,14 @@ class Dispatcher:
                                   max(0, math.ceil((scheduled_for - now).total_seconds() * 1000)) or None)
                                  for pub_id, scheduled_for in due])
         # One probe says which sweeps have work (None: no probe here, run them all).
-        sweeps = led.sweeps_due(older_than=t.resend_after) or (True, True, True)
+        sweeps = led.sweeps_due(older_than=t.resend_after) or (True, True, True, True)
         stale = led.stale_enqueued(older_than=t.resend_after, limit=BATCH, actor=self.name) if sweeps[0] else []
         enqueue_many(rt.broker, [(publish.message(pub.id), None) for pub in stale])
         expired = led.expired_claims(limit=BATCH, actor=self.name) if sweeps[1] else []
         waiting = led.stale_in_doubt(older_than=t.resend_after, limit=BATCH) if sweeps[2] else []
         enqueue_many(rt.broker, [(rt.actors.reconcile.message(pub.id), None) for pub in [*expired, *waiting]])
-        resend_operations(rt, actor=self.name, limit=BATCH)
+        if sweeps[3]:
+            resend_operations(rt, actor=self.name, limit=BATCH)
         report = TickReport(len(locs), len(due), len(stale), len(expired) + len(waiting))
         if report.total:
             log.info("dispatcher.tick", localizations=report.localizations, enqueued=report.enqueued,

@@ -313,3 +313,22 @@ def test_a_revision_of_a_live_post_follows_its_accounts_policy_not_the_one_state
         else:
             assert row.remote_id == old.remote_id and row.permalink == old.permalink
         assert len(list(outbox.rglob("*.txt"))) == 1
+
+
+def test_a_delete_whose_message_may_be_lost_is_sent_again_by_the_dispatcher(rt: Runtime, clock: ManualClock) -> None:
+    from syndicate.intake.unpublish import unpublish
+
+    # Given a published post whose delete was asked for (its message on the publish queue)
+    pid = enqueued(rt)
+    assert do_publish(rt, pid) == "published"
+    assert len(unpublish("item-1", runtime=rt, actor="t").deleting) == 1
+    queue = rt.broker.queues["syndicate.publish"]  # type: ignore[attr-defined]
+    sent = queue.qsize()
+    dispatcher = Dispatcher(rt, name="dispatcher:t")
+    # When the dispatcher ticks at once / Then the delete is not sent again
+    dispatcher.tick()
+    assert queue.qsize() == sent
+    # When it ticks after the resend delay passed / Then the delete is sent again, on either ledger
+    clock.t = T0 + rt.timing.resend_after + timedelta(minutes=2)
+    dispatcher.tick()
+    assert queue.qsize() == sent + 1

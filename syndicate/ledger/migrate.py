@@ -7,6 +7,7 @@ what changed, or ``ledger.up_to_date`` (DEBUG) that nothing did.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,13 +56,26 @@ def _current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
+@functools.cache
+def _head() -> str | None:
+    """The newest migration's revision, read from the scripts once per process."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 def _run(engine: Engine, conn: Connection, revision: str) -> tuple[str | None, str | None]:
     with _alembic_quiet():  # importing alembic logs too (its plugins), so import it in here
+        before = _current(conn)
+        if revision == "head" and before is not None and before == _head():
+            return before, before  # up to date: every process start, so skip loading the scripts' environment
         from alembic import command
 
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
-        before = _current(conn)
         command.upgrade(cfg, revision)
         return before, _current(conn)
 

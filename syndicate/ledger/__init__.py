@@ -6,15 +6,18 @@ The only code in syndicate that speaks SQL: everything else asks :class:`Ledger`
 from .database import Clock, LedgerError, SystemClock, default_database_url, worker_id
 from .engagement import Snapshot
 from .items import StoredItem, SubmitOutcome
+from .links import ClickCount, LinkTarget
 from .outbox import ClaimedNotification
 from .records import NewPublication, Outbox, Publication
 from .store import Ledger
 
 __all__ = [
     "ClaimedNotification",
+    "ClickCount",
     "Clock",
     "Ledger",
     "LedgerError",
+    "LinkTarget",
     "NewPublication",
     "Outbox",
     "Publication",

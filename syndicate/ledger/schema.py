@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "UtcDateTime",
     "accounts",
+    "clicks",
     "engagement_snapshots",
     "events",
     "items",
@@ -34,6 +35,7 @@ __all__ = [
     "metadata",
     "notifications",
     "publications",
+    "short_links",
     "state_kv",
 ]
 
@@ -234,4 +236,37 @@ engagement_snapshots = Table(
     Column("taken_at", UtcDateTime(), nullable=False),
     Column("counts", JSON, nullable=False),
     Index(None, "publication_id", "taken_at"),
+)
+
+#: First-party short links (docs/short-links.md): one code per (item, locale, account, slot), made
+#: once and never reused; ``publication_id`` follows the newest revision, whose tagged URL a click
+#: is sent to.
+short_links = Table(
+    "short_links",
+    metadata,
+    Column("code", String(32), nullable=False),
+    Column("item_id", String(128), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("publication_id", BigId, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("code"),
+    UniqueConstraint("item_id", "locale", "account", "slot"),
+    Index(None, "updated_at"),
+    Index(None, "publication_id"),
+)
+
+#: Short-link clicks per publication and hour (UTC, at the start of the hour); no address or
+#: agent is kept. ``bot``: known crawlers, link previewers and HEAD requests.
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("publication_id", BigId, nullable=False),
+    Column("hour", UtcDateTime(), nullable=False),
+    Column("human", BigInteger, nullable=False, default=0),
+    Column("bot", BigInteger, nullable=False, default=0),
+    PrimaryKeyConstraint("publication_id", "hour"),
 )

@@ -12,6 +12,7 @@ whose tables they read and write, one module each:
 :mod:`.keyvalue`         versioned key-value state
 :mod:`.outbox`           delivery of producer webhooks (``notifications``)
 :mod:`.engagement`       engagement snapshots
+:mod:`.links`            short links and their click counts
 :mod:`.core`             the database, the clock, transactions, the audit trail (``events``)
 =======================  ==============================================================
 """
@@ -25,6 +26,7 @@ from .database import PING_AFTER_IDLE, Clock
 from .engagement import EngagementStore
 from .items import ContentCache, ItemStore
 from .keyvalue import KeyValueStore
+from .links import LinkStore
 from .localizations import LocalizationStore
 from .outbox import OutboxStore
 from .records import Outbox
@@ -32,7 +34,8 @@ from .records import Outbox
 __all__ = ["Ledger"]
 
 
-class Ledger(ItemStore, LocalizationStore, EngagementStore, AccountStore, KeyValueStore, OutboxStore):
+class Ledger(ItemStore, LocalizationStore, EngagementStore, LinkStore, AccountStore, KeyValueStore,
+             OutboxStore):
     """Access to the ledger database; a context manager that closes it on exit.
 
     Args:

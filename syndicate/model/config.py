@@ -53,6 +53,7 @@ __all__ = [
     "RateLimit",
     "Route",
     "RouteTranslation",
+    "ShortLinks",
     "TranslationProfiles",
     "TranslationSettings",
     "UtmSettings",
@@ -114,6 +115,29 @@ class UtmSettings(_Strict):
     def merged_over(self, base: UtmSettings) -> UtmSettings:
         """These settings, with unset fields taken from ``base``."""
         return UtmSettings(**{k: getattr(self, k) or getattr(base, k) for k in UtmSettings.model_fields})
+
+
+class ShortLinks(_Strict):
+    """Short links on the organisation's own domain instead of the tagged link (docs/short-links.md).
+
+    Attributes:
+        base_url: where ``syndicate links serve`` answers, up to and including the path's final
+            ``/``; a post links to ``base_url`` followed by the code (``https://go.example.com/r/Ab3xK9pQ2m``).
+        shortener: which :class:`~syndicate.intake.shortlinks.Shortener` makes the codes;
+            ``builtin`` (the ledger's own) is the one syndicate ships.
+    """
+
+    base_url: WebUrl
+    shortener: Literal["builtin"] = "builtin"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        if "?" in v or "#" in v:
+            raise ValueError("must not hold a query or a fragment: the code is appended to its path")
+        if not v.endswith("/"):
+            raise ValueError(f"must end with '/' (the code is appended to it): did you mean {v + '/'!r}?")
+        return v
 
 
 class TranslationSettings(_Strict):
@@ -219,6 +243,8 @@ class Route(_Strict):
     buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
     #: Skip items without a ``buying_stage`` (by default they go to every route).
     require_stage: bool = False
+    #: Post short links instead of the tagged link (an account's own setting wins).
+    short_links: ShortLinks | None = None
 
     @field_validator("locales", "accounts")
     @classmethod
@@ -263,6 +289,8 @@ class Account(_Strict):
     utm: UtmSettings = Field(default_factory=UtmSettings)
     options: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
+    #: Post short links instead of the tagged link, on every route (wins over a route's setting).
+    short_links: ShortLinks | None = None
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
 

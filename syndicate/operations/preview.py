@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ContentError, LocalizationError
 from ..intake.planning import PlanOptions, plan_item
+from ..intake.shortlinks import preview_short_url
 from ..localization import Localization, localize_for_route, translation_cache
 from ..localization.cache import TranslationCache
 from ..model.item import ContentItem
@@ -82,7 +83,8 @@ def _render(rt: Services, item: ContentItem, fields: Mapping[str, str], sources:
             target: PostTarget, where: _Where, state: str, extra_warnings: Sequence[str]) -> PreviewPost:
     try:
         route = rt.config.routes.get(where.region)
-        content = build_content(item, fields, target, never_tag=route.never_tag if route else ())
+        content = build_content(item, fields, target, never_tag=route.never_tag if route else (),
+                                link=preview_short_url(rt.config, account=where.account, region=where.region))
         rendered = rt.adapter(target.account).render(content)
     except ContentError as exc:
         return where.post("failed", error=str(exc), sources=sources)

@@ -14,6 +14,7 @@ from ..channels.rendering import cpu_budget
 from ..errors import ContentError
 from ..intake.attribution import item_link_tagger, tag_post_links
 from ..intake.planning import evergreen_text
+from ..intake.shortlinks import short_url_for
 from ..intake.teaser import teaser_of
 from ..ledger import Publication
 from ..model.item import ContentItem
@@ -54,11 +55,13 @@ class PostTarget(Protocol):
 
 
 def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
-                  never_tag: Iterable[str] = ()) -> PostContent:
+                  never_tag: Iterable[str] = (), link: str | None = None) -> PostContent:
     """The render input for ``pub``: localized fields, tagged links, the slot's variant.
 
     The call to action and the links in the text to the canonical or call-to-action host carry
     ``pub.utm``, except on the item's and ``never_tag``'s hosts (the route's; docs/attribution.md).
+    The post's link is ``link`` when given (a short link that redirects to ``pub.tagged_url``,
+    docs/short-links.md), else ``pub.tagged_url``.
     """
     links = item_link_tagger(item, pub.utm, never_tag)
     cta_url = None
@@ -75,7 +78,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget,
         item_id=item.id, revision=item.revision, locale=pub.locale,
         title=fields.get("title", item.title), summary=fields.get("summary") or item.summary or teaser_of(item, fields),
         body=fields.get("body", item.body), body_format=item.body_format,
-        link=pub.tagged_url, canonical_url=item.canonical_url,
+        link=link or pub.tagged_url, canonical_url=item.canonical_url,
         cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
         tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
         channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
@@ -95,6 +98,7 @@ def render_publication(rt: Services, pub: Publication) -> Rendered:
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
     route = rt.config.routes.get(pub.region)
-    content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else ())
+    content = build_content(item, loc["fields"] or {}, pub, never_tag=route.never_tag if route else (),
+                            link=short_url_for(rt, pub))
     with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
         return rt.adapter(pub.account).render(content)

@@ -74,6 +74,8 @@ class LinkServer:
         self._found = 0
         self._unknown = 0
         self._dropped_reported = 0
+        #: Writes of the click buffer that failed since the app started.
+        self.flush_failures = 0
 
     # -- the hot path ------------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class LinkServer:
             await run_in_threadpool(write_clicks, self.ledger, counts)
         except Exception as exc:  # noqa: BLE001 - counts wait for the next batch; redirects go on
             self.buffer.put_back(counts)
+            self.flush_failures += 1
             count_link_flush("failed")
             log.warning("links.flush_failed", error=f"{type(exc).__name__}: {exc}", pending=len(self.buffer))
             return False

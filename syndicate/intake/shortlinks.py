@@ -1,7 +1,8 @@
 """Short links: which publications post one, and the :class:`Shortener` that makes it.
 
-A route or an account with ``short_links: {base_url: ...}`` posts a short link on the
-organisation's own domain in place of the tagged link; the short link answers a 302 to the
+An account with ``short_links: {base_url: ...}`` (``accounts.yaml``), or a route that says
+``short_links: true`` under ``settings.yaml``'s ``short_links: {base_url: ...}``, posts a short
+link on the organisation's own domain in place of the tagged link; the short link answers a 302 to the
 tagged URL (``syndicate links serve``), so attribution is unchanged (docs/short-links.md).
 
 The link is made once per publication: at planning (the intake step, right after the item is
@@ -35,9 +36,10 @@ class Shortener(Protocol):
 
     ``short_url`` is called at planning and again before every render of the publication
     (reconciliation renders too), so it must be idempotent: the first call makes the link, every
-    later call returns the same URL without making another. For a later revision of the same item
-    (same locale, account and slot) it should return the same URL and send it to the new
-    revision's ``tagged_url``, so that a post already out keeps working.
+    later call returns the same URL without making another. A later revision of the same item
+    (same locale, account and slot) gets a link of its own (X refuses a post whose text repeats an
+    earlier one), and the earlier revisions' links should then send readers to the new revision's
+    ``tagged_url``, so that a post already out keeps working and stays current.
     """
 
     def short_url(self, pub: Publication) -> str:
@@ -60,15 +62,16 @@ class LedgerShortener:
 
 def short_link_settings(config: Config, pub: Publication | None = None, *, account: str | None = None,
                         region: str | None = None) -> ShortLinks | None:
-    """The short-link setting that applies to ``pub`` (or to ``account`` on ``region``'s route):
-    the account's, else the route's, else None."""
+    """The short-link setting that applies to ``pub`` (or to ``account`` on ``region``'s route): the
+    account's own ``short_links``, else ``settings.yaml``'s when the route says ``short_links: true``,
+    else None (the post links to its tagged URL)."""
     account = pub.account if pub is not None else account
     region = pub.region if pub is not None else region
     acc = config.accounts.get(account) if account is not None else None
     if acc is not None and acc.short_links is not None:
         return acc.short_links
     route = config.routes.get(region) if region is not None else None
-    return route.short_links if route is not None else None
+    return config.short_links if route is not None and route.short_links else None
 
 
 def preview_short_url(config: Config, *, account: str, region: str) -> str | None:
@@ -103,7 +106,7 @@ def make_short_links(rt: Services, pubs: Callable[[], Iterable[Publication]]) ->
     publications have one. A failure is logged and left to the render, which asks again."""
     config = rt.config
     if not any(a.short_links for a in config.accounts.values()) and \
-            not any(r.short_links for r in config.routes.values()):
+            not (config.short_links and any(r.short_links for r in config.routes.values())):
         return 0
     made = 0
     for pub in pubs():

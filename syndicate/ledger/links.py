@@ -1,10 +1,13 @@
 """Short links and their clicks (docs/short-links.md).
 
-A short link is an unguessable code per (item, locale, account, slot), made once and never
-reused or deleted (``short_links``, unique on the code and on the four). Each new revision of
-the item moves the code to its own publication, so a post already out keeps working and sends
-its readers to the newest tagged URL. Clicks are counts per publication and hour, humans and bots
-apart (``clicks``); the redirect app adds to them in batches.
+A short link is an unguessable code per publication, made once and never reused or deleted
+(``short_links``, unique on the code and on the publication). Each code also names a target: the
+newest revision's publication of the same (item, locale, account, slot). When a new revision's
+code is made, every older code of the four is pointed at it, so a post already out keeps working
+and sends its readers to the newest tagged URL, while each revision's post still carries a text of
+its own (X refuses a post whose text repeats an earlier one). Clicks are counts per publication
+(the one whose post carried the code) and hour, humans and bots apart (``clicks``); the redirect
+app adds to them in batches.
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ CODE_LENGTH = 10
 #: Publications read per statement (an ``IN`` list of ids).
 _CHUNK = 500
 
-_LINEAGE = select(short_links.c.code, short_links.c.revision, short_links.c.publication_id).where(and_(
+_CODE_OF = select(short_links.c.code).where(short_links.c.publication_id == bindparam("pub_id"))
+_NEWEST_TARGET = (select(short_links.c.target_publication_id, short_links.c.target_revision).where(and_(
     short_links.c.item_id == bindparam("item_id"), short_links.c.locale == bindparam("locale"),
     short_links.c.account == bindparam("account"), short_links.c.slot == bindparam("slot")))
+    .order_by(short_links.c.target_revision.desc()).limit(1))
 
 
 def new_code(length: int = CODE_LENGTH) -> str:
@@ -45,7 +50,8 @@ def new_code(length: int = CODE_LENGTH) -> str:
 
 @dataclass(frozen=True)
 class LinkTarget:
-    """Where a code sends a click: its publication and that publication's tagged URL."""
+    """Where a code sends a click (``url``: the tagged URL of the newest revision's publication) and
+    whose click it is (``publication_id``: the publication whose post carried the code)."""
 
     code: str
     publication_id: int
@@ -69,53 +75,60 @@ class LinkStore(PublicationStore):
     def short_link_code(self, pub: Publication) -> str:
         """The short-link code of ``pub``, made the first time it is asked for.
 
-        The code belongs to (item, locale, account, slot): a later revision's publication gets the
-        same code, and the code then points at it. An earlier revision never takes it back. Safe to
-        call from many processes at once: the unique constraints decide, and everyone reads the winner.
+        Making it also points the codes of the same item's earlier revisions (same locale, account
+        and slot) at ``pub``; a code of a later revision keeps its target. Safe to call from many
+        processes at once: the unique constraints decide, and everyone reads the winner.
         """
-        params = {"item_id": pub.item_id, "locale": pub.locale, "account": pub.account, "slot": pub.slot}
+        lineage = {"item_id": pub.item_id, "locale": pub.locale, "account": pub.account, "slot": pub.slot}
         for _ in range(5):
             now = self.now()
             with self.begin() as conn:
-                row = conn.execute(_LINEAGE, params).first()
-                if row is not None:
-                    if row.revision < pub.revision:
-                        conn.execute(update(short_links).where(and_(
-                            short_links.c.code == row.code, short_links.c.revision < pub.revision))
-                            .values(revision=pub.revision, publication_id=pub.id, updated_at=now))
-                    return str(row.code)
+                code = conn.execute(_CODE_OF, {"pub_id": pub.id}).scalar_one_or_none()
+                if code is not None:
+                    return str(code)
+                newest = conn.execute(_NEWEST_TARGET, lineage).first()
+                target, target_rev = pub.id, pub.revision
+                if newest is not None and newest.target_revision > pub.revision:
+                    target, target_rev = newest.target_publication_id, newest.target_revision
                 code = new_code()
-                # Either constraint may refuse the row: another process made the lineage's code
-                # (read it on the next turn) or, once in 10**17, the code is taken (draw again).
+                # Either constraint may refuse the row: another process made this publication's
+                # code (read it on the next turn) or, once in 10**17, the code is taken (draw again).
                 stmt = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(short_links).values(
-                    code=code, revision=pub.revision, publication_id=pub.id, created_at=now, updated_at=now,
-                    **params).on_conflict_do_nothing()
-                if conn.execute(stmt).rowcount == 1:
-                    self._event(conn, kind="short-link", actor="links", publication_id=pub.id,
-                                item_id=pub.item_id, revision=pub.revision, detail={"code": code})
-                    return code
+                    code=code, publication_id=pub.id, revision=pub.revision, target_publication_id=target,
+                    target_revision=target_rev, created_at=now, updated_at=now, **lineage
+                ).on_conflict_do_nothing().returning(short_links.c.code)
+                if conn.execute(stmt).scalar_one_or_none() is None:
+                    continue
+                moved = conn.execute(update(short_links).where(and_(
+                    short_links.c.item_id == pub.item_id, short_links.c.locale == pub.locale,
+                    short_links.c.account == pub.account, short_links.c.slot == pub.slot,
+                    short_links.c.target_revision < pub.revision))
+                    .values(target_publication_id=pub.id, target_revision=pub.revision, updated_at=now)
+                    .returning(short_links.c.code)).scalars().all()
+                self._event(conn, kind="short-link", actor="links", publication_id=pub.id, item_id=pub.item_id,
+                            revision=pub.revision, detail={"code": code, "earlier_codes_moved": len(moved)})
+                return code
         raise RuntimeError("could not store a short-link code after 5 attempts")
 
     def short_link_codes(self, publication_ids: Iterable[int]) -> dict[int, str]:
-        """The code of each publication whose lineage has one, by publication id (a code follows
-        the newest revision: an older revision's publication is matched by its lineage too)."""
+        """The code of each publication that has one, by publication id."""
         ids = sorted(set(publication_ids))
         out: dict[int, str] = {}
-        p, s = publications, short_links
+        s = short_links
         with self._reader.connect() as conn:
             for start in range(0, len(ids), _CHUNK):
-                rows = conn.execute(select(p.c.id, s.c.code).join(s, and_(
-                    s.c.item_id == p.c.item_id, s.c.locale == p.c.locale, s.c.account == p.c.account,
-                    s.c.slot == p.c.slot)).where(p.c.id.in_(ids[start:start + _CHUNK]))).all()
-                out.update({r.id: r.code for r in rows})
+                rows = conn.execute(select(s.c.publication_id, s.c.code)
+                                    .where(s.c.publication_id.in_(ids[start:start + _CHUNK]))).all()
+                out.update({r.publication_id: r.code for r in rows})
         return out
 
     def link_targets(self, *, changed_since: datetime | None = None) -> list[LinkTarget]:
-        """Every code with its publication's tagged URL (only those changed at or after
-        ``changed_since`` when given), oldest change first: what the redirect app holds in memory."""
+        """Every code with its publication (whose clicks it counts) and its target's tagged URL
+        (only those changed at or after ``changed_since`` when given), oldest change first: what
+        the redirect app holds in memory."""
         s, p = short_links, publications
         q = (select(s.c.code, s.c.publication_id, s.c.updated_at, p.c.tagged_url)
-             .join(p, p.c.id == s.c.publication_id).order_by(s.c.updated_at, s.c.code))
+             .join(p, p.c.id == s.c.target_publication_id).order_by(s.c.updated_at, s.c.code))
         if changed_since is not None:
             q = q.where(s.c.updated_at >= changed_since)
         with self._reader.connect() as conn:

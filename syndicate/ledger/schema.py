@@ -238,25 +238,28 @@ engagement_snapshots = Table(
     Index(None, "publication_id", "taken_at"),
 )
 
-#: First-party short links (docs/short-links.md): one code per (item, locale, account, slot), made
-#: once and never reused; ``publication_id`` follows the newest revision, whose tagged URL a click
-#: is sent to.
+#: First-party short links (docs/short-links.md): one code per publication, made once and never
+#: reused or deleted. ``target_publication_id`` is the newest revision's publication of the same
+#: (item, locale, account, slot): a click on an older post goes to the newest tagged URL, and is
+#: counted under the publication whose post carried the code.
 short_links = Table(
     "short_links",
     metadata,
     Column("code", String(32), nullable=False),
+    Column("publication_id", BigId, nullable=False),
     Column("item_id", String(128), nullable=False),
     Column("locale", String(35), nullable=False),
     Column("account", String(64), nullable=False),
     Column("slot", Integer, nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("publication_id", BigId, nullable=False),
+    Column("target_publication_id", BigId, nullable=False),
+    Column("target_revision", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("code"),
-    UniqueConstraint("item_id", "locale", "account", "slot"),
+    UniqueConstraint("publication_id"),
+    Index(None, "item_id", "locale", "account", "slot"),
     Index(None, "updated_at"),
-    Index(None, "publication_id"),
 )
 
 #: Short-link clicks per publication and hour (UTC, at the start of the hour); no address or

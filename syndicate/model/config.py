@@ -243,8 +243,9 @@ class Route(_Strict):
     buying_stages: list[Literal["awareness", "consideration", "decision"]] | None = None
     #: Skip items without a ``buying_stage`` (by default they go to every route).
     require_stage: bool = False
-    #: Post short links instead of the tagged link (an account's own setting wins).
-    short_links: ShortLinks | None = None
+    #: Post short links instead of the tagged link, under ``settings.yaml`` ``short_links.base_url``
+    #: (an account's own ``short_links`` wins; docs/short-links.md).
+    short_links: bool = False
 
     @field_validator("locales", "accounts")
     @classmethod
@@ -378,6 +379,9 @@ class Config:
     api: ApiSettings = field(default_factory=ApiSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    #: ``settings.yaml`` ``short_links``: where the redirect app answers, for routes that say
+    #: ``short_links: true`` (docs/short-links.md).
+    short_links: ShortLinks | None = None
     #: What is valid but probably not meant (an overnight window, a locale without a region).
     warnings: list[ConfigProblem] = field(default_factory=list)
     engine_profiles: dict[str, EngineProfile] = field(default_factory=dict)

@@ -16,8 +16,8 @@ def item_clicks(rt: Services, item_id: str) -> dict[str, Any]:
     """``GET /v1/items/{id}/clicks``: every publication of the item (all revisions) that has a short
     link or clicks, with its code, short link, all-time counts and counts per hour (UTC).
 
-    A code follows the newest revision, so the clicks on a post made for an older revision are
-    counted under the newest revision's publication from the moment that revision was planned.
+    Clicks count under the publication whose post carried the code, even once an older
+    revision's code sends readers on to the newest revision's tagged URL.
     """
     pubs = rt.ledger.publications(item_id=item_id)
     ids = [p.id for p in pubs]

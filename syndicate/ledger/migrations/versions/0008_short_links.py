@@ -4,9 +4,9 @@ Revision ID: 0008
 Revises: 0004
 Create Date: 2026-12-07
 
-``short_links``: one unguessable code per (item, locale, account, slot), pointing at the newest
-revision's publication. ``clicks``: counts per publication and hour, humans and bots apart; no
-address or user agent is stored (docs/short-links.md).
+``short_links``: one unguessable code per publication, pointing at the newest revision's
+publication of the same (item, locale, account, slot). ``clicks``: counts per publication and
+hour, humans and bots apart; no address or user agent is stored (docs/short-links.md).
 """
 
 from __future__ import annotations
@@ -28,20 +28,22 @@ def upgrade() -> None:
     op.create_table(
         "short_links",
         sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("publication_id", _ID, nullable=False),
         sa.Column("item_id", sa.String(length=128), nullable=False),
         sa.Column("locale", sa.String(length=35), nullable=False),
         sa.Column("account", sa.String(length=64), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("publication_id", _ID, nullable=False),
+        sa.Column("target_publication_id", _ID, nullable=False),
+        sa.Column("target_revision", sa.Integer(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_short_links")),
-        sa.UniqueConstraint("item_id", "locale", "account", "slot",
-                            name=op.f("uq_short_links_item_id_locale_account_slot")),
+        sa.UniqueConstraint("publication_id", name=op.f("uq_short_links_publication_id")),
     )
+    op.create_index(op.f("ix_short_links_item_id_locale_account_slot"), "short_links",
+                    ["item_id", "locale", "account", "slot"])
     op.create_index(op.f("ix_short_links_updated_at"), "short_links", ["updated_at"])
-    op.create_index(op.f("ix_short_links_publication_id"), "short_links", ["publication_id"])
     op.create_table(
         "clicks",
         sa.Column("publication_id", _ID, nullable=False),
@@ -54,6 +56,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("clicks")
-    op.drop_index(op.f("ix_short_links_publication_id"), table_name="short_links")
     op.drop_index(op.f("ix_short_links_updated_at"), table_name="short_links")
+    op.drop_index(op.f("ix_short_links_item_id_locale_account_slot"), table_name="short_links")
     op.drop_table("short_links")

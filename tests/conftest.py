@@ -55,6 +55,8 @@ SLOW_TESTS: dict[str, str] = {
     "test_an_oversized_or_endless_success_answer_is_cut_off_and_the_message_counts_as_delivered": "waits a deadline",
     "tests/integration/test_first_hour_guides.py::test_the_guide_prints_what_it_shows": "runs each command",
     "tests/integration/test_cli.py::test_embedded_run_publishes_the_examples_then_says_nothing_is_new": "runs commands",
+    "tests/integration/test_short_link_ledger.py::test_links_serve_redirects_and_writes_its_counts_when_stopped":
+        "runs the command",
     "tests/integration/test_accounts_cli.py::test_accounts_list_shows_a_held_account_and_reset_puts_it_back":
         "runs commands",
     "tests/reliability/test_operator.py::test_the_resolve_command_settles_an_unconfirmed_row_and_refuses_bad_requests":

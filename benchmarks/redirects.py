@@ -134,7 +134,7 @@ async def bench(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         server.links.refresh(ledger)
         again_s = time.perf_counter() - t0
-        urls = {c: server.links.get(c)[1] for c in codes}  # type: ignore[index]
+        urls = {c: server.links.get(c)[1].decode("latin-1") for c in codes}  # type: ignore[index]
         bare = bare_app(urls)
         scopes = requests_for(codes, args.requests, args.unknown)
         await drive(bare, scopes[:2000])  # warm both up

@@ -980,8 +980,9 @@ def links_serve(host: str, port: int, prefix: str, refresh_s: float, flush_s: fl
     Public and token-free: put it behind the organisation's domain (TLS at the proxy). Reads the
     ledger ($SYNDICATE_DATABASE_URL) every --refresh seconds and keeps every code in memory;
     clicks are counted per publication and hour, humans and bots apart, no address stored, and
-    written every --flush seconds. A ledger that stops answering stops neither: links already
-    loaded keep redirecting. PREFIX-/healthz answers 200 once the links are loaded.
+    written every --flush seconds. A ledger that stops answering does not stop the redirects:
+    links already loaded keep working, and the counts wait in memory until it answers again.
+    PREFIX-/healthz answers 200 once the links are loaded.
     """
     from .api.links import LinkSettings, serve_links
     from .api.serving import ClientLimits

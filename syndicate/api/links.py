@@ -42,8 +42,32 @@ __all__ = ["LinkServer", "LinkSettings", "create_links_app", "serve_links"]
 log = get_logger("syndicate.links")
 
 _NOT_FOUND = b"not found\n"
-#: Headers of every redirect: never cached (each click reaches us and is counted), never indexed.
-_REDIRECT_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex", "referrer-policy": "no-referrer"}
+#: Headers of every redirect, encoded once: never cached (each click reaches us and is counted),
+#: never indexed, no referrer passed on.
+_REDIRECT_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-length", b"0"), (b"cache-control", b"no-store"), (b"x-robots-tag", b"noindex"),
+    (b"referrer-policy", b"no-referrer"))
+_NOT_FOUND_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-length", str(len(_NOT_FOUND)).encode()), (b"content-type", b"text/plain; charset=utf-8"),
+    (b"cache-control", b"no-store"))
+
+
+class _Answer(Response):
+    """A response whose headers are encoded already: a click builds no header of its own but the
+    ``Location`` (encoded when the map was loaded)."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+        self.status_code = status
+        self.raw_headers = headers
+        self.body = body
+        self.background = None
+
+
+def _user_agent(request: Request) -> str | None:
+    for name, value in request.scope["headers"]:
+        if name == b"user-agent":
+            return bytes(value).decode("latin-1")
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,12 +108,11 @@ class LinkServer:
         target = self.links.get(request.path_params["code"])
         if target is None:
             self._unknown += 1
-            return Response(_NOT_FOUND, status_code=404, media_type="text/plain",
-                            headers={"cache-control": "no-store"})
-        pid, url = target
+            return _Answer(404, list(_NOT_FOUND_HEADERS), _NOT_FOUND)
+        pid, location = target
         self._found += 1
-        self.buffer.record(pid, time.time(), is_bot(request.method, request.headers.get("user-agent")))
-        return Response(status_code=302, headers={"location": url, **_REDIRECT_HEADERS})
+        self.buffer.record(pid, time.time(), is_bot(request.scope["method"], _user_agent(request)))
+        return _Answer(302, [(b"location", location), *_REDIRECT_HEADERS])
 
     async def health(self, request: Request) -> Response:
         """Whether the links were loaded, and how many."""
@@ -157,9 +180,9 @@ def create_links_app(ledger: Ledger, settings: LinkSettings | None = None) -> St
     prefix = server.settings.prefix
     if not prefix.startswith("/") or not prefix.endswith("/"):
         raise ValueError(f"the path prefix must start and end with '/': {prefix!r}")
-    app = Starlette(routes=[
-        Route(prefix + "-/healthz", server.health, methods=["GET", "HEAD"]),
+    app = Starlette(routes=[  # the codes first: a code holds no '/', so it never takes the health path
         Route(prefix + "{code}", server.redirect, methods=["GET", "HEAD"]),
+        Route(prefix + "-/healthz", server.health, methods=["GET", "HEAD"]),
     ], lifespan=server.lifespan)
     app.state.links = server
     return app

@@ -10,9 +10,9 @@ publication and hour as a human or a bot, and that is all.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from urllib.parse import quote
 
 from ..base.metrics import count_link_clicks
 from ..ledger import Ledger
@@ -44,10 +44,13 @@ def is_bot(method: str, user_agent: str | None) -> bool:
     return method == "HEAD" or not user_agent or _bot_agent(user_agent)
 
 
-@dataclass(frozen=True)
-class _Target:
-    publication_id: int
-    url: str
+def _location(url: str) -> bytes:
+    """The URL as a ``Location`` header value (bytes, as ASGI sends headers); a character outside
+    Latin-1 is sent percent-encoded as UTF-8."""
+    try:
+        return url.encode("latin-1")
+    except UnicodeEncodeError:
+        return quote(url, safe="".join(chr(c) for c in range(0x21, 0x7F))).encode("ascii")
 
 
 class LinkMap:
@@ -59,7 +62,7 @@ class LinkMap:
     """
 
     def __init__(self, *, overlap: timedelta = timedelta(minutes=2), full_every: int = 120) -> None:
-        self._targets: dict[str, _Target] = {}
+        self._targets: dict[str, tuple[int, bytes]] = {}
         self._newest: datetime | None = None
         self._refreshes = 0
         self.overlap = overlap
@@ -70,10 +73,10 @@ class LinkMap:
     def __len__(self) -> int:
         return len(self._targets)
 
-    def get(self, code: str) -> tuple[int, str] | None:
-        """``(publication id, tagged URL)`` of ``code``, or None for a code it does not know."""
-        t = self._targets.get(code)
-        return None if t is None else (t.publication_id, t.url)
+    def get(self, code: str) -> tuple[int, bytes] | None:
+        """``(publication id, tagged URL as a Location header value)`` of ``code``, or None for a
+        code it does not know."""
+        return self._targets.get(code)
 
     def refresh(self, ledger: Ledger) -> int:
         """Read new and changed links from ``ledger`` (blocking: run it off the event loop);
@@ -81,10 +84,11 @@ class LinkMap:
         full = self._newest is None or self._refreshes % self.full_every == 0
         since = None if full or self._newest is None else self._newest - self.overlap
         rows = ledger.link_targets(changed_since=since)
+        fresh = {r.code: (r.publication_id, _location(r.url)) for r in rows}
         if full:
-            self._targets = {r.code: _Target(r.publication_id, r.url) for r in rows}
+            self._targets = fresh
         else:
-            self._targets.update({r.code: _Target(r.publication_id, r.url) for r in rows})
+            self._targets.update(fresh)
         if rows:
             newest = max(r.updated_at for r in rows)
             self._newest = newest if self._newest is None else max(self._newest, newest)

@@ -207,7 +207,7 @@ def test_a_revision_keeps_the_old_code_working_and_sends_it_to_the_new_revisions
             # sends readers to revision 2's tagged URL, and so does revision 2's own link
             server: LinkServer = srv.app.state.links
             deadline = time.monotonic() + 10
-            while server.links.get(code) != (first, new.tagged_url):
+            while server.links.get(code) != (first, new.tagged_url.encode()):
                 assert time.monotonic() < deadline, "the refresher never picked up the revision"
                 time.sleep(0.05)
             assert get(f"{srv.url}/r/{code}").headers["location"] == new.tagged_url

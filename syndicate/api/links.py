@@ -63,10 +63,10 @@ class _Answer(Response):
         self.background = None
 
 
-def _user_agent(request: Request) -> str | None:
-    for name, value in request.scope["headers"]:
+def _user_agent(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
         if name == b"user-agent":
-            return bytes(value).decode("latin-1")
+            return value
     return None
 
 
@@ -111,7 +111,8 @@ class LinkServer:
             return _Answer(404, list(_NOT_FOUND_HEADERS), _NOT_FOUND)
         pid, location = target
         self._found += 1
-        self.buffer.record(pid, time.time(), is_bot(request.scope["method"], _user_agent(request)))
+        scope = request.scope
+        self.buffer.record(pid, time.time(), is_bot(scope["method"], _user_agent(scope["headers"])))
         return _Answer(302, [(b"location", location), *_REDIRECT_HEADERS])
 
     async def health(self, request: Request) -> Response:

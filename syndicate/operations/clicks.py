@@ -33,14 +33,17 @@ _AGENT_CHARS = 512
 
 
 @lru_cache(maxsize=4096)
-def _bot_agent(agent: str) -> bool:
-    low = agent[:_AGENT_CHARS].lower()
+def _bot_agent(agent: str | bytes) -> bool:
+    text = agent.decode("latin-1") if isinstance(agent, bytes) else agent
+    low = text[:_AGENT_CHARS].lower()
     return not low.strip() or any(word in low for word in BOT_AGENT_WORDS)
 
 
-def is_bot(method: str, user_agent: str | None) -> bool:
+def is_bot(method: str, user_agent: str | bytes | None) -> bool:
     """Whether a request to a short link is a machine's: a HEAD request (link checkers and
-    previewers), no user agent, or one naming a known crawler, previewer or script."""
+    previewers), no user agent, or one naming a known crawler, previewer or script. The agent may
+    be given as the raw header value (bytes): answers are cached by it, so a known agent costs
+    one lookup."""
     return method == "HEAD" or not user_agent or _bot_agent(user_agent)
 
 

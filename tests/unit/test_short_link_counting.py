@@ -45,6 +45,10 @@ def test_no_user_agent_is_a_bot() -> None:
     assert is_bot("GET", None)
 
 
+def test_the_raw_header_value_is_read_as_the_text_is() -> None:
+    assert is_bot("GET", b"Twitterbot/1.0") and not is_bot("GET", CHROME.encode("latin-1"))
+
+
 def test_the_buffer_counts_per_publication_and_hour_people_and_bots_apart() -> None:
     # Given clicks on two publications, across an hour boundary
     buf = ClickBuffer()

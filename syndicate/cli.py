@@ -1081,6 +1081,8 @@ def calendar_command(config_dir: Path | None, first: str | None, last: str | Non
             click.echo(f"wrote {output} ({len(entries)} publication(s))", err=True)
         else:
             click.echo(text, nl=False)
+
+
 @main.command()
 @config_option
 @click.argument("item_id")
@@ -1134,3 +1136,58 @@ def unpublish(config_dir: Path | None, item_id: str, locale: str | None, account
             click.echo("nothing to do: already unpublished (no call made)")
         bad = [op for op in ops if op.state in (OperationState.FAILED, OperationState.UNCONFIRMED)]
         sys.exit(EXIT_INCOMPLETE if bad or done.unsupported else EXIT_OK)
+
+
+@main.group()
+def links() -> None:
+    """First-party short links: the public redirect app that counts clicks (docs/short-links.md)."""
+
+
+@links.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8090, show_default=True, help="Port to listen on.")
+@click.option("--prefix", default="/", show_default=True,
+              help="The path the codes follow: the path of short_links.base_url as the proxy forwards it (e.g. /r/).")
+@click.option("--refresh", "refresh_s", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True,
+              help="Seconds between reads of new and changed links from the ledger.")
+@click.option("--flush", "flush_s", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
+              help="Seconds between writes of the counted clicks to the ledger.")
+@click.option("--max-connections-per-client", type=click.IntRange(0, 10_000), default=16, show_default=True,
+              help="Connections one client address may hold; 0 behind a reverse proxy (every client is the proxy).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Also serve /healthz, /readyz and Prometheus /metrics on this port (not public).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address for --metrics-port (0.0.0.0 in a container, for probes and Prometheus).")
+def links_serve(host: str, port: int, prefix: str, refresh_s: float, flush_s: float, max_connections_per_client: int,
+                metrics_port: int | None, metrics_host: str) -> None:
+    """Serve short links until SIGTERM/SIGINT: GET PREFIX<code> answers 302 to the post's tagged URL.
+
+    Public and token-free: put it behind the organisation's domain (TLS at the proxy). Reads the
+    ledger ($SYNDICATE_DATABASE_URL) every --refresh seconds and keeps every code in memory;
+    clicks are counted per publication and hour, humans and bots apart, no address stored, and
+    written every --flush seconds. A ledger that stops answering does not stop the redirects:
+    links already loaded keep working, and the counts wait in memory until it answers again.
+    PREFIX-/healthz answers 200 once the links are loaded.
+    """
+    from .api.links import LinkSettings, serve_links
+    from .api.serving import ClientLimits
+    from .ledger import Ledger
+    from .operations.health import OpsServer, Readiness, ledger_check
+    from .operations.metrics import LedgerCollector, serving_registry
+
+    if not prefix.startswith("/") or not prefix.endswith("/"):
+        raise click.BadParameter(f"must start and end with '/': {prefix!r}", param_hint="--prefix")
+    level = os.environ.get("SYNDICATE_LOG_LEVEL") or "INFO"
+    configure_logging(level=level)
+    settings = LinkSettings(prefix=prefix, refresh=timedelta(seconds=refresh_s), flush=timedelta(seconds=flush_s))
+    with _handled(), Ledger() as ledger:
+        ops = None
+        if metrics_port is not None:
+            ops = OpsServer(metrics_host, metrics_port, Readiness([ledger_check(ledger)]),
+                            serving_registry(LedgerCollector(ledger))).start()
+        try:
+            serve_links(ledger, host=host, port=port, settings=settings, log_level=level,
+                        limits=ClientLimits(max_per_client=max_connections_per_client))
+        finally:
+            if ops is not None:
+                ops.stop()

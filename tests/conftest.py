@@ -66,6 +66,8 @@ SLOW_TESTS: dict[str, str] = {
     "tests/integration/test_cli.py::test_embedded_run_publishes_the_examples_then_says_nothing_is_new": "runs commands",
     "tests/integration/test_bulk_cli.py::"
     "test_a_long_import_shows_its_progress_on_a_terminal_and_nothing_on_a_pipe": "runs commands on a terminal",
+    "tests/integration/test_short_link_ledger.py::test_links_serve_redirects_and_writes_its_counts_when_stopped":
+        "runs the command",
     "tests/integration/test_accounts_cli.py::test_accounts_list_shows_a_held_account_and_reset_puts_it_back":
         "runs commands",
     "tests/integration/test_calendar.py::test_after_the_readme_run_the_calendar_shows_every_post_in_every_format":

@@ -368,6 +368,19 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
         revision = _int_param(request, "revision", default=None, low=1, high=MAX_REVISION)
         return await run_in_threadpool(item_publications_sync, item_id, revision)
 
+    def item_clicks_sync(item_id: str) -> Response:
+        from ..operations.clicks_report import item_clicks
+
+        if rt.ledger.item(item_id) is None:
+            raise ApiError(404, "not_found", "no such item")
+        return _json(item_clicks(rt, item_id))
+
+    @_errors
+    async def clicks(request: Request) -> Response:
+        auth(request, "read")
+        item_id = _item_id(request)
+        return await run_in_threadpool(item_clicks_sync, item_id)
+
     def cancel_sync(item_id: str, req: CancelRequest, producer: str) -> Response:
         from ..intake.producer import cancel as cancel_item
 
@@ -513,6 +526,7 @@ def create_app(rt: Services, *, readiness: Readiness | None = None) -> Starlette
         Route("/v1/items/{item_id}/publications", item_publications, methods=["GET"]),
         Route("/v1/items/{item_id}/cancel", cancel, methods=["POST"]),
         Route("/v1/items/{item_id}/unpublish", unpublish, methods=["POST"]),
+        Route("/v1/items/{item_id}/clicks", clicks, methods=["GET"]),
         Route("/v1/items/{item_id}/locales/{locale}/approve", review_endpoint(True), methods=["POST"]),
         Route("/v1/items/{item_id}/locales/{locale}/reject", review_endpoint(False), methods=["POST"]),
         Route("/v1/campaigns/{campaign}/publications", campaign_publications, methods=["GET"]),
@@ -640,6 +654,25 @@ def openapi_document() -> dict[str, Any]:
                 "utm": {"type": "object", "additionalProperties": {"type": "string"}},
                 "attempts": {"type": "integer"}, "last_error": nullable_str,
             },
+        },
+        "ItemClicks": {
+            "type": "object", "required": ["item_id", "publications"],
+            "properties": {"item_id": {"type": "string"}, "publications": {"type": "array", "items": {
+                "type": "object",
+                "required": ["publication_id", "revision", "locale", "account", "channel", "slot", "state", "code",
+                             "short_link", "tagged_url", "human", "bot", "hours"],
+                "properties": {
+                    "publication_id": {"type": "integer"}, "revision": {"type": "integer"},
+                    "locale": {"type": "string"}, "account": {"type": "string"}, "channel": {"type": "string"},
+                    "slot": {"type": "integer"}, "state": {"type": "string", "enum": list(_STATES)},
+                    "code": nullable_str, "short_link": nullable_str, "tagged_url": {"type": "string"},
+                    "human": {"type": "integer", "description": "Clicks by people, all time"},
+                    "bot": {"type": "integer",
+                            "description": "Requests by crawlers, link previewers and HEAD requests, all time"},
+                    "hours": {"type": "array", "items": {
+                        "type": "object", "required": ["hour", "human", "bot"],
+                        "properties": {"hour": {"type": "string", "format": "date-time"},
+                                       "human": {"type": "integer"}, "bot": {"type": "integer"}}}}}}}},
         },
         "Submission": {
             "type": "object", "required": ["status", "item_id", "revision", "superseded", "publications"],
@@ -773,6 +806,13 @@ def openapi_document() -> dict[str, Any]:
                               "415": _problem("Body is not JSON"),
                               "422": _problem("Invalid body, or a locale or account the item has no publication "
                                               "for (the reason lists the ones it has)"), **auth_errors}}},
+            "/v1/items/{item_id}/clicks": {"get": {
+                "operationId": "itemClicks",
+                "summary": "Short-link clicks of the item's publications (every revision), per hour",
+                "parameters": [item_id],
+                "responses": {"200": ok("ItemClicks", "Each publication with a short link or clicks, and its "
+                                                      "counts per hour (UTC)"),
+                              "404": _problem("No such item"), **auth_errors}}},
             "/v1/items/{item_id}/locales/{locale}/approve": {"post": {
                 "operationId": "approveReview", "summary": "Release a localization waiting for review",
                 "parameters": [item_id, locale], "requestBody": body("ApproveRequest"),

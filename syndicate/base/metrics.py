@@ -28,11 +28,14 @@ __all__ = [
     "Observed",
     "PublishOutcome",
     "count_engagement_snapshot",
+    "count_link_clicks",
+    "count_link_flush",
     "count_localization",
     "count_mt_damaged",
     "count_mt_error",
     "count_mt_retry",
     "count_mt_strategy",
+    "count_redirects",
     "guarded",
     "observe_actor",
     "observe_mt_call",
@@ -113,6 +116,13 @@ NOTIFICATIONS = Counter("syndicate_notification_attempts", "Lifecycle webhook de
                         ["endpoint", "result"])
 ENGAGEMENT_SNAPSHOTS = Counter("syndicate_engagement_snapshots", "Engagement snapshots stored, by channel.",
                                ["channel"])
+LINK_REDIRECTS = Counter("syndicate_link_redirects", "Requests to short links by result (found: 302, "
+                         "unknown: 404).", ["result"])
+LINK_CLICKS = Counter("syndicate_link_clicks_written", "Short-link clicks written to the ledger, humans and bots "
+                      "apart.", ["kind"])
+LINK_FLUSHES = Counter("syndicate_link_click_flushes", "Batches of short-link clicks written, by result "
+                       "(ok, failed: kept for the next batch; dropped: clicks not counted, the buffer was full).",
+                       ["result"])
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -238,6 +248,27 @@ def observe_notification(endpoint: str, result: str) -> None:
 def count_engagement_snapshot(channel: str) -> None:
     """One engagement snapshot stored."""
     ENGAGEMENT_SNAPSHOTS.labels(_label(channel)).inc()
+
+
+@guarded
+def count_redirects(found: int, unknown: int) -> None:
+    """Short-link requests answered since the last call: ``found`` (302) and ``unknown`` (404)."""
+    LINK_REDIRECTS.labels("found").inc(found)
+    LINK_REDIRECTS.labels("unknown").inc(unknown)
+
+
+@guarded
+def count_link_clicks(*, human: int, bot: int) -> None:
+    """Clicks written to the ledger in one batch."""
+    LINK_CLICKS.labels("human").inc(human)
+    LINK_CLICKS.labels("bot").inc(bot)
+
+
+@guarded
+def count_link_flush(result: str, n: int = 1) -> None:
+    """One batch of clicks written (``ok``) or kept for the next (``failed``), or ``n`` clicks
+    ``dropped`` because the buffer was full."""
+    LINK_FLUSHES.labels(result).inc(n)
 
 
 # -- scrape-time gauges ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from ..model.config import (
     EngagementSettings,
     NotificationSettings,
     Route,
+    ShortLinks,
     Slug,
     TranslationProfiles,
     WorkerSettings,
@@ -75,6 +76,7 @@ class _SettingsFile(_Strict):
     api: ApiSettings = Field(default_factory=ApiSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     engagement: EngagementSettings = Field(default_factory=EngagementSettings)
+    short_links: ShortLinks | None = None
     translation: TranslationProfiles = Field(default_factory=TranslationProfiles)
 
     @model_validator(mode="after")
@@ -357,6 +359,13 @@ def load_config(
                         glossaries[route.translation.glossary] = Glossary(GlossaryFile.model_validate(gdoc.data))
                     except ValidationError as exc:
                         problems.extend(_problems_from_validation(gdoc, exc, model=GlossaryFile))
+        if route.short_links and sf.short_links is None:
+            bare = [a for a in route.accounts if a in accounts and accounts[a].short_links is None]
+            if bare:
+                problems.append(ConfigProblem(
+                    str(path), line_of(doc, ("short_links",)), "short_links",
+                    f"the route posts short links, but settings.yaml has no short_links.base_url (where "
+                    f"'syndicate links serve' answers) and account(s) {', '.join(bare)} set none of their own"))
         found, uses = route_translation_problems(route, doc, profiles)
         problems.extend(found)
         used_profiles |= uses
@@ -371,7 +380,7 @@ def load_config(
         raise ConfigError(sort_problems(problems), sort_problems(warnings))
     return Config(directory=base, routes=routes, accounts=accounts, secrets=secrets, registry=reg,
                   intake_limits=intake, worker=worker, glossaries=glossaries, route_files=route_files,
-                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement,
+                  api=sf.api, notifications=sf.notifications, engagement=sf.engagement, short_links=sf.short_links,
                   engine_profiles=dict(profiles), warnings=sort_problems(warnings))
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..base.enqueue import enqueue_many
 from ..base.logging import get_logger
+from .shortlinks import make_short_links
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -29,6 +30,8 @@ def do_intake(rt: Services, item_id: str, revision: int) -> list[str]:
     if not active:
         log.info("intake.skipped", item=item_id, revision=revision, reason="not active")
         return []
+    # Short links are made once, at planning, so the redirect app knows them before any post is out.
+    make_short_links(rt, lambda: rt.ledger.publications(item_id=item_id, revision=revision))
     enqueue_many(rt.broker, [(rt.actors.localize.message(item_id, revision, loc), None) for loc in locales])
     log.info("intake.done", item=item_id, revision=revision, locales=locales)
     return locales

@@ -7,6 +7,7 @@ from .calendar import CalendarRow
 from .database import Clock, LedgerError, SystemClock, default_database_url, worker_id
 from .engagement import Snapshot
 from .items import StoredItem, SubmitOutcome
+from .links import ClickCount, LinkTarget
 from .operations import Operation, UnpublishPlan
 from .outbox import ClaimedNotification
 from .records import NewPublication, Outbox, Publication
@@ -15,9 +16,11 @@ from .store import Ledger
 __all__ = [
     "CalendarRow",
     "ClaimedNotification",
+    "ClickCount",
     "Clock",
     "Ledger",
     "LedgerError",
+    "LinkTarget",
     "NewPublication",
     "Operation",
     "Outbox",

@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "UtcDateTime",
     "accounts",
+    "clicks",
     "engagement_snapshots",
     "events",
     "items",
@@ -37,6 +38,7 @@ __all__ = [
     "operations",
     "publications",
     "rate_windows",
+    "short_links",
     "state_kv",
 ]
 
@@ -297,4 +299,40 @@ rate_windows = Table(
     Column("per_ms", BigInteger, nullable=False),
     Column("grants", JSON, nullable=False),
     PrimaryKeyConstraint("account", "per_ms"),
+)
+
+#: First-party short links (docs/short-links.md): one code per publication, made once and never
+#: reused or deleted. ``target_publication_id`` is the newest revision's publication of the same
+#: (item, locale, account, slot): a click on an older post goes to the newest tagged URL, and is
+#: counted under the publication whose post carried the code.
+short_links = Table(
+    "short_links",
+    metadata,
+    Column("code", String(32), nullable=False),
+    Column("publication_id", BigId, nullable=False),
+    Column("item_id", String(128), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("target_publication_id", BigId, nullable=False),
+    Column("target_revision", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("code"),
+    UniqueConstraint("publication_id"),
+    Index(None, "item_id", "locale", "account", "slot"),
+    Index(None, "updated_at"),
+)
+
+#: Short-link clicks per publication and hour (UTC, at the start of the hour); no address or
+#: agent is kept. ``bot``: known crawlers, link previewers and HEAD requests.
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("publication_id", BigId, nullable=False),
+    Column("hour", UtcDateTime(), nullable=False),
+    Column("human", BigInteger, nullable=False, default=0),
+    Column("bot", BigInteger, nullable=False, default=0),
+    PrimaryKeyConstraint("publication_id", "hour"),
 )

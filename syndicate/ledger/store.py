@@ -15,6 +15,7 @@ whose tables they read and write, one module each:
 :mod:`.outbox`           delivery of producer webhooks (``notifications``)
 :mod:`.engagement`       engagement snapshots
 :mod:`.calendar`         the calendar's read: publications in a span of time, with titles
+:mod:`.links`            short links and their click counts
 :mod:`.core`             the database, the clock, transactions, the audit trail (``events``)
 =======================  ==============================================================
 """
@@ -30,6 +31,7 @@ from .engagement import EngagementStore
 from .hotpath import HotPathStore
 from .items import ContentCache, ItemStore
 from .keyvalue import KeyValueStore
+from .links import LinkStore
 from .operations import OperationStore
 from .outbox import OutboxStore
 from .records import Outbox
@@ -37,7 +39,8 @@ from .records import Outbox
 __all__ = ["Ledger"]
 
 
-class Ledger(ItemStore, OperationStore, HotPathStore, EngagementStore, CalendarStore, AccountStore, KeyValueStore,
+class Ledger(ItemStore, OperationStore, HotPathStore, EngagementStore, CalendarStore, LinkStore, AccountStore,
+             KeyValueStore,
              OutboxStore):
     """Access to the ledger database; a context manager that closes it on exit.
 

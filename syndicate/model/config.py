@@ -53,6 +53,7 @@ __all__ = [
     "RateLimit",
     "Route",
     "RouteTranslation",
+    "ShortLinks",
     "TranslationProfiles",
     "TranslationSettings",
     "UtmSettings",
@@ -114,6 +115,29 @@ class UtmSettings(_Strict):
     def merged_over(self, base: UtmSettings) -> UtmSettings:
         """These settings, with unset fields taken from ``base``."""
         return UtmSettings(**{k: getattr(self, k) or getattr(base, k) for k in UtmSettings.model_fields})
+
+
+class ShortLinks(_Strict):
+    """Short links on the organisation's own domain instead of the tagged link (docs/short-links.md).
+
+    Attributes:
+        base_url: where ``syndicate links serve`` answers, up to and including the path's final
+            ``/``; a post links to ``base_url`` followed by the code (``https://go.example.com/r/Ab3xK9pQ2m``).
+        shortener: which :class:`~syndicate.intake.shortlinks.Shortener` makes the codes;
+            ``builtin`` (the ledger's own) is the one syndicate ships.
+    """
+
+    base_url: WebUrl
+    shortener: Literal["builtin"] = "builtin"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        if "?" in v or "#" in v:
+            raise ValueError("must not hold a query or a fragment: the code is appended to its path")
+        if not v.endswith("/"):
+            raise ValueError(f"must end with '/' (the code is appended to it): did you mean {v + '/'!r}?")
+        return v
 
 
 class TranslationSettings(_Strict):
@@ -223,6 +247,9 @@ class Route(_Strict):
     #: ``first_comment``; ``link`` also moves the tagged link from the post into the comment;
     #: ``off`` posts none.
     first_comment: Literal["text", "link", "off"] = "text"
+    #: Post short links instead of the tagged link, under ``settings.yaml`` ``short_links.base_url``
+    #: (an account's own ``short_links`` wins; docs/short-links.md).
+    short_links: bool = False
 
     @field_validator("locales", "accounts")
     @classmethod
@@ -270,6 +297,8 @@ class Account(_Strict):
     #: What a new revision of an item does to its post that already went out here: ``update`` (in
     #: place), ``keep``, ``reply`` or ``replace``; None: the adapter's default (docs/routes.md).
     on_revision: Literal["update", "keep", "reply", "replace"] | None = None
+    #: Post short links instead of the tagged link, on every route (wins over a route's setting).
+    short_links: ShortLinks | None = None
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -357,6 +386,9 @@ class Config:
     api: ApiSettings = field(default_factory=ApiSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    #: ``settings.yaml`` ``short_links``: where the redirect app answers, for routes that say
+    #: ``short_links: true`` (docs/short-links.md).
+    short_links: ShortLinks | None = None
     #: What is valid but probably not meant (an overnight window, a locale without a region).
     warnings: list[ConfigProblem] = field(default_factory=list)
     engine_profiles: dict[str, EngineProfile] = field(default_factory=dict)

@@ -47,7 +47,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class LedgerCollector:
-    """Publications by state and channel, and the notification outbox by state, read at scrape time."""
+    """Publications by state and channel, the notification outbox by state, and short-link clicks by
+    channel, read at scrape time."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -63,17 +64,22 @@ class LedgerCollector:
                                  labels=["state", "channel"])
         outbox = GaugeMetricFamily("syndicate_notifications", "Lifecycle webhooks in the outbox by state.",
                                    labels=["state"])
+        clicks = GaugeMetricFamily("syndicate_link_clicks", "Short-link clicks in the ledger, by channel and kind "
+                                   "(human, bot).", labels=["channel", "kind"])
         try:
             for (state, channel), n in self.ledger.count_by_state_and_channel().items():
                 pubs.add_metric([state, channel], n)
             for state, n in self.ledger.count_notifications_by_state().items():
                 outbox.add_metric([state], n)
+            for channel, (human, bot) in self.ledger.click_totals_by_channel().items():
+                clicks.add_metric([channel, "human"], human)
+                clicks.add_metric([channel, "bot"], bot)
         except Exception as exc:  # noqa: BLE001 - a scrape reports the failure instead of raising
             log.warning("metrics.ledger_unavailable", error=f"{type(exc).__name__}: {exc}")
             up.add_metric([], 0)
             return [up]
         up.add_metric([], 1)
-        return [up, pubs, outbox]
+        return [up, pubs, outbox, clicks]
 
 
 class BrokerCollector:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ContentError, LocalizationError
 from ..intake.planning import PlanOptions, plan_item
+from ..intake.shortlinks import preview_short_url
 from ..localization import Localization, localize_for_route, translation_cache
 from ..localization.cache import TranslationCache
 from ..model.item import ContentItem
@@ -86,7 +87,8 @@ def _localize(rt: Services, item: ContentItem, locale: str, cache: TranslationCa
 def _render(rt: Services, item: ContentItem, fields: Mapping[str, str], sources: dict[str, str],
             target: PostTarget, where: _Where, state: str, extra_warnings: Sequence[str]) -> PreviewPost:
     try:
-        rendered = render_target(rt, item, fields, target, rt.config.routes.get(where.region))
+        rendered = render_target(rt, item, fields, target, rt.config.routes.get(where.region),
+                                 link=preview_short_url(rt.config, account=where.account, region=where.region))
     except ContentError as exc:
         return where.post("failed", error=str(exc), sources=sources)
     warnings = list(rendered.warnings) + list(extra_warnings)

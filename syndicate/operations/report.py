@@ -25,10 +25,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..base.locales import html_dir
-from ..ledger import Ledger, Publication
+from ..ledger import ClickCount, Ledger, Publication
 from .holds import held_note
 
-__all__ = ["ENGAGEMENT_FIELDS", "REPORT_FIELDS", "csv_cell", "render_html", "report_rows", "write_report"]
+__all__ = ["ENGAGEMENT_FIELDS", "LINK_FIELDS", "REPORT_FIELDS", "csv_cell", "render_html", "report_rows",
+           "write_report"]
 
 #: Engagement counts shown as columns (from the newest snapshot); others are in JSON's ``engagement``.
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "impressions", "clicks")
@@ -38,8 +39,11 @@ REPORT_FIELDS = (
     "item_id", "revision", "locale", "region", "channel", "account", "slot", "state", "scheduled_for",
     "published_at", "permalink", "tagged_url", "utm_source", "utm_medium", "utm_campaign", "utm_content",
     "utm_term", "utm_id", *ENGAGEMENT_FIELDS, "engagement_at", "attempts", "last_error",
-    "reason", "timezone", "scheduled_local",
+    "reason", "timezone", "scheduled_local", "short_link", "link_clicks", "link_bot_clicks",
 )
+#: Short-link columns (docs/short-links.md): the short link posted, and its clicks by people and by
+#: bots (crawlers, link previewers, HEAD requests), all time; empty when the post has no short link.
+LINK_FIELDS = ("short_link", "link_clicks", "link_bot_clicks")
 
 #: States whose ``last_error`` is why the row will not go out, not an error: a route's rules, an
 #: expiry, a cancellation.
@@ -47,12 +51,15 @@ REASON_STATES = frozenset({"skipped", "cancelled"})
 
 
 def _row(p: Publication, engagement: Mapping[str, int] | None, taken_at: datetime | None,
-         zone: ZoneInfo | None = None) -> dict[str, Any]:
+         zone: ZoneInfo | None = None, clicks: ClickCount | None = None) -> dict[str, Any]:
     counts = dict(engagement or {})
     rendered = p.rendered or {}
     parts = rendered.get("parts") or []
     text = "\n\n".join(str(x) for x in parts) if parts else rendered.get("text")
     note = p.last_error or None
+    posted = rendered.get("link")
+    short = posted if isinstance(posted, str) and posted != p.tagged_url else None
+    counted = short is not None or clicks is not None
     return {
         "item_id": p.item_id, "revision": p.revision, "locale": p.locale, "region": p.region,
         "channel": p.channel, "account": p.account, "slot": p.slot, "state": p.state,
@@ -68,6 +75,9 @@ def _row(p: Publication, engagement: Mapping[str, int] | None, taken_at: datetim
         "reason": note if p.state in REASON_STATES else None,
         "timezone": zone.key if zone else None,
         "scheduled_local": p.scheduled_for.astimezone(zone).isoformat() if zone else None,
+        "short_link": short,
+        "link_clicks": (clicks.human if clicks else 0) if counted else None,
+        "link_bot_clicks": (clicks.bot if clicks else 0) if counted else None,
         "text": str(text) if text else None,
         "engagement": counts,
     }
@@ -94,10 +104,12 @@ def report_rows(ledger: Ledger, *, campaign: str | None = None, item_id: str | N
     latest = latest_engagement(ledger, [p.id for p in pubs if p.state == "published"])
     tz = {region: ZoneInfo(name) for region, name in (zones or {}).items()}
     held = ledger.held_accounts()
+    clicks = ledger.click_totals(p.id for p in pubs)
     out = []
     for p in pubs:
         snap = latest.get(p.id)
-        row = _row(p, snap.counts if snap else None, snap.taken_at if snap else None, tz.get(p.region))
+        row = _row(p, snap.counts if snap else None, snap.taken_at if snap else None, tz.get(p.region),
+                   clicks.get(p.id))
         note = held_note(p, held)  # nothing else in the row says why it waits
         if note:
             row["reason"] = note
@@ -166,6 +178,9 @@ _MIN_NOTE = 40
 def render_table(rows: Sequence[dict[str, Any]], *, width: int | None = None, wide: bool = False) -> str:
     """A table for a terminal: one line per publication, its back-link or the reason last.
 
+    When any row has a short link, a ``clicks`` column shows its clicks as ``people+bots b``
+    (``12+3b``: 12 by people, 3 by crawlers and link previewers).
+
     Fitted to ``width`` columns (default: the terminal's, or ``$COLUMNS``): long identifiers are
     shortened, the revision and slot columns dropped when room runs out, and the last column
     wrapped. ``wide`` prints every report column in full instead, whatever the width.
@@ -176,11 +191,19 @@ def render_table(rows: Sequence[dict[str, Any]], *, width: int | None = None, wi
     columns: dict[str, list[str]] = {"item": [], "rev": [], "locale": [], "account": [], "#": [], "state": [],
                                      "when (UTC)": []}
     shortened = False
+    # Short-link clicks (people, then bots) when any row has a short link.
+    with_clicks = any(r.get("link_clicks") is not None for r in rows)
+    if with_clicks:
+        columns["clicks"] = []
     for r in rows:
         when = str(r.get("published_at") or r["scheduled_for"])[:16].replace("T", " ")
-        for name, value in (("item", r["item_id"]), ("rev", r["revision"]), ("locale", r["locale"]),
-                            ("account", r["account"]), ("#", r["slot"]), ("state", r["state"]),
-                            ("when (UTC)", when)):
+        cells: list[tuple[str, Any]] = [("item", r["item_id"]), ("rev", r["revision"]), ("locale", r["locale"]),
+                                        ("account", r["account"]), ("#", r["slot"]), ("state", r["state"]),
+                                        ("when (UTC)", when)]
+        if with_clicks:
+            cells.append(("clicks", "" if r.get("link_clicks") is None
+                          else f"{r['link_clicks']}+{r.get('link_bot_clicks') or 0}b"))
+        for name, value in cells:
             text, cut = _fit(_cell(value), _MAX_ID.get(name, 10_000))
             shortened |= cut
             columns[name].append(text)
@@ -418,8 +441,12 @@ def _state(r: Mapping[str, Any]) -> str:
 
 
 def _engagement(r: Mapping[str, Any]) -> str:
-    return "".join(f'<span class="metric" data-metric="{k}"><b>{r[k]:,}</b> {_METRIC_WORDS[k]}</span>'
-                   for k in ENGAGEMENT_FIELDS if isinstance(r.get(k), int))
+    out = "".join(f'<span class="metric" data-metric="{k}"><b>{r[k]:,}</b> {_METRIC_WORDS[k]}</span>'
+                  for k in ENGAGEMENT_FIELDS if isinstance(r.get(k), int))
+    if isinstance(r.get("link_clicks"), int):
+        out += (f'<span class="metric" data-metric="link_clicks"><b>{r["link_clicks"]:,}</b> link clicks</span>'
+                f'<span class="sub" data-metric="link_bot_clicks">{r.get("link_bot_clicks") or 0:,} by bots</span>')
+    return out
 
 
 def _utm(r: Mapping[str, Any]) -> str:

@@ -15,6 +15,7 @@ from ..errors import ContentError
 from ..intake.attribution import item_link_tagger, tag_post_links
 from ..intake.comments import build_comment
 from ..intake.planning import evergreen_text, wants_first_comment
+from ..intake.shortlinks import short_url_for
 from ..intake.teaser import teaser_of
 from ..ledger import Publication
 from ..model.config import Route
@@ -72,12 +73,15 @@ class PostTarget(Protocol):
 
 
 def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget, *,
-                  never_tag: Iterable[str] = (), link_in_comment: bool = False) -> PostContent:
+                  never_tag: Iterable[str] = (), link_in_comment: bool = False, link: str | None = None
+                  ) -> PostContent:
     """The render input for ``pub``: localized fields, tagged links, the slot's variant.
 
     The call to action and the links in the text to the canonical or call-to-action host carry
     ``pub.utm``, except on the item's and ``never_tag``'s hosts (the route's; docs/attribution.md).
     ``link_in_comment``: the post's first comment carries the link, so the post leaves it out.
+    The post's link is ``link`` when given (a short link that redirects to ``pub.tagged_url``,
+    docs/short-links.md), else ``pub.tagged_url``.
     """
     links = item_link_tagger(item, pub.utm, never_tag)
     cta_url = None
@@ -94,7 +98,7 @@ def build_content(item: ContentItem, fields: Mapping[str, str], pub: PostTarget,
         item_id=item.id, revision=item.revision, locale=pub.locale,
         title=fields.get("title", item.title), summary=fields.get("summary") or item.summary or teaser_of(item, fields),
         body=fields.get("body", item.body), body_format=item.body_format,
-        link=pub.tagged_url, canonical_url=item.canonical_url,
+        link=link or pub.tagged_url, canonical_url=item.canonical_url,
         cta_text=fields.get("cta_text") or (item.cta.text if item.cta else None), cta_url=cta_url,
         tags=tuple(item.tags), media=tuple(MediaRef(m.url, m.alt, m.kind) for m in item.media),
         channel_text=channel_text, variant=variant, slot=pub.slot, campaign=item.campaign,
@@ -125,23 +129,25 @@ def render_publication(rt: Services, pub: Publication, *, localization: Mapping[
     loc = localization if localization is not None else rt.ledger.localization(pub.item_id, pub.revision, pub.locale)
     if loc is None or loc["state"] != "done":
         raise ContentError(f"no finished localization for {pub.locale}", item_id=pub.item_id)
-    return render_target(rt, item, loc["fields"] or {}, pub, rt.config.routes.get(pub.region))
+    return render_target(rt, item, loc["fields"] or {}, pub, rt.config.routes.get(pub.region),
+                         link=short_url_for(rt, pub))
 
 
 def render_target(rt: Services, item: ContentItem, fields: Mapping[str, str], target: PostTarget,
-                  route: Route | None) -> Rendered:
+                  route: Route | None, *, link: str | None = None) -> Rendered:
     """Render one post or first comment of ``item`` from its localized ``fields`` (publishing and
-    ``syndicate preview`` alike).
+    ``syndicate preview`` alike). ``link``: the short link that stands for the target's tagged
+    link (docs/short-links.md), if it has one.
 
     Raises:
         ContentError: it cannot be rendered (a first comment over its channel's limit, ...).
     """
     adapter = rt.adapter(target.account)
     if target.is_comment:
-        text, link = build_comment(item, fields, target, route)
+        text, tagged = build_comment(item, fields, target, route)
         with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
-            return adapter.render_comment(text, link)
+            return adapter.render_comment(text, (link or tagged) if tagged else None)
     content = build_content(item, fields, target, never_tag=route.never_tag if route else (),
-                            link_in_comment=link_in_comment(rt, item, target, route))
+                            link_in_comment=link_in_comment(rt, item, target, route), link=link)
     with cpu_budget(RENDER_CPU_BUDGET.total_seconds()):
         return adapter.render(content)

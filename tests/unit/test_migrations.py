@@ -26,4 +26,4 @@ def test_migrating_twice_is_a_no_op(ledger_url: str) -> None:
         ledger.migrate()
         with ledger.engine.connect() as conn:
             version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
-    assert version == "0007"
+    assert version == "0008"

@@ -80,6 +80,7 @@ from syndicate.channels import (
     compose,
     get_logger,
     hashtags,
+    images_to_attach,
     is_loopback,
     redact,
 )
@@ -371,14 +372,7 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
             warnings.append("LinkedIn link shares carry no uploaded media: the item's media are not attached "
                             "(share_as: image makes image posts)")
             return ()
-        images = [m for m in media if m.kind == "image"]
-        if len(images) < len(media):
-            warnings.append("videos not attached: only images are uploaded to LinkedIn")
-        if len(images) > MAX_IMAGES:
-            warnings.append(f"only the first {MAX_IMAGES} images are attached")
-        images = images[:MAX_IMAGES]
-        warnings.extend(f"media {m.url} has no alt text" for m in images if not m.alt)
-        return tuple(images)
+        return images_to_attach(media, MAX_IMAGES, warnings, where="LinkedIn")
 
     def render_comment(self, text: str, link: str | None) -> Rendered:
         """A first comment: ``text`` then ``link``, at most :data:`MAX_COMMENT` characters (UTF-16
@@ -629,23 +623,30 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         return Receipt(remote_id=urn, permalink=f"{permalink_for(post_urn)}?commentUrn={quote(urn, safe='')}",
                        raw={"urn": urn, "post": post_urn, **raw})
 
-    def _find_comment(self, rendered: Rendered, publication: PublicationRef, post_urn: str) -> Receipt | None:
-        """Our comment among the post's comments: by our author, carrying the tagged link or the
-        exact text. Raises ``InDoubt`` when the comments cannot be read or not all of them were."""
-        what = "listing the post's comments"
-        resp = self.request("GET", f"{self._comments_url(post_urn)}?count={COMMENTS_PAGE}", creates=False,
-                            what=what, headers=self._headers())
+    def _listing(self, url: str, headers: dict[str, str], *, what: str, things: str, of: str
+                 ) -> tuple[dict[str, Any], list[Any]]:
+        """A LinkedIn collection read for reconciliation: its JSON and its ``elements``. Raises
+        ``InDoubt`` when it cannot be read (refused, or not the expected JSON): nobody can tell
+        then whether our post or comment exists."""
+        resp = self.request("GET", url, creates=False, what=what, headers=headers)
         if resp.status_code != 200:
             err = self.status_error(resp, creates=False, what=what)
             if isinstance(err, AuthError | PermanentError):
-                raise InDoubt(f"cannot list the comments of {post_urn}: {err}", status=resp.status_code)
+                raise InDoubt(f"cannot list the {things} of {of}: {err}", status=resp.status_code)
             raise err
         try:
             data = resp.json()
             elements = data["elements"]
             assert isinstance(elements, list)
         except (ValueError, KeyError, TypeError, AssertionError):
-            raise InDoubt("LinkedIn's list of comments is not the expected JSON", status=200) from None
+            raise InDoubt(f"LinkedIn's list of {things} is not the expected JSON", status=200) from None
+        return data, elements
+
+    def _find_comment(self, rendered: Rendered, publication: PublicationRef, post_urn: str) -> Receipt | None:
+        """Our comment among the post's comments: by our author, carrying the tagged link or the
+        exact text. Raises ``InDoubt`` when the comments cannot be read or not all of them were."""
+        data, elements = self._listing(f"{self._comments_url(post_urn)}?count={COMMENTS_PAGE}", self._headers(),
+                                       what="listing the post's comments", things="comments", of=post_urn)
         want = " ".join(rendered.text.split())
         for comment in elements:
             if not isinstance(comment, dict) or comment.get("actor") != self.options.author:
@@ -675,20 +676,8 @@ class LinkedInAdapter(HttpAdapter[LinkedInOptions]):
         opts = self.options
         query = (f"?q=author&author={quote(opts.author, safe='')}&count={opts.find_existing_count}"
                  "&sortBy=LAST_MODIFIED")
-        what = "listing the author's posts"
-        resp = self.request("GET", self._base + "/rest/posts" + query, creates=False, what=what,
-                            headers=self._headers("FINDER"))
-        if resp.status_code != 200:
-            err = self.status_error(resp, creates=False, what=what)
-            if isinstance(err, AuthError | PermanentError):
-                raise InDoubt(f"cannot list the recent posts of {opts.author}: {err}", status=resp.status_code)
-            raise err
-        try:
-            data = resp.json()
-            elements = data["elements"]
-            assert isinstance(elements, list)
-        except (ValueError, KeyError, TypeError, AssertionError):
-            raise InDoubt("LinkedIn's list of recent posts is not the expected JSON", status=200) from None
+        _, elements = self._listing(self._base + "/rest/posts" + query, self._headers("FINDER"),
+                                    what="listing the author's posts", things="recent posts", of=opts.author)
         tagged = publication.tagged_url
         escaped_link = _escape_url(tagged)
         not_before = publication.scheduled_for - opts.clock_skew

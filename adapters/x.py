@@ -72,6 +72,7 @@ from syndicate.channels import (
     body_text,
     get_logger,
     hashtags,
+    images_to_attach,
     redact,
     render_post,
     request_error,
@@ -388,14 +389,7 @@ class XAdapter(Adapter[XOptions]):
             warnings.append("media not attached: X's media upload needs OAuth 1.0a user context, "
                             "and this account uses OAuth 2")
             return ()
-        images = [m for m in media if m.kind == "image"]
-        if len(images) < len(media):
-            warnings.append("videos not attached: only images are uploaded")
-        if len(images) > MAX_MEDIA:
-            warnings.append(f"only the first {MAX_MEDIA} images are attached")
-        images = images[:MAX_MEDIA]
-        warnings.extend(f"media {m.url} has no alt text" for m in images if not m.alt)
-        return tuple(images)
+        return images_to_attach(media, MAX_MEDIA, warnings)
 
     # -- publish -------------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ from .http import (
 )
 from .httpadapter import HttpAdapter, answer_text
 from .markup import body_html, body_text, html_to_text, markdown_to_html, sanitize_html, with_direction
-from .media import MediaSpec, MediaStore, Medium, sniff_image_type
+from .media import MediaSpec, MediaStore, Medium, images_to_attach, sniff_image_type
 from .rendering import ELLIPSIS, Fitted, Post, SpanFinder, compose, fit_text, hashtags, render_post
 from .state import AccountState, MemoryState
 
@@ -126,6 +126,7 @@ __all__ = [
     "get_logger",
     "hashtags",
     "html_to_text",
+    "images_to_attach",
     "is_loopback",
     "markdown_to_html",
     "nothing_sent",

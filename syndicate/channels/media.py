@@ -34,14 +34,18 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..base.logging import get_logger
 from ..errors import FetchRefused, FetchUnavailable, PermanentError
 from .fetching import Resolver, fetch
+
+if TYPE_CHECKING:
+    from .contract import MediaRef
 
 __all__ = [
     "DEFAULT_CACHE_BYTES",
@@ -50,6 +54,7 @@ __all__ = [
     "MediaSpec",
     "MediaStore",
     "Medium",
+    "images_to_attach",
     "sniff_image_type",
 ]
 
@@ -67,6 +72,21 @@ IMAGE_EXTENSIONS: Mapping[str, str] = {"image/jpeg": ".jpg", "image/png": ".png"
 _ACCEPTED_HEADERS = frozenset({*IMAGE_EXTENSIONS, "image/jpg", "image/pjpeg"})
 _NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP"}
 _LOCK_STRIPES = 64
+
+
+def images_to_attach(media: Sequence[MediaRef], limit: int, warnings: list[str], *,
+                     where: str = "") -> tuple[MediaRef, ...]:
+    """The images among ``media`` that a post attaches, at most ``limit``; a warning in
+    ``warnings`` for the videos left out (``where``: the platform, for the message), the images
+    over the limit, and each image without alt text."""
+    images = [m for m in media if m.kind == "image"]
+    if len(images) < len(media):
+        warnings.append("videos not attached: only images are uploaded" + (f" to {where}" if where else ""))
+    if len(images) > limit:
+        warnings.append(f"only the first {limit} images are attached")
+    images = images[:limit]
+    warnings.extend(f"media {m.url} has no alt text" for m in images if not m.alt)
+    return tuple(images)
 
 
 def sniff_image_type(data: bytes) -> str | None:

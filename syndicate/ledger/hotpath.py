@@ -43,7 +43,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    insert,
     select,
     text,
     update,
@@ -52,10 +51,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..model.states import PublicationState
 from .localizations import LocalizationStore
-from .publications import _Shape, _transition_update
+from .publications import _Shape, _transition_update, logged_events
 from .records import Publication
 from .records import publication_from_row as _pub
-from .schema import UtcDateTime, accounts, events, items, localizations, publications
+from .schema import UtcDateTime, accounts, items, localizations, publications
 
 __all__ = ["HotPathStore"]
 
@@ -93,13 +92,7 @@ def _claim_ready() -> Any:
         cast(expires_at, TIMESTAMP(timezone=True)) <= func.greatest(now, p.c.scheduled_for)))
     configured = p.c.account == any_(bindparam("accounts", type_=ARRAY(String())))
     moved = _transition_update(_CLAIM_SHAPE).where(configured, ~held, ~expired, ~live_earlier).cte("moved")
-    logged = insert(events).from_select(
-        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
-        select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,
-               bindparam("ev_kind", type_=events.c.kind.type), moved.c.previous_state, moved.c.state,
-               bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
-               bindparam("ev_detail", type_=events.c.detail.type))
-    ).cte("logged")
+    logged = logged_events(moved)
     loc = localizations
     return (select(*(moved.c[c.name] for c in p.c), loc.c.state.label("loc_state"), loc.c.fields.label("loc_fields"))
             .select_from(moved.outerjoin(loc, and_(loc.c.item_id == moved.c.item_id,
@@ -126,13 +119,7 @@ def _take_due(whole_rows: bool) -> Select[Any]:
     moved = (update(p).where(and_(p.c.id.in_(select(due.c.id)), p.c.state.in_(_DUE_FROM)))
              .values(state=S.ENQUEUED.value, previous_state=p.c.state, enqueued_at=now, updated_at=now)
              .returning(*returned).cte("moved"))
-    logged = insert(events).from_select(
-        ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
-        select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,
-               bindparam("ev_kind", type_=events.c.kind.type), moved.c.previous_state, moved.c.state,
-               bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
-               bindparam("ev_detail", type_=events.c.detail.type))
-    ).cte("logged")
+    logged = logged_events(moved)
     columns = [moved.c[c.name] for c in p.c] if whole_rows else [moved.c.id, moved.c.scheduled_for]
     return select(*columns).add_cte(logged).order_by(moved.c.scheduled_for, moved.c.id)
 

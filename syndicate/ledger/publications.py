@@ -81,16 +81,22 @@ def _transition_update(shape: _Shape) -> Any:
 
 
 @functools.lru_cache(maxsize=256)
-def _transition_with_event(shape: _Shape) -> Any:
-    """:func:`_transition_update` and the INSERT of its event in one statement (PostgreSQL)."""
-    moved = _transition_update(shape).cte("moved")
-    logged = insert(events).from_select(
+def logged_events(moved: Any) -> Any:
+    """The INSERT of one event per row of ``moved`` (a CTE of updated publications with their
+    ``previous_state``), as a CTE: kind, actor, error and detail are the ``ev_*`` parameters."""
+    return insert(events).from_select(
         ["at", "publication_id", "item_id", "revision", "kind", "from_state", "to_state", "actor", "error", "detail"],
         select(bindparam("ev_at", type_=events.c.at.type), moved.c.id, moved.c.item_id, moved.c.revision,
                bindparam("ev_kind", type_=events.c.kind.type), moved.c.previous_state, moved.c.state,
                bindparam("ev_actor", type_=events.c.actor.type), bindparam("ev_error", type_=events.c.error.type),
                bindparam("ev_detail", type_=events.c.detail.type))
     ).cte("logged")
+
+
+def _transition_with_event(shape: _Shape) -> Any:
+    """:func:`_transition_update` and the INSERT of its event in one statement (PostgreSQL)."""
+    moved = _transition_update(shape).cte("moved")
+    logged = logged_events(moved)
     out = select(*(moved.c[c.name] for c in publications.c)).add_cte(logged)
     if shape.to != S.PUBLISHED.value:
         return out

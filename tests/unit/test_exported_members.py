@@ -134,6 +134,7 @@ CHANNELS: dict[str, str] = {
     "get_logger": "syndicate.base.logging",
     "hashtags": "syndicate.channels.rendering",
     "html_to_text": "syndicate.channels.markup",
+    "images_to_attach": "syndicate.channels.media",
     "is_loopback": "syndicate.channels.http",
     "markdown_to_html": "syndicate.channels.markup",
     "nothing_sent": "syndicate.channels.http",

@@ -81,6 +81,7 @@ def _claim_ready() -> Any:
     p = publications
     earlier = publications.alias("earlier")
     live_earlier = exists().where(and_(
+        p.c.parent_id.is_(None), earlier.c.parent_id.is_(None),
         earlier.c.item_id == p.c.item_id, earlier.c.revision < p.c.revision, earlier.c.locale == p.c.locale,
         earlier.c.account == p.c.account, earlier.c.slot == p.c.slot,
         earlier.c.state == PublicationState.PUBLISHED.value))
@@ -192,7 +193,8 @@ SELECT cand.loc_state, cand.item_state, EXISTS (SELECT 1 FROM took) AS claimed F
 """).bindparams(bindparam("value", type_=JSON()), bindparam("now", type_=UtcDateTime())).columns(
     loc_state=String(), item_state=String(), claimed=Boolean())
 
-#: A finished localization: the row, its ``localized`` event, its waiting publications made ready,
+#: A finished localization: the row, its ``localized`` event, its waiting publications made ready
+#: (not first comments: they wait for their post),
 #: and the worker's claim given up, as ``record_localization`` does in a transaction.
 _RECORD_LOCALIZATION = text("""
 WITH released AS (
@@ -212,7 +214,7 @@ WITH released AS (
 ), ready AS (
     UPDATE publications SET ready = true, updated_at = :now
     WHERE item_id = :item_id AND revision = :revision AND locale = :locale AND state = 'scheduled'
-      AND EXISTS (SELECT 1 FROM done)
+      AND parent_id IS NULL AND EXISTS (SELECT 1 FROM done)
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM done) AS recorded, (SELECT count(*) FROM ready) AS released

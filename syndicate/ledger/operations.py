@@ -93,12 +93,13 @@ class OperationStore(PublicationStore):
     def previous_version(self, pub: Publication) -> Publication | None:
         """The newest ``published`` row of the same item, locale, account and slot in an earlier
         revision: the post a new revision reaches (None when nothing of it is live)."""
-        if pub.revision <= 1:
+        if pub.revision <= 1 or pub.parent_id is not None:  # a first comment is posted anew with its post
             return None
         q = (select(publications).where(and_(
             publications.c.item_id == pub.item_id, publications.c.revision < pub.revision,
             publications.c.locale == pub.locale, publications.c.account == pub.account,
-            publications.c.slot == pub.slot, publications.c.state == S.PUBLISHED.value))
+            publications.c.slot == pub.slot, publications.c.state == S.PUBLISHED.value,
+            publications.c.parent_id.is_(None)))
             .order_by(publications.c.revision.desc()).limit(1))
         with self._reader.connect() as conn:
             row = conn.execute(q).mappings().first()
@@ -275,15 +276,22 @@ class OperationStore(PublicationStore):
 
 def _targets(live: list[Publication], in_place: Callable[[str], bool]) -> list[DeleteTarget]:
     """The posts behind ``published`` rows: one per (locale, account, slot) on channels that update
-    in place (the newest row, standing for all), one per row elsewhere."""
+    in place (the newest post row, standing for all its rows and for its first comments, which go
+    with the post), one per row elsewhere (a first comment there is a post of its own: an X reply
+    outlives its parent)."""
     chains: dict[tuple[str, str, int], list[Publication]] = {}
+    comments: dict[tuple[str, str, int], list[int]] = {}
     for p in live:
-        chains.setdefault((p.locale, p.account, p.slot), []).append(p)
+        key = (p.locale, p.account, p.slot)
+        if p.parent_id is not None and in_place(p.account):
+            comments.setdefault(key, []).append(p.id)
+        else:
+            chains.setdefault(key, []).append(p)
     out: list[DeleteTarget] = []
-    for (_, account, _), rows in sorted(chains.items()):
+    for key, rows in sorted(chains.items()):
         rows.sort(key=lambda p: p.revision)
-        if in_place(account):
-            out.append(DeleteTarget(rows[-1], [p.id for p in rows]))
+        if in_place(key[1]):
+            out.append(DeleteTarget(rows[-1], [p.id for p in rows] + comments.get(key, [])))
         else:
             out.extend(DeleteTarget(p, [p.id]) for p in rows)
     return out

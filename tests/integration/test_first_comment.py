@@ -346,3 +346,69 @@ def test_preview_shows_the_first_comment_after_its_post_with_its_length(
         assert comment.error is None and comment.text.startswith("Questions? Ask us below")
         assert comment.limit == 280 and comment.length == 23 + len("Questions? Ask us below, or read the details: ")
         assert "utm_content=item-1.r1.en-US.x-na.0.comment" in comment.text
+
+
+# -- with revisions and unpublish ----------------------------------------------------------------
+
+
+def _published_with_comment(rt: Runtime) -> tuple[Publication, Publication]:
+    post, comment = localized(rt)
+    due_ids(rt)
+    assert do_publish(rt, post.id) == "published"
+    due_ids(rt)
+    assert do_publish(rt, comment.id) == "published"
+    return state(rt, post.id), state(rt, comment.id)
+
+
+def test_unpublish_on_linkedin_deletes_the_post_which_takes_its_comment(
+        config_dir: Callable[..., Path], fl: FakeLinkedIn, ledger_url: str) -> None:
+    from syndicate.intake.unpublish import unpublish
+    from syndicate.publishing.unpublish import do_unpublish
+
+    with linkedin_runtime(config_dir, fl, ledger_url) as rt:
+        # Given a LinkedIn post and its first comment, both out
+        post, comment = _published_with_comment(rt)
+        # When the item is unpublished
+        [op] = unpublish("item-1", runtime=rt, actor="t").deleting
+        assert do_unpublish(rt, op.id) == "done"
+        # Then the post itself is deleted (its comment goes with it) and both rows are unpublished
+        assert op.remote_id == post.remote_id and post.remote_id not in fl.posts
+        assert {state(rt, post.id).state, state(rt, comment.id).state} == {"unpublished"}
+
+
+def test_unpublish_on_x_deletes_the_post_and_its_reply(config_dir: Callable[..., Path], fx: FakeX,
+                                                      ledger_url: str) -> None:
+    from syndicate.intake.unpublish import unpublish
+    from syndicate.publishing.unpublish import do_unpublish
+
+    with x_runtime(config_dir, fx, ledger_url) as rt:
+        # Given an X post and its first comment (a reply, which outlives its parent on X), both out
+        post, comment = _published_with_comment(rt)
+        # When the item is unpublished / Then both are deleted, each by its own recorded delete
+        ops = unpublish("item-1", runtime=rt, actor="t").deleting
+        assert sorted(op.remote_id or "" for op in ops) == sorted([post.remote_id or "", comment.remote_id or ""])
+        assert all(do_unpublish(rt, op.id) == "done" for op in ops)
+        assert fx.posts == []
+
+
+def test_a_revision_posts_its_first_comment_anew_under_the_updated_post(
+        config_dir: Callable[..., Path], fl: FakeLinkedIn, ledger_url: str) -> None:
+    with linkedin_runtime(config_dir, fl, ledger_url) as rt:
+        # Given revision 1's post and comment out on LinkedIn (whose posts update in place)
+        post, _ = _published_with_comment(rt)
+        # When revision 2, with a new summary, is localized and published
+        sub = submit(item_data(first_comment=COMMENT, revision=2, summary="A new summary for revision 2."),
+                     runtime=rt, ignore_schedule=True)
+        rt.ledger.mark_localizations_requested(sub.item_id, sub.revision)
+        do_localize(rt, sub.item_id, sub.revision, "en-US")
+        pubs = rt.ledger.publications(item_id=sub.item_id, revision=2)
+        [post2] = [p for p in pubs if not p.is_comment]
+        [comment2] = [p for p in pubs if p.is_comment]
+        assert due_ids(rt) == [post2.id]
+        assert do_publish(rt, post2.id) == "published"
+        # Then the post is updated in place (same URN), not matched to the comment of revision 1
+        assert state(rt, post2.id).remote_id == post.remote_id
+        # And the new comment goes under that post once the post is recorded
+        assert due_ids(rt) == [comment2.id]
+        assert do_publish(rt, comment2.id) == "published"
+        assert len(fl.comments_on(post.remote_id or "")) == 2

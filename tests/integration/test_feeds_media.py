@@ -96,9 +96,10 @@ def test_feeds_of_two_accounts_fetch_each_image_once_per_item_revision(
         assert publish_all(rt, [{"url": url, "alt": "A chart"}]) == ["published", "published"]
         # Then the image was fetched once
         assert host.fetches("chart.png") == 1
-        # When revision 2 (a new image at the same URL) goes out
+        # When revision 2 (a new image at the same URL, with new alt text: a revision that changes
+        # nothing a feed shows makes no call) goes out
         host.serve("chart.png", JPEG, "image/jpeg")
-        assert publish_all(rt, [{"url": url, "alt": "A chart"}], revision=2) == ["published", "published"]
+        assert publish_all(rt, [{"url": url, "alt": "A chart, updated"}], revision=2) == ["published", "published"]
     # Then it was fetched once more, and both feeds describe the new bytes
     assert host.fetches("chart.png") == 2
     for account in ("partner-a", "partner-b"):

@@ -75,7 +75,8 @@ def fx() -> Iterator[FakeX]:
 
 @pytest.fixture
 def x_config(config_dir: Callable[..., Path], fx: FakeX) -> Path:
-    return config_dir(accounts={"x-na": x_account(fx, username="example")},
+    # on_revision: reply, so that a revision is a post of its own (X keeps the post by default)
+    return config_dir(accounts={"x-na": {**x_account(fx, username="example"), "on_revision": "reply"}},
                       routes=[simple_route("na", ["en-US"], ["x-na"], short_links=True)],
                       settings={"short_links": {"base_url": BASE},
                                 "api": {"tokens": {"dash": {"token": "${API_TOKEN_READER}", "scopes": ["read"]}}}})

@@ -225,7 +225,9 @@ def _rabbitmq_problem(url: str) -> str | None:
     import pika.exceptions
 
     params = pika.URLParameters(url)
-    params.connection_attempts, params.socket_timeout = 1, 3
+    # Patient: the answer is kept for the whole session, so a moment of load must not fail every test.
+    params.connection_attempts, params.retry_delay, params.socket_timeout = 3, 2, 10
+    params.blocked_connection_timeout = 10
     try:
         pika.BlockingConnection(params).close()
         return None

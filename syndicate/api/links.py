@@ -18,16 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Send
 
 from ..base.logging import get_logger
 from ..base.metrics import count_link_flush, count_redirects
@@ -50,17 +51,6 @@ _REDIRECT_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _NOT_FOUND_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-length", str(len(_NOT_FOUND)).encode()), (b"content-type", b"text/plain; charset=utf-8"),
     (b"cache-control", b"no-store"))
-
-
-class _Answer(Response):
-    """A response whose headers are encoded already: a click builds no header of its own but the
-    ``Location`` (encoded when the map was loaded)."""
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
-        self.status_code = status
-        self.raw_headers = headers
-        self.body = body
-        self.background = None
 
 
 def _user_agent(headers: list[tuple[bytes, bytes]]) -> bytes | None:
@@ -103,17 +93,17 @@ class LinkServer:
 
     # -- the hot path ------------------------------------------------------------------------
 
-    async def redirect(self, request: Request) -> Response:
-        """``302`` to the code's tagged URL and count the click, or ``404``."""
-        target = self.links.get(request.path_params["code"])
+    def answer(self, code: str, scope: Mapping[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Status, headers and body for ``code``: ``302`` to its tagged URL, the click counted,
+        or ``404``."""
+        target = self.links.get(code)
         if target is None:
             self._unknown += 1
-            return _Answer(404, list(_NOT_FOUND_HEADERS), _NOT_FOUND)
+            return 404, list(_NOT_FOUND_HEADERS), _NOT_FOUND
         pid, location = target
         self._found += 1
-        scope = request.scope
         self.buffer.record(pid, time.time(), is_bot(scope["method"], _user_agent(scope["headers"])))
-        return _Answer(302, [(b"location", location), *_REDIRECT_HEADERS])
+        return 302, [(b"location", location), *_REDIRECT_HEADERS], b""
 
     async def health(self, request: Request) -> Response:
         """Whether the links were loaded, and how many."""
@@ -175,18 +165,42 @@ class LinkServer:
             await self.flush()
 
 
-def create_links_app(ledger: Ledger, settings: LinkSettings | None = None) -> Starlette:
+class LinksApp:
+    """The redirect app: a click (``GET`` or ``HEAD`` of ``{prefix}{code}``) is answered here,
+    straight from the map, without routing or a request object; everything else (the health
+    path, lifespan, unknown paths) goes to the Starlette app behind (``app``), whose ``state``
+    this app shows as its own."""
+
+    def __init__(self, server: LinkServer, app: Starlette) -> None:
+        self.server = server
+        self.app = app
+        self.state = app.state
+        self._prefix = server.settings.prefix
+        self._cut = len(self._prefix)
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path: str = scope["path"]
+            code = path[self._cut:]
+            # a code holds no '/', so it never takes the health path ({prefix}-/healthz)
+            if path.startswith(self._prefix) and code and "/" not in code:
+                status, headers, body = self.server.answer(code, scope)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def create_links_app(ledger: Ledger, settings: LinkSettings | None = None) -> LinksApp:
     """The redirect app over ``ledger`` (``app.state.links`` is its :class:`LinkServer`)."""
     server = LinkServer(ledger, settings)
     prefix = server.settings.prefix
     if not prefix.startswith("/") or not prefix.endswith("/"):
         raise ValueError(f"the path prefix must start and end with '/': {prefix!r}")
-    app = Starlette(routes=[  # the codes first: a code holds no '/', so it never takes the health path
-        Route(prefix + "{code}", server.redirect, methods=["GET", "HEAD"]),
-        Route(prefix + "-/healthz", server.health, methods=["GET", "HEAD"]),
-    ], lifespan=server.lifespan)
+    app = Starlette(routes=[Route(prefix + "-/healthz", server.health, methods=["GET", "HEAD"])],
+                    lifespan=server.lifespan)
     app.state.links = server
-    return app
+    return LinksApp(server, app)
 
 
 def serve_links(ledger: Ledger, *, host: str, port: int, settings: LinkSettings | None = None,

@@ -51,7 +51,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ("unknown key", {"routes/r.yaml": ROUTE + "colour: red\n"},
      ["routes/r.yaml:5: colour: unknown field; known fields: region, description, locales, timezone, translation, "
       "accounts, windows, min_gap, stagger, utm, utm_overrides, never_tag, buying_stages, require_stage, "
-      "first_comment", "short_links"]),
+      "first_comment, short_links"]),
     ("misspelled settings section", {"settings.yaml": "wroker: {threads: 2}\n"},
      ["settings.yaml:1: wroker: unknown field; did you mean 'worker'?"]),
     ("misspelled adapter option", {"accounts.yaml": ACCOUNTS + "    options: {max_lenght: 100}\n"},

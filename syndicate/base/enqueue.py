@@ -23,6 +23,15 @@ from dramatiq.common import current_millis, dq_name
 __all__ = ["enqueue_many"]
 
 
+def _knows(broker: object) -> bool:
+    """Whether this Redis broker has the internals the pipeline repeats (a Dramatiq release other
+    than the one pinned may not: then every message goes through ``broker.enqueue``)."""
+    scripts = getattr(broker, "scripts", None)
+    return (isinstance(scripts, dict) and "dispatch" in scripts
+            and all(hasattr(broker, name) for name in ("_should_do_maintenance", "_max_unpack_size",
+                                                       "broker_id", "heartbeat_timeout", "dead_message_ttl")))
+
+
 def enqueue_many(broker: dramatiq.Broker, messages: Sequence[tuple[dramatiq.Message[object], int | None]]
                  ) -> list[dramatiq.Message[object]]:
     """Enqueue ``messages`` (each with its delay in milliseconds, or None) and return them as enqueued.
@@ -33,7 +42,7 @@ def enqueue_many(broker: dramatiq.Broker, messages: Sequence[tuple[dramatiq.Mess
 
     if not messages:
         return []
-    if not isinstance(broker, RedisBroker):
+    if not isinstance(broker, RedisBroker) or not _knows(broker):
         return [broker.enqueue(message, delay=delay) for message, delay in messages]
     prepared: list[tuple[str, dramatiq.Message[object], int | None]] = []
     for message, delay in messages:

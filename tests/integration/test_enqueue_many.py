@@ -86,3 +86,28 @@ def test_another_broker_gets_one_enqueue_per_message() -> None:
     enqueue_many(broker, [(note.message(1), None), (note.message(2), 1000), (note.message(3), None)])
     assert broker.queues["batch"].qsize() == 2 and broker.queues["batch.DQ"].qsize() == 1
     assert enqueue_many(broker, []) == []
+
+
+def test_a_redis_broker_without_the_internals_the_pipeline_repeats_gets_one_enqueue_each(
+        redis_url: str, redis_namespace: str) -> None:
+    # Given a Redis broker of a Dramatiq release without a private method the pipeline repeats
+    sent: list[tuple[Any, Any]] = []
+
+    class OtherRelease(RedisBroker):
+        @property
+        def _max_unpack_size(self) -> Any:  # type: ignore[override]
+            raise AttributeError("not in this release")
+
+        def enqueue(self, message: Any, *, delay: Any = None) -> Any:
+            sent.append((message.args, delay))
+            return message
+
+    broker = OtherRelease(url=redis_url, namespace=redis_namespace)
+
+    @dramatiq.actor(broker=broker, queue_name="fallback", actor_name="noop")
+    def noop(n: int) -> None:
+        pass
+
+    # When a batch is sent / Then each message goes through the broker's own enqueue
+    enqueue_many(broker, [(noop.message(0), None), (noop.message(1), 500)])
+    assert sent == [((0,), None), ((1,), 500)]

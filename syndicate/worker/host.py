@@ -35,6 +35,17 @@ __all__ = ["WorkerHost", "run_until_settled", "supervise"]
 
 log = get_logger("syndicate.worker")
 
+#: How long Dramatiq's worker and consumer threads block waiting for a message, in milliseconds:
+#: also how long stopping them can take (workers, then consumers). A long-running worker polls
+#: every 100 ms; an embedded run (``syndicate run``, tests) stops about 150 ms sooner at 20 ms,
+#: for a wake-up per thread every 20 ms while it lasts.
+POLL_MS = 100
+EMBEDDED_POLL_MS = 20
+#: The longest dispatcher interval of an embedded run. Each step of an item (localization
+#: requested, publications released) waits for the next tick, so a short run is a few ticks long;
+#: an idle tick is three small statements.
+EMBEDDED_DISPATCH_INTERVAL = timedelta(milliseconds=50)
+
 
 @dataclass
 class WorkerHost:
@@ -49,13 +60,14 @@ class WorkerHost:
 
     def start(self) -> None:
         """Start consuming and dispatching."""
-        self._worker = Worker(self.rt.broker, worker_threads=self.threads, worker_timeout=100)
+        poll = EMBEDDED_POLL_MS if self.rt.embedded else POLL_MS
+        self._worker = Worker(self.rt.broker, worker_threads=self.threads, worker_timeout=poll)
         self._worker.start()
         if self.dispatcher:
             self._dispatcher = Dispatcher(self.rt)
             interval = self.rt.timing.dispatch_interval
             if self.rt.embedded:
-                interval = min(interval, timedelta(milliseconds=200))
+                interval = min(interval, EMBEDDED_DISPATCH_INTERVAL)
             self._dispatcher.start(interval)
         # Producer webhooks and engagement snapshots: each loop is safe to run in every worker.
         self._start_loops()

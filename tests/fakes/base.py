@@ -167,7 +167,8 @@ class FakeServer:
         if self.tls is not None:  # the handshake happens in the handler's thread, on its first read
             self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True,
                                                       do_handshake_on_connect=False)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+        # shutdown() waits for the serving loop's next poll: 10 ms, paid by every test at its end
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
                                         daemon=True)
         self._thread.start()
         return self

@@ -88,7 +88,7 @@ def test_each_engine_translates_a_batch_in_one_request_with_placeholders_intact(
 def test_each_engine_reports_an_unreachable_server_as_unavailable(fake: tuple[str, Any]) -> None:
     # Given an engine pointed at a port where nothing listens
     name, _server = fake
-    tr_refused = engine(name, _Url(refused_url()))
+    tr_refused = engine(name, _Url(refused_url()), retry_attempts=2)  # the error after a retry
     # Then the error is transient and names the engine, without any key
     with pytest.raises(TranslationUnavailable) as exc:
         tr_refused.translate(SEGMENTS, "en-US", "de-DE", OPTS)
@@ -181,7 +181,7 @@ def test_a_wrong_key_is_rejected(name: str) -> None:
 
 def test_libretranslate_connection_errors_do_not_leak_the_key_from_the_query_string() -> None:
     # Given LibreTranslate unreachable / Then no key is in the error (the key travels in the body, not the URL)
-    tr = engine("libretranslate", _Url(refused_url()))
+    tr = engine("libretranslate", _Url(refused_url()), retry_attempts=2)  # the error after a retry
     with pytest.raises(TranslationUnavailable) as exc:
         tr.translate(SEGMENTS, "en-US", "de-DE", OPTS)
     assert "api_key=[REDACTED]" in str(exc.value) or "api_key" not in str(exc.value)

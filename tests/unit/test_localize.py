@@ -239,8 +239,9 @@ def test_fallback_source_publishes_the_source_text_and_says_so(deepl: FakeDeepL)
 def test_when_both_engines_fail_and_one_was_unreachable_the_error_is_transient(deepl: FakeDeepL) -> None:
     # Given DeepL damaging the text in both strategies, and a fallback that cannot be reached
     deepl.mangle = "drop+invent"
+    # (one in-step retry of the fallback, not the default three: the retries are not what is tested)
     s = deepl_settings(deepl, fallback="google", fallback_options={"base_url": refused_url() + "/m",
-                                                                   "read_timeout_s": 1.0})
+                                                                   "read_timeout_s": 1.0, "retry_attempts": 2})
     # Then the combined error is transient (a later attempt may work) and names both engines
     with pytest.raises(TranslationUnavailable) as exc:
         localize_item(item(), "de-DE", s, secrets=SECRETS)

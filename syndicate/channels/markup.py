@@ -9,6 +9,7 @@ tables and strikethrough, raw HTML in it shown as text.
 
 from __future__ import annotations
 
+import functools
 from html.parser import HTMLParser
 
 import nh3
@@ -51,9 +52,28 @@ def markdown_to_html(markdown: str) -> str:
     return rendered
 
 
+#: Bodies up to this many characters have their HTML kept (:func:`body_html`), at most
+#: ``_BODY_CACHE`` of them: about 8 MB at worst, for the same body rendered for every account of a locale.
+_CACHED_BODY_CHARS = 32_000
+_BODY_CACHE = 128
+
+
 def body_html(body: str, body_format: str) -> str:
-    """An item body as sanitized HTML, whether it was written in Markdown or HTML."""
+    """An item body as sanitized HTML, whether it was written in Markdown or HTML.
+
+    Every account of a locale renders the same body: the HTML of short bodies is kept (a pure
+    function of its arguments), so Markdown and sanitizing run once per body, not once per post.
+    """
+    if len(body) <= _CACHED_BODY_CHARS:
+        return _body_html_cached(body, body_format)
+    return _body_html(body, body_format)
+
+
+def _body_html(body: str, body_format: str) -> str:
     return sanitize_html(body if body_format == "html" else markdown_to_html(body))
+
+
+_body_html_cached = functools.lru_cache(maxsize=_BODY_CACHE)(_body_html)
 
 
 class _TextOfHtml(HTMLParser):

@@ -43,3 +43,17 @@ def test_right_to_left_html_is_wrapped_with_its_direction_and_language() -> None
     assert with_direction("<p>שלום</p>", "he-IL", lang=False) == '<div dir="rtl"><p>שלום</p></div>'
     # Then only right-to-left locales are wrapped
     assert with_direction("<p>Hallo</p>", "de-DE") == "<p>Hallo</p>"
+
+
+def test_a_body_renders_the_same_every_time_whether_its_html_is_kept_or_not() -> None:
+    # Given a short body (its HTML is kept) and one over the size kept, each in both formats
+    short = "Hello **world** <script>x()</script> [link](https://example.com/a)"
+    long = short + "\n\n" + "word " * 8_000
+    for body in (short, long):
+        for fmt in ("markdown", "html"):
+            first = body_html(body, fmt)
+            # When it is rendered again (the second time from what was kept, for the short one)
+            again = body_html(body, fmt)
+            # Then the same sanitized HTML comes back, and a different format is not confused with it
+            assert again == first and "<script>" not in first
+    assert body_html(short, "markdown") != body_html(short, "html")

@@ -107,7 +107,7 @@ def main() -> None:
         results.append((b, bare.summary(args.items, args.warmup)))
         print(f"bare: {b.rate.steady_per_s:.1f}/s, {sum(len(s) for s in bare.per_pid.values())} samples", flush=True)
     for res, (start, warm, peak, end, slope) in results:
-        rows.append([res.name, res.rate.count, start, warm, peak, end, f"{slope:+.2f}"])
+        rows.append([res.name, res.rate.count, start, warm, peak, end, f"{slope:+.3f}"])
     print()
     print(f"worker RSS (MiB, the larger of {args.processes} processes × {args.threads} threads) over "
           f"{args.items:,} items, one publication each, platform 0 ms; warm-up: the first "
@@ -117,7 +117,7 @@ def main() -> None:
         if res.note:
             print(f"  {res.name}: {res.note}")
     syn_peak, syn_slope = results[0][1][2], results[0][1][4]
-    print(f"syndicate: peak {syn_peak:.0f} MiB (goal ≤ 200 MB), slope after warm-up {syn_slope:+.2f} MiB per "
+    print(f"syndicate: peak {syn_peak:.0f} MiB (goal ≤ 200 MB), slope after warm-up {syn_slope:+.3f} MiB per "
           "1,000 items (goal: flat, < 0.02)")
 
 

@@ -140,6 +140,7 @@ def slow_by_design(test: object, where: str = "", fixtures: Collection[object] =
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by the services its fixtures reach, and ``slow`` when it is slow by design,
     so ``-m "not redis and not postgres and not rabbitmq and not slow"`` is the fast loop (README)."""
+    slow: dict[tuple[int, str, tuple[int, ...]], bool] = {}  # one answer per function, not per parameter
     for item in items:
         callspec = getattr(item, "callspec", None)
         params: Mapping[str, object] = callspec.params if callspec is not None else {}
@@ -147,7 +148,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         info = getattr(item, "_fixtureinfo", None)
         defs = info.name2fixturedefs.values() if info is not None else ()
         fixtures = [d.func for ds in defs for d in ds if str(getattr(d.func, "__module__", "")).startswith("tests")]
-        if slow_by_design(getattr(item, "function", None), item.nodeid.split("[")[0], fixtures):
+        test, where = getattr(item, "function", None), item.nodeid.split("[")[0]
+        key = (id(test), where, tuple(map(id, fixtures)))
+        if key not in slow:
+            slow[key] = slow_by_design(test, where, fixtures)
+        if slow[key]:
             markers.add("slow")
         for marker in sorted(markers):
             if item.get_closest_marker(marker) is None:

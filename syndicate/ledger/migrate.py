@@ -85,7 +85,7 @@ def _create_fresh(conn: Connection) -> None:
 
     from .schema import metadata
 
-    metadata.create_all(conn)
+    metadata.create_all(conn, checkfirst=False)  # the caller found no table at all
     MigrationContext.configure(conn).stamp(_scripts(), "head")
 
 

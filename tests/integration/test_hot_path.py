@@ -5,7 +5,7 @@ PostgreSQL (the one-statement path) and expects the same states and events from 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,18 +37,28 @@ def rt(config_dir: Callable[..., Path], ledger_url: str, outbox: Path, clock: Ma
 
 
 @contextmanager
-def statements(rt: Runtime) -> Iterator[list[str]]:
-    """The SQL statements the ledger runs inside the block."""
-    seen: list[str] = []
+def _listening(rt: Runtime, name: str, keep: Callable[..., Any]) -> Iterator[list[Any]]:
+    """What ``keep`` takes from each of the ledger engine's ``name`` events inside the block."""
+    seen: list[Any] = []
 
-    def _count(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
-        seen.append(statement)
+    def _on(*args: Any) -> None:
+        seen.append(keep(*args))
 
-    event.listen(rt.ledger.engine, "before_cursor_execute", _count)
+    event.listen(rt.ledger.engine, name, _on)
     try:
         yield seen
     finally:
-        event.remove(rt.ledger.engine, "before_cursor_execute", _count)
+        event.remove(rt.ledger.engine, name, _on)
+
+
+def statements(rt: Runtime) -> AbstractContextManager[list[str]]:
+    """The SQL statements the ledger runs inside the block."""
+    return _listening(rt, "before_cursor_execute", lambda _conn, _cursor, statement, *_a: statement)
+
+
+def executed(rt: Runtime) -> AbstractContextManager[list[object]]:
+    """The statement objects (SQLAlchemy constructs) the ledger executes inside the block."""
+    return _listening(rt, "before_execute", lambda _conn, clause, *_a: clause)
 
 
 def localized(rt: Runtime, **item: Any) -> list[int]:
@@ -84,21 +94,6 @@ def test_a_publication_costs_one_claim_and_one_record_and_leaves_the_same_trail(
     # And on PostgreSQL it took two statements: the claim (with the localization) and the record
     if rt.ledger.dialect == "postgresql":
         assert len(seen) == 2, seen
-
-
-@contextmanager
-def executed(rt: Runtime) -> Iterator[list[object]]:
-    """The statement objects (SQLAlchemy constructs) the ledger executes inside the block."""
-    seen: list[object] = []
-
-    def _keep(_conn: Any, clause: object, *_a: Any) -> None:
-        seen.append(clause)
-
-    event.listen(rt.ledger.engine, "before_execute", _keep)
-    try:
-        yield seen
-    finally:
-        event.remove(rt.ledger.engine, "before_execute", _keep)
 
 
 def test_on_postgresql_every_publication_runs_the_same_prebuilt_claim_and_record(

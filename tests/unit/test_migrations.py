@@ -15,13 +15,19 @@ from syndicate.ledger.migrate import upgrade
 from syndicate.ledger.schema import metadata
 
 
+def _differences(engine: Engine) -> list[Any]:
+    """What alembic finds between the live schema and the tables ``schema.py`` declares."""
+    with engine.connect() as conn:
+        diff: list[Any] = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    return diff
+
+
 def test_migrations_match_schema_module(ledger_url: str) -> None:
     # Given a fresh database brought to the newest migration by running every script
     with Ledger(ledger_url) as ledger:
         assert upgrade(ledger.engine, via_scripts=True) == (None, "0008")
         # When alembic compares the live schema with the declared tables
-        with ledger.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = _differences(ledger.engine)
     # Then there is no difference (add a migration whenever schema.py changes)
     assert diff == []
 
@@ -71,6 +77,4 @@ def test_an_existing_sqlite_ledger_is_migrated_by_the_scripts(tmp_path: Path) ->
         assert upgrade(ledger.engine, "0002") == (None, "0002")
         # When it is migrated / Then the scripts bring it to the newest revision
         assert ledger.migrate() == ("0002", "0008")
-        with ledger.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
-        assert diff == []
+        assert _differences(ledger.engine) == []

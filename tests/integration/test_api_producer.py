@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from syndicate import Runtime
-from syndicate.api.app import create_app
 from syndicate.worker.host import run_until_settled
 from tests.helpers import REPO, item_data, sandbox_accounts, simple_route
+from tests.integration.test_api import ApiServer
 
 TOKEN = "tok-cms-0123456789abcdef0123"
 SCRIPT = REPO / "examples" / "producers" / "submit_http.py"
@@ -31,20 +27,8 @@ def served(config_dir: Callable[..., Path], sqlite_url: str, outbox: Path,
     monkeypatch.setenv("API_TOKEN_CMS", TOKEN)
     cfg = config_dir(accounts=sandbox_accounts("a1", "a2"), routes=[simple_route("na", ["en-US"], ["a1", "a2"])],
                      settings={"api": {"tokens": {"cms": {"token": "${API_TOKEN_CMS}"}}}})
-    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", rt
-        server.should_exit = True
-        thread.join(10)
+    with Runtime.create(config=cfg, database_url=sqlite_url, redis_url="") as rt, ApiServer(rt) as server:
+        yield server.url, rt
 
 
 def run_script(url: str, item: Path, token: str = TOKEN) -> subprocess.CompletedProcess[str]:

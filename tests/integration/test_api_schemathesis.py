@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
@@ -19,8 +16,8 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from syndicate import Runtime, submit
-from syndicate.api.app import create_app
-from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
+from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.integration.test_api import ApiServer
 
 TOKEN = "tok-schemathesis-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -35,19 +32,8 @@ def api_schema(config_dir: Callable[..., Path], pg_url: str, outbox: Path,
                      settings={"api": {"max_body_bytes": 65536, "tokens": {"st": {"token": "${API_TOKEN_ST}"}}}})
     with Runtime.create(config=cfg, database_url=pg_url, redis_url="") as rt:
         submit(item_data(id="stored-item", campaign="spring"), runtime=rt, ignore_schedule=True)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        try:
-            yield schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/openapi.json")
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with ApiServer(rt) as server:
+            yield schemathesis.openapi.from_url(f"{server.url}/openapi.json")
 
 
 def _run(strategy: SearchStrategy[schemathesis.Case], examples: int, seen: Counter[str]) -> None:

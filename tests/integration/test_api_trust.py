@@ -3,20 +3,17 @@ which token owns an item (only it, or an admin token, may supersede or cancel it
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 from syndicate import Runtime
-from syndicate.api.app import create_app
 from syndicate.localization.step import do_localize
-from tests.helpers import free_port, item_data, sandbox_accounts, simple_route
+from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.integration.test_api import ApiServer
 
 TOKENS = {
     # name: (value, scopes or None for the default)
@@ -47,17 +44,8 @@ def rt(config_dir: Callable[..., Path], ledger_url: str, outbox: Path,
 
 @pytest.fixture
 def api(rt: Runtime) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with ApiServer(rt) as server:
+        yield server.url
 
 
 def post(api: str, token: str, path: str, body: Any = None) -> requests.Response:

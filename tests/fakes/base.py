@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["FakeServer", "Fault", "Request", "Response", "refused_url"]
@@ -144,7 +144,7 @@ class FakeServer:
         scheme = "https" if self.tls is not None else "http"
         return f"{scheme}://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         """Listen on a free loopback port, serving in a daemon thread."""
         server = self
 
@@ -180,7 +180,7 @@ class FakeServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

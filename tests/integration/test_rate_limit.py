@@ -149,16 +149,33 @@ def _start_worker(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def _wait_until_consuming(rt: Runtime, procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    """Wait until every worker process's broker has polled Redis (Dramatiq's heartbeat set names it)."""
+    heartbeats = f"{rt.broker.namespace}:__heartbeats__"  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert all(p.poll() is None for p in procs), [p.communicate()[1].decode() for p in procs]
+        others = set(rt.broker.client.zrange(heartbeats, 0, -1)) - {rt.broker.broker_id.encode()}  # type: ignore[attr-defined]
+        if len(others) >= len(procs):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the {len(procs)} worker processes did not start consuming within {timeout} s")
+
+
 def test_the_shared_cap_holds_across_two_worker_processes(
-    config_dir: Callable[..., Path], board: FakeBoard, pg_url: str, redis_url: str, redis_namespace: str
+    config_dir: Callable[..., Path], pg_url: str, redis_url: str, redis_namespace: str
 ) -> None:
-    # Given two worker processes on one Redis and one PostgreSQL ledger, and an account capped at 3 per minute
-    with board_runtime(config_dir, board, pg_url, locales=LOCALES, redis_url=redis_url, namespace=redis_namespace,
-                       account={"rate_limits": [{"max_posts": 3, "per": "1m"}]}) as rt:
+    # Given two worker processes on one Redis and one PostgreSQL ledger, and an account capped at 3 per minute;
+    # each process holds one message of a queue at a time and a post takes half a second, so one process
+    # cannot take every publication before the other polls
+    with FakeBoard(delay_s=0.5) as board, board_runtime(
+            config_dir, board, pg_url, locales=LOCALES, redis_url=redis_url, namespace=redis_namespace,
+            account={"rate_limits": [{"max_posts": 3, "per": "1m"}]}) as rt:
         env = {**os.environ, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
-               "SYNDICATE_REDIS_NAMESPACE": redis_namespace}
+               "SYNDICATE_REDIS_NAMESPACE": redis_namespace, "dramatiq_queue_prefetch": "1"}
         procs = [_start_worker(rt.config.directory, env) for _ in range(2)]
         try:
+            _wait_until_consuming(rt, procs)
             # When ten publications on that account are due at once
             submit(item_data(), runtime=rt, ignore_schedule=True)
             deadline = time.monotonic() + 90

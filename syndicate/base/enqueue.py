@@ -1,15 +1,21 @@
-"""Send many Dramatiq messages in one round trip to Redis.
+"""Send many Dramatiq messages to Redis in one script call per queue.
 
 Dramatiq's ``RedisBroker.enqueue`` runs its ``dispatch`` Lua script once per message, one round
-trip each: a dispatcher tick that sends 500 messages waits for 500 answers. :func:`enqueue_many`
-prepares each message exactly as ``RedisBroker.enqueue`` does (a fresh ``redis_message_id``; a
-delayed message goes to the queue's delay queue with its ``eta``; the ``before_enqueue`` and
-``after_enqueue`` hooks), then runs the same script for every message in one pipeline (not a
-transaction: each script call is atomic on its own, as it is when sent alone). Any other broker
-(the in-process broker of the embedded mode, another broker) gets ``broker.enqueue`` per message.
+trip and one script run each: a dispatcher tick that sends 500 messages waits for 500 answers.
+:func:`enqueue_many` prepares each message exactly as ``RedisBroker.enqueue`` does (a fresh
+``redis_message_id``; a delayed message goes to the queue's delay queue with its ``eta``; the
+``before_enqueue`` and ``after_enqueue`` hooks), then stores all the messages of one queue with one
+call of a small script of its own that writes what the ``enqueue`` command of Dramatiq's script
+writes, in the same order: the sender's heartbeat, then for each message its data in the queue's
+``.msgs`` hash and its id at the tail of the queue's list. One call is atomic, as each of
+Dramatiq's calls is. It leaves out the occasional maintenance pass Dramatiq's script runs on 1 call
+in 1,000 (requeueing dead workers' unacked messages); every worker's fetches run it too. Any other
+broker (the in-process broker of the embedded mode, another broker) gets ``broker.enqueue`` per
+message.
 
-Written against dramatiq 2.2 (``dramatiq/brokers/redis.py``: ``enqueue`` and ``_dispatch``; the
-version is pinned in ``constraints.txt``), and tested against a real Redis and worker.
+Written against dramatiq 2.2 (``dramatiq/brokers/redis.py``: ``enqueue`` and ``_dispatch``;
+``dramatiq/brokers/redis/dispatch.lua``: the key layout; the version is pinned in
+``constraints.txt``), and tested against a real Redis and worker.
 """
 
 from __future__ import annotations
@@ -22,21 +28,35 @@ from dramatiq.common import current_millis, dq_name
 
 __all__ = ["enqueue_many"]
 
+#: KEYS[1]: the broker's namespace. ARGV: a timestamp (ms), the sender's broker id, the queue's
+#: name, then each message's Redis id and data. Dramatiq's ``dispatch.lua`` names the keys.
+_ENQUEUE_BATCH = """
+local namespace = KEYS[1]
+redis.call("zadd", namespace .. ":__heartbeats__", ARGV[1], ARGV[2])
+local queue = namespace .. ":" .. ARGV[3]
+local messages = queue .. ".msgs"
+for i = 4, #ARGV, 2 do
+    redis.call("hset", messages, ARGV[i], ARGV[i + 1])
+    redis.call("rpush", queue, ARGV[i])
+end
+return (#ARGV - 3) / 2
+"""
+
 
 def _knows(broker: object) -> bool:
-    """Whether this Redis broker has the internals the pipeline repeats (a Dramatiq release other
+    """Whether this Redis broker has the internals the batch relies on (a Dramatiq release other
     than the one pinned may not: then every message goes through ``broker.enqueue``)."""
     scripts = getattr(broker, "scripts", None)
     return (isinstance(scripts, dict) and "dispatch" in scripts
-            and all(hasattr(broker, name) for name in ("_should_do_maintenance", "_max_unpack_size",
-                                                       "broker_id", "heartbeat_timeout", "dead_message_ttl")))
+            and all(hasattr(broker, name) for name in ("client", "namespace", "broker_id")))
 
 
 def enqueue_many(broker: dramatiq.Broker, messages: Sequence[tuple[dramatiq.Message[object], int | None]]
                  ) -> list[dramatiq.Message[object]]:
     """Enqueue ``messages`` (each with its delay in milliseconds, or None) and return them as enqueued.
 
-    With a Redis broker, one pipeline for all of them; otherwise ``broker.enqueue`` for each.
+    With a Redis broker, one script call per queue (in the order given within each queue);
+    otherwise ``broker.enqueue`` for each.
     """
     from dramatiq.brokers.redis import RedisBroker
 
@@ -44,7 +64,8 @@ def enqueue_many(broker: dramatiq.Broker, messages: Sequence[tuple[dramatiq.Mess
         return []
     if not isinstance(broker, RedisBroker) or not _knows(broker):
         return [broker.enqueue(message, delay=delay) for message, delay in messages]
-    prepared: list[tuple[str, dramatiq.Message[object], int | None]] = []
+    prepared: list[tuple[dramatiq.Message[object], int | None]] = []
+    by_queue: dict[str, list[str | bytes]] = {}
     for message, delay in messages:
         queue_name = message.queue_name
         message = message.copy(options={"redis_message_id": str(uuid4())})
@@ -52,17 +73,11 @@ def enqueue_many(broker: dramatiq.Broker, messages: Sequence[tuple[dramatiq.Mess
             queue_name = dq_name(queue_name)
             message = message.copy(queue_name=queue_name, options={"eta": current_millis() + delay})
         broker.emit_before("enqueue", message, delay)
-        prepared.append((queue_name, message, delay))
-    dispatch = broker.scripts["dispatch"]
-    keys = [broker.namespace]
-    with broker.client.pipeline(transaction=False) as pipe:
-        for queue_name, message, _delay in prepared:
-            # The arguments of RedisBroker._dispatch("enqueue"), then the message's id and body.
-            args = ["enqueue", current_millis(), queue_name, broker.broker_id, broker.heartbeat_timeout,
-                    broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),  # type: ignore[no-untyped-call]
-                    message.options["redis_message_id"], message.encode()]
-            dispatch(keys=keys, args=args, client=pipe)
-        pipe.execute()
-    for _queue_name, message, delay in prepared:
+        prepared.append((message, delay))
+        by_queue.setdefault(queue_name, []).extend((message.options["redis_message_id"], message.encode()))
+    store = broker.client.register_script(_ENQUEUE_BATCH)
+    for queue_name, pairs in by_queue.items():
+        store(keys=[broker.namespace], args=[current_millis(), broker.broker_id, queue_name, *pairs])
+    for message, delay in prepared:
         broker.emit_after("enqueue", message, delay)
-    return [message for _queue_name, message, _delay in prepared]
+    return [message for message, _delay in prepared]

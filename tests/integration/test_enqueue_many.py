@@ -1,6 +1,6 @@
-"""Many messages sent in one Redis pipeline (``syndicate.base.enqueue.enqueue_many``) are stored as
-Dramatiq's own ``enqueue`` stores them: a real worker on a real Redis processes each once, the
-delayed ones not before their time, and the broker's enqueue hooks run for each."""
+"""Many messages sent in one script call per queue (``syndicate.base.enqueue.enqueue_many``) are
+stored as Dramatiq's own ``enqueue`` stores them: a real worker on a real Redis processes each once,
+the delayed ones not before their time, and the broker's enqueue hooks run for each."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Enqueues(Middleware):
         self.after.append((message.message_id, delay))
 
 
-def test_a_batch_sent_in_one_pipeline_is_processed_once_each_and_delays_hold(redis_url: str,
+def test_a_batch_sent_in_one_call_per_queue_is_processed_once_each_and_delays_hold(redis_url: str,
                                                                             redis_namespace: str) -> None:
     # Given a Redis broker with an actor that notes when each message ran
     broker = RedisBroker(url=redis_url, namespace=redis_namespace)
@@ -51,6 +51,16 @@ def test_a_batch_sent_in_one_pipeline_is_processed_once_each_and_delays_hold(red
     batch = [(note.message(n), 1500 if n % 10 == 0 else None) for n in range(200)]
     out = enqueue_many(broker, batch)
     hooked_before, hooked_after = list(hooks.before), list(hooks.after)  # the worker enqueues the delayed again
+    # Then the keys hold what Dramatiq's enqueue writes: the ids in order at the tail of each queue's
+    # list, their data in its hash, and the sender's heartbeat
+    client, ns = broker.client, redis_namespace
+    for queue, sent in (("batch", [m for m in out if "eta" not in m.options]),
+                        ("batch.DQ", [m for m in out if "eta" in m.options])):
+        ids = [m.options["redis_message_id"] for m in sent]
+        assert [i.decode() for i in client.lrange(f"{ns}:{queue}", 0, -1)] == ids
+        assert [dramatiq.Message.decode(d).message_id for d in client.hmget(f"{ns}:{queue}.msgs", ids)] == [
+            m.message_id for m in sent]
+    assert client.zscore(f"{ns}:__heartbeats__", broker.broker_id) is not None
     worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=50)
     worker.start()
     try:
@@ -88,15 +98,19 @@ def test_another_broker_gets_one_enqueue_per_message() -> None:
     assert enqueue_many(broker, []) == []
 
 
-def test_a_redis_broker_without_the_internals_the_pipeline_repeats_gets_one_enqueue_each(
+def test_a_redis_broker_without_the_internals_the_batch_relies_on_gets_one_enqueue_each(
         redis_url: str, redis_namespace: str) -> None:
-    # Given a Redis broker of a Dramatiq release without a private method the pipeline repeats
+    # Given a Redis broker of a Dramatiq release without the broker id the batch's script writes
     sent: list[tuple[Any, Any]] = []
 
     class OtherRelease(RedisBroker):
         @property
-        def _max_unpack_size(self) -> Any:  # type: ignore[override]
+        def broker_id(self) -> Any:
             raise AttributeError("not in this release")
+
+        @broker_id.setter
+        def broker_id(self, value: Any) -> None:
+            pass
 
         def enqueue(self, message: Any, *, delay: Any = None) -> Any:
             sent.append((message.args, delay))

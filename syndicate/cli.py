@@ -210,15 +210,19 @@ def enqueue(config_dir: Path | None, files: tuple[str, ...], ignore_schedule: bo
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: settings.yaml worker.processes, else 1).")
 @click.option("--threads", type=click.IntRange(1, 256), default=None,
-              help="Threads per process (default: settings.yaml worker.threads, else 8).")
+              help="Publishing threads per process: publish, unpublish, reconcile (default: settings.yaml "
+                   "worker.threads, else 8).")
+@click.option("--prepare-threads", type=click.IntRange(1, 64), default=None,
+              help="Intake and localization threads per process, apart from --threads (default: settings.yaml "
+                   "worker.prepare_threads, else 2).")
 @click.option("--no-dispatcher", is_flag=True,
               help="Do not run the dispatcher in this worker (run 'syndicate scheduler' elsewhere).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve /metrics, /healthz and /readyz on this port (with --processes N, from the parent).")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True,
               help="Address for --metrics-port (0.0.0.0 in a container, for probes and Prometheus).")
-def worker(config_dir: Path | None, processes: int | None, threads: int | None, no_dispatcher: bool,
-           metrics_port: int | None, metrics_host: str) -> None:
+def worker(config_dir: Path | None, processes: int | None, threads: int | None, prepare_threads: int | None,
+           no_dispatcher: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run workers until SIGTERM/SIGINT; SIGHUP reloads the config.
 
     Refuses to start on an invalid config (exit 2). On SIGHUP the config directory is validated
@@ -236,9 +240,10 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
         cfg = load_config(config_dir)
         n = processes or cfg.worker.processes
         m = threads or cfg.worker.threads
+        k = prepare_threads or cfg.worker.prepare_threads
         queues = sorted(set(ACTOR_NAMES.values()))
         if n > 1:
-            argv = ["worker", "--processes", "1", "--threads", str(m)]
+            argv = ["worker", "--processes", "1", "--threads", str(m), "--prepare-threads", str(k)]
             if config_dir:
                 argv += ["--config", str(config_dir)]
             if no_dispatcher:
@@ -272,7 +277,7 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
                 load_config=functools.partial(load_config, cfg.directory), queues=queues,
                 broker=rt.broker if rt.embedded else None).start()
             try:
-                code = serve_forever(rt, threads=m, dispatcher=not no_dispatcher)
+                code = serve_forever(rt, threads=m, dispatcher=not no_dispatcher, prepare_threads=k)
             finally:
                 if own is not None:
                     own.stop()
@@ -284,7 +289,8 @@ def worker(config_dir: Path | None, processes: int | None, threads: int | None, 
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--now", "ignore_schedule", is_flag=True,
               help="Publish at once, ignoring publish_at, posting windows, gaps and stagger.")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Publishing threads (intake and localization get settings.yaml worker.prepare_threads, else 2).")
 @click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
               help="Stop waiting after this many seconds; what is still pending is listed with its next attempt.")
 @_columns_option

@@ -308,7 +308,11 @@ class WorkerSettings(Timing):
     (every knob by the same name, with the same default and checks) and how many processes and
     threads to run; the counts can be overridden on the command line."""
 
+    #: Threads per process for the queues that call platforms (publish, unpublish, reconcile).
     threads: Annotated[int, Field(ge=1, le=256)] = 8
+    #: Threads per process for intake and localization, apart from those above, so that a slow
+    #: translation engine or a burst of new items never holds up a post that is due.
+    prepare_threads: Annotated[int, Field(ge=1, le=64)] = 2
     processes: Annotated[int, Field(ge=1, le=64)] = 1
 
 

@@ -35,8 +35,8 @@ from ..publishing.unpublish import do_unpublish
 if TYPE_CHECKING:
     from ..services import Services
 
-__all__ = ["ACTOR_NAMES", "ActorOptions", "Actors", "LogContext", "MetricsMiddleware", "actor_options",
-           "declare_actors"]
+__all__ = ["ACTOR_NAMES", "PREPARE_QUEUES", "PUBLISH_QUEUES", "ActorOptions", "Actors", "LogContext",
+           "MetricsMiddleware", "actor_options", "declare_actors"]
 
 log = get_logger("syndicate.actors")
 
@@ -50,6 +50,11 @@ ACTOR_NAMES = {
     # Deletes of posts that went out share the publish queue: they are platform calls too.
     "unpublish": "syndicate.publish",
 }
+#: The queues a worker process's two thread pools consume (``syndicate.worker.host.WorkerHost``):
+#: the steps that prepare posts, and every other queue, which call platforms. A queue added to
+#: :data:`ACTOR_NAMES` lands in the second unless named here.
+PREPARE_QUEUES = frozenset({ACTOR_NAMES["intake"], ACTOR_NAMES["localize"]})
+PUBLISH_QUEUES = frozenset(ACTOR_NAMES.values()) - PREPARE_QUEUES
 
 
 #: Dramatiq's retries of a message whose step raised: infrastructure faults (ledger or broker

@@ -213,7 +213,7 @@ def run_embedded(
         rt: an embedded runtime.
         publications: returns the publications of the run's items (re-read from the ledger each time).
         before: the state of each publication before the run (to tell what this run did).
-        threads: worker threads.
+        threads: publishing threads (intake and localization get the config's ``worker.prepare_threads``).
         timeout: stop waiting after this long.
         on_progress: called with (settled, due, what is awaited) whenever that changes.
         poll: seconds between looks at the ledger.

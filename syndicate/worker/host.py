@@ -1,5 +1,8 @@
 """Running workers: Dramatiq worker threads plus the dispatcher, in this process or in several.
 
+A worker process has two pools of threads: ``threads`` for the queues that call platforms
+(publish, unpublish, reconcile) and ``prepare_threads`` for intake and localization, so a slow
+translation engine or a burst of new items never holds up a post that is due (docs/operations.md).
 ``syndicate worker --processes N --threads M`` runs N processes of M threads each; the parent
 supervises them (restarts a child that dies, forwards SIGTERM/SIGINT, and SIGHUP, on which each
 process reloads its configuration: :mod:`syndicate.config.reload`). Shutdown order: stop
@@ -9,6 +12,7 @@ time limit, which exceeds the HTTP timeouts), then close the ledger and broker.
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -30,6 +34,7 @@ from ..model.states import TERMINAL_STATES, PublicationState
 from ..operations.holds import held_note
 from ..publishing.dispatcher import Dispatcher
 from ..services import Services
+from .actors import PREPARE_QUEUES, PUBLISH_QUEUES
 
 __all__ = ["WorkerHost", "run_until_settled", "supervise"]
 
@@ -47,22 +52,44 @@ EMBEDDED_POLL_MS = 20
 EMBEDDED_DISPATCH_INTERVAL = timedelta(milliseconds=50)
 
 
+class _PoolMiddlewareNotice(logging.Filter):
+    """Drops the warning Dramatiq logs when a second ``Worker`` on a broker adds its own
+    ``_WorkerMiddleware`` (which adds that worker's consumers): each pool is a ``Worker`` of its own,
+    so the second one is expected, not a mistake."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (str(record.msg).startswith("You're adding a middleware of the same type twice")
+                    and bool(args) and type(args[0]).__name__ == "_WorkerMiddleware")
+
+
+_POOL_NOTICE = _PoolMiddlewareNotice()
+
+
 @dataclass
 class WorkerHost:
-    """Worker threads and (optionally) the dispatcher, running in this process."""
+    """Worker threads and (optionally) the dispatcher, running in this process: ``threads`` for the
+    platform queues (:data:`~syndicate.worker.actors.PUBLISH_QUEUES`), ``prepare_threads`` (default:
+    the config's ``worker.prepare_threads``) for intake and localization
+    (:data:`~syndicate.worker.actors.PREPARE_QUEUES`)."""
 
     rt: Services
     threads: int = 8
     dispatcher: bool = True
-    _worker: Worker | None = field(default=None, init=False)
+    prepare_threads: int | None = None
+    _workers: list[Worker] = field(default_factory=list, init=False)
     _dispatcher: Dispatcher | None = field(default=None, init=False)
     _loops: list[Any] = field(default_factory=list, init=False)
 
     def start(self) -> None:
         """Start consuming and dispatching."""
         poll = EMBEDDED_POLL_MS if self.rt.embedded else POLL_MS
-        self._worker = Worker(self.rt.broker, worker_threads=self.threads, worker_timeout=poll)
-        self._worker.start()
+        prepare = self.prepare_threads or self.rt.config.worker.prepare_threads
+        self.rt.broker.logger.addFilter(_POOL_NOTICE)  # the same filter once per logger
+        self._workers = [Worker(self.rt.broker, queues=set(queues), worker_threads=n, worker_timeout=poll)
+                         for queues, n in ((PUBLISH_QUEUES, self.threads), (PREPARE_QUEUES, prepare))]
+        for worker in self._workers:
+            worker.start()
         if self.dispatcher:
             self._dispatcher = Dispatcher(self.rt)
             interval = self.rt.timing.dispatch_interval
@@ -71,7 +98,7 @@ class WorkerHost:
             self._dispatcher.start(interval)
         # Producer webhooks and engagement snapshots: each loop is safe to run in every worker.
         self._start_loops()
-        log.info("worker.started", threads=self.threads, dispatcher=self.dispatcher,
+        log.info("worker.started", threads=self.threads, prepare_threads=prepare, dispatcher=self.dispatcher,
                  broker=self.rt.broker_kind, ledger=self.rt.ledger.dialect)
         loopback_allowed()  # warns at start when a test opened loopback to media fetches
 
@@ -95,17 +122,24 @@ class WorkerHost:
             self._dispatcher.stop()
         for loop in self._loops:
             loop.stop()
-        if self._worker is not None:
-            self._worker.stop(timeout=int(self.rt.timing.shutdown_timeout.total_seconds() * 1000))
+        # Both pools finish their running messages at the same time, within one shutdown timeout.
+        timeout = int(self.rt.timing.shutdown_timeout.total_seconds() * 1000)
+        stopping = [threading.Thread(target=w.stop, kwargs={"timeout": timeout}, name="syndicate-stop")
+                    for w in self._workers]
+        for t in stopping:
+            t.start()
+        for t in stopping:
+            t.join()
+        self._workers = []
         log.info("worker.stopped")
 
 
-def serve_forever(rt: Services, *, threads: int, dispatcher: bool) -> int:
+def serve_forever(rt: Services, *, threads: int, dispatcher: bool, prepare_threads: int | None = None) -> int:
     """Run a :class:`WorkerHost` until SIGTERM or SIGINT, reloading the config on SIGHUP; returns
     the exit code. The caller closes ``rt`` (``with Runtime.create(...) as rt:``)."""
     from ..config.reload import ConfigReloader
 
-    host = WorkerHost(rt, threads=threads, dispatcher=dispatcher)
+    host = WorkerHost(rt, threads=threads, dispatcher=dispatcher, prepare_threads=prepare_threads)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -200,7 +234,7 @@ def run_until_settled(
     Args:
         rt: an embedded runtime.
         publications: returns the publications to wait for (re-read from the ledger each time).
-        threads: worker threads.
+        threads: publishing threads (intake and localization get the config's ``worker.prepare_threads``).
         timeout: give up after this long and return what is there.
         on_progress: called with (settled, total) whenever the count changes.
 

@@ -21,7 +21,7 @@ def test_every_timing_knob_is_a_worker_setting_with_the_same_default() -> None:
     # Given the worker settings of an empty settings.yaml and the Timing built in code
     settings, timing = WorkerSettings(), Timing()
     # Then the settings hold every Timing field, by the same name and with the same value, plus the counts
-    assert set(WorkerSettings.model_fields) == set(Timing.model_fields) | {"threads", "processes"}
+    assert set(WorkerSettings.model_fields) == set(Timing.model_fields) | {"threads", "prepare_threads", "processes"}
     assert {name: getattr(settings, name) for name in Timing.model_fields} == dict(timing)
 
 

@@ -108,11 +108,13 @@ def test_worker_on_redis_and_postgres_publishes_items_enqueued_from_another_proc
     ref_env = {**env, "SYNDICATE_OUTBOX": str(ref_dir / "outbox")}
     assert syndicate("run", "--now", *EXAMPLES, env=ref_env, cwd=ref_dir).returncode == 0
     reference = comparable(report_rows(syndicate("report", env=ref_env, cwd=ref_dir).stdout))
-    # And a worker process on Redis with a PostgreSQL ledger
+    # And two worker processes on Redis with a PostgreSQL ledger, each with 2 publishing threads and
+    # 1 for intake and localization
     renv = {**env, "SYNDICATE_DATABASE_URL": pg_url, "SYNDICATE_REDIS_URL": redis_url,
             "SYNDICATE_REDIS_NAMESPACE": redis_namespace, "SYNDICATE_LOG_FORMAT": "json"}
     assert syndicate("migrate", env=renv, cwd=workdir).returncode == 0
-    worker = subprocess.Popen([sys.executable, "-m", "syndicate", "worker", "--threads", "4"], cwd=workdir,
+    worker = subprocess.Popen([sys.executable, "-m", "syndicate", "worker", "--processes", "2", "--threads", "2",
+                               "--prepare-threads", "1"], cwd=workdir,
                               env=renv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # When the items are enqueued from another process
@@ -133,4 +135,6 @@ def test_worker_on_redis_and_postgres_publishes_items_enqueued_from_another_proc
     assert worker.returncode == 0, err
     events = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
     assert any(e.get("event") == "publication.published" for e in events)
+    assert [(e["threads"], e["prepare_threads"]) for e in events if e.get("event") == "worker.started"] == [
+        (2, 1), (2, 1)]
     assert any(e.get("event") == "worker.stopped" for e in events)

@@ -429,6 +429,7 @@ def _route(**over: Any) -> bytes:
 _conf("settings: threads as a word", _SET, _settings({"worker": {"threads": "eight"}}), "worker.threads")
 _conf("settings: zero threads", _SET, _settings({"worker": {"threads": 0}}), "worker.threads")
 _conf("settings: 10,000 threads", _SET, _settings({"worker": {"threads": 10_000}}), "worker.threads")
+_conf("settings: zero prepare threads", _SET, _settings({"worker": {"prepare_threads": 0}}), "worker.prepare_threads")
 _conf("settings: unknown worker key", _SET, _settings({"worker": {"thread": 8}}), "worker.thread", "unknown")
 _conf("settings: unknown section", _SET, _settings({"wroker": {}}), "wroker")
 _conf("settings: unknown intake limit", _SET, _settings({"intake": {"max_bdy_chars": 5}}), None, "unknown limit")

@@ -48,9 +48,9 @@ def _wait(done: Callable[[], bool], timeout: float = 20) -> None:
 
 def test_every_queue_has_one_pool() -> None:
     # Every actor's queue is consumed by exactly one of the two pools
-    assert PREPARE_QUEUES | PUBLISH_QUEUES == set(ACTOR_NAMES.values())
+    assert set(ACTOR_NAMES.values()) == PREPARE_QUEUES | PUBLISH_QUEUES
     assert not PREPARE_QUEUES & PUBLISH_QUEUES
-    assert PREPARE_QUEUES == {"syndicate.intake", "syndicate.localize"}
+    assert {"syndicate.intake", "syndicate.localize"} == PREPARE_QUEUES
 
 
 def test_a_due_post_goes_out_while_a_translation_holds_the_localization_thread(

@@ -22,7 +22,7 @@ from syndicate import Runtime, submit
 from syndicate.config.loading import load_config
 from syndicate.ledger import Ledger
 from syndicate.operations.health import build_ops_server
-from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route
+from tests.helpers import REPO, free_port, item_data, sandbox_accounts, simple_route, wait_until_consuming
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -139,22 +139,26 @@ def test_multiprocess_worker_serves_the_merged_counts_of_its_children(
     mdir.mkdir()
     (mdir / "counter_999999.db").write_bytes(b"stale")
     env["PROMETHEUS_MULTIPROC_DIR"] = str(mdir)
+    # (each child holds one message of a queue at a time, so neither can take every post before the
+    # other polls)
+    env["dramatiq_queue_prefetch"] = "1"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with (Runtime.create(config=cfg, database_url=pg_url, redis_url=redis_url, namespace=redis_namespace) as rt,
           worker(["--processes", "2", "--threads", "1", "--metrics-port", str(port),
                   "--metrics-host", "127.0.0.1"], env, tmp_path / "worker.log") as proc):
         wait_for(f"{base}/healthz", proc, tmp_path / "worker.log")
-        for i in range(3):
+        wait_until_consuming(rt.broker, 2, [proc])
+        for i in range(20):
             submit(item_data(id=f"item-{i}"), runtime=rt, ignore_schedule=True)
-        wait_published(rt, 9)
+        wait_published(rt, 60)
         values = scrape(f"{base}/metrics")
         files = sorted(p.name for p in mdir.glob("*.db"))
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
-    # Then the parent's scrape holds all nine posts, summed over the children
-    assert total(values, "syndicate_publish_outcomes_total", outcome="published") == 9
-    assert total(values, "syndicate_publish_call_seconds_count", result="ok") == 9
+    # Then the parent's scrape holds all sixty posts, summed over the children
+    assert total(values, "syndicate_publish_outcomes_total", outcome="published") == 60
+    assert total(values, "syndicate_publish_call_seconds_count", result="ok") == 60
     # And the children wrote their own files (two processes), the stale one was removed first
     pids = {name.rsplit("_", 1)[1] for name in files if name.startswith("counter_")}
     assert "counter_999999.db" not in files

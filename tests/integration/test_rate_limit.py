@@ -23,7 +23,7 @@ from syndicate.publishing.ratelimit import LocalRateLimiter, RedisRateLimiter, m
 from syndicate.publishing.steps import do_publish
 from tests.fakes.base import Fault
 from tests.fakes.board import FakeBoard
-from tests.helpers import REPO, ManualClock, item_data, simple_route
+from tests.helpers import REPO, ManualClock, item_data, simple_route, wait_until_consuming
 from tests.support.board_adapter import BoardAdapter
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -149,19 +149,6 @@ def _start_worker(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _wait_until_consuming(rt: Runtime, procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
-    """Wait until every worker process's broker has polled Redis (Dramatiq's heartbeat set names it)."""
-    heartbeats = f"{rt.broker.namespace}:__heartbeats__"  # type: ignore[attr-defined]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert all(p.poll() is None for p in procs), [p.communicate()[1].decode() for p in procs]
-        others = set(rt.broker.client.zrange(heartbeats, 0, -1)) - {rt.broker.broker_id.encode()}  # type: ignore[attr-defined]
-        if len(others) >= len(procs):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the {len(procs)} worker processes did not start consuming within {timeout} s")
-
-
 def test_the_shared_cap_holds_across_two_worker_processes(
     config_dir: Callable[..., Path], pg_url: str, redis_url: str, redis_namespace: str
 ) -> None:
@@ -175,7 +162,7 @@ def test_the_shared_cap_holds_across_two_worker_processes(
                "SYNDICATE_REDIS_NAMESPACE": redis_namespace, "dramatiq_queue_prefetch": "1"}
         procs = [_start_worker(rt.config.directory, env) for _ in range(2)]
         try:
-            _wait_until_consuming(rt, procs)
+            wait_until_consuming(rt.broker, 2, procs)
             # When ten publications on that account are due at once
             submit(item_data(), runtime=rt, ignore_schedule=True)
             deadline = time.monotonic() + 90

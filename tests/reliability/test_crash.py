@@ -190,7 +190,9 @@ def test_redelivery_after_kill_9_with_the_default_timing(
         done: dict[str, float] = {}
         deadline = killed_at + 90
         while len(done) < 2:
-            assert time.monotonic() < deadline, f"not terminal 90 s after the kill: {done}"
+            assert time.monotonic() < deadline, (
+                f"not terminal 90 s after the kill: {done}; the replacement worker's log ends with:\n"
+                f"{worker.log.read_text(errors='replace')[-4000:]}")  # type: ignore[attr-defined]
             for name, rows in (("owned", owned), ("waiting", waiting)):
                 if name not in done and all(rt.ledger.publication(i).terminal for i in rows):  # type: ignore[union-attr]
                     done[name] = time.monotonic() - killed_at

@@ -8,10 +8,10 @@ trip and one script run each: a dispatcher tick that sends 500 messages waits fo
 call of a small script of its own that writes what the ``enqueue`` command of Dramatiq's script
 writes, in the same order: the sender's heartbeat, then for each message its data in the queue's
 ``.msgs`` hash and its id at the tail of the queue's list. One call is atomic, as each of
-Dramatiq's calls is. It leaves out the occasional maintenance pass Dramatiq's script runs on 1 call
-in 1,000 (requeueing dead workers' unacked messages); every worker's fetches run it too. Any other
-broker (the in-process broker of the embedded mode, another broker) gets ``broker.enqueue`` per
-message.
+Dramatiq's calls is. It leaves out the maintenance pass (requeueing dead workers' unacknowledged
+messages) that Dramatiq's script runs on ``maintenance_chance`` calls in a million; every worker's
+fetches run it at those odds. Any other broker (the in-process broker of the embedded mode,
+another broker) gets ``broker.enqueue`` per message.
 
 Written against dramatiq 2.2 (``dramatiq/brokers/redis.py``: ``enqueue`` and ``_dispatch``;
 ``dramatiq/brokers/redis/dispatch.lua``: the key layout; the version is pinned in

@@ -3,11 +3,13 @@
 A worker process has two pools of threads: ``threads`` for the queues that call platforms
 (publish, unpublish, reconcile) and ``prepare_threads`` for intake and localization, so a slow
 translation engine or a burst of new items never holds up a post that is due (docs/operations.md).
-``syndicate worker --processes N --threads M`` runs N processes of M threads each; the parent
-supervises them (restarts a child that dies, forwards SIGTERM/SIGINT, and SIGHUP, on which each
-process reloads its configuration: :mod:`syndicate.config.reload`). Shutdown order: stop
-taking messages, let running actors finish within the shutdown timeout (which exceeds the publish
-time limit, which exceeds the HTTP timeouts), then close the ledger and broker.
+
+``syndicate worker --processes N --threads M --prepare-threads K`` runs N processes of M + K
+threads each; the parent supervises them (restarts a child that dies, forwards SIGTERM/SIGINT, and
+SIGHUP, on which each process reloads its configuration: :mod:`syndicate.config.reload`).
+Shutdown order: stop taking messages, let running actors finish within the shutdown timeout
+(which exceeds the publish time limit, which exceeds the HTTP timeouts), then close the ledger
+and broker.
 """
 
 from __future__ import annotations

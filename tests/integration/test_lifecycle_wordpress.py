@@ -98,7 +98,7 @@ def test_wordpress_delete_timeout_is_reconciled_by_asking_whether_the_post_exist
     config_dir: Callable[..., Path], sqlite_url: str, site: FakeWordPress
 ) -> None:
     # Given a published post, and WordPress trashes it but answers only after the read timeout
-    with make_runtime(config_dir, sqlite_url, site.url) as rt:
+    with make_runtime(config_dir, sqlite_url, site.url, read_timeout_s=0.5) as rt:
         pub = enqueue(rt)
         do_publish(rt, pub)
         site.fail_next(Fault("stall", when="after", method="DELETE", path=r"/wp/v2/posts/\d+$", seconds=1.5))

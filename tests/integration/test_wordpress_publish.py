@@ -38,13 +38,16 @@ def site() -> Iterator[FakeWordPress]:
 
 def make_runtime(config_dir: Callable[..., Path], database_url: str, base_url: str, *,
                  locales: tuple[str, ...] = ("en-US",), translation: dict[str, Any] | None = None,
-                 password: str = PASSWORD, **options: Any) -> Runtime:
-    """An embedded runtime with one WordPress account ``blog`` at ``base_url``."""
+                 password: str = PASSWORD, read_timeout_s: float = 5.0, **options: Any) -> Runtime:
+    """An embedded runtime with one WordPress account ``blog`` at ``base_url``. The read timeout is
+    generous (a loaded test machine can take over a second to answer); tests of a stalled answer
+    pass a short one."""
     route = simple_route("na", list(locales), ["blog"])
     if translation:
         route["translation"] = translation
     cfg = config_dir(
-        accounts={"blog": {"adapter": "wordpress", "base_url": base_url, "connect_timeout_s": 1, "read_timeout_s": 0.5,
+        accounts={"blog": {"adapter": "wordpress", "base_url": base_url, "connect_timeout_s": 1,
+                           "read_timeout_s": read_timeout_s,
                            "credentials": {"username": "${WP_USER}", "app_password": "${WP_PASS}"},
                            "options": options}},
         routes=[route])
@@ -447,7 +450,7 @@ def test_wordpress_stalled_create_is_reconciled_to_exactly_one_post(
 ) -> None:
     # Given WordPress makes the post but answers only after the read timeout
     site.fail_next(Fault("stall", when="after", method="POST", path="/wp/v2/posts$", seconds=1.5))
-    with make_runtime(config_dir, sqlite_url, site.url) as rt:
+    with make_runtime(config_dir, sqlite_url, site.url, read_timeout_s=0.5) as rt:
         submit(item_data(), runtime=rt, ignore_schedule=True)
         # When the embedded worker runs (publish → in doubt → reconcile)
         [pub] = run_until_settled(rt, lambda: rt.ledger.publications(account="blog"), threads=2,

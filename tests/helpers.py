@@ -7,15 +7,15 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["REPO", "ManualClock", "free_port", "item_data", "sandbox_accounts", "simple_route", "wait_until_consuming",
-           "write_config"]
+__all__ = ["REPO", "ManualClock", "free_port", "item_data", "sandbox_accounts", "simple_route", "wait_until",
+           "wait_until_consuming", "write_config"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,17 +111,25 @@ def free_port() -> int:
     return port
 
 
+def wait_until(check: Callable[[], object], what: str, timeout_s: float = 60, poll_s: float = 0.05) -> None:
+    """Poll ``check`` until it returns something true; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(poll_s)
+
+
 def wait_until_consuming(broker: Any, processes: int, procs: Sequence[subprocess.Popen[Any]], timeout: float = 60
                          ) -> None:
     """Wait until ``processes`` worker processes poll the Redis ``broker``'s namespace (Dramatiq's
     heartbeat set names each broker that fetches; ``broker`` itself, which only sends, is left out).
     Fails at once when one of ``procs`` has exited."""
     heartbeats = f"{broker.namespace}:__heartbeats__"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def consuming() -> bool:
         exited = [p.args for p in procs if p.poll() is not None]
         assert not exited, f"worker processes exited: {exited}"
-        if len(set(broker.client.zrange(heartbeats, 0, -1)) - {broker.broker_id.encode()}) >= processes:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{processes} worker processes did not start consuming within {timeout} s")
+        return len(set(broker.client.zrange(heartbeats, 0, -1)) - {broker.broker_id.encode()}) >= processes
+
+    wait_until(consuming, f"{processes} worker processes to start consuming", timeout)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from syndicate.worker.actors import ACTOR_NAMES, PREPARE_QUEUES, PUBLISH_QUEUES
 from syndicate.worker.host import WorkerHost
 from tests.fakes.base import Request, Response
 from tests.fakes.deepl import FakeDeepL
-from tests.helpers import item_data, sandbox_accounts, simple_route
+from tests.helpers import item_data, sandbox_accounts, simple_route, wait_until
 
 DEEPL_KEY = "dk-0b6e2c1a-5d4f-4e3a-9c8b-7a6f5e4d3c2b:fx"
 
@@ -38,12 +37,6 @@ class HeldDeepL(FakeDeepL):
         self.arrived.set()
         self.release.wait(30)
         return super()._translate(req)
-
-
-def _wait(done: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def test_every_queue_has_one_pool() -> None:
@@ -83,7 +76,8 @@ def test_a_due_post_goes_out_while_a_translation_holds_the_localization_thread(
                 for loc in rt.ledger.mark_localizations_requested(due.item_id, due.revision):
                     do_localize(rt, due.item_id, due.revision, loc)
                 # Then it is published while the translation is still held
-                _wait(lambda: any(p.state == "published" for p in rt.ledger.publications(item_id="due")))
+                wait_until(lambda: any(p.state == "published" for p in rt.ledger.publications(item_id="due")),
+                           "the due post", 20)
                 assert {p.account: p.state for p in rt.ledger.publications(item_id="due")} == {
                     "s-us": "published", "s-de": "skipped"}
                 loc = rt.ledger.localization("held", held.revision, "de-DE")
@@ -91,7 +85,8 @@ def test_a_due_post_goes_out_while_a_translation_holds_the_localization_thread(
                 assert not deepl.release.is_set()
                 # And once the engine answers, the held item goes out too
                 deepl.release.set()
-                _wait(lambda: any(p.state == "published" for p in rt.ledger.publications(item_id="held")))
+                wait_until(lambda: any(p.state == "published" for p in rt.ledger.publications(item_id="held")),
+                           "the held post", 20)
                 assert {p.account: p.state for p in rt.ledger.publications(item_id="held")} == {
                     "s-de": "published", "s-us": "skipped"}
             finally:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -164,7 +165,9 @@ publications = Table(
     Index(None, "item_id", "revision"),
     Index(None, "campaign"),
     Index(None, "account", "state"),
-    Index(None, "parent_id"),
+    # Only first comments have a parent; the index is read by a post's id, never for null (0009).
+    Index(None, "parent_id", postgresql_where=text("parent_id IS NOT NULL"),
+          sqlite_where=text("parent_id IS NOT NULL")),
 )
 
 #: Append-only audit of every transition and notable decision.

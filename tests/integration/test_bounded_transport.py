@@ -8,12 +8,13 @@ timeout), answers with more than the cap, or answers normally.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from syndicate.channels.http import DeadlineExceeded, answer_complete, bounded_session
+from syndicate.channels.http import DeadlineExceeded, _watchdog, answer_complete, bounded_session
 from tests.fakes.base import FakeServer, Fault, Response
 
 BODY = {"message": "x" * 2000}
@@ -65,3 +66,23 @@ def test_an_ordinary_answer_is_read_whole_and_the_connection_is_kept(server: Fak
     # Then both answers are whole, readable as JSON, even when the caller asked to stream
     assert answer_complete(first) and first.json() == BODY
     assert answer_complete(second) and second.json() == BODY
+
+
+def test_exchanges_share_one_watching_thread(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bounded session that has made one exchange (the process's watcher may start then)
+    session = bounded_session()
+    session.get(f"{server.url}/answer", timeout=(1.0, 5.0))
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(self: threading.Thread) -> None:
+        started.append(self.name)
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    # When it makes 30 more, each inside its own deadline
+    for _ in range(30):
+        assert answer_complete(session.get(f"{server.url}/answer", timeout=(1.0, 5.0)))
+    # Then no thread was started for them (a timer per exchange started 30), and none is left to expire
+    assert started == []
+    assert _watchdog.pending() == 0

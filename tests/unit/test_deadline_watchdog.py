@@ -4,9 +4,12 @@ up, and a forked child watches its own."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
 import time
+
+import pytest
 
 from syndicate.channels.http import Deadline, _watchdog
 from tests.helpers import wait_until
@@ -80,3 +83,19 @@ def test_a_forked_child_watches_its_own_deadlines() -> None:
         assert out.get(timeout=30) is True
     finally:
         child.join(10)
+
+
+class _Broken(Deadline):
+    """A deadline whose expiry fails (what the watcher must survive)."""
+
+    def _expire(self) -> None:
+        raise RuntimeError("cannot shut down")
+
+
+def test_a_failing_expiry_is_logged_and_the_others_still_expire(caplog: pytest.LogCaptureFixture) -> None:
+    # Given a deadline whose expiry raises, passing first
+    with caplog.at_level(logging.ERROR, logger="syndicate.channels.http"), _Broken(0.01), Deadline(0.2) as later:
+        # When both pass / Then the later one still expires, and the failure was logged
+        wait_until(lambda: later.expired, "the deadline after the failing one to pass", timeout_s=20)
+    assert [r.getMessage() for r in caplog.records if r.name == "syndicate.channels.http"] \
+        == ["http.deadline_expiry_failed"]

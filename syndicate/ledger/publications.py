@@ -68,7 +68,9 @@ def _transition_update(shape: _Shape) -> Any:
     """``UPDATE publications SET state = :to, previous_state = state, ... WHERE id = :pub_id AND state IN
     (...) RETURNING *``, built once per shape: building it (and its cache key) on every call costs
     more than the round trip it makes."""
-    cond = and_(publications.c.id == bindparam("pub_id"), publications.c.state.in_(shape.expected))
+    # The expected states as plain bound values (``state = a OR state = b``), not ``IN``: an ``IN``
+    # list is an expanding parameter, which SQLAlchemy renders into the SQL again on every execution.
+    cond = and_(publications.c.id == bindparam("pub_id"), or_(*(publications.c.state == s for s in shape.expected)))
     if shape.due_check:
         cond = and_(cond, publications.c.scheduled_for <= bindparam("due_by", type_=publications.c.scheduled_for.type))
     values: dict[str, Any] = {c: bindparam(f"v_{c}", type_=publications.c[c].type) for c in shape.columns}

@@ -274,3 +274,18 @@ def test_planning_gives_each_revision_its_own_utm_content_and_link(config: Calla
     assert r1.tagged_url != r2.tagged_url
     assert r1.tagged_url.startswith("https://example.com/post?x=1&utm_source=sandbox&")
     assert r1.tagged_url.endswith("&utm_content=item-1.r1.en-US.a.0#frag")
+
+
+def test_host_keys_are_kept_for_hosts_dns_allows_and_computed_for_longer_text() -> None:
+    from syndicate.base.fields import _host_key_cached
+
+    # Given a host name and a text far longer than any DNS name (a crafted link)
+    long_text = "a" * 5000 + ".example"
+    before = _host_key_cached.cache_info()
+    # When each is compared twice / Then the answers are those of the UTS 46 mapping every time
+    assert host_key("Bücher.Example.") == host_key("Bücher.Example.") == "xn--bcher-kva.example"
+    assert host_key(long_text) == host_key(long_text) == long_text.lower()
+    # and the cache answered the host's second call but never held the long text
+    after = _host_key_cached.cache_info()
+    assert after.hits >= before.hits + 1
+    assert after.currsize <= before.currsize + 1

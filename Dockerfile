@@ -7,8 +7,12 @@
 # mounts ./config read-only).
 FROM python:3.12-slim
 
+# MALLOC_ARENA_MAX=2: a worker runs a dozen threads; glibc gives threads up to 8 malloc arenas per
+# core, whose free space is returned late, so a long-running worker's RSS creeps up although what
+# Python holds does not (docs/performance.md, "Memory").
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SYNDICATE_LOG_FORMAT=json \

@@ -8,7 +8,10 @@ second until all are published. Then the same number of messages through the bar
 end of warm-up (the first ``--warmup`` of the items), peak, at the end, and the slope after
 warm-up (least squares, MiB per 1,000 items, per process). Stops by itself.
 
-    python -m benchmarks.memory [--items 10000] [--warmup 0.2]
+    python -m benchmarks.memory [--items 10000] [--warmup 0.2] [--arena-max 2]
+
+Every worker process runs with ``MALLOC_ARENA_MAX=2`` unless ``--arena-max`` says otherwise, as
+the Dockerfile starts them (docs/performance.md explains why).
 
 Goal: ≤ 200 MB per worker process and no growth after warm-up.
 """
@@ -16,6 +19,7 @@ Goal: ≤ 200 MB per worker process and no growth after warm-up.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -79,8 +83,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=10_000)
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the items counted as warm-up")
+    ap.add_argument("--arena-max", type=int, default=2,
+                    help="MALLOC_ARENA_MAX of every worker process, syndicate's and the bare actor's (default 2, "
+                         "as the Dockerfile sets it; 0: the C library's default, 8 per core)")
     worker_args(ap, timeout_s=1800.0)
     args = ap.parse_args()
+    if args.arena_max > 0:
+        os.environ["MALLOC_ARENA_MAX"] = str(args.arena_max)  # the workers inherit this environment
+    else:
+        os.environ.pop("MALLOC_ARENA_MAX", None)
     from syndicate.base.logging import configure_logging
 
     configure_logging(level="WARNING")
@@ -109,7 +120,8 @@ def main() -> None:
     for res, (start, warm, peak, end, slope) in results:
         rows.append([res.name, res.rate.count, start, warm, peak, end, f"{slope:+.3f}"])
     print()
-    print(f"worker RSS (MiB, the larger of {args.processes} processes × {args.threads} threads) over "
+    arenas = f"MALLOC_ARENA_MAX={args.arena_max}" if args.arena_max > 0 else "the C library's malloc arenas"
+    print(f"worker RSS (MiB, the larger of {args.processes} processes × {args.threads} threads, {arenas}) over "
           f"{args.items:,} items, one publication each, platform 0 ms; warm-up: the first "
           f"{args.warmup:.0%} of the items")
     print(table(["run", "posts", "after start", "after warm-up", "peak", "end", "slope MiB/1,000 items"], rows))

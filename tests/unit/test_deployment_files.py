@@ -113,6 +113,13 @@ def test_the_image_installs_the_pinned_dependencies_before_it_copies_the_source(
     assert "config" not in copied and "examples" not in copied
 
 
+def test_the_image_caps_the_malloc_arenas_of_its_threads() -> None:
+    # Given the image's environment (docs/operations.md, "Memory")
+    env = " ".join(v for k, v in dockerfile() if k == "ENV")
+    # Then glibc gives a process's threads two arenas, not eight per core
+    assert "MALLOC_ARENA_MAX=2" in env.split()
+
+
 def ignored(path: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, p.removeprefix("**/"))
                or path.startswith(p.rstrip("/") + "/") for p in patterns)

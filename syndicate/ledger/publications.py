@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, false, func, insert, literal, or_, select, update
 
 from ..base.secrets import redact
 from ..model.states import ALLOWED, OPEN_STATES, PublicationState
@@ -65,12 +65,13 @@ class _Shape:
 
 @functools.lru_cache(maxsize=256)
 def _transition_update(shape: _Shape) -> Any:
-    """``UPDATE publications SET state = :to, previous_state = state, ... WHERE id = :pub_id AND state IN
-    (...) RETURNING *``, built once per shape: building it (and its cache key) on every call costs
-    more than the round trip it makes."""
-    # The expected states as plain bound values (``state = a OR state = b``), not ``IN``: an ``IN``
-    # list is an expanding parameter, which SQLAlchemy renders into the SQL again on every execution.
-    cond = and_(publications.c.id == bindparam("pub_id"), or_(*(publications.c.state == s for s in shape.expected)))
+    """``UPDATE publications SET state = :to, previous_state = state, ... WHERE id = :pub_id AND (state
+    = :a OR state = :b ...) RETURNING *``, built once per shape: building it (and its cache key) on
+    every call costs more than the round trip it makes."""
+    # The expected states as plain bound values, not ``IN``: an ``IN`` list is an expanding parameter,
+    # which SQLAlchemy renders into the SQL again on every execution. No expected state: ``false``.
+    expected = or_(false(), *(publications.c.state == s for s in shape.expected))
+    cond = and_(publications.c.id == bindparam("pub_id"), expected)
     if shape.due_check:
         cond = and_(cond, publications.c.scheduled_for <= bindparam("due_by", type_=publications.c.scheduled_for.type))
     values: dict[str, Any] = {c: bindparam(f"v_{c}", type_=publications.c[c].type) for c in shape.columns}

@@ -79,6 +79,16 @@ def test_a_transition_from_the_wrong_state_changes_nothing(ledger: Ledger) -> No
     assert ledger.publication(pub.id).state == "scheduled"  # type: ignore[union-attr]
 
 
+def test_a_transition_from_one_of_several_states_and_from_none(ledger: Ledger) -> None:
+    pub = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]
+    # Given a scheduled row / When moved from no state at all / Then nothing changes
+    assert ledger.transition(pub.id, S.CANCELLED, expect=[], actor="t") is None
+    assert ledger.publication(pub.id).state == "scheduled"  # type: ignore[union-attr]
+    # When moved from either of two states, its own among them / Then it moves
+    moved = ledger.transition(pub.id, S.CANCELLED, expect=[S.RETRYING, S.SCHEDULED], actor="t")
+    assert moved is not None and moved.state == "cancelled"
+
+
 def test_every_transition_writes_one_event(ledger: Ledger) -> None:
     pub = ledger.submit(parse_item(item_data()), plan(["en-US"]), actor="t").publications[0]
     ledger.transition(pub.id, S.ENQUEUED, expect=[S.SCHEDULED], actor="w1")

@@ -7,7 +7,8 @@ Create Date: 2026-12-07
 Almost every row is a post, whose ``parent_id`` is null; the index is read only by a post's id
 (``parent_id = :post`` or ``IN (...)``), which never matches null. A partial index holds first
 comments alone, so a change of state of a post (never a heap-only update: ``state`` is indexed)
-writes one index entry fewer (docs/performance.md, "The dispatcher's batch").
+writes one index entry fewer (docs/performance.md, "One watcher for every deadline, hosts
+compared once, first comments in their own index").
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -42,8 +42,14 @@ def _sensitive_name(key: str) -> bool:
     return any(s in key.lower() for s in _SENSITIVE_KEYS)
 
 
+#: Values that cannot hold a secret, returned as they are without the checks below.
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def _scrub(value: Any) -> Any:
     """``value`` with secrets removed: strings redacted, containers walked, secret-named keys blanked."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, bytes | bytearray):
@@ -68,13 +74,8 @@ def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) ->
     contains ``password``, ``secret``, ``token``, ``authorization``, ``api_key``, ``cookie``...
     has its value replaced by ``[REDACTED]``, at any depth.
     """
-    out: MutableMapping[str, Any] = {}
-    for key, value in event_dict.items():
-        if _sensitive(key) and value is not None:
-            out[key] = REDACTED
-        else:
-            out[key] = _scrub(value)
-    return dict(out)
+    return {key: REDACTED if _sensitive(key) and value is not None else _scrub(value)
+            for key, value in event_dict.items()}
 
 
 def _redact_rendered_exception(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:

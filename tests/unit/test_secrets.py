@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from syndicate.base.secrets import Credentials, SecretRef, SecretSource, add_secret, parse_ref, redact
@@ -27,6 +29,40 @@ def test_token_shapes_are_redacted(text: str, hidden: str) -> None:
 def test_registered_values_are_redacted_wherever_they_appear() -> None:
     add_secret("s3cr3t-value-for-test")
     assert redact("the platform said: bad key s3cr3t-value-for-test!") == "the platform said: bad key [REDACTED]!"
+
+
+def test_a_value_registered_after_a_text_was_redacted_is_hidden_in_it_the_next_time() -> None:
+    # Short texts keep their answer (log lines repeat them); a value added later must still show.
+    short = "the answer was later-registered-value-7f3"
+    long = short + " " + "x" * 300
+    assert redact(short) == short and redact(long) == long
+    add_secret("later-registered-value-7f3")
+    assert redact(short) == "the answer was [REDACTED]"
+    assert redact(long) == "the answer was [REDACTED] " + "x" * 300
+
+
+def test_values_registered_while_other_threads_redact_are_hidden_as_soon_as_registered() -> None:
+    values = [f"concurrent-secret-{n:03d}-value" for n in range(60)]
+    stop = threading.Event()
+
+    def redact_all() -> None:
+        while not stop.is_set():
+            for v in values:
+                redact(f"x {v} y")
+
+    readers = [threading.Thread(target=redact_all) for _ in range(3)]
+    for t in readers:
+        t.start()
+    try:
+        for v in values:
+            add_secret(v)
+            # Whatever the readers kept meanwhile, this thread, and every later call, sees it hidden.
+            assert redact(f"x {v} y") == "x [REDACTED] y"
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert all(redact(f"x {v} y") == "x [REDACTED] y" for v in values)
 
 
 def test_credentials_resolve_from_env_then_file_and_never_show_values() -> None:

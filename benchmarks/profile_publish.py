@@ -1,5 +1,6 @@
 """Where the time goes per publication: CPU by actor, thread and service, SQL statements,
-transactions and messages per publication, and (``--cprofile``) the publish actor's CPU by library.
+transactions and messages per publication, and (``--sample`` or ``--cprofile``) the publish actor's CPU
+by library.
 
 For each tree (this working tree, and each ``--ref`` git revision, extracted with ``git archive``)
 a child process runs syndicate on a throw-away PostgreSQL database and a Redis namespace, against
@@ -10,7 +11,7 @@ CPU time between Dramatiq's before/after hooks; the consumer and dispatcher thre
 ``/proc``; PostgreSQL's share is the CPU of the database's backend processes. Trees alternate
 within each round, so a before/after comparison shares the machine's conditions.
 
-    python -m benchmarks.profile_publish [--items 200] [--ref HEAD~3] [--rounds 2] [--cprofile]
+    python -m benchmarks.profile_publish [--items 200] [--ref HEAD~3] [--rounds 2] [--sample] [--cprofile]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 import tracemalloc
 from collections import Counter, defaultdict
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +46,14 @@ LOCALES = ["en-US", "de-DE", "fr-FR"]
 CATEGORIES = [
     ("ledger (SQLAlchemy, psycopg)", ("sqlalchemy/", "psycopg/", "syndicate/ledger/")),
     ("broker (Dramatiq, redis)", ("dramatiq/", "/redis/")),
-    ("HTTP (requests, urllib3)", ("requests/", "urllib3/", "http/client.py", "socket.py", "ssl.py")),
+    ("HTTP (requests, urllib3)", ("requests/", "urllib3/", "http/client.py", "socket.py", "ssl.py",
+                                  "syndicate/channels/http.py")),
     ("logging and redaction", ("structlog/", "logging/", "syndicate/base/logging.py", "syndicate/base/secrets.py")),
     ("render and sign (adapter)", ("adapters/", "syndicate/channels/rendering.py", "markdown_it/", "nh3",
-                                   "syndicate/channels/http.py", "standardwebhooks", "json/",
+                                   "syndicate/channels/markup.py", "standardwebhooks", "json/",
                                    "syndicate/intake/attribution.py")),
     ("item validation (pydantic)", ("pydantic", "syndicate/model/item.py", "syndicate/base/fields.py")),
-    ("metrics", ("prometheus_client", "syndicate/operations/metrics.py")),
+    ("metrics", ("prometheus_client", "syndicate/operations/metrics.py", "syndicate/base/metrics.py")),
 ]
 
 
@@ -83,6 +86,123 @@ def _backend_cpu(url: str) -> dict[int, float]:
     return {pid: c for pid in pids if (c := cpu_s(pid)) is not None}
 
 
+#: Files that serve every library (a JSON encoder, a socket): a sample in one is charged to the
+#: library further out on the stack that called it, if any (``--sample``).
+_SHARED = ("json/", "socket.py", "http/client.py", "ssl.py")
+
+_OTHER = "other (pipeline, stdlib)"
+
+
+def _sampled_category(frame: Any, ours: tuple[str, ...]) -> str:
+    """The library a stack is in: its innermost frame's (:data:`CATEGORIES`), or "other" when that
+    frame is the project's own uncategorized code (files under ``ours``); a frame of the standard
+    library or of another package, or in a file of :data:`_SHARED`, is charged to whoever called it."""
+    shared = None
+    while frame is not None:
+        name = frame.f_code.co_filename
+        cat = _category(name)
+        if cat is not None:
+            if not any(part in name for part in _SHARED):
+                return cat
+            shared = shared or cat
+        elif name.startswith(ours):
+            return shared or _OTHER
+        frame = frame.f_back
+    return shared or _OTHER
+
+
+def _short_path(filename: str) -> str:
+    """``package/module.py`` of a file path (the last two parts)."""
+    return "/".join(Path(filename).parts[-2:])
+
+
+@dataclass
+class _Watched:
+    """One thread while it runs the profiled actor: its CPU clock, the clock at the last sample,
+    its ``/proc`` status file, and the (library, function) of its last sample taken running."""
+
+    clock: int
+    last: float
+    stat: str
+    running: tuple[str, str] | None = None
+
+
+class _Sampler(threading.Thread):
+    """Samples the stacks of the threads running the profiled actor every ``every_s`` and charges the
+    CPU each used since the previous sample to a library (:func:`_sampled_category`). Unlike
+    cProfile it adds nothing to each call, so call-heavy code is not inflated.
+
+    A sampler thread only runs when the other threads let go of the GIL: at the switch interval
+    (made short here) or when one blocks on I/O. A sample of a thread that is blocked (its state in
+    ``/proc`` is not ``R``) would charge the CPU it used before blocking to the wait, so that CPU
+    goes to the last stack of it seen running instead. The CPU between a message's last sample and
+    its end is counted apart.
+    """
+
+    TAIL = "(after the last sample of a message)"
+
+    def __init__(self, ours: tuple[str, ...], every_s: float = 0.001) -> None:
+        super().__init__(name="sampler", daemon=True)
+        self.ours = ours
+        self.every_s = every_s
+        self.cpu_s: dict[str, float] = defaultdict(float)
+        self.by_function: dict[str, float] = defaultdict(float)
+        self.samples = 0
+        self._halt = threading.Event()
+        self._lock = threading.Lock()
+        self._watched: dict[int, _Watched] = {}
+
+    def start_message(self) -> None:
+        """From a thread starting a message of the actor: charge its CPU from now on."""
+        ident = threading.get_ident()
+        clock = time.pthread_getcpuclockid(ident)
+        with self._lock:
+            self._watched[ident] = _Watched(clock, time.clock_gettime(clock),
+                                            f"/proc/self/task/{threading.get_native_id()}/stat")
+
+    def end_message(self) -> None:
+        """From a thread ending a message: stop charging its CPU (none if it was not watched)."""
+        with self._lock:
+            w = self._watched.pop(threading.get_ident(), None)
+            if w is not None:
+                self.cpu_s[self.TAIL] += time.clock_gettime(w.clock) - w.last
+
+    @staticmethod
+    def _is_running(stat: str) -> bool:
+        try:
+            with open(stat, encoding="ascii") as f:
+                return f.read().rpartition(")")[2].split()[0] == "R"
+        except OSError:
+            return True
+
+    def run(self) -> None:
+        sys.setswitchinterval(self.every_s / 20)
+        while not self._halt.wait(self.every_s):
+            with self._lock:
+                if not self._watched:
+                    continue
+                frames = sys._current_frames()
+                for ident, w in self._watched.items():
+                    frame = frames.get(ident)
+                    running = self._is_running(w.stat)
+                    now = time.clock_gettime(w.clock)
+                    used, w.last = now - w.last, now
+                    if frame is None:
+                        continue
+                    here = (_sampled_category(frame, self.ours),
+                            f"{_short_path(frame.f_code.co_filename)}:{frame.f_code.co_name}")
+                    if running:
+                        w.running = here
+                    library, function = here if running or w.running is None else w.running
+                    self.cpu_s[library] += used
+                    self.by_function[function] += used
+                    self.samples += 1
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
 def child(args: argparse.Namespace) -> None:
     """Run one tree and write its figures as JSON to ``args.out``."""
     log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 - the workers' log, for the whole run
@@ -105,6 +225,7 @@ def child(args: argparse.Namespace) -> None:
     counts: Counter[str] = Counter()
     actor_cpu: dict[str, float] = defaultdict(float)
     prof = cProfile.Profile(time.thread_time) if args.cprofile else None
+    sampler = _Sampler((str(Path(syndicate.__file__).parent.parent) + "/",)) if args.sample else None
 
     class Measure(Middleware):
         """Each message's CPU (this thread's), per actor; the publish actor profiled on request."""
@@ -116,8 +237,12 @@ def child(args: argparse.Namespace) -> None:
             if prof is not None and message.actor_name == args.actor:
                 prof.enable()
             self.local.t0 = time.thread_time()
+            if sampler is not None and message.actor_name == args.actor:
+                sampler.start_message()
 
         def _done(self, message: Any) -> None:
+            if sampler is not None:
+                sampler.end_message()
             actor_cpu[message.actor_name] += time.thread_time() - self.local.t0
             counts[f"messages: {message.actor_name}"] += 1
             if prof is not None and message.actor_name == args.actor:
@@ -172,6 +297,8 @@ def child(args: argparse.Namespace) -> None:
                 return bool(published_now >= total)
 
             host = WorkerHost(rt, threads=1, dispatcher=True)
+            if sampler is not None:
+                sampler.start()
             host.start()
             try:
                 wait_for(_done, 3600, every_s=0.2, progress=lambda: sum(counts.values()))
@@ -185,6 +312,8 @@ def child(args: argparse.Namespace) -> None:
                 pg_after = _backend_cpu(url)
             finally:
                 host.stop()
+                if sampler is not None:
+                    sampler.stop()
             published = rt.ledger.count_by_state().get("published", 0)
     per = 1000 / max(1, published)
     consumers = sum(v - threads_before.get(k, 0.0) for k, v in threads.items() if "Consumer" in k)
@@ -217,6 +346,12 @@ def child(args: argparse.Namespace) -> None:
                      " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in list(d.traceback)[:args.frames])]
                     for d in diff[:args.top]],
         }
+    if sampler is not None:
+        out["sampled_ms"] = {k: v * per for k, v in sorted(sampler.cpu_s.items(), key=lambda kv: -kv[1])}
+        out["sampled_ms"]["all charged"] = sum(sampler.cpu_s.values()) * per
+        out["sampled_top"] = [[f, v * per] for f, v in sorted(sampler.by_function.items(), key=lambda kv: -kv[1])
+                              [:args.top]]
+        out["sampled_ms"]["(samples per publication)"] = sampler.samples / max(1, published)
     if prof is not None:
         stats = pstats.Stats(prof)
         if args.pstats:
@@ -256,9 +391,12 @@ def main() -> None:
     ap.add_argument("--ref", action="append", default=[], help="also profile this git revision (repeatable)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds; the trees alternate within each")
     ap.add_argument("--cprofile", action="store_true", help="profile the publish actor by library (slower)")
+    ap.add_argument("--sample", action="store_true",
+                    help="charge the actor's thread CPU to libraries by sampling its stack every 1 ms (no "
+                         "per-call cost, unlike --cprofile)")
     ap.add_argument("--top", type=int, default=15, help="functions listed with --cprofile")
     ap.add_argument("--actor", default="publish", choices=["intake", "localize", "publish"],
-                    help="the actor profiled with --cprofile")
+                    help="the actor profiled with --cprofile or --sample")
     ap.add_argument("--pstats", default="", help="with --cprofile: also write the working tree's publish profile "
                     "to this file (pstats format, for `python -m pstats FILE`)")
     ap.add_argument("--tracemalloc", action="store_true",
@@ -297,6 +435,8 @@ def main() -> None:
                     cmd += ["--tree", tree]
                 if args.tracemalloc:
                     cmd += ["--tracemalloc", "--warmup", str(args.warmup), "--frames", str(args.frames)]
+                if args.sample:
+                    cmd += ["--sample", "--actor", args.actor]
                 if args.cprofile:
                     cmd += ["--cprofile", "--actor", args.actor]
                     if args.pstats and not tree:
@@ -338,6 +478,15 @@ def main() -> None:
                       f"({tm['grown_kib'] * 1000 / 1024 / max(1, n1 - n0):+.3f} MiB per 1,000 publications); "
                       "largest growth by allocation site")
                 print(table(["growth", "where (innermost first)"], tm["top"]))
+    if args.sample:
+        sampled = {n: _merge(results[n], "sampled_ms") for n in names}
+        print()
+        print(f"{args.actor} actor sampled every 1 ms (the CPU of the threads running it charged to the library "
+              "on their stacks; nothing added per call), ms per publication")
+        print(table(["library", *names], [[k, *[sampled[n].get(k, 0.0) for n in names]] for k in sampled[names[0]]]))
+        print()
+        print(f"innermost Python function of each sample (a C function's CPU is its caller's), {names[0]}, ms")
+        print(table(["function", "ms"], results[names[0]][-1]["sampled_top"]))
     if args.cprofile:
         prof = {n: _merge(results[n], "publish_profile_ms") for n in names}
         print()

@@ -206,7 +206,8 @@ def add_secret(value: str) -> None:
 
 #: Texts up to this many characters have their redacted form kept (:func:`redact`), at most
 #: ``_REDACTED_CACHE`` of them: log lines repeat the same short values (event names, accounts,
-#: locales, states) on every line. About 1 MB at most with the texts themselves.
+#: locales, states) on every line. About 1 MB at most with the texts themselves, which stay in
+#: the process's memory as its resolved credentials already do, and are never written anywhere.
 _CACHED_TEXT_CHARS = 256
 _REDACTED_CACHE = 4096
 

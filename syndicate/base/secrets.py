@@ -14,7 +14,6 @@ encodes the secret is found whatever the user name).
 from __future__ import annotations
 
 import base64
-import functools
 import os
 import re
 import string
@@ -149,8 +148,6 @@ class _Registry:
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
         self._cores: frozenset[str] = frozenset()
-        #: Bumped by every value added: answers kept for an earlier generation are never read again.
-        self.generation = 0
 
     def add(self, value: str) -> None:
         if len(value) < _MIN_SECRET_CHARS:
@@ -159,7 +156,6 @@ class _Registry:
             if value not in self._values:
                 self._values.add(value)
                 self._pattern = None
-                self.generation += 1
 
     def pattern(self) -> tuple[re.Pattern[str] | None, frozenset[str]]:
         """One alternation of every value and every base64 core, longest first; and the cores."""
@@ -204,32 +200,15 @@ def add_secret(value: str) -> None:
     _registry.add(value)
 
 
-#: Texts up to this many characters have their redacted form kept (:func:`redact`), at most
-#: ``_REDACTED_CACHE`` of them: log lines repeat the same short values (event names, accounts,
-#: locales, states) on every line. About 1 MB at most with the texts themselves, which stay in
-#: the process's memory as its resolved credentials already do, and are never written anywhere.
-_CACHED_TEXT_CHARS = 256
-_REDACTED_CACHE = 4096
-
-
 def redact(text: str) -> str:
     """``text`` with every registered secret and every token-shaped value replaced by ``[REDACTED]``.
 
     A registered value is found as written and encoded: percent-encoded (``quote``,
     ``quote_plus``, any hex case, partly or wholly), JSON-escaped, and base64-encoded anywhere in
     what was encoded (HTTP Basic auth's ``user:password``).
-
-    The answer for a short text is kept with the registry's generation: a value registered later
-    bumps it, so no text is ever answered with an older set of secrets than the caller's.
     """
     if not text:
         return text
-    if len(text) <= _CACHED_TEXT_CHARS:
-        return _redact_kept(text, _registry.generation)
-    return _redact(text)
-
-
-def _redact(text: str) -> str:
     spans = _registry.spans(text)
     if spans:
         parts: list[str] = []
@@ -241,18 +220,8 @@ def _redact(text: str) -> str:
         parts.append(text[pos:])
         text = "".join(parts)
     for pat in _PATTERNS:
-        text = pat.sub(_keep_first_group, text)
+        text = pat.sub(lambda m: m.group(1) + REDACTED, text)
     return text
-
-
-def _keep_first_group(m: re.Match[str]) -> str:
-    return m.group(1) + REDACTED
-
-
-@functools.lru_cache(maxsize=_REDACTED_CACHE)
-def _redact_kept(text: str, generation: int) -> str:
-    """:func:`_redact`, kept per (text, registry generation); the generation is only the key."""
-    return _redact(text)
 
 
 @dataclass(frozen=True)

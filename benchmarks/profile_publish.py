@@ -383,6 +383,19 @@ def _merge(results: list[dict[str, Any]], key: str) -> dict[str, float]:
     return {k: sum(r.get(key, {}).get(k, 0.0) for r in results) / len(results) for k in keys}
 
 
+def _print_by_library(results: dict[str, list[dict[str, Any]]], key: str, title: str, top_key: str,
+                      top_title: str) -> None:
+    """A profile's CPU by library for every tree, then the first tree's top functions."""
+    names = list(results)
+    by_library = {n: _merge(results[n], key) for n in names}
+    print()
+    print(f"{title}, ms per publication")
+    print(table(["library", *names], [[k, *[by_library[n].get(k, 0.0) for n in names]] for k in by_library[names[0]]]))
+    print()
+    print(f"{top_title}, {names[0]}, ms")
+    print(table(["function", "ms"], results[names[0]][-1][top_key]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=200)
@@ -390,11 +403,12 @@ def main() -> None:
     ap.add_argument("--locales", type=int, default=2, choices=[1, 2, 3])
     ap.add_argument("--ref", action="append", default=[], help="also profile this git revision (repeatable)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds; the trees alternate within each")
-    ap.add_argument("--cprofile", action="store_true", help="profile the publish actor by library (slower)")
-    ap.add_argument("--sample", action="store_true",
-                    help="charge the actor's thread CPU to libraries by sampling its stack every 1 ms (no "
-                         "per-call cost, unlike --cprofile)")
-    ap.add_argument("--top", type=int, default=15, help="functions listed with --cprofile")
+    how = ap.add_mutually_exclusive_group()  # a sample of a run under cProfile would sample its inflation
+    how.add_argument("--cprofile", action="store_true", help="profile the publish actor by library (slower)")
+    how.add_argument("--sample", action="store_true",
+                     help="charge the CPU of the threads running the actor to libraries by sampling their stacks "
+                          "every 1 ms (no per-call cost, unlike --cprofile)")
+    ap.add_argument("--top", type=int, default=15, help="functions listed with --cprofile or --sample")
     ap.add_argument("--actor", default="publish", choices=["intake", "localize", "publish"],
                     help="the actor profiled with --cprofile or --sample")
     ap.add_argument("--pstats", default="", help="with --cprofile: also write the working tree's publish profile "
@@ -479,23 +493,13 @@ def main() -> None:
                       "largest growth by allocation site")
                 print(table(["growth", "where (innermost first)"], tm["top"]))
     if args.sample:
-        sampled = {n: _merge(results[n], "sampled_ms") for n in names}
-        print()
-        print(f"{args.actor} actor sampled every 1 ms (the CPU of the threads running it charged to the library "
-              "on their stacks; nothing added per call), ms per publication")
-        print(table(["library", *names], [[k, *[sampled[n].get(k, 0.0) for n in names]] for k in sampled[names[0]]]))
-        print()
-        print(f"innermost Python function of each sample (a C function's CPU is its caller's), {names[0]}, ms")
-        print(table(["function", "ms"], results[names[0]][-1]["sampled_top"]))
+        _print_by_library(results, "sampled_ms", f"{args.actor} actor sampled every 1 ms (the CPU of the threads "
+                          "running it charged to the library on their stacks; nothing added per call)",
+                          "sampled_top", "innermost Python function of each sample (a C function's CPU is its "
+                          "caller's)")
     if args.cprofile:
-        prof = {n: _merge(results[n], "publish_profile_ms") for n in names}
-        print()
-        print(f"{args.actor} actor under cProfile (thread CPU; the profiler inflates call-heavy code), "
-              "ms per publication")
-        print(table(["library", *names], [[k, *[prof[n].get(k, 0.0) for n in names]] for k in prof[names[0]]]))
-        print()
-        print(f"top functions by own time, {names[0]}")
-        print(table(["function", "ms"], [[f, ms] for f, ms in results[names[0]][-1]["publish_top"]]))
+        _print_by_library(results, "publish_profile_ms", f"{args.actor} actor under cProfile (thread CPU; the "
+                          "profiler inflates call-heavy code)", "publish_top", "top functions by own time")
 
 
 if __name__ == "__main__":

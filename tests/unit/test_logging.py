@@ -75,6 +75,18 @@ def test_redact_event_keeps_none_under_a_secret_name() -> None:
     assert out["refresh_token"] is None
 
 
+def test_redact_event_passes_numbers_and_none_through_and_still_blanks_them_under_secret_names() -> None:
+    # Given numbers, a flag and None, some under secret names, beside a string with a token in it
+    event = {"event": "x.call", "attempt": 3, "ratio": 0.5, "ok": True, "reason": None, "token": 123456,
+             "password": 0.25, "note": "Authorization: Bearer abcdefgh12345678"}
+    # When the processor runs
+    out = redact_event(None, "info", event)
+    # Then plain values are unchanged (same type: True stays a bool, not 1), secret-named ones blanked
+    assert out == {"event": "x.call", "attempt": 3, "ratio": 0.5, "ok": True, "reason": None, "token": REDACTED,
+                   "password": REDACTED, "note": "Authorization: Bearer [REDACTED]"}
+    assert type(out["ok"]) is bool and type(out["attempt"]) is int
+
+
 def test_json_logs_are_one_object_per_line_with_bound_context(
     capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:

@@ -32,7 +32,7 @@ def test_registered_values_are_redacted_wherever_they_appear() -> None:
 
 
 def test_a_value_registered_after_a_text_was_redacted_is_hidden_in_it_the_next_time() -> None:
-    # Short texts keep their answer (log lines repeat them); a value added later must still show.
+    # An answer kept for a text seen before would miss a value registered after it (short and long texts).
     short = "the answer was later-registered-value-7f3"
     long = short + " " + "x" * 300
     assert redact(short) == short and redact(long) == long
@@ -56,7 +56,7 @@ def test_values_registered_while_other_threads_redact_are_hidden_as_soon_as_regi
     try:
         for v in values:
             add_secret(v)
-            # Whatever the readers kept meanwhile, this thread, and every later call, sees it hidden.
+            # Whatever the readers computed meanwhile, this thread, and every later call, sees it hidden.
             assert redact(f"x {v} y") == "x [REDACTED] y"
     finally:
         stop.set()

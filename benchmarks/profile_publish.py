@@ -189,11 +189,14 @@ class _Sampler(threading.Thread):
                     used, w.last = now - w.last, now
                     if frame is None:
                         continue
-                    here = (_sampled_category(frame, self.ours),
-                            f"{_short_path(frame.f_code.co_filename)}:{frame.f_code.co_name}")
-                    if running:
-                        w.running = here
-                    library, function = here if running or w.running is None else w.running
+                    if running or w.running is None:  # else charged where it last ran, not walked again
+                        here = (_sampled_category(frame, self.ours),
+                                f"{_short_path(frame.f_code.co_filename)}:{frame.f_code.co_name}")
+                        if running:
+                            w.running = here
+                    else:
+                        here = w.running
+                    library, function = here
                     self.cpu_s[library] += used
                     self.by_function[function] += used
                     self.samples += 1
